@@ -1,0 +1,50 @@
+package io.meerkat.runtime.api;
+
+import java.util.Collection;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A running Meerkat runtime: the sessions it holds and the executor kinds it can run.
+ * Thread safe. Closing it stops every session and resolves every pending completion.
+ */
+public interface MeerkatRuntime extends AutoCloseable {
+
+    /**
+     * Creates a session and, when the spec names an executor kind, its runtime loop.
+     *
+     * @throws UnknownExecutorException   if no factory provides the kind
+     * @throws DuplicateSessionException  if the id is taken
+     * @throws RuntimeClosedException     after {@link #close()}
+     */
+    SessionHandle createSession(SessionSpec spec);
+
+    /** The session with this id, if it exists. */
+    Optional<SessionHandle> session(SessionId sessionId);
+
+    /**
+     * The session with this id.
+     *
+     * @throws SessionNotFoundException if there is none
+     */
+    default SessionHandle sessionOrThrow(SessionId sessionId) {
+        return session(sessionId).orElseThrow(() -> new SessionNotFoundException(sessionId));
+    }
+
+    /** Every session, in no particular order. */
+    Collection<SessionHandle> sessions();
+
+    /**
+     * Destroys a session and forgets it.
+     *
+     * @throws SessionNotFoundException if there is none
+     */
+    LifecycleReport removeSession(SessionId sessionId);
+
+    /** The executor kinds sessions may be created with. */
+    Set<String> executorKinds();
+
+    /** Stops every session (reason {@code "runtime closed"}), resolves every waiter, frees the pool. */
+    @Override
+    void close();
+}

@@ -1,0 +1,84 @@
+package io.meerkat.runtime.api.spi;
+
+import io.meerkat.runtime.api.CompletionOutcome;
+import io.meerkat.runtime.api.InputId;
+import io.meerkat.runtime.api.SessionId;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Predicate;
+
+/**
+ * Holds the waiters of submitted inputs until the runtime resolves them. It is waiter plumbing
+ * only: whether a waiter exists is never runtime truth.
+ *
+ * <h2>Guarantees every implementation gives</h2>
+ * <ul>
+ *   <li>Thread safe; an input may have several waiters (a deduplicated submit joins them).</li>
+ *   <li>A waiter is resolved at most once by the registry; every resolve call removes the waiters it
+ *       resolves.</li>
+ *   <li>No waiter is left hanging: one whose entry is dropped ({@link #close()}) is resolved
+ *       {@link CompletionOutcome.RuntimeTerminated}.</li>
+ *   <li>{@link #drainPending()} hands waiters over unresolved, so a replacement registry can adopt
+ *       them with {@link #register}.</li>
+ * </ul>
+ * Resolving an unknown input is a no-op that returns 0.
+ */
+public interface CompletionRegistry extends AutoCloseable {
+
+    /** Adds a waiter for {@code inputId}; the registry completes {@code waiter} exactly once. */
+    void register(SessionId sessionId, InputId inputId,
+                  CompletableFuture<CompletionOutcome> waiter);
+
+    /**
+     * Resolves every waiter of one input.
+     *
+     * @return how many waiters were resolved
+     */
+    int resolve(SessionId sessionId, InputId inputId, CompletionOutcome outcome);
+
+    /**
+     * Resolves every waiter of one session {@link CompletionOutcome.RuntimeTerminated}{@code (reason)}.
+     *
+     * @return how many waiters were resolved
+     */
+    int resolveAllTerminated(SessionId sessionId, String reason);
+
+    /**
+     * Resolves every waiter of every session {@link CompletionOutcome.RuntimeTerminated}{@code (reason)}.
+     *
+     * @return how many waiters were resolved
+     */
+    int resolveAllTerminated(String reason);
+
+    /**
+     * Resolves {@link CompletionOutcome.RuntimeTerminated}{@code (reason)} the waiters of one session
+     * whose input is no longer pending.
+     *
+     * @param stillPending tells whether an input is still pending; called under no lock of the caller's
+     * @return how many waiters were resolved
+     */
+    int resolveNotPending(SessionId sessionId, Predicate<InputId> stillPending, String reason);
+
+    /** Waiters currently held for one session. */
+    int pendingCount(SessionId sessionId);
+
+    /** Waiters currently held in all. */
+    int pendingCount();
+
+    /** Removes and returns every waiter, unresolved, for adoption by another registry. */
+    List<PendingCompletion> drainPending();
+
+    /**
+     * The outcome a finished input was resolved with, for registries that remember outcomes.
+     *
+     * @return empty when the registry does not remember it (the default)
+     */
+    default Optional<CompletionOutcome> finishedOutcome(SessionId sessionId, InputId inputId) {
+        return Optional.empty();
+    }
+
+    /** Resolves every remaining waiter {@link CompletionOutcome.RuntimeTerminated}; must not throw. */
+    @Override
+    void close();
+}

@@ -1,0 +1,25 @@
+package io.meerkat.runtime.api.spi;
+
+import io.meerkat.runtime.api.SessionId;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+
+/**
+ * What an {@link ExecutorFactory} is given to create a session's executor.
+ *
+ * @param sessionId        the session the executor will serve
+ * @param kind             the executor kind asked for
+ * @param config           the session's executor configuration (string keys and values)
+ * @param blockingExecutor where blocking work (I/O, waiting on a process) may run; shared by sessions
+ */
+public record ExecutorContext(SessionId sessionId, String kind, Map<String, String> config,
+                              Executor blockingExecutor) {
+
+    public ExecutorContext {
+        Objects.requireNonNull(sessionId, "sessionId");
+        Objects.requireNonNull(kind, "kind");
+        config = Map.copyOf(config);
+        Objects.requireNonNull(blockingExecutor, "blockingExecutor");
+    }
+}
