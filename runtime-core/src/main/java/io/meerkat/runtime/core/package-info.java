@@ -1,0 +1,2 @@
+/** Builds and runs Meerkat runtimes. */
+package io.meerkat.runtime.core;
