@@ -1,6 +1,13 @@
+/**
+ * The Meerkat runtime: control machine, ingress, session driver and runtime loop. Embedders use
+ * {@link io.meerkat.runtime.core.MeerkatRuntimeBuilder} and the interfaces of
+ * {@code io.meerkat.runtime.api}; nothing else is exported.
+ */
 module io.meerkat.runtime.core {
     requires transitive io.meerkat.runtime.api;
     requires org.slf4j;
-    uses io.meerkat.runtime.api.spi.CompletionRegistry;
+
     exports io.meerkat.runtime.core;
+
+    uses io.meerkat.runtime.api.spi.CompletionRegistry;
 }

@@ -1,0 +1,178 @@
+package io.meerkat.runtime.core;
+
+import io.meerkat.runtime.api.MeerkatRuntime;
+import io.meerkat.runtime.api.spi.CompletionRegistry;
+import io.meerkat.runtime.api.spi.ExecutorFactory;
+import io.meerkat.runtime.core.session.LocalMeerkatRuntime;
+import io.meerkat.runtime.core.session.RuntimeSettings;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.ServiceLoader;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Builds an in-process {@link MeerkatRuntime}.
+ *
+ * <pre>{@code
+ * try (MeerkatRuntime runtime = MeerkatRuntimeBuilder.newBuilder()
+ *         .executorFactory(new MyExecutorFactory())
+ *         .build()) {
+ *     SessionHandle session = runtime.createSession(SessionSpec.of("my-kind"));
+ *     CompletionOutcome outcome = session.submit(Input.prompt("hello")).completion().join();
+ * }
+ * }</pre>
+ *
+ * Without an explicit {@link #completionRegistry}, the first {@link CompletionRegistry} found by
+ * {@link ServiceLoader} is used (the {@code completion-registry} module provides one) and closed
+ * with the runtime. Without an explicit scheduler, loops share a work-stealing pool with one thread
+ * per core; blocking executor work gets virtual threads on JDK 21+, a cached pool before.
+ */
+public final class MeerkatRuntimeBuilder {
+
+    private final Map<String, ExecutorFactory> factories = new LinkedHashMap<>();
+    private CompletionRegistry completionRegistry;
+    private Executor scheduler;
+    private Executor blockingExecutor;
+    private long maxPayloadChars = RuntimeSettings.defaults().maxPayloadChars();
+    private int finishedInputRetention = RuntimeSettings.defaults().finishedInputRetention();
+    private int maxBatchSize = RuntimeSettings.defaults().maxBatchSize();
+    private int loopThroughput = RuntimeSettings.defaults().loopThroughput();
+    private long shutdownTimeoutMillis = RuntimeSettings.defaults().shutdownTimeoutMillis();
+
+    private MeerkatRuntimeBuilder() {
+    }
+
+    public static MeerkatRuntimeBuilder newBuilder() {
+        return new MeerkatRuntimeBuilder();
+    }
+
+    /**
+     * Adds a factory; sessions name it by {@link ExecutorFactory#kind()}.
+     *
+     * @throws IllegalArgumentException if another factory already claims the kind
+     */
+    public MeerkatRuntimeBuilder executorFactory(ExecutorFactory factory) {
+        Objects.requireNonNull(factory, "factory");
+        ExecutorFactory previous = factories.putIfAbsent(factory.kind(), factory);
+        if (previous != null && previous != factory) {
+            throw new IllegalArgumentException("executor kind '" + factory.kind() + "' is claimed by both "
+                    + previous.getClass().getName() + " and " + factory.getClass().getName());
+        }
+        return this;
+    }
+
+    /** Uses this registry (not closed by the runtime) instead of the one {@link ServiceLoader} finds. */
+    public MeerkatRuntimeBuilder completionRegistry(CompletionRegistry registry) {
+        this.completionRegistry = Objects.requireNonNull(registry, "registry");
+        return this;
+    }
+
+    /** Runs runtime loops on this executor (not shut down by the runtime). */
+    public MeerkatRuntimeBuilder scheduler(Executor executor) {
+        this.scheduler = Objects.requireNonNull(executor, "executor");
+        return this;
+    }
+
+    /** Hands this executor to executors for blocking work (not shut down by the runtime). */
+    public MeerkatRuntimeBuilder blockingExecutor(Executor executor) {
+        this.blockingExecutor = Objects.requireNonNull(executor, "executor");
+        return this;
+    }
+
+    /** The largest input content accepted, in characters (default 1 Mi). */
+    public MeerkatRuntimeBuilder maxPayloadChars(long chars) {
+        this.maxPayloadChars = chars;
+        return this;
+    }
+
+    /** Terminal inputs each session keeps for status lookups and dedup (default 10,000). */
+    public MeerkatRuntimeBuilder finishedInputRetention(int inputs) {
+        this.finishedInputRetention = inputs;
+        return this;
+    }
+
+    /** The most inputs one run may take (default 1,024). */
+    public MeerkatRuntimeBuilder maxBatchSize(int inputs) {
+        this.maxBatchSize = inputs;
+        return this;
+    }
+
+    /** Units of work a session's loop runs before yielding its thread to other sessions (default 64). */
+    public MeerkatRuntimeBuilder loopThroughput(int units) {
+        this.loopThroughput = units;
+        return this;
+    }
+
+    /** How long {@code close()} waits for runtime loops to end (default 10 s). */
+    public MeerkatRuntimeBuilder shutdownTimeoutMillis(long millis) {
+        this.shutdownTimeoutMillis = millis;
+        return this;
+    }
+
+    /**
+     * Builds the runtime.
+     *
+     * @throws IllegalStateException if no completion registry was given and none can be found
+     */
+    public MeerkatRuntime build() {
+        RuntimeSettings settings = new RuntimeSettings(maxPayloadChars, finishedInputRetention, maxBatchSize,
+                loopThroughput, shutdownTimeoutMillis);
+        List<AutoCloseable> owned = new ArrayList<>();
+        CompletionRegistry registry = completionRegistry;
+        if (registry == null) {
+            registry = ServiceLoader.load(CompletionRegistry.class).findFirst().orElseThrow(() ->
+                    new IllegalStateException("no CompletionRegistry: put the completion-registry module on the "
+                            + "module path or pass one to completionRegistry(...)"));
+            owned.add(registry);
+        }
+        Executor loops = scheduler;
+        if (loops == null) {
+            ForkJoinPool pool = newLoopPool();
+            loops = pool;
+            owned.add(pool::shutdown);
+        }
+        Executor blocking = blockingExecutor;
+        if (blocking == null) {
+            ExecutorService service = newBlockingExecutor();
+            blocking = service;
+            owned.add(service::shutdown);
+        }
+        return new LocalMeerkatRuntime(factories, registry, loops, blocking, settings, owned);
+    }
+
+    private static ForkJoinPool newLoopPool() {
+        AtomicInteger counter = new AtomicInteger();
+        ForkJoinPool.ForkJoinWorkerThreadFactory factory = pool -> {
+            ForkJoinWorkerThread thread = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+            thread.setName("meerkat-loop-" + counter.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+        // FIFO (async) mode: loops are event-style tasks that are never joined.
+        return new ForkJoinPool(Runtime.getRuntime().availableProcessors(), factory, null, true);
+    }
+
+    private static ExecutorService newBlockingExecutor() {
+        try {
+            // JDK 21+: a virtual thread per blocking task; looked up reflectively to keep release 17.
+            return (ExecutorService) Executors.class.getMethod("newVirtualThreadPerTaskExecutor").invoke(null);
+        } catch (ReflectiveOperationException notOnThisJdk) {
+            AtomicInteger counter = new AtomicInteger();
+            ThreadFactory threads = task -> {
+                Thread thread = new Thread(task, "meerkat-blocking-" + counter.incrementAndGet());
+                thread.setDaemon(true);
+                return thread;
+            };
+            return Executors.newCachedThreadPool(threads);
+        }
+    }
+}

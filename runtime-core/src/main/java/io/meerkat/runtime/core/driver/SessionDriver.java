@@ -1,0 +1,579 @@
+package io.meerkat.runtime.core.driver;
+
+import io.meerkat.runtime.api.AbandonReason;
+import io.meerkat.runtime.api.AcceptOutcome;
+import io.meerkat.runtime.api.CompletionOutcome;
+import io.meerkat.runtime.api.ConversationAppend;
+import io.meerkat.runtime.api.CoreApplyOutput;
+import io.meerkat.runtime.api.ExecutionKind;
+import io.meerkat.runtime.api.Input;
+import io.meerkat.runtime.api.InputId;
+import io.meerkat.runtime.api.InputKind;
+import io.meerkat.runtime.api.InputLifecycleState;
+import io.meerkat.runtime.api.InputStatus;
+import io.meerkat.runtime.api.Lane;
+import io.meerkat.runtime.api.LifecycleReport;
+import io.meerkat.runtime.api.RunEvent;
+import io.meerkat.runtime.api.RunId;
+import io.meerkat.runtime.api.RunPrimitive;
+import io.meerkat.runtime.api.RunTerminal;
+import io.meerkat.runtime.api.RuntimeEvent;
+import io.meerkat.runtime.api.RuntimeNotReadyException;
+import io.meerkat.runtime.api.RuntimeState;
+import io.meerkat.runtime.api.RuntimeTransition;
+import io.meerkat.runtime.api.SessionId;
+import io.meerkat.runtime.api.SessionStatus;
+import io.meerkat.runtime.api.TurnMetadata;
+import io.meerkat.runtime.api.spi.CompletionRegistry;
+import io.meerkat.runtime.core.control.RuntimeControlMachine;
+import io.meerkat.runtime.core.control.TransitionResult;
+import io.meerkat.runtime.core.ingress.Admission;
+import io.meerkat.runtime.core.ingress.Batch;
+import io.meerkat.runtime.core.ingress.InputRecord;
+import io.meerkat.runtime.core.ingress.Ingress;
+import io.meerkat.runtime.core.session.SessionEvents;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The ephemeral driver of one session: its control machine, its ingress and its event stream,
+ * behind one lock. Every method is atomic with respect to the others; none calls an executor or
+ * completes a caller's future while holding the lock (resolutions are handed back as
+ * {@link Settlement}s for the caller to carry out).
+ */
+public final class SessionDriver {
+
+    private static final RuntimeTransition SUBMIT_WORK = new RuntimeTransition.SubmitWork();
+    private static final RuntimeTransition STOP = new RuntimeTransition.StopRequested();
+    private static final RuntimeTransition DESTROY = new RuntimeTransition.DestroyRequested();
+    private static final RuntimeTransition RESET = new RuntimeTransition.ResetRequested();
+    private static final RuntimeTransition RETIRE = new RuntimeTransition.RetireRequested();
+    private static final RuntimeTransition ATTACH = new RuntimeTransition.AttachExecutor();
+    private static final RuntimeTransition RECYCLE = new RuntimeTransition.RecycleRequested();
+    private static final RuntimeTransition RECYCLED = new RuntimeTransition.RecycleSucceeded();
+    private static final RuntimeTransition RESUME = new RuntimeTransition.ResumeRequested();
+
+    private final SessionId sessionId;
+    private final String executorKind;
+    private final RuntimeControlMachine machine = new RuntimeControlMachine(RuntimeState.IDLE);
+    private final Ingress ingress;
+    private final SessionEvents events;
+    private final CompletionRegistry completions;
+    private final int maxBatchSize;
+    private final ReentrantLock lock = new ReentrantLock();
+    private boolean refuseNewRuns;
+
+    public SessionDriver(SessionId sessionId, String executorKind, Ingress ingress, SessionEvents events,
+                         CompletionRegistry completions, int maxBatchSize) {
+        this.sessionId = sessionId;
+        this.executorKind = executorKind;
+        this.ingress = ingress;
+        this.events = events;
+        this.completions = completions;
+        this.maxBatchSize = maxBatchSize;
+    }
+
+    public SessionId sessionId() {
+        return sessionId;
+    }
+
+    /** The result of admitting one input. */
+    public record Admitted(AcceptOutcome outcome, CompletableFuture<CompletionOutcome> completion, boolean wake,
+                          Settlement displaced) {
+    }
+
+    /**
+     * Admits a validated input; registers a waiter first when {@code withCompletion}, so the input
+     * cannot finish before its waiter exists.
+     *
+     * @throws RuntimeNotReadyException if the phase refuses input
+     */
+    public Admitted admit(Input input, boolean withCompletion) {
+        lock.lock();
+        try {
+            if (!machine.canApply(SUBMIT_WORK)) {
+                throw new RuntimeNotReadyException(sessionId, machine.state(), "input");
+            }
+            long now = System.currentTimeMillis();
+            Admission admission = ingress.admit(input, !machine.hasActiveRun(), now);
+            if (admission instanceof Admission.Deduplicated dedup) {
+                InputRecord existing = dedup.existing();
+                if (events.enabled()) {
+                    events.publish(new RuntimeEvent.InputDeduplicated(input.id(), existing.id()));
+                }
+                return new Admitted(new AcceptOutcome.Deduplicated(input.id(), existing.id()),
+                        withCompletion ? waiterFor(existing) : null, false, Settlement.NONE);
+            }
+            Admission.Accepted accepted = (Admission.Accepted) admission;
+            InputRecord record = accepted.record();
+            if (events.enabled()) {
+                events.publish(new RuntimeEvent.InputTransitioned(record.id(), null, InputLifecycleState.ACCEPTED, null));
+                events.publish(new RuntimeEvent.InputTransitioned(record.id(), InputLifecycleState.ACCEPTED,
+                        record.state(), null));
+                for (InputRecord displaced : accepted.displaced()) {
+                    events.publish(new RuntimeEvent.InputTransitioned(displaced.id(), InputLifecycleState.QUEUED,
+                            displaced.state(), "replaced by " + record.id()));
+                }
+            }
+            return new Admitted(new AcceptOutcome.Accepted(record.id(), record.state()),
+                    withCompletion ? waiterFor(record) : null, accepted.wake(), displacedSettlement(accepted));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private CompletableFuture<CompletionOutcome> waiterFor(InputRecord record) {
+        CompletableFuture<CompletionOutcome> waiter = new CompletableFuture<>();
+        if (record.state().isTerminal()) {
+            waiter.complete(completions.finishedOutcome(sessionId, record.id())
+                    .orElseGet(() -> outcomeOfFinished(record)));
+        } else {
+            record.markAwaited();
+            completions.register(sessionId, record.id(), waiter);
+        }
+        return waiter;
+    }
+
+    private static Settlement displacedSettlement(Admission.Accepted accepted) {
+        if (accepted.displaced().isEmpty()) {
+            return Settlement.NONE;
+        }
+        List<InputId> awaited = new ArrayList<>(1);
+        for (InputRecord displaced : accepted.displaced()) {
+            if (displaced.awaited()) {
+                awaited.add(displaced.id());
+            }
+        }
+        return new Settlement(awaited, new CompletionOutcome.Abandoned(
+                "replaced by " + accepted.record().id()));
+    }
+
+    /** The outcome of an input that finished before the registry could be asked. */
+    static CompletionOutcome outcomeOfFinished(InputRecord record) {
+        return switch (record.state()) {
+            case CONSUMED -> new CompletionOutcome.CompletedWithoutResult();
+            case ABANDONED -> new CompletionOutcome.Abandoned("abandoned: " + record.abandonReason());
+            case SUPERSEDED, COALESCED -> new CompletionOutcome.Abandoned(
+                    record.state().name().toLowerCase(java.util.Locale.ROOT) + " by " + record.supersededBy());
+            default -> throw new IllegalStateException("input " + record.id() + " is not finished");
+        };
+    }
+
+    /** IDLE → ATTACHED: a runtime loop now owns this session's executor. */
+    public void attachExecutor() {
+        lock.lock();
+        try {
+            apply(ATTACH);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** From now on no run begins: a stop is on its way to the runtime loop. */
+    public void refuseNewRuns() {
+        lock.lock();
+        try {
+            refuseNewRuns = true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Begins the next run if the phase lets the queue be processed and a batch is waiting: takes
+     * the batch off its lane, applies BeginRun and stages the batch, all in one step.
+     *
+     * @return the run, or {@code null} when there is nothing to start
+     */
+    public StagedRun beginNextRun() {
+        lock.lock();
+        try {
+            if (refuseNewRuns || !machine.state().canProcessQueue() || machine.hasActiveRun()) {
+                return null;
+            }
+            Batch batch = ingress.drainNextBatch(maxBatchSize);
+            if (batch == null) {
+                return null;
+            }
+            RunId runId = RunId.random();
+            apply(new RuntimeTransition.BeginRun(runId));
+            ingress.stage(batch, runId, System.currentTimeMillis());
+            RunPrimitive primitive = primitiveOf(batch);
+            if (events.enabled()) {
+                publishTransitions(batch.records(), InputLifecycleState.QUEUED, null);
+                events.publish(new RuntimeEvent.RunLifecycle(
+                        new RunEvent.RunStarted(runId, primitive.contributingInputIds())));
+            }
+            return new StagedRun(runId, batch, primitive);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static RunPrimitive primitiveOf(Batch batch) {
+        List<InputRecord> records = batch.records();
+        List<ConversationAppend> appends = new ArrayList<>(records.size());
+        List<ConversationAppend> contextAppends = new ArrayList<>(0);
+        List<InputId> ids = new ArrayList<>(records.size());
+        List<String> correlationIds = new ArrayList<>(0);
+        boolean allContinuations = true;
+        for (InputRecord record : records) {
+            Input input = record.input();
+            ConversationAppend append = new ConversationAppend(roleOf(input), input.text());
+            (record.policy().recordTranscript() ? appends : contextAppends).add(append);
+            ids.add(record.id());
+            if (input.header().correlationId() != null) {
+                correlationIds.add(input.header().correlationId());
+            }
+            allContinuations &= input.kind() == InputKind.CONTINUATION;
+        }
+        Map<String, String> attributes = new LinkedHashMap<>();
+        for (InputRecord record : records) {
+            // Scalars: the last input wins.
+            attributes.put("source", record.input().header().source().name().toLowerCase(java.util.Locale.ROOT));
+            attributes.put("kind", record.input().kind().wireName());
+        }
+        TurnMetadata metadata = new TurnMetadata(
+                allContinuations ? ExecutionKind.RESUME_PENDING : ExecutionKind.CONTENT_TURN, correlationIds, attributes);
+        return new RunPrimitive.StagedInput(batch.boundary(), appends, contextAppends, ids, metadata);
+    }
+
+    private static ConversationAppend.Role roleOf(Input input) {
+        return input.kind() == InputKind.CONTINUATION ? ConversationAppend.Role.SYSTEM_NOTICE
+                : ConversationAppend.Role.USER;
+    }
+
+    /**
+     * Commits a run the executor finished: its staged inputs are consumed and their waiters get the
+     * run's outcome. A run that is no longer active (the session was stopped meanwhile) commits
+     * nothing.
+     */
+    public Settlement completeRun(StagedRun run, CoreApplyOutput output) {
+        lock.lock();
+        try {
+            if (!isActive(run.runId())) {
+                return Settlement.NONE;
+            }
+            if (events.enabled()) {
+                events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.BoundaryApplied(run.runId(), output.receipt())));
+            }
+            apply(new RuntimeTransition.RunCompleted(run.runId()));
+            List<InputRecord> consumed = ingress.consume(run.batch(), System.currentTimeMillis());
+            if (events.enabled()) {
+                publishConsumed(consumed);
+                events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.RunCompleted(run.runId(), idsOf(consumed))));
+            }
+            return new Settlement(awaitedIds(consumed), outcomeOf(output));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static CompletionOutcome outcomeOf(CoreApplyOutput output) {
+        RunTerminal terminal = output.terminal();
+        if (terminal instanceof RunTerminal.Result result) {
+            return new CompletionOutcome.Completed(result.result());
+        }
+        if (terminal instanceof RunTerminal.CallbackPending callback) {
+            return new CompletionOutcome.CallbackPending(callback.toolName(), callback.arguments());
+        }
+        return new CompletionOutcome.CompletedWithoutResult();
+    }
+
+    /**
+     * Rolls back a failed run: its inputs return to the front of their lanes (or are abandoned after
+     * {@link Ingress#MAX_STAGE_ATTEMPTS}); their waiters are told {@code Abandoned("apply failed: …")}.
+     */
+    public Settlement failRun(StagedRun run, String error) {
+        lock.lock();
+        try {
+            if (!isActive(run.runId())) {
+                return Settlement.NONE;
+            }
+            apply(new RuntimeTransition.RunFailed(run.runId()));
+            List<InputRecord> staged = new ArrayList<>(run.batch().records());
+            ingress.rollback(run.batch(), error, System.currentTimeMillis());
+            if (events.enabled()) {
+                for (InputRecord record : staged) {
+                    events.publish(new RuntimeEvent.InputTransitioned(record.id(), InputLifecycleState.STAGED,
+                            record.state(), "run failed: " + error));
+                }
+                events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.RunFailed(run.runId(), error, true)));
+            }
+            return new Settlement(awaitedIds(staged), new CompletionOutcome.Abandoned("apply failed: " + error));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Ends a cancelled run: its inputs are abandoned (CANCELLED), their waiters told so. */
+    public Settlement cancelRun(StagedRun run, String reason) {
+        lock.lock();
+        try {
+            if (!isActive(run.runId())) {
+                return Settlement.NONE;
+            }
+            apply(new RuntimeTransition.RunCancelled(run.runId()));
+            List<InputRecord> abandoned = ingress.abandonStaged(run.batch(), AbandonReason.CANCELLED,
+                    System.currentTimeMillis());
+            if (events.enabled()) {
+                publishTransitions(abandoned, InputLifecycleState.STAGED, "cancelled: " + reason);
+                events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.RunCancelled(run.runId(), reason)));
+            }
+            return new Settlement(awaitedIds(abandoned), new CompletionOutcome.Abandoned("cancelled: " + reason));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean isActive(RunId runId) {
+        return machine.currentRunId().filter(runId::equals).isPresent();
+    }
+
+    /**
+     * Stops the session: STOPPED, every non-terminal input abandoned ({@link AbandonReason#STOPPED}),
+     * both lanes emptied. Idempotent: a session already STOPPED or DESTROYED is left as it is.
+     *
+     * @return {@code true} if this call stopped the session
+     */
+    public boolean stop() {
+        lock.lock();
+        try {
+            if (machine.state().isTerminal()) {
+                return false;
+            }
+            abandonAllAfter(STOP, AbandonReason.STOPPED);
+            publishTopology(RuntimeEvent.TopologyChange.STOPPED);
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Applies {@code Resume}: leaves RECOVERING; a no-op in any other phase. */
+    public void resume() {
+        lock.lock();
+        try {
+            if (machine.canApply(RESUME)) {
+                apply(RESUME);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Destroys the session: DESTROYED, every non-terminal input abandoned.
+     *
+     * @throws io.meerkat.runtime.api.IllegalTransitionException if it is already destroyed
+     */
+    public LifecycleReport destroy() {
+        lock.lock();
+        try {
+            int abandoned = abandonAllAfter(DESTROY, AbandonReason.DESTROYED).size();
+            publishTopology(RuntimeEvent.TopologyChange.DESTROYED);
+            return new LifecycleReport(machine.state(), abandoned, 0, 0);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Resets the session to IDLE (re-attached when it has a loop), abandoning every non-terminal input.
+     *
+     * @return the report and the abandoned inputs whose waiters must be terminated
+     * @throws io.meerkat.runtime.api.IllegalTransitionException while RUNNING or after a stop
+     */
+    public Settled reset(boolean hasLoop) {
+        lock.lock();
+        try {
+            List<InputRecord> abandoned = abandonAllAfter(RESET, AbandonReason.RESET);
+            if (hasLoop) {
+                apply(ATTACH);
+            }
+            publishTopology(RuntimeEvent.TopologyChange.RESET);
+            return new Settled(new LifecycleReport(machine.state(), abandoned.size(), 0, 0),
+                    new Settlement(awaitedIds(abandoned), new CompletionOutcome.RuntimeTerminated("runtime reset")));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Retires the session: it refuses new input and, with a loop, drains what it holds. Without a
+     * loop nothing would ever drain, so every non-terminal input is abandoned instead.
+     *
+     * @throws io.meerkat.runtime.api.IllegalTransitionException if the phase cannot retire
+     */
+    public Settled retire(boolean hasLoop) {
+        lock.lock();
+        try {
+            apply(RETIRE);
+            publishTopology(RuntimeEvent.TopologyChange.RETIRED);
+            if (hasLoop) {
+                return new Settled(new LifecycleReport(machine.state(), 0, ingress.activeCount(), 0), Settlement.NONE);
+            }
+            List<InputRecord> abandoned = abandonActive(AbandonReason.RETIRED);
+            return new Settled(new LifecycleReport(machine.state(), abandoned.size(), 0, 0),
+                    new Settlement(awaitedIds(abandoned),
+                            new CompletionOutcome.RuntimeTerminated("retired without runtime loop")));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Recycles the session: RECOVERING, interrupted inputs back on their lanes, then IDLE
+     * (re-attached when it has a loop). Queued work is kept.
+     *
+     * @throws io.meerkat.runtime.api.IllegalTransitionException while a run is active or after a stop
+     */
+    public LifecycleReport recycle(boolean hasLoop) {
+        lock.lock();
+        try {
+            apply(RECYCLE);
+            int requeued = ingress.requeueInterrupted(System.currentTimeMillis());
+            apply(RECYCLED);
+            if (hasLoop) {
+                apply(ATTACH);
+            }
+            publishTopology(RuntimeEvent.TopologyChange.RECYCLED);
+            return new LifecycleReport(machine.state(), 0, ingress.activeCount(), requeued);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A lifecycle report with the waiters it leaves to resolve. */
+    public record Settled(LifecycleReport report, Settlement settlement) {
+    }
+
+    private List<InputRecord> abandonAllAfter(RuntimeTransition transition, AbandonReason reason) {
+        apply(transition);
+        return abandonActive(reason);
+    }
+
+    private List<InputRecord> abandonActive(AbandonReason reason) {
+        List<InputRecord> abandoned = ingress.abandonAll(reason, System.currentTimeMillis());
+        if (events.enabled()) {
+            for (InputRecord record : abandoned) {
+                events.publish(new RuntimeEvent.InputTransitioned(record.id(), null, InputLifecycleState.ABANDONED,
+                        reason.name()));
+            }
+        }
+        return abandoned;
+    }
+
+    /** Closes the event stream once the session can change no more. */
+    public void closeEvents() {
+        lock.lock();
+        try {
+            events.close();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public RuntimeState state() {
+        lock.lock();
+        try {
+            return machine.state();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether the input is known and not finished. */
+    public boolean isInputActive(InputId inputId) {
+        lock.lock();
+        try {
+            return ingress.isActive(inputId);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public InputStatus inputStatus(InputId inputId) {
+        lock.lock();
+        try {
+            InputRecord record = ingress.find(inputId);
+            return record == null ? null : record.toStatus();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public List<InputId> activeInputIds() {
+        lock.lock();
+        try {
+            return idsOf(ingress.activeRecords());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public SessionStatus status() {
+        lock.lock();
+        try {
+            return new SessionStatus(sessionId, executorKind, machine.state(), ingress.depth(Lane.QUEUE),
+                    ingress.depth(Lane.STEER), idsOf(ingress.activeRecords()), machine.currentRunId().orElse(null));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void apply(RuntimeTransition transition) {
+        TransitionResult result = machine.apply(transition);
+        if (result.from() != result.to() && events.enabled()) {
+            events.publish(new RuntimeEvent.StateChanged(result.from(), result.to(), transition.name()));
+        }
+    }
+
+    private void publishTopology(RuntimeEvent.TopologyChange change) {
+        if (events.enabled()) {
+            events.publish(new RuntimeEvent.Topology(change));
+        }
+    }
+
+    private void publishTransitions(List<InputRecord> records, InputLifecycleState from, String reason) {
+        for (InputRecord record : records) {
+            events.publish(new RuntimeEvent.InputTransitioned(record.id(), from, record.state(), reason));
+        }
+    }
+
+    private void publishConsumed(List<InputRecord> consumed) {
+        for (InputRecord record : consumed) {
+            events.publish(new RuntimeEvent.InputTransitioned(record.id(), InputLifecycleState.STAGED,
+                    InputLifecycleState.APPLIED, null));
+            events.publish(new RuntimeEvent.InputTransitioned(record.id(), InputLifecycleState.APPLIED,
+                    InputLifecycleState.APPLIED_PENDING_CONSUMPTION, null));
+            events.publish(new RuntimeEvent.InputTransitioned(record.id(),
+                    InputLifecycleState.APPLIED_PENDING_CONSUMPTION, InputLifecycleState.CONSUMED, null));
+        }
+    }
+
+    private static List<InputId> idsOf(List<InputRecord> records) {
+        List<InputId> ids = new ArrayList<>(records.size());
+        for (InputRecord record : records) {
+            ids.add(record.id());
+        }
+        return ids;
+    }
+
+    private static List<InputId> awaitedIds(List<InputRecord> records) {
+        List<InputId> ids = null;
+        for (InputRecord record : records) {
+            if (record.awaited()) {
+                if (ids == null) {
+                    ids = new ArrayList<>(records.size());
+                }
+                ids.add(record.id());
+            }
+        }
+        return ids == null ? List.of() : ids;
+    }
+}

@@ -1,0 +1,333 @@
+package io.meerkat.runtime.core.ingress;
+
+import io.meerkat.runtime.api.AbandonReason;
+import io.meerkat.runtime.api.Input;
+import io.meerkat.runtime.api.InputId;
+import io.meerkat.runtime.api.InputKind;
+import io.meerkat.runtime.api.InputLifecycleState;
+import io.meerkat.runtime.api.Lane;
+import io.meerkat.runtime.api.RunId;
+import io.meerkat.runtime.core.ingress.PolicyDecision.ApplyMode;
+import io.meerkat.runtime.core.ingress.PolicyDecision.ConsumePoint;
+import io.meerkat.runtime.core.ingress.PolicyDecision.QueueMode;
+import io.meerkat.runtime.core.ingress.PolicyDecision.WakeMode;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A session's input ledger and its two lanes: admission (dedup, policy, supersession, coalescing,
+ * priority), batching, staging, commit and rollback. Not thread safe: the session driver owns it and
+ * calls it under its lock.
+ *
+ * <p>Invariants: a record is on at most one lane, and only while QUEUED; {@link #activeCount()}
+ * counts the non-terminal records; terminal records are kept for lookups up to a retention bound,
+ * oldest evicted first, and their idempotency keys go with them.
+ */
+public final class Ingress {
+
+    /** A rollback of an input staged this many times abandons it instead. */
+    public static final int MAX_STAGE_ATTEMPTS = 3;
+
+    private final int finishedRetention;
+    private final LinkedHashMap<InputId, InputRecord> ledger = new LinkedHashMap<>();
+    private final ArrayDeque<InputRecord> finished = new ArrayDeque<>();
+    private final Map<String, InputRecord> byIdempotencyKey = new HashMap<>();
+    private final Map<ReplaceKey, InputRecord> replaceable = new HashMap<>();
+    private final ArrayDeque<InputRecord> queueLane = new ArrayDeque<>();
+    private final ArrayDeque<InputRecord> steerLane = new ArrayDeque<>();
+    private int activeCount;
+
+    /** @param finishedRetention how many terminal inputs to keep for lookups and dedup */
+    public Ingress(int finishedRetention) {
+        this.finishedRetention = finishedRetention;
+    }
+
+    /**
+     * Admits a validated input: dedup by idempotency key, then policy, then placement on a lane.
+     *
+     * @param runtimeIdle whether no run is in flight (drives the wake policy)
+     */
+    public Admission admit(Input input, boolean runtimeIdle, long nowMillis) {
+        String key = input.header().idempotencyKey();
+        if (key != null) {
+            InputRecord existing = byIdempotencyKey.get(key);
+            if (existing != null) {
+                return new Admission.Deduplicated(existing);
+            }
+        }
+        PolicyDecision policy = DefaultPolicyTable.resolve(input, runtimeIdle);
+        InputRecord record = new InputRecord(input, policy, nowMillis);
+        if (ledger.putIfAbsent(record.id(), record) != null) {
+            throw new IllegalArgumentException("input id " + record.id() + " was already submitted");
+        }
+        activeCount++;
+        if (key != null) {
+            byIdempotencyKey.put(key, record);
+        }
+        if (policy.applyMode() == ApplyMode.IGNORE && policy.consumePoint() == ConsumePoint.ON_ACCEPT) {
+            record.moveTo(InputLifecycleState.CONSUMED, nowMillis, "consumed on accept");
+            onTerminal(record);
+            return new Admission.Accepted(record, List.of(), false);
+        }
+        List<InputRecord> displaced = displaceQueuedTwin(record, nowMillis);
+        record.moveTo(InputLifecycleState.QUEUED, nowMillis, null);
+        ArrayDeque<InputRecord> lane = laneOf(record);
+        if (policy.queueMode() == QueueMode.PRIORITY) {
+            lane.addFirst(record);
+        } else {
+            lane.addLast(record);
+        }
+        return new Admission.Accepted(record, displaced, policy.wakeMode() == WakeMode.WAKE_IF_IDLE);
+    }
+
+    private List<InputRecord> displaceQueuedTwin(InputRecord record, long nowMillis) {
+        ReplaceKey replaceKey = ReplaceKey.of(record);
+        if (replaceKey == null) {
+            return List.of();
+        }
+        InputRecord twin = replaceable.put(replaceKey, record);
+        // Only a QUEUED twin is displaced: one already staged belongs to a run and must finish there.
+        if (twin == null || twin.state() != InputLifecycleState.QUEUED) {
+            return List.of();
+        }
+        laneOf(twin).remove(twin);
+        InputLifecycleState terminal = replaceKey.coalesce()
+                ? InputLifecycleState.COALESCED : InputLifecycleState.SUPERSEDED;
+        twin.replacedBy(terminal, record.id(), nowMillis);
+        onTerminal(twin);
+        return List.of(twin);
+    }
+
+    /**
+     * Takes the next unit of work off the lanes: the steer lane first (consecutive inputs sharing the
+     * head's boundary); else a prompt at the head of the queue alone; else consecutive non-prompts.
+     *
+     * @return the batch, or {@code null} when both lanes are empty
+     */
+    public Batch drainNextBatch(int maxBatchSize) {
+        if (!steerLane.isEmpty()) {
+            ApplyMode mode = steerLane.peekFirst().policy().applyMode();
+            return new Batch(takeWhile(steerLane, maxBatchSize, r -> r.policy().applyMode() == mode),
+                    mode.boundary());
+        }
+        InputRecord head = queueLane.peekFirst();
+        if (head == null) {
+            return null;
+        }
+        if (head.input().kind() == InputKind.PROMPT) {
+            queueLane.pollFirst();
+            return new Batch(List.of(head), head.policy().applyMode().boundary());
+        }
+        ApplyMode mode = head.policy().applyMode();
+        return new Batch(takeWhile(queueLane, maxBatchSize,
+                r -> r.input().kind() != InputKind.PROMPT && r.policy().applyMode() == mode), mode.boundary());
+    }
+
+    private static List<InputRecord> takeWhile(ArrayDeque<InputRecord> lane, int max,
+                                               java.util.function.Predicate<InputRecord> joins) {
+        List<InputRecord> taken = new ArrayList<>(Math.min(lane.size(), max));
+        while (taken.size() < max && !lane.isEmpty() && joins.test(lane.peekFirst())) {
+            taken.add(lane.pollFirst());
+        }
+        return taken;
+    }
+
+    /** QUEUED → STAGED for every record of a batch taken by {@link #drainNextBatch}. */
+    public void stage(Batch batch, RunId runId, long nowMillis) {
+        for (InputRecord record : batch.records()) {
+            record.stage(runId, nowMillis);
+        }
+    }
+
+    /**
+     * STAGED → APPLIED → APPLIED_PENDING_CONSUMPTION → CONSUMED for the batch's records still staged.
+     *
+     * @return the records consumed
+     */
+    public List<InputRecord> consume(Batch batch, long nowMillis) {
+        List<InputRecord> consumed = new ArrayList<>(batch.records().size());
+        for (InputRecord record : batch.records()) {
+            if (record.state() == InputLifecycleState.STAGED) {
+                record.moveTo(InputLifecycleState.APPLIED, nowMillis, null);
+                record.moveTo(InputLifecycleState.APPLIED_PENDING_CONSUMPTION, nowMillis, null);
+                record.moveTo(InputLifecycleState.CONSUMED, nowMillis, null);
+                onTerminal(record);
+                consumed.add(record);
+            }
+        }
+        return consumed;
+    }
+
+    /**
+     * Puts a failed batch's staged records back at the front of their lanes, in order; a record that
+     * has used up {@link #MAX_STAGE_ATTEMPTS} is abandoned instead.
+     *
+     * @return the records abandoned for good
+     */
+    public List<InputRecord> rollback(Batch batch, String error, long nowMillis) {
+        List<InputRecord> exhausted = new ArrayList<>(0);
+        List<InputRecord> records = batch.records();
+        for (int i = records.size() - 1; i >= 0; i--) {
+            InputRecord record = records.get(i);
+            if (record.state() != InputLifecycleState.STAGED) {
+                continue;
+            }
+            if (record.attempts() >= MAX_STAGE_ATTEMPTS) {
+                record.abandon(AbandonReason.MAX_ATTEMPTS_EXHAUSTED, nowMillis);
+                onTerminal(record);
+                exhausted.add(0, record);
+            } else {
+                record.moveTo(InputLifecycleState.QUEUED, nowMillis, "run failed: " + error);
+                laneOf(record).addFirst(record);
+            }
+        }
+        return exhausted;
+    }
+
+    /**
+     * Abandons the batch's records that are still staged.
+     *
+     * @return the records abandoned
+     */
+    public List<InputRecord> abandonStaged(Batch batch, AbandonReason reason, long nowMillis) {
+        List<InputRecord> abandoned = new ArrayList<>(batch.records().size());
+        for (InputRecord record : batch.records()) {
+            if (record.state() == InputLifecycleState.STAGED) {
+                record.abandon(reason, nowMillis);
+                onTerminal(record);
+                abandoned.add(record);
+            }
+        }
+        return abandoned;
+    }
+
+    /**
+     * Abandons every non-terminal input and empties both lanes.
+     *
+     * @return the records abandoned, oldest first
+     */
+    public List<InputRecord> abandonAll(AbandonReason reason, long nowMillis) {
+        List<InputRecord> active = activeRecords();
+        queueLane.clear();
+        steerLane.clear();
+        for (InputRecord record : active) {
+            record.abandon(reason, nowMillis);
+            onTerminal(record);
+        }
+        return active;
+    }
+
+    /**
+     * Sends ACCEPTED and STAGED inputs back to their lanes (after a recycle): nothing is lost, the
+     * lanes hold exactly the QUEUED inputs.
+     *
+     * @return how many inputs were requeued
+     */
+    public int requeueInterrupted(long nowMillis) {
+        int requeued = 0;
+        List<InputRecord> staged = new ArrayList<>();
+        for (InputRecord record : ledger.values()) {
+            if (record.state() == InputLifecycleState.STAGED) {
+                staged.add(record);
+            }
+        }
+        for (int i = staged.size() - 1; i >= 0; i--) {
+            InputRecord record = staged.get(i);
+            record.moveTo(InputLifecycleState.QUEUED, nowMillis, "recycled");
+            laneOf(record).addFirst(record);
+            requeued++;
+        }
+        return requeued;
+    }
+
+    /** The record of an input, if it is still retained. */
+    public InputRecord find(InputId inputId) {
+        return ledger.get(inputId);
+    }
+
+    /** Whether the input is known and not terminal. */
+    public boolean isActive(InputId inputId) {
+        InputRecord record = ledger.get(inputId);
+        return record != null && !record.state().isTerminal();
+    }
+
+    /** Every non-terminal record, oldest first. */
+    public List<InputRecord> activeRecords() {
+        List<InputRecord> active = new ArrayList<>(activeCount);
+        if (activeCount == 0) {
+            return active;
+        }
+        for (InputRecord record : ledger.values()) {
+            if (!record.state().isTerminal()) {
+                active.add(record);
+            }
+        }
+        return active;
+    }
+
+    public int activeCount() {
+        return activeCount;
+    }
+
+    /** Inputs waiting on a lane. */
+    public int depth(Lane lane) {
+        return lane == Lane.STEER ? steerLane.size() : queueLane.size();
+    }
+
+    /** Whether both lanes are empty. */
+    public boolean lanesEmpty() {
+        return queueLane.isEmpty() && steerLane.isEmpty();
+    }
+
+    private ArrayDeque<InputRecord> laneOf(InputRecord record) {
+        return record.lane() == Lane.STEER ? steerLane : queueLane;
+    }
+
+    private void onTerminal(InputRecord record) {
+        activeCount--;
+        ReplaceKey replaceKey = ReplaceKey.of(record);
+        if (replaceKey != null) {
+            replaceable.remove(replaceKey, record);
+        }
+        finished.addLast(record);
+        while (finished.size() > finishedRetention) {
+            InputRecord evicted = finished.pollFirst();
+            ledger.remove(evicted.id());
+            String key = evicted.input().header().idempotencyKey();
+            if (key != null) {
+                byIdempotencyKey.remove(key, evicted);
+            }
+        }
+    }
+
+    /** The retained records, oldest first (for invariant checks). */
+    List<InputRecord> retainedRecords() {
+        return new ArrayList<>(ledger.values());
+    }
+
+    /** The lanes' contents in order, steer lane first (for invariant checks). */
+    List<List<InputRecord>> laneContents() {
+        return List.of(new ArrayList<>(steerLane), new ArrayList<>(queueLane));
+    }
+
+    /**
+     * What makes two queued inputs replace one another: the same kind and supersession key, or for
+     * peer response progress (which coalesces) the same peer and request.
+     */
+    private record ReplaceKey(InputKind kind, String key, boolean coalesce) {
+
+        static ReplaceKey of(InputRecord record) {
+            Input input = record.input();
+            if (record.policy().queueMode() == QueueMode.COALESCE
+                    && input instanceof Input.PeerResponseProgress progress) {
+                return new ReplaceKey(input.kind(), progress.peer() + '\u0000' + progress.requestId(), true);
+            }
+            String supersession = input.header().supersessionKey();
+            return supersession == null ? null : new ReplaceKey(input.kind(), supersession, false);
+        }
+    }
+}

@@ -1,0 +1,147 @@
+package io.meerkat.runtime.core.ingress;
+
+import io.meerkat.runtime.api.AbandonReason;
+import io.meerkat.runtime.api.Input;
+import io.meerkat.runtime.api.InputId;
+import io.meerkat.runtime.api.InputLifecycleState;
+import io.meerkat.runtime.api.InputStatus;
+import io.meerkat.runtime.api.InputTransitionRecord;
+import io.meerkat.runtime.api.Lane;
+import io.meerkat.runtime.api.RunId;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The session's mutable record of one input: its state, attempts and history. Owned by the session
+ * driver and only touched under its lock.
+ *
+ * <p>History is packed, one {@code long} per step (milliseconds, from, to), because every input
+ * takes about six steps and the hot path must not allocate a record per step.
+ */
+public final class InputRecord {
+
+    private static final InputLifecycleState[] STATES = InputLifecycleState.values();
+    private static final int INITIAL_HISTORY = 6;
+
+    private final Input input;
+    private final PolicyDecision policy;
+    private InputLifecycleState state;
+    private int attempts;
+    private AbandonReason abandonReason;
+    private InputId supersededBy;
+    private RunId stagedRun;
+    private boolean awaited;
+    private long[] history = new long[INITIAL_HISTORY];
+    private int historySize;
+    private String[] reasons;
+
+    InputRecord(Input input, PolicyDecision policy, long nowMillis) {
+        this.input = input;
+        this.policy = policy;
+        this.state = InputLifecycleState.ACCEPTED;
+        append(null, InputLifecycleState.ACCEPTED, nowMillis, null);
+    }
+
+    public Input input() {
+        return input;
+    }
+
+    public InputId id() {
+        return input.header().id();
+    }
+
+    public PolicyDecision policy() {
+        return policy;
+    }
+
+    public Lane lane() {
+        return policy.lane();
+    }
+
+    public InputLifecycleState state() {
+        return state;
+    }
+
+    public int attempts() {
+        return attempts;
+    }
+
+    public AbandonReason abandonReason() {
+        return abandonReason;
+    }
+
+    public InputId supersededBy() {
+        return supersededBy;
+    }
+
+    /** The run that last staged this input, or {@code null}. */
+    public RunId stagedRun() {
+        return stagedRun;
+    }
+
+    /** Whether a completion waiter was registered for this input (else resolving it is skipped). */
+    public boolean awaited() {
+        return awaited;
+    }
+
+    /** Notes that a waiter was registered; called under the driver lock, before the input can finish. */
+    public void markAwaited() {
+        awaited = true;
+    }
+
+    void stage(RunId runId, long nowMillis) {
+        moveTo(InputLifecycleState.STAGED, nowMillis, null);
+        stagedRun = runId;
+        attempts++;
+    }
+
+    void abandon(AbandonReason reason, long nowMillis) {
+        moveTo(InputLifecycleState.ABANDONED, nowMillis, reason.name());
+        abandonReason = reason;
+    }
+
+    void replacedBy(InputLifecycleState terminal, InputId replacement, long nowMillis) {
+        moveTo(terminal, nowMillis, "replaced by " + replacement);
+        supersededBy = replacement;
+    }
+
+    void moveTo(InputLifecycleState to, long nowMillis, String reason) {
+        InputLifecycleMachine.check(state, to);
+        append(state, to, nowMillis, reason);
+        state = to;
+    }
+
+    private void append(InputLifecycleState from, InputLifecycleState to, long nowMillis, String reason) {
+        if (historySize == history.length) {
+            history = Arrays.copyOf(history, historySize * 2);
+        }
+        int fromCode = from == null ? 0 : from.ordinal() + 1;
+        history[historySize] = (nowMillis << 8) | ((long) fromCode << 4) | to.ordinal();
+        if (reason != null) {
+            if (reasons == null) {
+                reasons = new String[history.length];
+            } else if (reasons.length < history.length) {
+                reasons = Arrays.copyOf(reasons, history.length);
+            }
+            reasons[historySize] = reason;
+        }
+        historySize++;
+    }
+
+    /** An immutable snapshot for callers outside the lock. */
+    public InputStatus toStatus() {
+        List<InputTransitionRecord> steps = new ArrayList<>(historySize);
+        for (int i = 0; i < historySize; i++) {
+            long packed = history[i];
+            int fromCode = (int) ((packed >>> 4) & 0xF);
+            steps.add(new InputTransitionRecord(
+                    Instant.ofEpochMilli(packed >>> 8),
+                    fromCode == 0 ? null : STATES[fromCode - 1],
+                    STATES[(int) (packed & 0xF)],
+                    reasons == null || i >= reasons.length ? null : reasons[i]));
+        }
+        return new InputStatus(id(), input.kind(), state, lane(), attempts, abandonReason, supersededBy, steps);
+    }
+}

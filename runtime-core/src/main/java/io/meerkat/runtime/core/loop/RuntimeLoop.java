@@ -1,0 +1,371 @@
+package io.meerkat.runtime.core.loop;
+
+import io.meerkat.runtime.api.CoreApplyOutput;
+import io.meerkat.runtime.api.RunControlCommand;
+import io.meerkat.runtime.api.SessionId;
+import io.meerkat.runtime.api.spi.CompletionRegistry;
+import io.meerkat.runtime.api.spi.CoreExecutor;
+import io.meerkat.runtime.core.driver.SessionDriver;
+import io.meerkat.runtime.core.driver.Settlement;
+import io.meerkat.runtime.core.driver.StagedRun;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The runtime loop of one session: the sole owner of its executor. Ordinary work (woken by
+ * {@link #wake()}) runs one unit at a time; out-of-band control commands ({@link #sendControl}) are
+ * drained and delivered before every unit, and delivered at once to a run in flight.
+ *
+ * <h2>Scheduling</h2>
+ * Mailbox style: the loop holds no thread while idle. A signal (wake, control, a finished apply)
+ * schedules {@link #run()} on the shared scheduler unless it is already scheduled; one flag makes
+ * the passes mutually exclusive, so every field below marked <em>loop-confined</em> is touched by one
+ * pass at a time, each pass seeing the previous one's writes (the flag's release/acquire).
+ *
+ * <h2>Ending</h2>
+ * A {@link RunControlCommand.StopRuntimeExecutor} marks the session STOPPED (unless already STOPPED
+ * or DESTROYED), resolves every waiter {@code RuntimeTerminated("runtime stopped")} and ends the
+ * loop; so does {@link #closeControlChannel()}. Whatever ends it, every waiter still pending is
+ * resolved {@code RuntimeTerminated("runtime loop exited")}, and the executor is closed once no apply
+ * is in flight.
+ */
+public final class RuntimeLoop implements Runnable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RuntimeLoop.class);
+
+    private final SessionId sessionId;
+    private final SessionDriver driver;
+    private final CompletionRegistry completions;
+    private final CoreExecutor executor;
+    private final Executor scheduler;
+    private final int throughput;
+
+    private final ConcurrentLinkedQueue<RunControlCommand> controls = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+    private final CompletableFuture<Void> termination = new CompletableFuture<>();
+    private volatile boolean wakePending;
+    private volatile boolean controlChannelClosed;
+    private volatile boolean exited;
+
+    /** Loop-confined: the run whose apply stage has not been settled yet. */
+    private InFlightRun inFlight;
+    /** Loop-confined: the loop has ended and waits only for the run in flight before closing. */
+    private boolean draining;
+
+    /**
+     * @param throughput units of work one pass may run before yielding its thread to other sessions
+     */
+    public RuntimeLoop(SessionDriver driver, CompletionRegistry completions, CoreExecutor executor,
+                       Executor scheduler, int throughput) {
+        this.sessionId = driver.sessionId();
+        this.driver = driver;
+        this.completions = completions;
+        this.executor = executor;
+        this.scheduler = scheduler;
+        this.throughput = throughput;
+    }
+
+    /** Asks the loop to process its queue. Cheap and idempotent; extra wakes coalesce. */
+    public void wake() {
+        if (!wakePending) {
+            wakePending = true;
+        }
+        signal();
+    }
+
+    /**
+     * Enqueues an out-of-band command on the control channel.
+     *
+     * @return {@code false} if the loop has ended or its channel is closed (the command is dropped)
+     */
+    public boolean sendControl(RunControlCommand command) {
+        if (exited || controlChannelClosed) {
+            return false;
+        }
+        if (command instanceof RunControlCommand.StopRuntimeExecutor) {
+            // Under the driver lock: any run not begun by now will not begin (the stop's linearisation point).
+            driver.refuseNewRuns();
+        }
+        controls.offer(command);
+        signal();
+        return true;
+    }
+
+    /** Closes the control channel: the loop ends after delivering the commands already sent. */
+    public void closeControlChannel() {
+        controlChannelClosed = true;
+        signal();
+    }
+
+    /** Whether the loop has ended. */
+    public boolean hasExited() {
+        return exited;
+    }
+
+    /** Completes when the loop has ended and its executor is closed. */
+    public CompletableFuture<Void> termination() {
+        return termination;
+    }
+
+    private void signal() {
+        if (!scheduled.get() && scheduled.compareAndSet(false, true)) {
+            try {
+                scheduler.execute(this);
+            } catch (RejectedExecutionException e) {
+                // Only after the runtime shut its scheduler down; no loop pass can run any more.
+                exited = true;
+                LOG.warn("session {}: scheduler refused the runtime loop; stopping the session", sessionId, e);
+                driver.stop();
+                completions.resolveAllTerminated(sessionId, "scheduler shut down");
+                termination.complete(null);
+            }
+        }
+    }
+
+    @Override
+    public void run() {
+        try {
+            if (!exited) {
+                processMailbox();
+            }
+        } catch (RuntimeException | Error e) {
+            LOG.error("session {}: runtime loop failed; stopping the session", sessionId, e);
+            failLoop("runtime loop failed: " + e);
+        } finally {
+            scheduled.set(false);
+            // A signal that found the flag set before the line above was not scheduled: look again.
+            if (!exited && hasPendingSignal()) {
+                signal();
+            }
+        }
+    }
+
+    private boolean hasPendingSignal() {
+        InFlightRun current = inFlight;
+        if (current != null) {
+            return current.settled || !controls.isEmpty() || controlChannelClosed;
+        }
+        return wakePending || !controls.isEmpty() || controlChannelClosed;
+    }
+
+    private void processMailbox() {
+        if (draining) {
+            finishDraining();
+            return;
+        }
+        // Control first, always: every ready command before anything else.
+        if (drainReadyExecutorControls()) {
+            leaveLoop();
+            return;
+        }
+        InFlightRun current = inFlight;
+        if (current != null) {
+            if (!current.settled) {
+                return;
+            }
+            inFlight = null;
+            if (!settle(current) && !wakePending) {
+                return;
+            }
+        } else if (!wakePending) {
+            return;
+        }
+        wakePending = false;
+        processQueue();
+    }
+
+    /** Runs up to {@code throughput} units of work; each is preceded by a drain of the control channel. */
+    private void processQueue() {
+        for (int unit = 0; unit < throughput; unit++) {
+            if (drainReadyExecutorControls()) {
+                leaveLoop();
+                return;
+            }
+            StagedRun run = driver.beginNextRun();
+            if (run == null) {
+                return;
+            }
+            InFlightRun flight = new InFlightRun(run);
+            invokeApply(run).whenComplete(flight::onApplyDone);
+            if (!flight.settled) {
+                inFlight = flight;
+                return;
+            }
+            if (!settle(flight) && !wakePending) {
+                // A failed run stops this pass; only a new wake retries (no hot loop on a failing executor).
+                return;
+            }
+        }
+        // Budget used: yield the thread to other sessions and come back for the rest.
+        wakePending = true;
+    }
+
+    private CompletionStage<CoreApplyOutput> invokeApply(StagedRun run) {
+        try {
+            CompletionStage<CoreApplyOutput> stage = executor.apply(run.runId(), run.primitive());
+            return stage != null ? stage
+                    : CompletableFuture.failedFuture(new IllegalStateException("executor returned no stage"));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /**
+     * Commits, cancels or rolls back a settled run and resolves its waiters.
+     *
+     * @return {@code true} if the run succeeded or was cancelled (the loop goes on), {@code false} if it failed
+     */
+    private boolean settle(InFlightRun flight) {
+        Settlement settlement;
+        boolean goOn;
+        if (flight.failure == null && flight.output != null) {
+            settlement = driver.completeRun(flight.run, flight.output);
+            goOn = true;
+        } else if (flight.cancelReason != null) {
+            settlement = driver.cancelRun(flight.run, flight.cancelReason);
+            goOn = true;
+        } else {
+            Throwable failure = flight.failure != null ? unwrap(flight.failure)
+                    : new IllegalStateException("executor completed the run with no output");
+            LOG.debug("session {}: run {} failed", sessionId, flight.run.runId(), failure);
+            settlement = driver.failRun(flight.run, String.valueOf(failure.getMessage() != null
+                    ? failure.getMessage() : failure.getClass().getSimpleName()));
+            goOn = false;
+        }
+        settlement.resolveIn(completions, sessionId);
+        return goOn;
+    }
+
+    /**
+     * Delivers every ready control command, in order, before the next unit of work.
+     *
+     * @return {@code true} if the loop must end: a stop was applied or the channel is closed
+     */
+    boolean drainReadyExecutorControls() {
+        RunControlCommand command;
+        while ((command = controls.poll()) != null) {
+            if (applyExecutorControl(command)) {
+                return true;
+            }
+        }
+        return controlChannelClosed;
+    }
+
+    /**
+     * Delivers one command to the executor (a failure is only logged) and, for a stop, marks the
+     * session STOPPED and terminates every waiter.
+     *
+     * @return whether the loop must end
+     */
+    boolean applyExecutorControl(RunControlCommand command) {
+        boolean shouldStop = command instanceof RunControlCommand.StopRuntimeExecutor;
+        deliver(command);
+        InFlightRun current = inFlight;
+        if (command instanceof RunControlCommand.CancelCurrentRun cancel && current != null) {
+            current.cancelReason = cancel.reason();
+        }
+        if (shouldStop) {
+            markRuntimeStopped();
+            completions.resolveAllTerminated(sessionId, "runtime stopped");
+        }
+        return shouldStop;
+    }
+
+    private void deliver(RunControlCommand command) {
+        try {
+            CompletionStage<Void> delivered = executor.control(command);
+            if (delivered != null) {
+                delivered.whenComplete((ignored, failure) -> {
+                    if (failure != null) {
+                        LOG.warn("session {}: failed to deliver out-of-band executor control {}", sessionId,
+                                command, unwrap(failure));
+                    }
+                });
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("session {}: failed to deliver out-of-band executor control {}", sessionId, command, e);
+        }
+    }
+
+    private void markRuntimeStopped() {
+        try {
+            driver.stop();
+        } catch (RuntimeException e) {
+            LOG.warn("session {}: failed to mark runtime stopped after a stop command", sessionId, e);
+        }
+    }
+
+    private void leaveLoop() {
+        markRuntimeStopped();
+        completions.resolveAllTerminated(sessionId, "runtime loop exited");
+        draining = true;
+        finishDraining();
+    }
+
+    /** Closes the executor once no apply is in flight; no call reaches it after that. */
+    private void finishDraining() {
+        InFlightRun current = inFlight;
+        if (current != null) {
+            if (!current.settled) {
+                return;
+            }
+            inFlight = null;
+            settle(current);
+        }
+        exited = true;
+        try {
+            executor.close();
+        } catch (RuntimeException e) {
+            LOG.warn("session {}: executor failed to close", sessionId, e);
+        }
+        driver.closeEvents();
+        termination.complete(null);
+    }
+
+    private void failLoop(String reason) {
+        try {
+            driver.stop();
+            completions.resolveAllTerminated(sessionId, reason);
+        } finally {
+            if (!draining) {
+                draining = true;
+                if (inFlight == null || inFlight.settled) {
+                    finishDraining();
+                }
+            }
+        }
+    }
+
+    private static Throwable unwrap(Throwable failure) {
+        return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    }
+
+    /** A run whose apply stage the loop waits for. */
+    private final class InFlightRun {
+        final StagedRun run;
+        /** Loop-confined. */
+        String cancelReason;
+        CoreApplyOutput output;
+        Throwable failure;
+        /** Written last by the apply callback; its volatile write publishes output and failure. */
+        volatile boolean settled;
+
+        InFlightRun(StagedRun run) {
+            this.run = run;
+        }
+
+        void onApplyDone(CoreApplyOutput result, Throwable error) {
+            output = result;
+            failure = error;
+            settled = true;
+            signal();
+        }
+    }
+}

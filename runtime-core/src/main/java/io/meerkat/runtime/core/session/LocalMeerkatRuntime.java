@@ -1,0 +1,176 @@
+package io.meerkat.runtime.core.session;
+
+import io.meerkat.runtime.api.DuplicateSessionException;
+import io.meerkat.runtime.api.LifecycleReport;
+import io.meerkat.runtime.api.MeerkatRuntime;
+import io.meerkat.runtime.api.RuntimeClosedException;
+import io.meerkat.runtime.api.SessionHandle;
+import io.meerkat.runtime.api.SessionId;
+import io.meerkat.runtime.api.SessionNotFoundException;
+import io.meerkat.runtime.api.SessionSpec;
+import io.meerkat.runtime.api.UnknownExecutorException;
+import io.meerkat.runtime.api.spi.CompletionRegistry;
+import io.meerkat.runtime.api.spi.CoreExecutor;
+import io.meerkat.runtime.api.spi.ExecutorContext;
+import io.meerkat.runtime.api.spi.ExecutorFactory;
+import io.meerkat.runtime.core.driver.SessionDriver;
+import io.meerkat.runtime.core.ingress.Ingress;
+import io.meerkat.runtime.core.ingress.InputValidator;
+import io.meerkat.runtime.core.loop.RuntimeLoop;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The in-process {@link MeerkatRuntime}: sessions keyed by id, one runtime loop each on a shared
+ * scheduler, executors created per session by kind, one completion registry for all.
+ */
+public final class LocalMeerkatRuntime implements MeerkatRuntime {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LocalMeerkatRuntime.class);
+
+    private final Map<String, ExecutorFactory> factories;
+    private final CompletionRegistry completions;
+    private final Executor scheduler;
+    private final Executor blockingExecutor;
+    private final RuntimeSettings settings;
+    private final InputValidator validator;
+    private final List<AutoCloseable> owned;
+    private final ConcurrentHashMap<SessionId, LocalSession> sessions = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    /**
+     * @param owned resources the runtime closes last (its own pools, a registry it looked up itself)
+     */
+    public LocalMeerkatRuntime(Map<String, ExecutorFactory> factories, CompletionRegistry completions,
+                               Executor scheduler, Executor blockingExecutor, RuntimeSettings settings,
+                               List<AutoCloseable> owned) {
+        this.factories = Map.copyOf(factories);
+        this.completions = completions;
+        this.scheduler = scheduler;
+        this.blockingExecutor = blockingExecutor;
+        this.settings = settings;
+        this.validator = new InputValidator(settings.maxPayloadChars());
+        this.owned = List.copyOf(owned);
+    }
+
+    @Override
+    public SessionHandle createSession(SessionSpec spec) {
+        ensureOpen();
+        SessionId sessionId = spec.sessionId() != null ? spec.sessionId() : SessionId.random();
+        if (sessions.containsKey(sessionId)) {
+            throw new DuplicateSessionException(sessionId);
+        }
+        ExecutorFactory factory = null;
+        if (spec.executorKind() != null) {
+            factory = factories.get(spec.executorKind());
+            if (factory == null) {
+                throw new UnknownExecutorException(spec.executorKind(), factories.keySet());
+            }
+        }
+        SessionEvents events = new SessionEvents(sessionId, blockingExecutor);
+        SessionDriver driver = new SessionDriver(sessionId, spec.executorKind(),
+                new Ingress(settings.finishedInputRetention()), events, completions, settings.maxBatchSize());
+        CoreExecutor executor = factory == null ? null
+                : factory.create(new ExecutorContext(sessionId, spec.executorKind(), spec.config(), blockingExecutor));
+        RuntimeLoop loop = executor == null ? null
+                : new RuntimeLoop(driver, completions, executor, scheduler, settings.loopThroughput());
+        LocalSession session = new LocalSession(driver, loop, validator, completions, events);
+        if (sessions.putIfAbsent(sessionId, session) != null) {
+            closeQuietly(executor);
+            throw new DuplicateSessionException(sessionId);
+        }
+        if (loop != null) {
+            driver.attachExecutor();
+        }
+        if (closed) {
+            // close() may have walked the map before this session joined it.
+            session.stopDirectly("runtime closed");
+            throw new RuntimeClosedException();
+        }
+        return session;
+    }
+
+    @Override
+    public Optional<SessionHandle> session(SessionId sessionId) {
+        return Optional.ofNullable(sessions.get(sessionId));
+    }
+
+    @Override
+    public Collection<SessionHandle> sessions() {
+        return List.copyOf(sessions.values());
+    }
+
+    @Override
+    public LifecycleReport removeSession(SessionId sessionId) {
+        LocalSession session = sessions.remove(sessionId);
+        if (session == null) {
+            throw new SessionNotFoundException(sessionId);
+        }
+        if (session.state() == io.meerkat.runtime.api.RuntimeState.DESTROYED) {
+            return new LifecycleReport(session.state(), 0, 0, 0);
+        }
+        return session.destroy();
+    }
+
+    @Override
+    public Set<String> executorKinds() {
+        return factories.keySet();
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        List<CompletableFuture<Void>> terminations = new ArrayList<>(sessions.size());
+        for (LocalSession session : sessions.values()) {
+            session.stopDirectly("runtime closed");
+            terminations.add(session.termination());
+        }
+        try {
+            CompletableFuture.allOf(terminations.toArray(CompletableFuture[]::new))
+                    .get(settings.shutdownTimeoutMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            LOG.warn("{} runtime loops did not end within {} ms (an executor's apply did not finish)",
+                    terminations.stream().filter(t -> !t.isDone()).count(), settings.shutdownTimeoutMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            LOG.warn("interrupted while waiting for runtime loops to end");
+        } catch (java.util.concurrent.ExecutionException e) {
+            LOG.warn("a runtime loop ended abnormally", e.getCause());
+        }
+        completions.resolveAllTerminated("runtime closed");
+        for (AutoCloseable resource : owned) {
+            closeQuietly(resource);
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new RuntimeClosedException();
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable resource) {
+        if (resource == null) {
+            return;
+        }
+        try {
+            resource.close();
+        } catch (Exception e) {
+            LOG.warn("failed to close {}", resource, e);
+        }
+    }
+}

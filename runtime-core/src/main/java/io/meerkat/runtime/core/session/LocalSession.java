@@ -1,0 +1,189 @@
+package io.meerkat.runtime.core.session;
+
+import io.meerkat.runtime.api.AcceptOutcome;
+import io.meerkat.runtime.api.Input;
+import io.meerkat.runtime.api.InputId;
+import io.meerkat.runtime.api.InputStatus;
+import io.meerkat.runtime.api.LifecycleReport;
+import io.meerkat.runtime.api.RunControlCommand;
+import io.meerkat.runtime.api.RuntimeControlCommand;
+import io.meerkat.runtime.api.RuntimeEventEnvelope;
+import io.meerkat.runtime.api.RuntimeNotReadyException;
+import io.meerkat.runtime.api.RuntimeState;
+import io.meerkat.runtime.api.SessionHandle;
+import io.meerkat.runtime.api.SessionId;
+import io.meerkat.runtime.api.SessionStatus;
+import io.meerkat.runtime.api.Submission;
+import io.meerkat.runtime.api.spi.CompletionRegistry;
+import io.meerkat.runtime.core.driver.SessionDriver;
+import io.meerkat.runtime.core.driver.Settlement;
+import io.meerkat.runtime.core.ingress.InputValidator;
+import io.meerkat.runtime.core.loop.RuntimeLoop;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Flow;
+
+/**
+ * A session of a {@link LocalMeerkatRuntime}: its driver, and its runtime loop when it has an
+ * executor. Carries out what the driver decides: wakes the loop, sends it control commands and
+ * resolves the waiters the driver hands back, always after the driver lock is released.
+ */
+final class LocalSession implements SessionHandle {
+
+    private final SessionId sessionId;
+    private final SessionDriver driver;
+    private final RuntimeLoop loop;
+    private final InputValidator validator;
+    private final CompletionRegistry completions;
+    private final SessionEvents events;
+
+    LocalSession(SessionDriver driver, RuntimeLoop loop, InputValidator validator, CompletionRegistry completions,
+                 SessionEvents events) {
+        this.sessionId = driver.sessionId();
+        this.driver = driver;
+        this.loop = loop;
+        this.validator = validator;
+        this.completions = completions;
+        this.events = events;
+    }
+
+    @Override
+    public SessionId id() {
+        return sessionId;
+    }
+
+    @Override
+    public Submission submit(Input input) {
+        SessionDriver.Admitted admitted = admit(input, true);
+        return new Submission(admitted.outcome(), admitted.completion());
+    }
+
+    @Override
+    public AcceptOutcome accept(Input input) {
+        return admit(input, false).outcome();
+    }
+
+    private SessionDriver.Admitted admit(Input input, boolean withCompletion) {
+        validator.validate(input);
+        SessionDriver.Admitted admitted = driver.admit(input, withCompletion);
+        resolve(admitted.displaced());
+        if (admitted.wake() && loop != null) {
+            loop.wake();
+        }
+        return admitted;
+    }
+
+    @Override
+    public void control(RunControlCommand command) {
+        if (loop != null && loop.sendControl(command)) {
+            return;
+        }
+        if (command instanceof RunControlCommand.StopRuntimeExecutor) {
+            // No live loop to deliver it: apply the stop to the session directly (idempotent).
+            stopDirectly("runtime stopped");
+            return;
+        }
+        throw new RuntimeNotReadyException(sessionId, driver.state(), "run control (no runtime loop)");
+    }
+
+    @Override
+    public void runtimeControl(RuntimeControlCommand command) {
+        if (command instanceof RuntimeControlCommand.Stop) {
+            stopDirectly("runtime stopped");
+        } else if (command instanceof RuntimeControlCommand.Resume) {
+            driver.resume();
+            if (loop != null) {
+                loop.wake();
+            }
+        }
+    }
+
+    /** Stops the session now, terminates its waiters and tells the executor to stop. */
+    void stopDirectly(String reason) {
+        driver.stop();
+        completions.resolveAllTerminated(sessionId, reason);
+        endLoop(reason);
+    }
+
+    private void endLoop(String reason) {
+        if (loop == null || !loop.sendControl(new RunControlCommand.StopRuntimeExecutor(reason))) {
+            if (loop == null) {
+                driver.closeEvents();
+            }
+        }
+    }
+
+    @Override
+    public LifecycleReport retire() {
+        SessionDriver.Settled settled = driver.retire(loop != null);
+        int resolved = resolve(settled.settlement());
+        if (loop != null) {
+            loop.wake();
+        }
+        return withResolved(settled.report(), resolved);
+    }
+
+    @Override
+    public LifecycleReport reset() {
+        SessionDriver.Settled settled = driver.reset(loop != null);
+        return withResolved(settled.report(), resolve(settled.settlement()));
+    }
+
+    @Override
+    public LifecycleReport destroy() {
+        LifecycleReport report = driver.destroy();
+        int resolved = completions.resolveAllTerminated(sessionId, "runtime destroyed");
+        endLoop("runtime destroyed");
+        return withResolved(report, resolved);
+    }
+
+    @Override
+    public LifecycleReport recycle() {
+        LifecycleReport report = driver.recycle(loop != null);
+        int resolved = completions.resolveNotPending(sessionId, driver::isInputActive,
+                "recycled input no longer pending");
+        if (loop != null) {
+            loop.wake();
+        }
+        return withResolved(report, resolved);
+    }
+
+    private static LifecycleReport withResolved(LifecycleReport report, int resolved) {
+        return new LifecycleReport(report.state(), report.inputsAbandoned(), report.inputsPending(), resolved);
+    }
+
+    private int resolve(Settlement settlement) {
+        return settlement.resolveIn(completions, sessionId);
+    }
+
+    @Override
+    public RuntimeState state() {
+        return driver.state();
+    }
+
+    @Override
+    public Optional<InputStatus> inputStatus(InputId inputId) {
+        return Optional.ofNullable(driver.inputStatus(inputId));
+    }
+
+    @Override
+    public List<InputId> activeInputIds() {
+        return driver.activeInputIds();
+    }
+
+    @Override
+    public SessionStatus status() {
+        return driver.status();
+    }
+
+    @Override
+    public Flow.Publisher<RuntimeEventEnvelope> events() {
+        return events;
+    }
+
+    /** Completes when the session's loop has ended (at once for a session without a loop). */
+    CompletableFuture<Void> termination() {
+        return loop == null ? CompletableFuture.completedFuture(null) : loop.termination();
+    }
+}

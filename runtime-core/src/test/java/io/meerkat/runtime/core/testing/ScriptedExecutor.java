@@ -1,0 +1,155 @@
+package io.meerkat.runtime.core.testing;
+
+import io.meerkat.runtime.api.CoreApplyOutput;
+import io.meerkat.runtime.api.RunControlCommand;
+import io.meerkat.runtime.api.RunId;
+import io.meerkat.runtime.api.RunPrimitive;
+import io.meerkat.runtime.api.RunResult;
+import io.meerkat.runtime.api.spi.CoreExecutor;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A test executor that records every call. In {@link Mode#ECHO} mode it completes each run at once
+ * with the run's text; in {@link Mode#HOLD} mode it hands each pending run to the test
+ * ({@link #nextApply()}) and fails it when a cancel or stop arrives; in {@link Mode#FAIL} mode it
+ * fails every run.
+ */
+public final class ScriptedExecutor implements CoreExecutor {
+
+    /** How {@link #apply} behaves. */
+    public enum Mode {
+        /** Completes each run at once with its text. */
+        ECHO,
+        /** Hands each run to the test; a control command fails it. */
+        HOLD,
+        /** Fails every run. */
+        FAIL,
+        /** Per run, at random: echo at once, echo later from another thread, or fail. */
+        MIXED
+    }
+
+    /** One apply call the test controls. */
+    public record PendingApply(RunId runId, RunPrimitive primitive, CompletableFuture<CoreApplyOutput> result) {
+
+        public void complete(String text) {
+            result.complete(CoreApplyOutput.completed(runId, primitive, RunResult.of(text)));
+        }
+    }
+
+    private volatile Mode mode;
+    private final AtomicInteger applyCalls = new AtomicInteger();
+    private final AtomicInteger closeCalls = new AtomicInteger();
+    private final List<RunControlCommand> controls = new CopyOnWriteArrayList<>();
+    private final BlockingQueue<PendingApply> pending = new LinkedBlockingQueue<>();
+    private volatile PendingApply current;
+    private volatile boolean callAfterClose;
+
+    public ScriptedExecutor(Mode mode) {
+        this.mode = mode;
+    }
+
+    public void mode(Mode newMode) {
+        this.mode = newMode;
+    }
+
+    @Override
+    public CompletionStage<CoreApplyOutput> apply(RunId runId, RunPrimitive primitive) {
+        noteCall();
+        applyCalls.incrementAndGet();
+        return switch (mode) {
+            case ECHO -> CompletableFuture.completedFuture(CoreApplyOutput.completed(runId, primitive,
+                    RunResult.of(textOf(primitive))));
+            case FAIL -> CompletableFuture.failedFuture(new IllegalStateException("scripted failure"));
+            case MIXED -> mixed(runId, primitive);
+            case HOLD -> {
+                PendingApply apply = new PendingApply(runId, primitive, new CompletableFuture<>());
+                current = apply;
+                pending.add(apply);
+                yield apply.result();
+            }
+        };
+    }
+
+    private CompletionStage<CoreApplyOutput> mixed(RunId runId, RunPrimitive primitive) {
+        int roll = java.util.concurrent.ThreadLocalRandom.current().nextInt(10);
+        if (roll < 5) {
+            return CompletableFuture.completedFuture(CoreApplyOutput.completed(runId, primitive,
+                    RunResult.of(textOf(primitive))));
+        }
+        if (roll < 6) {
+            return CompletableFuture.failedFuture(new IllegalStateException("scripted failure"));
+        }
+        PendingApply apply = new PendingApply(runId, primitive, new CompletableFuture<>());
+        current = apply;
+        CompletableFuture.runAsync(() -> apply.complete(textOf(primitive)), ASYNC);
+        return apply.result();
+    }
+
+    private static final java.util.concurrent.Executor ASYNC = java.util.concurrent.Executors.newFixedThreadPool(2,
+            task -> {
+                Thread thread = new Thread(task, "scripted-executor-async");
+                thread.setDaemon(true);
+                return thread;
+            });
+
+    @Override
+    public CompletionStage<Void> control(RunControlCommand command) {
+        noteCall();
+        controls.add(command);
+        PendingApply running = current;
+        if (running != null) {
+            running.result().completeExceptionally(new CancellationException(command.reason()));
+        }
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public void close() {
+        closeCalls.incrementAndGet();
+    }
+
+    private void noteCall() {
+        if (closeCalls.get() > 0) {
+            callAfterClose = true;
+        }
+    }
+
+    /** Waits for the next held apply. */
+    public PendingApply nextApply() throws InterruptedException {
+        PendingApply apply = pending.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+        if (apply == null) {
+            throw new AssertionError("no apply call within 10 s");
+        }
+        return apply;
+    }
+
+    public static String textOf(RunPrimitive primitive) {
+        if (primitive instanceof RunPrimitive.StagedInput staged && !staged.appends().isEmpty()) {
+            return staged.appends().get(staged.appends().size() - 1).text();
+        }
+        return "";
+    }
+
+    public int applyCalls() {
+        return applyCalls.get();
+    }
+
+    public int closeCalls() {
+        return closeCalls.get();
+    }
+
+    public List<RunControlCommand> controls() {
+        return List.copyOf(controls);
+    }
+
+    public boolean calledAfterClose() {
+        return callAfterClose;
+    }
+}
