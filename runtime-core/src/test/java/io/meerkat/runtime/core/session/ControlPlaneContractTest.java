@@ -165,4 +165,17 @@ class ControlPlaneContractTest {
         assertThrows(RuntimeNotReadyException.class,
                 () -> session.control(new RunControlCommand.CancelCurrentRun("nothing to cancel")));
     }
+
+    @Test
+    void recycleKeepsQueuedWorkAndTheLoop() {
+        SessionHandle session = runtime.createSession(SessionSpec.of(TestRuntimes.KIND));
+        Submission queued = session.submit(Input.prompt("survives the recycle"));
+
+        LifecycleReport report = session.recycle();
+        assertEquals(1, report.inputsPending());
+        assertEquals(RuntimeState.ATTACHED, session.state());
+        scheduler.runAll();
+
+        assertInstanceOf(CompletionOutcome.Completed.class, queued.completion().join());
+    }
 }

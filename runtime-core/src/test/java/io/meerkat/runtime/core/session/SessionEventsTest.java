@@ -1,0 +1,89 @@
+package io.meerkat.runtime.core.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.meerkat.completion.InMemoryCompletionRegistry;
+import io.meerkat.runtime.api.Input;
+import io.meerkat.runtime.api.InputLifecycleState;
+import io.meerkat.runtime.api.MeerkatRuntime;
+import io.meerkat.runtime.api.RunControlCommand;
+import io.meerkat.runtime.api.RuntimeEvent;
+import io.meerkat.runtime.api.RuntimeEventEnvelope;
+import io.meerkat.runtime.api.RuntimeState;
+import io.meerkat.runtime.api.SessionHandle;
+import io.meerkat.runtime.api.SessionSpec;
+import io.meerkat.runtime.api.Submission;
+import io.meerkat.runtime.core.testing.ScriptedExecutor;
+import io.meerkat.runtime.core.testing.TestRuntimes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** A subscriber sees a session's history in order, numbered, and the stream ends with the session. */
+class SessionEventsTest {
+
+    @Test
+    void subscribersSeeStateChangesAndInputStepsInOrderUntilTheSessionEnds() throws Exception {
+        TestRuntimes.RecordingFactory factory =
+                new TestRuntimes.RecordingFactory(() -> new ScriptedExecutor(ScriptedExecutor.Mode.ECHO));
+        try (MeerkatRuntime runtime = TestRuntimes.builder(factory, new InMemoryCompletionRegistry()).build()) {
+            SessionHandle session = runtime.createSession(SessionSpec.of(TestRuntimes.KIND));
+            Recorder recorder = new Recorder();
+            session.events().subscribe(recorder);
+
+            Submission submission = session.submit(Input.prompt("hello"));
+            submission.completion().get(10, TimeUnit.SECONDS);
+            session.control(new RunControlCommand.StopRuntimeExecutor("bye"));
+            List<RuntimeEventEnvelope> events = recorder.done.get(10, TimeUnit.SECONDS);
+
+            for (int i = 1; i < events.size(); i++) {
+                assertTrue(events.get(i).sequence() > events.get(i - 1).sequence(), "sequence increases");
+            }
+            List<String> states = events.stream()
+                    .filter(e -> e.event() instanceof RuntimeEvent.StateChanged)
+                    .map(e -> (RuntimeEvent.StateChanged) e.event())
+                    .map(c -> c.from() + "->" + c.to())
+                    .toList();
+            assertEquals(List.of("ATTACHED->RUNNING", "RUNNING->ATTACHED", "ATTACHED->STOPPED"), states);
+            List<InputLifecycleState> steps = events.stream()
+                    .filter(e -> e.event() instanceof RuntimeEvent.InputTransitioned t
+                            && t.inputId().equals(submission.inputId()))
+                    .map(e -> ((RuntimeEvent.InputTransitioned) e.event()).to())
+                    .toList();
+            assertEquals(List.of(InputLifecycleState.ACCEPTED, InputLifecycleState.QUEUED, InputLifecycleState.STAGED,
+                    InputLifecycleState.APPLIED, InputLifecycleState.APPLIED_PENDING_CONSUMPTION,
+                    InputLifecycleState.CONSUMED), steps);
+            assertEquals(RuntimeState.STOPPED, session.state());
+        }
+    }
+
+    /** Collects every event and completes when the stream does. */
+    private static final class Recorder implements Flow.Subscriber<RuntimeEventEnvelope> {
+        final List<RuntimeEventEnvelope> events = new ArrayList<>();
+        final CompletableFuture<List<RuntimeEventEnvelope>> done = new CompletableFuture<>();
+
+        @Override
+        public void onSubscribe(Flow.Subscription subscription) {
+            subscription.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(RuntimeEventEnvelope item) {
+            events.add(item);
+        }
+
+        @Override
+        public void onError(Throwable throwable) {
+            done.completeExceptionally(throwable);
+        }
+
+        @Override
+        public void onComplete() {
+            done.complete(List.copyOf(events));
+        }
+    }
+}
