@@ -1,6 +1,6 @@
 /** The default in-memory {@link io.meerkat.runtime.api.spi.CompletionRegistry}. */
 module io.meerkat.completion {
-    requires io.meerkat.runtime.api;
+    requires transitive io.meerkat.runtime.api;
 
     exports io.meerkat.completion;
 
