@@ -1,0 +1,270 @@
+package io.meerkat.benchmarks;
+
+import io.meerkat.completion.InMemoryCompletionRegistry;
+import io.meerkat.runtime.api.CompletionOutcome;
+import io.meerkat.runtime.api.Input;
+import io.meerkat.runtime.api.MeerkatRuntime;
+import io.meerkat.runtime.api.SessionHandle;
+import io.meerkat.runtime.api.SessionSpec;
+import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
+
+/**
+ * Items per second through one session, against two baselines measured in the same run.
+ *
+ * <p>Every benchmark pushes {@value #ITEMS} no-op items per invocation from one producer (the JMH
+ * thread), gives each item its own completion future, and returns once the last item is complete; the
+ * score is items per second ({@link OperationsPerInvocation}). The timed region contains, for every item:
+ * <ul>
+ *   <li>{@link #singleThreadLoop}: allocating the item and its future, adding it to an
+ *       {@link ArrayDeque}, polling it back and completing the future, all on one thread. The floor.</li>
+ *   <li>{@link #blockingQueueHandOff}: allocating the item and its future and putting it on a
+ *       {@link LinkedBlockingQueue}; a consumer thread (started once per trial, untimed) takes it and
+ *       completes the future; the producer joins the last future.</li>
+ *   <li>{@code runtime*}: constructing a fresh {@link Input} (an input id may be admitted only once per
+ *       session, so inputs cannot be reused; a header costs an id, a UUID and an {@code Instant}),
+ *       admitting it ({@code submit}, which also registers a completion in the
+ *       {@link InMemoryCompletionRegistry}, or {@code accept}), and the session's runtime loop on the
+ *       shared scheduler running it through a {@link NoOpExecutor} and resolving its waiter. The
+ *       producer then joins the last completion; the queue lane is FIFO, so every earlier item is done
+ *       too. {@link #inputConstructionOnly} measures the input-construction share alone.</li>
+ * </ul>
+ * Runtimes and sessions are built in untimed setup. Scores are noisy on a shared box: read them as
+ * ratios to the baselines of the same run. An invocation of a {@code runtime*} benchmark takes
+ * 0.1–0.5 s, so a 1 s warmup iteration holds only a few of them: the default warmup is 5 × 2 s.
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@OperationsPerInvocation(ThroughputBenchmark.ITEMS)
+@Warmup(iterations = 5, time = 2)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+public class ThroughputBenchmark {
+
+    static final int ITEMS = 100_000;
+
+    /** A baseline work item: one object and its completion, like an input and its waiter. */
+    static final class Item {
+        final CompletableFuture<Object> done = new CompletableFuture<>();
+    }
+
+    private static final Item POISON = new Item();
+
+    /** State of the single-thread baseline. */
+    @State(Scope.Thread)
+    public static class LoopState {
+        final ArrayDeque<Item> deque = new ArrayDeque<>(ITEMS);
+    }
+
+    /** State of the hand-off baseline: the consumer thread lives for the whole trial. */
+    @State(Scope.Benchmark)
+    public static class HandOffState {
+        final LinkedBlockingQueue<Item> queue = new LinkedBlockingQueue<>();
+        Thread consumer;
+
+        @Setup(Level.Trial)
+        public void start() {
+            consumer = new Thread(() -> {
+                try {
+                    Item item;
+                    while ((item = queue.take()) != POISON) {
+                        item.done.complete(item);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "handoff-consumer");
+            consumer.setDaemon(true);
+            consumer.start();
+        }
+
+        @TearDown(Level.Trial)
+        public void stop() throws InterruptedException {
+            queue.put(POISON);
+            consumer.join(10_000);
+        }
+    }
+
+    /** One runtime (default settings, shared scheduler) with one session for the whole trial. */
+    @State(Scope.Benchmark)
+    public static class SessionState {
+        InMemoryCompletionRegistry registry;
+        MeerkatRuntime runtime;
+        SessionHandle session;
+
+        @Setup(Level.Trial)
+        public void open() {
+            registry = new InMemoryCompletionRegistry();
+            runtime = MeerkatRuntimeBuilder.newBuilder()
+                    .executorFactory(NoOpExecutor.FACTORY)
+                    .completionRegistry(registry)
+                    .build();
+            session = runtime.createSession(SessionSpec.of(NoOpExecutor.KIND));
+        }
+
+        @TearDown(Level.Iteration)
+        public void check() {
+            // Every item of every invocation must have finished: nothing may be left in flight.
+            int pending = registry.pendingCount();
+            if (pending != 0 || !session.activeInputIds().isEmpty()) {
+                throw new IllegalStateException("work left after an iteration: " + pending + " waiters");
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            runtime.close();
+            registry.close();
+        }
+    }
+
+    /**
+     * {@code sessions} sessions on one runtime, all sharing its scheduler, rebuilt for every iteration
+     * (untimed) so that no iteration inherits the previous one's retained inputs. Each session keeps
+     * only {@value #RETENTION} finished inputs (default 10,000): with 10,000 sessions the default would
+     * retain every input of the iteration, and the benchmark would measure the garbage collector.
+     */
+    @State(Scope.Benchmark)
+    public static class ManySessionsState {
+        static final int RETENTION = 16;
+
+        @Param({"1", "100", "10000"})
+        int sessions;
+
+        InMemoryCompletionRegistry registry;
+        MeerkatRuntime runtime;
+        SessionHandle[] handles;
+        @SuppressWarnings("unchecked")
+        CompletableFuture<CompletionOutcome>[] last = new CompletableFuture[0];
+
+        @Setup(Level.Iteration)
+        @SuppressWarnings("unchecked")
+        public void open() {
+            registry = new InMemoryCompletionRegistry();
+            runtime = MeerkatRuntimeBuilder.newBuilder()
+                    .executorFactory(NoOpExecutor.FACTORY)
+                    .completionRegistry(registry)
+                    .finishedInputRetention(RETENTION)
+                    .build();
+            handles = new SessionHandle[sessions];
+            for (int i = 0; i < sessions; i++) {
+                handles[i] = runtime.createSession(SessionSpec.of(NoOpExecutor.KIND));
+            }
+            last = new CompletableFuture[sessions];
+        }
+
+        @TearDown(Level.Iteration)
+        public void close() {
+            int pending = registry.pendingCount();
+            runtime.close();
+            registry.close();
+            handles = null;
+            if (pending != 0) {
+                throw new IllegalStateException("work left after an iteration: " + pending + " waiters");
+            }
+        }
+    }
+
+    @Benchmark
+    public Object singleThreadLoop(LoopState state) {
+        ArrayDeque<Item> deque = state.deque;
+        for (int i = 0; i < ITEMS; i++) {
+            deque.addLast(new Item());
+        }
+        Item item = null;
+        Item polled;
+        while ((polled = deque.pollFirst()) != null) {
+            polled.done.complete(polled);
+            item = polled;
+        }
+        return item.done.join();
+    }
+
+    @Benchmark
+    public Object blockingQueueHandOff(HandOffState state) {
+        LinkedBlockingQueue<Item> queue = state.queue;
+        Item item = null;
+        for (int i = 0; i < ITEMS; i++) {
+            item = new Item();
+            queue.offer(item);
+        }
+        return item.done.join();
+    }
+
+    /** Every prompt is a run of its own. */
+    @Benchmark
+    public CompletionOutcome runtimePrompts(SessionState state) {
+        SessionHandle session = state.session;
+        CompletableFuture<CompletionOutcome> last = null;
+        for (int i = 0; i < ITEMS; i++) {
+            last = session.submit(Input.prompt("x")).completion();
+        }
+        return last.join();
+    }
+
+    /** External events batch: consecutive ones share a run (up to 1,024). */
+    @Benchmark
+    public CompletionOutcome runtimeEvents(SessionState state) {
+        SessionHandle session = state.session;
+        CompletableFuture<CompletionOutcome> last = null;
+        for (int i = 0; i < ITEMS; i++) {
+            last = session.submit(Input.externalEvent("tick", "x")).completion();
+        }
+        return last.join();
+    }
+
+    /** As {@link #runtimeEvents} without waiters, but the last input is submitted and joined. */
+    @Benchmark
+    public CompletionOutcome runtimeEventsAccept(SessionState state) {
+        SessionHandle session = state.session;
+        for (int i = 0; i < ITEMS - 1; i++) {
+            session.accept(Input.externalEvent("tick", "x"));
+        }
+        return session.submit(Input.externalEvent("tick", "x")).completion().join();
+    }
+
+    /** External events spread round-robin over the sessions; waits for every session's last one. */
+    @Benchmark
+    public int runtimeEventsManySessions(ManySessionsState state) {
+        SessionHandle[] handles = state.handles;
+        CompletableFuture<CompletionOutcome>[] last = state.last;
+        int n = handles.length;
+        for (int i = 0; i < ITEMS; i++) {
+            int s = i % n;
+            last[s] = handles[s].submit(Input.externalEvent("tick", "x")).completion();
+        }
+        int completed = 0;
+        for (int s = 0; s < n; s++) {
+            if (last[s] != null && last[s].join() != null) {
+                completed++;
+            }
+        }
+        return completed;
+    }
+
+    /** Only constructs the inputs the {@code runtime*} benchmarks construct: their share of the cost. */
+    @Benchmark
+    public void inputConstructionOnly(Blackhole blackhole) {
+        for (int i = 0; i < ITEMS; i++) {
+            blackhole.consume(Input.externalEvent("tick", "x"));
+        }
+    }
+}
