@@ -6,6 +6,7 @@ import io.meerkat.runtime.api.SessionId;
 import io.meerkat.runtime.api.spi.CompletionRegistry;
 import io.meerkat.runtime.api.spi.PendingCompletion;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -95,6 +96,16 @@ public final class InMemoryCompletionRegistry implements CompletionRegistry {
     }
 
     @Override
+    public int resolveEach(SessionId sessionId, Collection<InputId> inputIds, CompletionOutcome outcome) {
+        Objects.requireNonNull(outcome, "outcome");
+        Table table = sessions.get(Objects.requireNonNull(sessionId, "sessionId"));
+        if (table == null) {
+            return 0;
+        }
+        return completeRemoved(table.removeAll(inputIds), outcome);
+    }
+
+    @Override
     public int resolveAllTerminated(SessionId sessionId, String reason) {
         Objects.requireNonNull(sessionId, "sessionId");
         return terminate(detach(sessionId), terminated(reason));
@@ -123,21 +134,7 @@ public final class InMemoryCompletionRegistry implements CompletionRegistry {
         if (notPending.isEmpty()) {
             return 0;
         }
-        List<Object> removed = table.removeAll(notPending);
-        int resolved = 0;
-        RuntimeException failure = null;
-        for (Object waiters : removed) {
-            resolved += count(waiters);
-            try {
-                complete(waiters, outcome);
-            } catch (RuntimeException e) {
-                failure = failure == null ? e : failure;
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
-        return resolved;
+        return completeRemoved(table.removeAll(notPending), outcome);
     }
 
     @Override
@@ -217,12 +214,14 @@ public final class InMemoryCompletionRegistry implements CompletionRegistry {
     }
 
     private static int terminate(Map<InputId, Object> waiters, CompletionOutcome outcome) {
-        if (waiters == null) {
-            return 0;
-        }
+        return waiters == null ? 0 : completeRemoved(waiters.values(), outcome);
+    }
+
+    /** Completes waiters already removed from their table; all are tried even if one throws. */
+    private static int completeRemoved(Collection<Object> removed, CompletionOutcome outcome) {
         int resolved = 0;
         RuntimeException failure = null;
-        for (Object value : waiters.values()) {
+        for (Object value : removed) {
             resolved += count(value);
             try {
                 complete(value, outcome);
@@ -311,7 +310,7 @@ public final class InMemoryCompletionRegistry implements CompletionRegistry {
             return removed;
         }
 
-        synchronized List<Object> removeAll(List<InputId> inputIds) {
+        synchronized List<Object> removeAll(Collection<InputId> inputIds) {
             List<Object> removed = new ArrayList<>(inputIds.size());
             // The ids were tested outside the lock, so some may have been resolved meanwhile: those are
             // absent now and skipped (a waiter is removed under the lock, hence resolved once). A waiter

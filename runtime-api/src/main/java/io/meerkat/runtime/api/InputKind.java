@@ -14,9 +14,11 @@ public enum InputKind {
     CONTINUATION,
     OPERATION;
 
+    private final String wireName = name().toLowerCase(Locale.ROOT);
+
     /** The wire name, e.g. {@code "peer_message"}. */
     public String wireName() {
-        return name().toLowerCase(Locale.ROOT);
+        return wireName;
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.meerkat.runtime.api;
 
+import java.util.Locale;
+
 /** Who produced an input. */
 public enum InputSource {
     /** A human or platform operator. */
@@ -11,5 +13,12 @@ public enum InputSource {
     /** The runtime itself. */
     SYSTEM,
     /** Any other outside system (webhooks, schedulers, ...). */
-    EXTERNAL
+    EXTERNAL;
+
+    private final String wireName = name().toLowerCase(Locale.ROOT);
+
+    /** The wire name, e.g. {@code "operator"}. */
+    public String wireName() {
+        return wireName;
+    }
 }

@@ -3,6 +3,7 @@ package io.meerkat.runtime.api.spi;
 import io.meerkat.runtime.api.CompletionOutcome;
 import io.meerkat.runtime.api.InputId;
 import io.meerkat.runtime.api.SessionId;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -36,6 +37,20 @@ public interface CompletionRegistry extends AutoCloseable {
      * @return how many waiters were resolved
      */
     int resolve(SessionId sessionId, InputId inputId, CompletionOutcome outcome);
+
+    /**
+     * Resolves every waiter of several inputs of one session with the same outcome (a run's batch).
+     * Implementations may override it to take their lock once.
+     *
+     * @return how many waiters were resolved
+     */
+    default int resolveEach(SessionId sessionId, Collection<InputId> inputIds, CompletionOutcome outcome) {
+        int resolved = 0;
+        for (InputId inputId : inputIds) {
+            resolved += resolve(sessionId, inputId, outcome);
+        }
+        return resolved;
+    }
 
     /**
      * Resolves every waiter of one session {@link CompletionOutcome.RuntimeTerminated}{@code (reason)}.

@@ -33,7 +33,6 @@ import io.meerkat.runtime.core.ingress.InputRecord;
 import io.meerkat.runtime.core.ingress.Ingress;
 import io.meerkat.runtime.core.session.SessionEvents;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -66,6 +65,8 @@ public final class SessionDriver {
     private final int maxBatchSize;
     private final ReentrantLock lock = new ReentrantLock();
     private boolean refuseNewRuns;
+    /** The machine's answer to SubmitWork, asked again after every transition (the hot path reads it). */
+    private boolean acceptsInput = machine.canApply(SUBMIT_WORK);
 
     public SessionDriver(SessionId sessionId, String executorKind, Ingress ingress, SessionEvents events,
                          CompletionRegistry completions, int maxBatchSize) {
@@ -81,6 +82,7 @@ public final class SessionDriver {
         return sessionId;
     }
 
+
     /** The result of admitting one input. */
     public record Admitted(AcceptOutcome outcome, CompletableFuture<CompletionOutcome> completion, boolean wake,
                           Settlement displaced) {
@@ -95,7 +97,7 @@ public final class SessionDriver {
     public Admitted admit(Input input, boolean withCompletion) {
         lock.lock();
         try {
-            if (!machine.canApply(SUBMIT_WORK)) {
+            if (!acceptsInput) {
                 throw new RuntimeNotReadyException(sessionId, machine.state(), "input");
             }
             long now = System.currentTimeMillis();
@@ -190,28 +192,29 @@ public final class SessionDriver {
      * @return the run, or {@code null} when there is nothing to start
      */
     public StagedRun beginNextRun() {
+        Batch batch;
+        RunId runId;
         lock.lock();
         try {
             if (refuseNewRuns || !machine.state().canProcessQueue() || machine.hasActiveRun()) {
                 return null;
             }
-            Batch batch = ingress.drainNextBatch(maxBatchSize);
+            batch = ingress.drainNextBatch(maxBatchSize);
             if (batch == null) {
                 return null;
             }
-            RunId runId = RunId.random();
+            runId = RunId.random();
             apply(new RuntimeTransition.BeginRun(runId));
             ingress.stage(batch, runId, System.currentTimeMillis());
-            RunPrimitive primitive = primitiveOf(batch);
             if (events.enabled()) {
                 publishTransitions(batch.records(), InputLifecycleState.QUEUED, null);
-                events.publish(new RuntimeEvent.RunLifecycle(
-                        new RunEvent.RunStarted(runId, primitive.contributingInputIds())));
+                events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.RunStarted(runId, idsOf(batch.records()))));
             }
-            return new StagedRun(runId, batch, primitive);
         } finally {
             lock.unlock();
         }
+        // Built outside the lock: it reads only the staged inputs, which are immutable.
+        return new StagedRun(runId, batch, primitiveOf(batch));
     }
 
     private static RunPrimitive primitiveOf(Batch batch) {
@@ -231,12 +234,9 @@ public final class SessionDriver {
             }
             allContinuations &= input.kind() == InputKind.CONTINUATION;
         }
-        Map<String, String> attributes = new LinkedHashMap<>();
-        for (InputRecord record : records) {
-            // Scalars: the last input wins.
-            attributes.put("source", record.input().header().source().name().toLowerCase(java.util.Locale.ROOT));
-            attributes.put("kind", record.input().kind().wireName());
-        }
+        // Scalars: the last input wins.
+        Input last = records.get(records.size() - 1).input();
+        Map<String, String> attributes = Map.of("source", last.header().source().wireName(), "kind", last.kind().wireName());
         TurnMetadata metadata = new TurnMetadata(
                 allContinuations ? ExecutionKind.RESUME_PENDING : ExecutionKind.CONTENT_TURN, correlationIds, attributes);
         return new RunPrimitive.StagedInput(batch.boundary(), appends, contextAppends, ids, metadata);
@@ -331,7 +331,7 @@ public final class SessionDriver {
     }
 
     private boolean isActive(RunId runId) {
-        return machine.currentRunId().filter(runId::equals).isPresent();
+        return machine.hasActiveRun() && runId.equals(machine.currentRunId().orElse(null));
     }
 
     /**
@@ -528,6 +528,7 @@ public final class SessionDriver {
 
     private void apply(RuntimeTransition transition) {
         TransitionResult result = machine.apply(transition);
+        acceptsInput = machine.canApply(SUBMIT_WORK);
         if (result.from() != result.to() && events.enabled()) {
             events.publish(new RuntimeEvent.StateChanged(result.from(), result.to(), transition.name()));
         }

@@ -29,10 +29,6 @@ public record Settlement(List<InputId> inputIds, CompletionOutcome outcome) {
      * @return how many waiters were resolved
      */
     public int resolveIn(CompletionRegistry registry, SessionId sessionId) {
-        int resolved = 0;
-        for (InputId inputId : inputIds) {
-            resolved += registry.resolve(sessionId, inputId, outcome);
-        }
-        return resolved;
+        return inputIds.isEmpty() ? 0 : registry.resolveEach(sessionId, inputIds, outcome);
     }
 }
