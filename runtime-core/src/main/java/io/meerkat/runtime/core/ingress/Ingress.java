@@ -5,6 +5,7 @@ import io.meerkat.runtime.api.Input;
 import io.meerkat.runtime.api.InputId;
 import io.meerkat.runtime.api.InputKind;
 import io.meerkat.runtime.api.InputLifecycleState;
+import io.meerkat.runtime.api.InputRejectedException;
 import io.meerkat.runtime.api.Lane;
 import io.meerkat.runtime.api.RunId;
 import io.meerkat.runtime.core.ingress.PolicyDecision.ApplyMode;
@@ -62,7 +63,7 @@ public final class Ingress {
         PolicyDecision policy = DefaultPolicyTable.resolve(input, runtimeIdle);
         InputRecord record = new InputRecord(input, policy, nowMillis);
         if (ledger.putIfAbsent(record.id(), record) != null) {
-            throw new IllegalArgumentException("input id " + record.id() + " was already submitted");
+            throw new InputRejectedException("input id " + record.id() + " was already submitted");
         }
         activeCount++;
         if (key != null) {

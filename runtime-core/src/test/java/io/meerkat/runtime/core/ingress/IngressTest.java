@@ -123,7 +123,7 @@ class IngressTest {
     void theSameInputIdCannotBeSubmittedTwice() {
         Input input = Input.prompt("once");
         admit(input);
-        assertThrows(IllegalArgumentException.class, () -> ingress.admit(input, true, now));
+        assertThrows(io.meerkat.runtime.api.InputRejectedException.class, () -> ingress.admit(input, true, now));
     }
 
     @Test

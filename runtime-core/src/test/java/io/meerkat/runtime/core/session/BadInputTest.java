@@ -82,6 +82,16 @@ class BadInputTest {
     }
 
     @Test
+    void resubmittingTheSameInputIdIsRejected() throws Exception {
+        SessionHandle queueOnly = runtime.createSession(SessionSpec.withoutExecutor());
+        Input input = Input.prompt("once");
+        queueOnly.submit(input);
+        assertThrows(InputRejectedException.class, () -> queueOnly.submit(input));
+        assertEquals(1, queueOnly.status().queueDepth());
+        assertStillServing();
+    }
+
+    @Test
     void unknownSessionAndUnknownExecutorAreTypedErrors() throws Exception {
         SessionId missing = SessionId.random();
         assertThrows(SessionNotFoundException.class, () -> runtime.sessionOrThrow(missing));
