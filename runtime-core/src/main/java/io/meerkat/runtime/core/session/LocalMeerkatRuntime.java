@@ -1,6 +1,7 @@
 package io.meerkat.runtime.core.session;
 
 import io.meerkat.runtime.api.DuplicateSessionException;
+import io.meerkat.runtime.api.IllegalTransitionException;
 import io.meerkat.runtime.api.LifecycleReport;
 import io.meerkat.runtime.api.MeerkatRuntime;
 import io.meerkat.runtime.api.RuntimeClosedException;
@@ -86,12 +87,13 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         RuntimeLoop loop = executor == null ? null
                 : new RuntimeLoop(driver, completions, executor, scheduler, settings.loopThroughput());
         LocalSession session = new LocalSession(driver, loop, validator, completions, events);
+        if (loop != null) {
+            // Before the session is published: once in the map, a submit may start its loop.
+            driver.attachExecutor();
+        }
         if (sessions.putIfAbsent(sessionId, session) != null) {
             closeQuietly(executor);
             throw new DuplicateSessionException(sessionId);
-        }
-        if (loop != null) {
-            driver.attachExecutor();
         }
         if (closed) {
             // close() may have walked the map before this session joined it.
@@ -117,10 +119,11 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         if (session == null) {
             throw new SessionNotFoundException(sessionId);
         }
-        if (session.state() == io.meerkat.runtime.api.RuntimeState.DESTROYED) {
+        try {
+            return session.destroy();
+        } catch (IllegalTransitionException alreadyDestroyed) {
             return new LifecycleReport(session.state(), 0, 0, 0);
         }
-        return session.destroy();
     }
 
     @Override
