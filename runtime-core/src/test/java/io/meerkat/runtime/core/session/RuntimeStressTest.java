@@ -48,7 +48,7 @@ import org.junit.jupiter.api.RepetitionInfo;
 class RuntimeStressTest {
 
     private static final long BASE_SEED = Long.getLong("meerkat.seed", 0x5EED_CAFEL);
-    private static final int SESSIONS = 1_000;
+    private static final int SESSIONS = 2_000;
     private static final int SUBMITTERS = 4;
     private static final int CONTROLLERS = 2;
     private static final int SUBMITS_PER_THREAD = 6_000;
