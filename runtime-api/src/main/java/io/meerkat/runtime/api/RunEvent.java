@@ -47,4 +47,12 @@ public sealed interface RunEvent {
             Objects.requireNonNull(reason, "reason");
         }
     }
+
+    /** The executor reported how the run is going (free text, e.g. a subprocess's progress line). */
+    record RunProgress(RunId runId, String message) implements RunEvent {
+        public RunProgress {
+            Objects.requireNonNull(runId, "runId");
+            Objects.requireNonNull(message, "message");
+        }
+    }
 }

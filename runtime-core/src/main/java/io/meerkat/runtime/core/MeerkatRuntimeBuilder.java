@@ -2,6 +2,7 @@ package io.meerkat.runtime.core;
 
 import io.meerkat.runtime.api.MeerkatRuntime;
 import io.meerkat.runtime.api.spi.CompletionRegistry;
+import io.meerkat.runtime.api.spi.ExecutorCatalog;
 import io.meerkat.runtime.api.spi.ExecutorFactory;
 import io.meerkat.runtime.core.session.LocalMeerkatRuntime;
 import io.meerkat.runtime.core.session.RuntimeSettings;
@@ -39,6 +40,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class MeerkatRuntimeBuilder {
 
     private final Map<String, ExecutorFactory> factories = new LinkedHashMap<>();
+    private ExecutorCatalog executorCatalog;
     private CompletionRegistry completionRegistry;
     private Executor scheduler;
     private Executor blockingExecutor;
@@ -67,6 +69,15 @@ public final class MeerkatRuntimeBuilder {
             throw new IllegalArgumentException("executor kind '" + factory.kind() + "' is claimed by both "
                     + previous.getClass().getName() + " and " + factory.getClass().getName());
         }
+        return this;
+    }
+
+    /**
+     * Also takes executor kinds from this catalog (e.g. the plugin host's); they may come and go while
+     * the runtime runs. A factory given to {@link #executorFactory} wins over a catalog kind of the same name.
+     */
+    public MeerkatRuntimeBuilder executorCatalog(ExecutorCatalog catalog) {
+        this.executorCatalog = Objects.requireNonNull(catalog, "catalog");
         return this;
     }
 
@@ -146,7 +157,7 @@ public final class MeerkatRuntimeBuilder {
             blocking = service;
             owned.add(service::shutdown);
         }
-        return new LocalMeerkatRuntime(factories, registry, loops, blocking, settings, owned);
+        return new LocalMeerkatRuntime(factories, executorCatalog, registry, loops, blocking, settings, owned);
     }
 
     private static ForkJoinPool newLoopPool() {

@@ -12,14 +12,22 @@ import java.util.concurrent.Executor;
  * @param kind             the executor kind asked for
  * @param config           the session's executor configuration (string keys and values)
  * @param blockingExecutor where blocking work (I/O, waiting on a process) may run; shared by sessions
+ * @param progress         where the executor may report how a run is going
  */
 public record ExecutorContext(SessionId sessionId, String kind, Map<String, String> config,
-                              Executor blockingExecutor) {
+                              Executor blockingExecutor, RunProgressListener progress) {
 
     public ExecutorContext {
         Objects.requireNonNull(sessionId, "sessionId");
         Objects.requireNonNull(kind, "kind");
         config = Map.copyOf(config);
         Objects.requireNonNull(blockingExecutor, "blockingExecutor");
+        Objects.requireNonNull(progress, "progress");
+    }
+
+    /** A context whose progress reports go nowhere (tests, tools). */
+    public ExecutorContext(SessionId sessionId, String kind, Map<String, String> config,
+                           Executor blockingExecutor) {
+        this(sessionId, kind, config, blockingExecutor, RunProgressListener.NONE);
     }
 }

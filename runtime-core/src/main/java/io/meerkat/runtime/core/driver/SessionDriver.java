@@ -78,6 +78,11 @@ public final class SessionDriver {
         this.maxBatchSize = maxBatchSize;
     }
 
+    /** The executor kind, or {@code null} for a queue-only session. */
+    public String executorKind() {
+        return executorKind;
+    }
+
     public SessionId sessionId() {
         return sessionId;
     }
@@ -325,6 +330,25 @@ public final class SessionDriver {
                 events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.RunCancelled(run.runId(), reason)));
             }
             return new Settlement(awaitedIds(abandoned), new CompletionOutcome.Abandoned("cancelled: " + reason));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Publishes an executor's progress report about {@code runId}; a report about a run that is not
+     * the current one is dropped. Costs a volatile read when nobody listens.
+     */
+    public void reportProgress(RunId runId, String message) {
+        if (!events.enabled()) {
+            return;
+        }
+        lock.lock();
+        try {
+            // Checked under the lock that also ends runs: a report never follows its run's end event.
+            if (isActive(runId)) {
+                events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.RunProgress(runId, message)));
+            }
         } finally {
             lock.unlock();
         }

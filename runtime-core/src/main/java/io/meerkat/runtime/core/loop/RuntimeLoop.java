@@ -43,7 +43,8 @@ public final class RuntimeLoop implements Runnable {
     private final SessionId sessionId;
     private final SessionDriver driver;
     private final CompletionRegistry completions;
-    private final CoreExecutor executor;
+    /** Loop-confined; dropped once closed, so an unloaded plugin's classes can be collected. */
+    private CoreExecutor executor;
     private final Executor scheduler;
     private final int throughput;
 
@@ -320,8 +321,10 @@ public final class RuntimeLoop implements Runnable {
             settle(current);
         }
         exited = true;
+        CoreExecutor closing = executor;
+        executor = null;
         try {
-            executor.close();
+            closing.close();
         } catch (RuntimeException e) {
             LOG.warn("session {}: executor failed to close", sessionId, e);
         }

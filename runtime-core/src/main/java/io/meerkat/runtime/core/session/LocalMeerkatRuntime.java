@@ -12,6 +12,7 @@ import io.meerkat.runtime.api.SessionSpec;
 import io.meerkat.runtime.api.UnknownExecutorException;
 import io.meerkat.runtime.api.spi.CompletionRegistry;
 import io.meerkat.runtime.api.spi.CoreExecutor;
+import io.meerkat.runtime.api.spi.ExecutorCatalog;
 import io.meerkat.runtime.api.spi.ExecutorContext;
 import io.meerkat.runtime.api.spi.ExecutorFactory;
 import io.meerkat.runtime.core.driver.SessionDriver;
@@ -20,6 +21,7 @@ import io.meerkat.runtime.core.ingress.InputValidator;
 import io.meerkat.runtime.core.loop.RuntimeLoop;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -35,12 +37,17 @@ import org.slf4j.LoggerFactory;
 /**
  * The in-process {@link MeerkatRuntime}: sessions keyed by id, one runtime loop each on a shared
  * scheduler, executors created per session by kind, one completion registry for all.
+ *
+ * <p>Executor kinds come from fixed factories and, optionally, an {@link ExecutorCatalog} whose
+ * kinds come and go (plugins); a fixed factory wins over a catalog kind of the same name. When the
+ * catalog withdraws kinds, the sessions running them are stopped with the catalog's reason.
  */
 public final class LocalMeerkatRuntime implements MeerkatRuntime {
 
     private static final Logger LOG = LoggerFactory.getLogger(LocalMeerkatRuntime.class);
 
     private final Map<String, ExecutorFactory> factories;
+    private final ExecutorCatalog catalog;
     private final CompletionRegistry completions;
     private final Executor scheduler;
     private final Executor blockingExecutor;
@@ -51,18 +58,23 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
     private volatile boolean closed;
 
     /**
-     * @param owned resources the runtime closes last (its own pools, a registry it looked up itself)
+     * @param catalog kinds that may change while the runtime runs; {@code null} for none
+     * @param owned   resources the runtime closes last (its own pools, a registry it looked up itself)
      */
-    public LocalMeerkatRuntime(Map<String, ExecutorFactory> factories, CompletionRegistry completions,
-                               Executor scheduler, Executor blockingExecutor, RuntimeSettings settings,
-                               List<AutoCloseable> owned) {
+    public LocalMeerkatRuntime(Map<String, ExecutorFactory> factories, ExecutorCatalog catalog,
+                               CompletionRegistry completions, Executor scheduler, Executor blockingExecutor,
+                               RuntimeSettings settings, List<AutoCloseable> owned) {
         this.factories = Map.copyOf(factories);
+        this.catalog = catalog;
         this.completions = completions;
         this.scheduler = scheduler;
         this.blockingExecutor = blockingExecutor;
         this.settings = settings;
         this.validator = new InputValidator(settings.maxPayloadChars());
         this.owned = List.copyOf(owned);
+        if (catalog != null) {
+            catalog.addWithdrawalListener(this::stopSessionsOf);
+        }
     }
 
     @Override
@@ -74,16 +86,15 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         }
         ExecutorFactory factory = null;
         if (spec.executorKind() != null) {
-            factory = factories.get(spec.executorKind());
-            if (factory == null) {
-                throw new UnknownExecutorException(spec.executorKind(), factories.keySet());
-            }
+            factory = factoryFor(spec.executorKind())
+                    .orElseThrow(() -> new UnknownExecutorException(spec.executorKind(), executorKinds()));
         }
         SessionEvents events = new SessionEvents(sessionId, blockingExecutor);
         SessionDriver driver = new SessionDriver(sessionId, spec.executorKind(),
                 new Ingress(settings.finishedInputRetention()), events, completions, settings.maxBatchSize());
         CoreExecutor executor = factory == null ? null
-                : factory.create(new ExecutorContext(sessionId, spec.executorKind(), spec.config(), blockingExecutor));
+                : factory.create(new ExecutorContext(sessionId, spec.executorKind(), spec.config(), blockingExecutor,
+                        driver::reportProgress));
         RuntimeLoop loop = executor == null ? null
                 : new RuntimeLoop(driver, completions, executor, scheduler, settings.loopThroughput());
         LocalSession session = new LocalSession(driver, loop, validator, completions, events);
@@ -99,6 +110,14 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
             // close() may have walked the map before this session joined it.
             session.stopDirectly("runtime closed");
             throw new RuntimeClosedException();
+        }
+        if (factory != null && factoryFor(spec.executorKind()).orElse(null) != factory) {
+            // The kind was withdrawn meanwhile. Dekker-style pairing with stopSessionsOf: it removes the
+            // kind, then scans the map; this session was put in the map, then the kind re-read. At least
+            // one side sees the other, so the session is stopped either there or here.
+            sessions.remove(sessionId, session);
+            session.stopDirectly("executor kind '" + spec.executorKind() + "' was withdrawn");
+            throw new UnknownExecutorException(spec.executorKind(), executorKinds());
         }
         return session;
     }
@@ -128,7 +147,36 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
 
     @Override
     public Set<String> executorKinds() {
-        return factories.keySet();
+        if (catalog == null) {
+            return factories.keySet();
+        }
+        Set<String> kinds = new HashSet<>(factories.keySet());
+        kinds.addAll(catalog.kinds());
+        return Set.copyOf(kinds);
+    }
+
+    private Optional<ExecutorFactory> factoryFor(String kind) {
+        ExecutorFactory fixed = factories.get(kind);
+        if (fixed != null || catalog == null) {
+            return Optional.ofNullable(fixed);
+        }
+        return catalog.factory(kind);
+    }
+
+    /** Stops every session running one of the withdrawn kinds and waits until their executors are closed. */
+    private void stopSessionsOf(Set<String> kinds, String reason) {
+        List<CompletableFuture<Void>> terminations = new ArrayList<>();
+        for (LocalSession session : sessions.values()) {
+            String kind = session.executorKind();
+            if (kind != null && kinds.contains(kind) && !factories.containsKey(kind)) {
+                session.stopDirectly(reason);
+                terminations.add(session.termination());
+            }
+        }
+        if (!terminations.isEmpty()) {
+            LOG.info("stopped {} sessions: {}", terminations.size(), reason);
+            awaitTerminations(terminations);
+        }
     }
 
     @Override
@@ -142,6 +190,14 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
             session.stopDirectly("runtime closed");
             terminations.add(session.termination());
         }
+        awaitTerminations(terminations);
+        completions.resolveAllTerminated("runtime closed");
+        for (AutoCloseable resource : owned) {
+            closeQuietly(resource);
+        }
+    }
+
+    private void awaitTerminations(List<CompletableFuture<Void>> terminations) {
         try {
             CompletableFuture.allOf(terminations.toArray(CompletableFuture[]::new))
                     .get(settings.shutdownTimeoutMillis(), TimeUnit.MILLISECONDS);
@@ -153,10 +209,6 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
             LOG.warn("interrupted while waiting for runtime loops to end");
         } catch (java.util.concurrent.ExecutionException e) {
             LOG.warn("a runtime loop ended abnormally", e.getCause());
-        }
-        completions.resolveAllTerminated("runtime closed");
-        for (AutoCloseable resource : owned) {
-            closeQuietly(resource);
         }
     }
 

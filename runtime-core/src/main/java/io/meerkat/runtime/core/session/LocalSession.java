@@ -183,6 +183,11 @@ final class LocalSession implements SessionHandle {
     }
 
     /** Completes when the session's loop has ended (at once for a session without a loop). */
+    /** The executor kind, or {@code null} for a queue-only session. */
+    String executorKind() {
+        return driver.executorKind();
+    }
+
     CompletableFuture<Void> termination() {
         return loop == null ? CompletableFuture.completedFuture(null) : loop.termination();
     }
