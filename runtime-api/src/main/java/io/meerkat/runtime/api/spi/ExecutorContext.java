@@ -25,6 +25,11 @@ public record ExecutorContext(SessionId sessionId, String kind, Map<String, Stri
         Objects.requireNonNull(progress, "progress");
     }
 
+    /** The configuration read as typed, validated values. */
+    public ExecutorConfig typedConfig() {
+        return new ExecutorConfig(kind, config);
+    }
+
     /** A context whose progress reports go nowhere (tests, tools). */
     public ExecutorContext(SessionId sessionId, String kind, Map<String, String> config,
                            Executor blockingExecutor) {

@@ -7,6 +7,9 @@ import org.pf4j.ExtensionPoint;
  * {@code @Extension}s; embedders may also hand one to the runtime builder directly.
  *
  * <p>Implementations are thread safe: the runtime may create executors for several sessions at once.
+ * A factory that holds resources (a timer thread, an HTTP client) may also implement
+ * {@link AutoCloseable}: the plugin host closes it when its plugin stops, after every executor it
+ * created has been closed.
  */
 public interface ExecutorFactory extends ExtensionPoint {
 
