@@ -1,0 +1,165 @@
+package io.meerkat.completion;
+
+import io.meerkat.runtime.api.CompletionOutcome;
+import io.meerkat.runtime.api.InputId;
+import io.meerkat.runtime.api.SessionId;
+import io.meerkat.runtime.api.spi.CompletionRegistry;
+import io.meerkat.runtime.api.spi.PendingCompletion;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Predicate;
+
+/**
+ * A {@link CompletionRegistry} that also remembers how recently finished inputs ended, so that a caller
+ * who asks after the input finished (an HTTP client polling for a completion, say) still reads its
+ * outcome through {@link #finishedOutcome}.
+ *
+ * <p>Waiters are held by an {@link InMemoryCompletionRegistry}, with all of its guarantees. On top:
+ * <ul>
+ *   <li>Every outcome given to {@link #resolve} or {@link #resolveEach} is remembered, whether or not a
+ *       waiter was registered, <em>before</em> the waiters are completed: a waiter's callback that
+ *       reads {@link #finishedOutcome} sees it.</li>
+ *   <li>Memory is bounded: at most {@code capacity} outcomes are kept; the oldest is forgotten first.</li>
+ *   <li>Session-wide terminations ({@code resolveAllTerminated}, {@code resolveNotPending}, {@link #close})
+ *       are not remembered per input: they name no input, and the runtime's input status says how
+ *       such an input ended.</li>
+ * </ul>
+ */
+public final class OutcomeHistoryCompletionRegistry implements CompletionRegistry {
+
+    /** The number of outcomes kept when no capacity is given. */
+    public static final int DEFAULT_CAPACITY = 10_000;
+
+    private final InMemoryCompletionRegistry waiters = new InMemoryCompletionRegistry();
+    private final OutcomeHistory history;
+
+    /** Creates a registry that remembers the last {@link #DEFAULT_CAPACITY} outcomes. */
+    public OutcomeHistoryCompletionRegistry() {
+        this(DEFAULT_CAPACITY);
+    }
+
+    /**
+     * Creates a registry that remembers the last {@code capacity} outcomes.
+     *
+     * @throws IllegalArgumentException if {@code capacity} is not positive
+     */
+    public OutcomeHistoryCompletionRegistry(int capacity) {
+        if (capacity <= 0) {
+            throw new IllegalArgumentException("capacity must be positive, was " + capacity);
+        }
+        this.history = new OutcomeHistory(capacity);
+    }
+
+    @Override
+    public void register(SessionId sessionId, InputId inputId, CompletableFuture<CompletionOutcome> waiter) {
+        waiters.register(sessionId, inputId, waiter);
+    }
+
+    @Override
+    public int resolve(SessionId sessionId, InputId inputId, CompletionOutcome outcome) {
+        history.record(new Key(sessionId, inputId), Objects.requireNonNull(outcome, "outcome"));
+        return waiters.resolve(sessionId, inputId, outcome);
+    }
+
+    @Override
+    public int resolveEach(SessionId sessionId, Collection<InputId> inputIds, CompletionOutcome outcome) {
+        Objects.requireNonNull(outcome, "outcome");
+        for (InputId inputId : inputIds) {
+            history.record(new Key(sessionId, inputId), outcome);
+        }
+        return waiters.resolveEach(sessionId, inputIds, outcome);
+    }
+
+    @Override
+    public int resolveAllTerminated(SessionId sessionId, String reason) {
+        return waiters.resolveAllTerminated(sessionId, reason);
+    }
+
+    @Override
+    public int resolveAllTerminated(String reason) {
+        return waiters.resolveAllTerminated(reason);
+    }
+
+    @Override
+    public int resolveNotPending(SessionId sessionId, Predicate<InputId> stillPending, String reason) {
+        return waiters.resolveNotPending(sessionId, stillPending, reason);
+    }
+
+    @Override
+    public int pendingCount(SessionId sessionId) {
+        return waiters.pendingCount(sessionId);
+    }
+
+    @Override
+    public int pendingCount() {
+        return waiters.pendingCount();
+    }
+
+    @Override
+    public List<PendingCompletion> drainPending() {
+        return waiters.drainPending();
+    }
+
+    @Override
+    public Optional<CompletionOutcome> finishedOutcome(SessionId sessionId, InputId inputId) {
+        return history.get(new Key(sessionId, inputId));
+    }
+
+    /** How many outcomes are remembered now (at most the capacity). */
+    public int rememberedCount() {
+        return history.size();
+    }
+
+    /** Terminates every waiter like {@link InMemoryCompletionRegistry#close()} and forgets the history. */
+    @Override
+    public void close() {
+        waiters.close();
+        history.clear();
+    }
+
+    private record Key(SessionId sessionId, InputId inputId) {
+        Key {
+            Objects.requireNonNull(sessionId, "sessionId");
+            Objects.requireNonNull(inputId, "inputId");
+        }
+    }
+
+    /** The remembered outcomes, oldest first, bounded by evicting the oldest; guarded by its monitor. */
+    private static final class OutcomeHistory {
+        private final int capacity;
+        private final LinkedHashMap<Key, CompletionOutcome> outcomes;
+
+        OutcomeHistory(int capacity) {
+            this.capacity = capacity;
+            this.outcomes = new LinkedHashMap<>(Math.min(capacity, 1024)) {
+                private static final long serialVersionUID = 1L;
+
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<Key, CompletionOutcome> eldest) {
+                    return size() > OutcomeHistory.this.capacity;
+                }
+            };
+        }
+
+        synchronized void record(Key key, CompletionOutcome outcome) {
+            outcomes.put(key, outcome);
+        }
+
+        synchronized Optional<CompletionOutcome> get(Key key) {
+            return Optional.ofNullable(outcomes.get(key));
+        }
+
+        synchronized int size() {
+            return outcomes.size();
+        }
+
+        synchronized void clear() {
+            outcomes.clear();
+        }
+    }
+}
