@@ -1,0 +1,192 @@
+package io.meerkat.distribution;
+
+import io.meerkat.completion.InMemoryCompletionRegistry;
+import io.meerkat.distribution.config.LauncherConfig;
+import io.meerkat.distribution.http.ApiContext;
+import io.meerkat.distribution.http.HttpApi;
+import io.meerkat.distribution.metrics.RuntimeMetrics;
+import io.meerkat.distribution.osgi.BundleReport;
+import io.meerkat.distribution.osgi.EmbeddedFelix;
+import io.meerkat.distribution.registry.ActiveRegistry;
+import io.meerkat.distribution.registry.RegistryServiceTracker;
+import io.meerkat.distribution.registry.SwappableCompletionRegistry;
+import io.meerkat.plugin.host.ExecutorPluginHost;
+import io.meerkat.plugin.host.PluginReport;
+import io.meerkat.plugin.host.PluginStatus;
+import io.meerkat.runtime.api.MeerkatRuntime;
+import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The launcher's wiring: an embedded OSGi framework with the completion-registry bundles, the executor
+ * plugins, the runtime and (for {@code serve}) the HTTP API, started in that order and closed in the
+ * reverse one.
+ *
+ * <p>Closing stops every session first (each waiter is resolved with a reason), then the HTTP server,
+ * the plugins and the framework; it is idempotent and safe from a shutdown hook.
+ */
+public final class Launcher implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Launcher.class);
+
+    private final LauncherConfig config;
+    private final EmbeddedFelix felix;
+    private final SwappableCompletionRegistry registry;
+    private final ExecutorPluginHost plugins;
+    private final MeerkatRuntime runtime;
+    private final RuntimeMetrics metrics;
+    private final HttpApi http;
+    private final Deque<AutoCloseable> closeOrder;
+    private boolean closed;
+
+    private Launcher(LauncherConfig config, EmbeddedFelix felix, SwappableCompletionRegistry registry,
+                     ExecutorPluginHost plugins, MeerkatRuntime runtime, RuntimeMetrics metrics, HttpApi http,
+                     Deque<AutoCloseable> closeOrder) {
+        this.config = config;
+        this.felix = felix;
+        this.registry = registry;
+        this.plugins = plugins;
+        this.runtime = runtime;
+        this.metrics = metrics;
+        this.http = http;
+        this.closeOrder = closeOrder;
+    }
+
+    /**
+     * Starts everything; on a failure, closes what was started and rethrows.
+     *
+     * @param withHttp whether to start the HTTP API
+     * @param progress told of each step, for the command line
+     */
+    public static Launcher start(LauncherConfig config, boolean withHttp, Consumer<String> progress) {
+        config.validate();
+        Deque<AutoCloseable> started = new ArrayDeque<>();
+        try {
+            InMemoryCompletionRegistry floor = new InMemoryCompletionRegistry();
+            started.push(floor);
+            SwappableCompletionRegistry registry = new SwappableCompletionRegistry(floor, ActiveRegistry.builtIn(floor));
+
+            progress.accept("starting the OSGi framework");
+            Path felixCache = Files.createTempDirectory("meerkat-felix-");
+            started.push(() -> deleteRecursively(felixCache));
+            EmbeddedFelix felix = EmbeddedFelix.start(felixCache, LauncherVersion.osgiVersion(), config.bundleProperties());
+            started.push(felix);
+            List<BundleReport> bundles = felix.installAll(config.bundlesDir());
+            RegistryServiceTracker tracker = RegistryServiceTracker.open(felix.context(), registry, floor);
+            started.push(tracker);
+            progress.accept("completion registry: " + registry.active().label() + " (" + bundles.size()
+                    + " bundle(s) in " + config.bundlesDir() + ")");
+
+            progress.accept("loading executor plugins from " + config.pluginsDir());
+            ExecutorPluginHost plugins = ExecutorPluginHost.start(config.pluginsDir());
+            started.push(plugins);
+            for (PluginReport plugin : plugins.plugins()) {
+                progress.accept("  plugin " + plugin.pluginId() + " " + plugin.status().name().toLowerCase()
+                        + (plugin.status() == PluginStatus.STARTED ? " " + plugin.executorKinds() : ": " + plugin.reason()));
+            }
+
+            MeerkatRuntime runtime = MeerkatRuntimeBuilder.newBuilder()
+                    .executorCatalog(plugins)
+                    .completionRegistry(registry)
+                    .build();
+            started.push(runtime);
+            RuntimeMetrics metrics = new RuntimeMetrics(runtime);
+
+            HttpApi http = null;
+            if (withHttp) {
+                http = HttpApi.start(config, new ApiContext(runtime, registry, plugins, felix, metrics));
+                started.push(http);
+                progress.accept("HTTP API listening on " + http.baseUri());
+            }
+            return new Launcher(config, felix, registry, plugins, runtime, metrics, http, started);
+        } catch (IOException e) {
+            closeAll(started);
+            throw new UncheckedIOException("cannot create the launcher's working folder: " + e.getMessage(), e);
+        } catch (RuntimeException | Error e) {
+            closeAll(started);
+            throw e;
+        }
+    }
+
+    public LauncherConfig config() {
+        return config;
+    }
+
+    public MeerkatRuntime runtime() {
+        return runtime;
+    }
+
+    public ExecutorPluginHost plugins() {
+        return plugins;
+    }
+
+    public SwappableCompletionRegistry registry() {
+        return registry;
+    }
+
+    public EmbeddedFelix felix() {
+        return felix;
+    }
+
+    public RuntimeMetrics metrics() {
+        return metrics;
+    }
+
+    /** The HTTP API, when started with it. */
+    public HttpApi http() {
+        if (http == null) {
+            throw new IllegalStateException("the launcher was started without the HTTP API");
+        }
+        return http;
+    }
+
+    /** Stops sessions (resolving every waiter), the HTTP API, the plugins and the framework, in that order. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        // The runtime closes first although it started after the HTTP server: waiters blocked in a
+        // completion request are resolved "runtime closed" and answered before the server goes away.
+        try {
+            runtime.close();
+        } catch (RuntimeException e) {
+            LOG.warn("closing the runtime failed: {}", e.getMessage(), e);
+        }
+        closeAll(closeOrder);
+    }
+
+    private static void closeAll(Deque<AutoCloseable> started) {
+        while (!started.isEmpty()) {
+            AutoCloseable resource = started.pop();
+            try {
+                resource.close();
+            } catch (Exception e) {
+                LOG.warn("closing {} failed: {}", resource, e.getMessage(), e);
+            }
+        }
+    }
+
+    private static void deleteRecursively(Path folder) throws IOException {
+        if (!Files.exists(folder)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(folder)) {
+            for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(file);
+            }
+        }
+    }
+}

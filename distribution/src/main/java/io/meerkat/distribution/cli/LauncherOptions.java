@@ -1,0 +1,36 @@
+package io.meerkat.distribution.cli;
+
+import io.meerkat.distribution.config.ConfigLoader;
+import io.meerkat.distribution.config.LauncherConfig;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** The flags every command that starts the launcher shares; each overrides {@code conf/meerkat.properties}. */
+final class LauncherOptions {
+
+    @Option(names = "--config", paramLabel = "FILE", description = "Configuration file (default: conf/meerkat.properties).")
+    Path config;
+
+    @Option(names = "--plugins", paramLabel = "DIR", description = "Executor plugins folder (default: plugins).")
+    String plugins;
+
+    @Option(names = "--bundles", paramLabel = "DIR", description = "Completion-registry bundles folder (default: bundles).")
+    String bundles;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Data folder (default: data).")
+    String data;
+
+    @Option(names = "--store", paramLabel = "KIND", description = "Runtime store: memory (default). sqlite and postgres are planned.")
+    String store;
+
+    LauncherConfig load(Map<String, String> more) {
+        Map<String, String> overrides = new HashMap<>(more);
+        overrides.put(ConfigLoader.PLUGINS, plugins);
+        overrides.put(ConfigLoader.BUNDLES, bundles);
+        overrides.put(ConfigLoader.DATA, data);
+        overrides.put(ConfigLoader.STORE, store);
+        return ConfigLoader.load(MeerkatCommand.home(), config, overrides, System.getenv());
+    }
+}

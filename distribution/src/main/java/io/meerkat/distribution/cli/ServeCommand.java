@@ -1,0 +1,67 @@
+package io.meerkat.distribution.cli;
+
+import io.meerkat.distribution.Launcher;
+import io.meerkat.distribution.config.ConfigLoader;
+import io.meerkat.distribution.config.LauncherConfig;
+import java.io.PrintWriter;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code meerkat serve}: starts the launcher with the HTTP API and runs until SIGTERM or Ctrl-C, then
+ * shuts down in reverse order (every waiter resolved). Prints {@code meerkat ready: <url>} on standard
+ * output once the API listens.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the runtime with its HTTP API.")
+final class ServeCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Mixin
+    LauncherOptions options = new LauncherOptions();
+
+    @Option(names = "--bind", paramLabel = "ADDRESS", description = "Address to listen on (default: 127.0.0.1). Anything but loopback needs --token.")
+    String bind;
+
+    @Option(names = "--port", paramLabel = "PORT", description = "Port to listen on (default: 7878; 0 picks a free one).")
+    Integer port;
+
+    @Option(names = "--token", paramLabel = "TOKEN", description = "Bearer token every request must carry (or set MEERKAT_TOKEN).")
+    String token;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        Map<String, String> overrides = new HashMap<>();
+        overrides.put(ConfigLoader.BIND, bind);
+        overrides.put(ConfigLoader.PORT, port == null ? null : port.toString());
+        overrides.put(ConfigLoader.TOKEN, token);
+        LauncherConfig config = options.load(overrides);
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+
+        Launcher launcher = Launcher.start(config, true, step -> {
+            err.println("[meerkat] " + step);
+            err.flush();
+        });
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            err.println("[meerkat] shutting down: stopping " + launcher.runtime().sessions().size() + " session(s)");
+            err.flush();
+            launcher.close();
+            err.println("[meerkat] stopped");
+            err.flush();
+            stopped.countDown();
+        }, "meerkat-shutdown"));
+        out.println("meerkat ready: " + launcher.http().baseUri());
+        out.flush();
+        stopped.await();
+        return 0;
+    }
+}

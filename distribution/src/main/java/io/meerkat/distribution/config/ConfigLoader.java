@@ -1,0 +1,113 @@
+package io.meerkat.distribution.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * Builds a {@link LauncherConfig}: built-in defaults, then {@code conf/meerkat.properties} of the
+ * distribution (or the file given), then the overrides (command-line flags), later ones winning.
+ *
+ * <p>Keys: {@code meerkat.bind}, {@code meerkat.port}, {@code meerkat.plugins}, {@code meerkat.bundles},
+ * {@code meerkat.data}, {@code meerkat.store}, {@code meerkat.token}, {@code meerkat.http.max-body-bytes};
+ * every {@code meerkat.registry.*} key is handed to the registry bundles. The token may also come from
+ * the environment variable {@code MEERKAT_TOKEN}, which keeps it out of the process list.
+ */
+public final class ConfigLoader {
+
+    public static final String BIND = "meerkat.bind";
+    public static final String PORT = "meerkat.port";
+    public static final String PLUGINS = "meerkat.plugins";
+    public static final String BUNDLES = "meerkat.bundles";
+    public static final String DATA = "meerkat.data";
+    public static final String STORE = "meerkat.store";
+    public static final String TOKEN = "meerkat.token";
+    public static final String MAX_BODY_BYTES = "meerkat.http.max-body-bytes";
+    public static final String TOKEN_ENVIRONMENT_VARIABLE = "MEERKAT_TOKEN";
+
+    private static final String BUNDLE_PROPERTY_PREFIX = "meerkat.registry.";
+
+    private ConfigLoader() {
+    }
+
+    /**
+     * @param home        the distribution folder
+     * @param configFile  the properties file, or {@code null} for {@code home/conf/meerkat.properties}
+     *                    (which may be missing)
+     * @param overrides   values from the command line, by key
+     * @param environment the process environment (for {@value #TOKEN_ENVIRONMENT_VARIABLE})
+     */
+    public static LauncherConfig load(Path home, Path configFile, Map<String, String> overrides,
+                                      Map<String, String> environment) {
+        Map<String, String> values = new HashMap<>();
+        values.put(BIND, "127.0.0.1");
+        values.put(PORT, Integer.toString(LauncherConfig.DEFAULT_PORT));
+        values.put(PLUGINS, "plugins");
+        values.put(BUNDLES, "bundles");
+        values.put(DATA, "data");
+        values.put(STORE, "memory");
+        values.put(MAX_BODY_BYTES, Long.toString(1L << 20));
+        Path file = configFile != null ? configFile : home.resolve("conf").resolve("meerkat.properties");
+        if (configFile != null || Files.exists(file)) {
+            values.putAll(read(file));
+        }
+        String environmentToken = environment.get(TOKEN_ENVIRONMENT_VARIABLE);
+        if (environmentToken != null && !environmentToken.isBlank()) {
+            values.put(TOKEN, environmentToken);
+        }
+        overrides.forEach((key, value) -> {
+            if (value != null) {
+                values.put(key, value);
+            }
+        });
+
+        Map<String, String> bundleProperties = new HashMap<>();
+        values.forEach((key, value) -> {
+            if (key.startsWith(BUNDLE_PROPERTY_PREFIX)) {
+                bundleProperties.put(key, value);
+            }
+        });
+        return new LauncherConfig(home, values.get(BIND).trim(), intValue(values, PORT),
+                path(home, values.get(PLUGINS)), path(home, values.get(BUNDLES)), path(home, values.get(DATA)),
+                values.get(STORE).trim(), values.get(TOKEN), longValue(values, MAX_BODY_BYTES), bundleProperties);
+    }
+
+    private static Map<String, String> read(Path file) {
+        Properties properties = new Properties();
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            properties.load(reader);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read the configuration file " + file + ": " + e.getMessage(), e);
+        }
+        Map<String, String> values = new HashMap<>();
+        for (String key : properties.stringPropertyNames()) {
+            values.put(key, properties.getProperty(key).trim());
+        }
+        return values;
+    }
+
+    private static Path path(Path home, String value) {
+        return home.resolve(value.trim()).normalize();
+    }
+
+    private static int intValue(Map<String, String> values, String key) {
+        try {
+            return Integer.parseInt(values.get(key).trim());
+        } catch (NumberFormatException e) {
+            throw new ConfigException(key + " must be an integer, was '" + values.get(key) + "'", e);
+        }
+    }
+
+    private static long longValue(Map<String, String> values, String key) {
+        try {
+            return Long.parseLong(values.get(key).trim());
+        } catch (NumberFormatException e) {
+            throw new ConfigException(key + " must be an integer, was '" + values.get(key) + "'", e);
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package io.meerkat.distribution.config;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Everything the launcher is started with: read from {@code conf/meerkat.properties}, overridden by
+ * command-line flags ({@link ConfigLoader}).
+ *
+ * @param home             the distribution folder; relative paths are resolved against it
+ * @param bind             the address the HTTP API binds to
+ * @param port             the HTTP port; 0 picks a free one
+ * @param pluginsDir       the executor plugins folder
+ * @param bundlesDir       the OSGi bundles folder (completion registries)
+ * @param dataDir          where the launcher keeps its files
+ * @param store            the runtime store; only {@code memory} exists in this version
+ * @param token            the bearer token every HTTP request must carry, or {@code null} for none
+ * @param maxBodyBytes     the largest HTTP request body accepted
+ * @param bundleProperties properties handed to the bundles ({@code meerkat.registry.*})
+ */
+public record LauncherConfig(Path home, String bind, int port, Path pluginsDir, Path bundlesDir, Path dataDir,
+                             String store, String token, long maxBodyBytes, Map<String, String> bundleProperties) {
+
+    /** The port the API listens on unless told otherwise. */
+    public static final int DEFAULT_PORT = 7878;
+
+    public LauncherConfig {
+        Objects.requireNonNull(home, "home");
+        Objects.requireNonNull(bind, "bind");
+        Objects.requireNonNull(pluginsDir, "pluginsDir");
+        Objects.requireNonNull(bundlesDir, "bundlesDir");
+        Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(store, "store");
+        bundleProperties = Map.copyOf(bundleProperties);
+        token = token == null || token.isBlank() ? null : token;
+    }
+
+    /**
+     * Checks what cannot work, before anything starts.
+     *
+     * @throws ConfigException with one line saying what is wrong and how to fix it
+     */
+    public LauncherConfig validate() {
+        if (port < 0 || port > 65_535) {
+            throw new ConfigException("--port must be between 0 and 65535, was " + port);
+        }
+        if (maxBodyBytes <= 0) {
+            throw new ConfigException("meerkat.http.max-body-bytes must be positive, was " + maxBodyBytes);
+        }
+        if (!store.equals("memory")) {
+            throw new ConfigException("--store " + store + " is not available in this version; use --store memory");
+        }
+        if (!isLoopback(bind) && token == null) {
+            throw new ConfigException("refusing to bind the HTTP API to " + bind + " without a token: "
+                    + "pass --token (or set MEERKAT_TOKEN), or bind to 127.0.0.1");
+        }
+        return this;
+    }
+
+    /** Whether {@code address} names only this machine. */
+    static boolean isLoopback(String address) {
+        try {
+            return InetAddress.getByName(address).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            throw new ConfigException("--bind " + address + " is not an address of this machine: " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,15 @@
+package io.meerkat.distribution.http;
+
+import io.meerkat.distribution.metrics.RuntimeMetrics;
+import io.meerkat.distribution.osgi.EmbeddedFelix;
+import io.meerkat.distribution.registry.SwappableCompletionRegistry;
+import io.meerkat.plugin.host.ExecutorPluginHost;
+import io.meerkat.runtime.api.MeerkatRuntime;
+
+/**
+ * What the HTTP API serves: the runtime, the completion registry in use, the plugins, the framework
+ * (for bundle reports) and the metrics.
+ */
+public record ApiContext(MeerkatRuntime runtime, SwappableCompletionRegistry registry, ExecutorPluginHost plugins,
+                         EmbeddedFelix felix, RuntimeMetrics metrics) {
+}

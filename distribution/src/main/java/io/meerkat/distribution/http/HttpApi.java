@@ -1,0 +1,80 @@
+package io.meerkat.distribution.http;
+
+import io.meerkat.distribution.config.LauncherConfig;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * The launcher's HTTP API (DESIGN §9) on an embedded Jetty server, bound to the configured address
+ * (127.0.0.1 unless told otherwise; elsewhere only with a token, see {@link LauncherConfig#validate()}).
+ */
+public final class HttpApi implements AutoCloseable {
+
+    private final Server server;
+    private final ServerConnector connector;
+    private final EventStream events;
+
+    private HttpApi(Server server, ServerConnector connector, EventStream events) {
+        this.server = server;
+        this.connector = connector;
+        this.events = events;
+    }
+
+    /** Starts the server; the port is taken when this returns. */
+    public static HttpApi start(LauncherConfig config, ApiContext context) {
+        QueuedThreadPool threads = new QueuedThreadPool(64, 4);
+        threads.setName("meerkat-http");
+        Server server = new Server(threads);
+        ServerConnector connector = new ServerConnector(server);
+        connector.setHost(config.bind());
+        connector.setPort(config.port());
+        server.addConnector(connector);
+
+        Json json = new Json();
+        PendingCompletions completions = new PendingCompletions(context.registry(), context.metrics());
+        EventStream events = new EventStream(context.runtime(), json, server.getScheduler());
+        List<Route> routes = new ArrayList<>();
+        routes.addAll(new SystemEndpoints(context).routes());
+        routes.addAll(new SessionEndpoints(context).routes());
+        routes.addAll(new InputEndpoints(context, completions).routes());
+        routes.add(Route.streaming("GET", "/v1/sessions/{id}/events", events));
+        server.setHandler(new ApiHandler(routes, json, config.token(), config.maxBodyBytes()));
+        try {
+            server.start();
+        } catch (Exception e) {
+            try {
+                server.stop();
+            } catch (Exception suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw new IllegalStateException("the HTTP API cannot listen on " + config.bind() + ":" + config.port()
+                    + ": " + e.getMessage(), e);
+        }
+        return new HttpApi(server, connector, events);
+    }
+
+    /** The port listened on (the one picked when the configuration said 0). */
+    public int port() {
+        return connector.getLocalPort();
+    }
+
+    /** {@code http://host:port}. */
+    public URI baseUri() {
+        String host = connector.getHost();
+        if (host.contains(":")) {
+            host = "[" + host + "]";
+        }
+        return URI.create("http://" + host + ":" + port());
+    }
+
+    /** Ends every event stream, then stops the server. */
+    @Override
+    public void close() throws Exception {
+        events.close();
+        server.stop();
+    }
+}

@@ -1,0 +1,139 @@
+package io.meerkat.distribution.http;
+
+import io.meerkat.runtime.api.AcceptOutcome;
+import io.meerkat.runtime.api.CompletionOutcome;
+import io.meerkat.runtime.api.Durability;
+import io.meerkat.runtime.api.HandlingMode;
+import io.meerkat.runtime.api.Input;
+import io.meerkat.runtime.api.InputHeader;
+import io.meerkat.runtime.api.InputId;
+import io.meerkat.runtime.api.InputSource;
+import io.meerkat.runtime.api.InputStatus;
+import io.meerkat.runtime.api.SessionHandle;
+import io.meerkat.runtime.api.Submission;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/** Inputs: submit, show the lifecycle, wait for the completion with a timeout. */
+final class InputEndpoints {
+
+    /** The longest a completion request may wait. */
+    static final long MAX_TIMEOUT_MS = 300_000;
+
+    private final ApiContext context;
+    private final PendingCompletions completions;
+
+    InputEndpoints(ApiContext context, PendingCompletions completions) {
+        this.context = context;
+        this.completions = completions;
+    }
+
+    List<Route> routes() {
+        return List.of(
+                Route.of("POST", "/v1/sessions/{id}/inputs", Endpoint.now(this::submit)),
+                Route.of("GET", "/v1/sessions/{id}/inputs/{inputId}", Endpoint.now(exchange ->
+                        Reply.ok(Views.Input.of(inputStatus(exchange))))),
+                Route.of("GET", "/v1/sessions/{id}/inputs/{inputId}/completion", this::completion));
+    }
+
+    private Reply submit(Exchange exchange) {
+        SessionHandle session = SessionEndpoints.session(context, exchange);
+        Input input = toInput(exchange.body(Requests.SubmitInput.class));
+        Submission submission = session.submit(input);
+        if (submission.outcome() instanceof AcceptOutcome.Deduplicated deduplicated) {
+            completions.trackJoined(session.id(), deduplicated.inputId(), submission.completion());
+            return Reply.accepted(new Views.Submitted(deduplicated.inputId().toString(), "deduplicated",
+                    deduplicated.inputId().toString()));
+        }
+        InputId id = ((AcceptOutcome.Accepted) submission.outcome()).inputId();
+        completions.track(session.id(), id, submission.completion());
+        return Reply.accepted(new Views.Submitted(id.toString(), "accepted", null));
+    }
+
+    private CompletableFuture<Reply> completion(Exchange exchange) {
+        SessionHandle session = SessionEndpoints.session(context, exchange);
+        InputStatus status = inputStatus(exchange);
+        long timeoutMs = exchange.queryLong("timeoutMs", 0, 0, MAX_TIMEOUT_MS);
+        Optional<CompletableFuture<CompletionOutcome>> pending = completions.pending(session.id(), status.inputId());
+        if (pending.isPresent()) {
+            // A copy: the timeout completes the copy only, never the submitter's own future.
+            return pending.get().copy()
+                    .completeOnTimeout(null, timeoutMs, TimeUnit.MILLISECONDS)
+                    .thenApply(outcome -> outcome == null ? Reply.accepted(Views.pending()) : Reply.ok(Views.outcome(outcome)));
+        }
+        Optional<CompletionOutcome> finished = completions.finished(session.id(), status.inputId());
+        if (finished.isPresent()) {
+            return CompletableFuture.completedFuture(Reply.ok(Views.outcome(finished.get())));
+        }
+        return CompletableFuture.completedFuture(fromLifecycle(status));
+    }
+
+    /** An input nobody over HTTP waits for and the registry does not remember: told by its lifecycle. */
+    private static Reply fromLifecycle(InputStatus status) {
+        return switch (status.state()) {
+            case CONSUMED -> Reply.ok(Map.of("outcome", "completed_without_result",
+                    "note", "the result is no longer held; the outcome-history registry keeps recent results"));
+            case ABANDONED -> Reply.ok(Views.outcome(new CompletionOutcome.Abandoned(
+                    status.abandonReason() == null ? "abandoned" : status.abandonReason().name())));
+            case SUPERSEDED -> Reply.ok(Views.outcome(new CompletionOutcome.Abandoned("superseded")));
+            case COALESCED -> Reply.ok(Views.outcome(new CompletionOutcome.Abandoned("coalesced")));
+            case ACCEPTED, QUEUED, STAGED, APPLIED, APPLIED_PENDING_CONSUMPTION -> Reply.accepted(Views.pending());
+        };
+    }
+
+    private InputStatus inputStatus(Exchange exchange) {
+        SessionHandle session = SessionEndpoints.session(context, exchange);
+        InputId inputId = exchange.inputId();
+        return session.inputStatus(inputId)
+                .orElseThrow(() -> ApiException.notFound("input_not_found", "session " + session.id() + " has no input " + inputId));
+    }
+
+    private static Input toInput(Requests.SubmitInput request) {
+        if (request.text() == null) {
+            throw ApiException.badRequest("missing_field", "'text' is required");
+        }
+        String kind = request.kind() == null ? "prompt" : request.kind();
+        InputSource source = switch (kind) {
+            case "prompt", "continuation", "operation" -> InputSource.OPERATOR;
+            case "external_event" -> InputSource.EXTERNAL;
+            case "peer_message" -> InputSource.PEER;
+            default -> throw ApiException.badRequest("invalid_field", "'kind' must be prompt, external_event, "
+                    + "peer_message, continuation or operation, was " + kind);
+        };
+        InputHeader header = new InputHeader(InputId.random(), java.time.Instant.now(), source,
+                enumValue(Durability.class, "durability", request.durability(), Durability.DURABLE),
+                request.idempotencyKey(), request.supersessionKey(), request.correlationId(),
+                enumValue(HandlingMode.class, "mode", request.mode(), null));
+        return switch (kind) {
+            case "external_event" -> new Input.ExternalEvent(header, required("eventType", request.eventType()), request.text());
+            case "peer_message" -> new Input.PeerMessage(header, required("peer", request.peer()), request.text());
+            case "continuation" -> new Input.Continuation(header, request.text());
+            case "operation" -> new Input.Operation(header, required("operation", request.operation()), request.text());
+            default -> new Input.Prompt(header, request.text());
+        };
+    }
+
+    private static String required(String field, String value) {
+        if (value == null || value.isBlank()) {
+            throw ApiException.badRequest("missing_field", "'" + field + "' is required for this kind");
+        }
+        return value;
+    }
+
+    private static <E extends Enum<E>> E enumValue(Class<E> type, String field, String value, E defaultValue) {
+        if (value == null) {
+            return defaultValue;
+        }
+        try {
+            return Enum.valueOf(type, value.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("invalid_field", "'" + field + "' must be one of "
+                    + java.util.Arrays.stream(type.getEnumConstants()).map(c -> c.name().toLowerCase(Locale.ROOT)).toList()
+                    + ", was " + value);
+        }
+    }
+}

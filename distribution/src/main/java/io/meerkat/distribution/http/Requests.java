@@ -1,0 +1,35 @@
+package io.meerkat.distribution.http;
+
+import java.util.Map;
+
+/** The JSON bodies the API reads; field names as in DESIGN §9. Unknown fields are refused. */
+final class Requests {
+
+    private Requests() {
+    }
+
+    /** {@code POST /v1/sessions}. */
+    record CreateSession(String executor, Map<String, String> config, String id) {
+    }
+
+    /**
+     * {@code POST /v1/sessions/{id}/inputs}.
+     *
+     * @param kind     {@code prompt} (default), {@code external_event}, {@code peer_message},
+     *                 {@code continuation} or {@code operation}
+     * @param mode     {@code queue} or {@code steer}; absent follows the policy
+     * @param durability {@code durable} (default), {@code ephemeral} or {@code derived}
+     */
+    record SubmitInput(String kind, String text, String idempotencyKey, String supersessionKey,
+                       String correlationId, String eventType, String peer, String operation, String mode,
+                       String durability) {
+    }
+
+    /** {@code POST /v1/sessions/{id}/control}: {@code cancel_current_run} or {@code stop_runtime_executor}. */
+    record Control(String command, String reason) {
+    }
+
+    /** {@code POST /v1/sessions/{id}/runtime}: {@code stop} or {@code resume}. */
+    record RuntimeCommand(String command) {
+    }
+}

@@ -1,0 +1,14 @@
+package io.meerkat.distribution.http;
+
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+
+/**
+ * Answers one route with a long-lived stream (Server-Sent Events). It writes to the response
+ * asynchronously and completes {@code callback} when the stream ends; no thread waits meanwhile.
+ */
+@FunctionalInterface
+interface StreamEndpoint {
+
+    void open(Exchange exchange, Response response, Callback callback);
+}

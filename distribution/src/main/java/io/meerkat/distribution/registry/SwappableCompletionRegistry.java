@@ -1,0 +1,157 @@
+package io.meerkat.distribution.registry;
+
+import io.meerkat.runtime.api.CompletionOutcome;
+import io.meerkat.runtime.api.InputId;
+import io.meerkat.runtime.api.SessionId;
+import io.meerkat.runtime.api.spi.CompletionRegistry;
+import io.meerkat.runtime.api.spi.PendingCompletion;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The completion registry the launcher's runtime uses: a stable front for whichever registry is active,
+ * which {@link #swapTo} replaces while sessions run.
+ *
+ * <p>Guarantee: a swap moves every pending waiter from the old registry to the new one, unresolved;
+ * none is lost and none is resolved twice. Every call is served by exactly one registry, the one active
+ * when it started: calls hold the read lock, a swap holds the write lock, so no register or resolve can
+ * fall between the old registry's drain and the switch to the new one.
+ *
+ * <p>Waiter callbacks that run inside a resolve run under the read lock; they may call back into this
+ * registry but must not trigger a swap on the same thread.
+ */
+public final class SwappableCompletionRegistry implements CompletionRegistry {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SwappableCompletionRegistry.class);
+
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private final Lock read = lock.readLock();
+    private final Lock write = lock.writeLock();
+    private volatile Active active;
+
+    /** The registry in use now and what the launcher shows about it. */
+    private record Active(CompletionRegistry registry, ActiveRegistry description) {
+    }
+
+    /** Starts with {@code initial} active. */
+    public SwappableCompletionRegistry(CompletionRegistry initial, ActiveRegistry description) {
+        this.active = new Active(Objects.requireNonNull(initial, "initial"), Objects.requireNonNull(description, "description"));
+    }
+
+    /** What is active now. */
+    public ActiveRegistry active() {
+        return active.description();
+    }
+
+    /**
+     * Makes {@code next} the active registry and moves every pending waiter of the old one to it.
+     * The old registry is not closed: its owner (a bundle being stopped, say) does that.
+     *
+     * @return how many waiters were moved
+     */
+    public int swapTo(CompletionRegistry next, ActiveRegistry description) {
+        Objects.requireNonNull(next, "next");
+        Objects.requireNonNull(description, "description");
+        write.lock();
+        try {
+            Active old = active;
+            if (old.registry() == next) {
+                active = new Active(next, description);
+                return 0;
+            }
+            List<PendingCompletion> pending = old.registry().drainPending();
+            for (PendingCompletion waiter : pending) {
+                next.register(waiter.sessionId(), waiter.inputId(), waiter.waiter());
+            }
+            active = new Active(next, description);
+            LOG.info("completion registry swapped: {} -> {}, {} pending waiter(s) handed over",
+                    old.description().label(), description.label(), pending.size());
+            return pending.size();
+        } finally {
+            write.unlock();
+        }
+    }
+
+    @Override
+    public void register(SessionId sessionId, InputId inputId, CompletableFuture<CompletionOutcome> waiter) {
+        run(() -> active.registry().register(sessionId, inputId, waiter));
+    }
+
+    @Override
+    public int resolve(SessionId sessionId, InputId inputId, CompletionOutcome outcome) {
+        return call(() -> active.registry().resolve(sessionId, inputId, outcome));
+    }
+
+    @Override
+    public int resolveEach(SessionId sessionId, Collection<InputId> inputIds, CompletionOutcome outcome) {
+        return call(() -> active.registry().resolveEach(sessionId, inputIds, outcome));
+    }
+
+    @Override
+    public int resolveAllTerminated(SessionId sessionId, String reason) {
+        return call(() -> active.registry().resolveAllTerminated(sessionId, reason));
+    }
+
+    @Override
+    public int resolveAllTerminated(String reason) {
+        return call(() -> active.registry().resolveAllTerminated(reason));
+    }
+
+    @Override
+    public int resolveNotPending(SessionId sessionId, Predicate<InputId> stillPending, String reason) {
+        return call(() -> active.registry().resolveNotPending(sessionId, stillPending, reason));
+    }
+
+    @Override
+    public int pendingCount(SessionId sessionId) {
+        return call(() -> active.registry().pendingCount(sessionId));
+    }
+
+    @Override
+    public int pendingCount() {
+        return call(() -> active.registry().pendingCount());
+    }
+
+    @Override
+    public List<PendingCompletion> drainPending() {
+        return call(() -> active.registry().drainPending());
+    }
+
+    @Override
+    public Optional<CompletionOutcome> finishedOutcome(SessionId sessionId, InputId inputId) {
+        return call(() -> active.registry().finishedOutcome(sessionId, inputId));
+    }
+
+    /** Terminates every waiter of the active registry; the registries themselves belong to their owners. */
+    @Override
+    public void close() {
+        resolveAllTerminated("completion registry closed");
+    }
+
+    private void run(Runnable action) {
+        read.lock();
+        try {
+            action.run();
+        } finally {
+            read.unlock();
+        }
+    }
+
+    private <T> T call(Supplier<T> action) {
+        read.lock();
+        try {
+            return action.get();
+        } finally {
+            read.unlock();
+        }
+    }
+}

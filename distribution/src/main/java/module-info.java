@@ -1,0 +1,29 @@
+/**
+ * The Meerkat launcher: embedded Apache Felix with a swappable completion registry, PF4J executor
+ * plugins, the HTTP API and the {@code meerkat} command line. An application, not a library: it exports
+ * only the registry front and the launcher, for tests and embedders who want the same wiring.
+ */
+module io.meerkat.distribution {
+    requires io.meerkat.runtime.core;
+    requires io.meerkat.plugin.host;
+    requires io.meerkat.completion;
+    requires org.apache.felix.framework;
+    requires org.eclipse.jetty.server;
+    requires tools.jackson.databind;
+    requires info.picocli;
+    requires micrometer.core;
+    requires micrometer.registry.prometheus;
+    requires org.slf4j;
+
+    exports io.meerkat.distribution;
+    exports io.meerkat.distribution.config;
+    exports io.meerkat.distribution.registry;
+    exports io.meerkat.distribution.osgi;
+    exports io.meerkat.distribution.http;
+
+    uses org.osgi.framework.launch.FrameworkFactory;
+
+    // picocli reads the command classes' annotations and fields; Jackson the request and view records.
+    opens io.meerkat.distribution.cli to info.picocli;
+    opens io.meerkat.distribution.http to tools.jackson.databind;
+}
