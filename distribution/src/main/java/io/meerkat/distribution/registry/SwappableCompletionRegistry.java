@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Predicate;
@@ -37,6 +38,7 @@ public final class SwappableCompletionRegistry implements CompletionRegistry {
     private final Lock read = lock.readLock();
     private final Lock write = lock.writeLock();
     private volatile Active active;
+    private final AtomicLong handedOver = new AtomicLong();
 
     /** The registry in use now and what the launcher shows about it. */
     private record Active(CompletionRegistry registry, ActiveRegistry description) {
@@ -50,6 +52,16 @@ public final class SwappableCompletionRegistry implements CompletionRegistry {
     /** What is active now. */
     public ActiveRegistry active() {
         return active.description();
+    }
+
+    /** How many waiters swaps have moved so far, in all. */
+    public long handedOver() {
+        return handedOver.get();
+    }
+
+    /** The registry in use now. */
+    public CompletionRegistry current() {
+        return active.registry();
     }
 
     /**
@@ -73,6 +85,7 @@ public final class SwappableCompletionRegistry implements CompletionRegistry {
                 next.register(waiter.sessionId(), waiter.inputId(), waiter.waiter());
             }
             active = new Active(next, description);
+            handedOver.addAndGet(pending.size());
             LOG.info("completion registry swapped: {} -> {}, {} pending waiter(s) handed over",
                     old.description().label(), description.label(), pending.size());
             return pending.size();

@@ -1,0 +1,138 @@
+package io.meerkat.distribution.registry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.meerkat.distribution.Launcher;
+import io.meerkat.distribution.TestDistribution;
+import io.meerkat.runtime.api.CompletionOutcome;
+import io.meerkat.runtime.api.Input;
+import io.meerkat.runtime.api.SessionHandle;
+import io.meerkat.runtime.api.SessionSpec;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.RepetitionInfo;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.osgi.framework.Bundle;
+
+/**
+ * The launcher's registry swap with real bundles in the embedded Felix: installing a higher-ranked
+ * registry bundle, stopping it and starting it again while sessions have waiters pending.
+ */
+class RegistryBundleSwapTest {
+
+    @TempDir
+    Path root;
+
+    @Test
+    void theHighestRankedBundleIsActiveAndStoppingItFallsBack() throws Exception {
+        var distribution = TestDistribution.create(root, TestDistribution.REGISTRY_BUNDLE, TestDistribution.HISTORY_BUNDLE);
+        try (Launcher launcher = Launcher.start(distribution.config(), false, step -> { })) {
+            assertEquals("outcome-history", launcher.registry().active().name());
+            assertEquals(10, launcher.registry().active().ranking());
+            assertEquals("io.meerkat.completion.history", launcher.registry().active().bundle());
+
+            bundle(launcher, "io.meerkat.completion.history").stop();
+            assertEquals("in-memory", launcher.registry().active().name());
+
+            bundle(launcher, "io.meerkat.completion").stop();
+            assertEquals("built-in", launcher.registry().active().name());
+
+            bundle(launcher, "io.meerkat.completion.history").start();
+            assertEquals("outcome-history", launcher.registry().active().name());
+        }
+    }
+
+    @Test
+    void rankingsComeFromTheConfiguration() throws Exception {
+        var distribution = TestDistribution.create(root, TestDistribution.REGISTRY_BUNDLE, TestDistribution.HISTORY_BUNDLE);
+        try (Launcher launcher = Launcher.start(distribution.config(Map.of("meerkat.registry.in-memory.ranking", "50")),
+                false, step -> { })) {
+            assertEquals("in-memory", launcher.registry().active().name());
+            assertEquals(50, launcher.registry().active().ranking());
+        }
+    }
+
+    /**
+     * Sessions on a slow echo executor keep waiters pending while the registry is swapped up and down
+     * (bundle installed, stopped, started, the in-memory one stopped and started). Every waiter must end
+     * {@code Completed} with its own text: a waiter left in a stopped bundle's registry would end
+     * {@code RuntimeTerminated("completion registry closed")}, one resolved twice could not be told apart
+     * here but is ruled out by the registries' remove-then-complete contract.
+     */
+    @RepeatedTest(3)
+    void swapsUnderLoadLoseNoWaiter(RepetitionInfo repetition) throws Exception {
+        long seed = new Random().nextLong() + repetition.getCurrentRepetition();
+        Random random = new Random(seed);
+        var distribution = TestDistribution.create(root, TestDistribution.REGISTRY_BUNDLE);
+        try (Launcher launcher = Launcher.start(distribution.config(), false, step -> { })) {
+            List<SessionHandle> sessions = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                sessions.add(launcher.runtime().createSession(SessionSpec.of("echo")
+                        .withConfig(Map.of("delayMs", Integer.toString(1 + random.nextInt(4))))));
+            }
+            List<CompletableFuture<CompletionOutcome>> completions = new ArrayList<>();
+            List<String> texts = new ArrayList<>();
+            Bundle history = null;
+            int swaps = 0;
+            int maxPending = 0;
+            for (int round = 0; round < 12; round++) {
+                for (int i = 0; i < 20; i++) {
+                    SessionHandle session = sessions.get(random.nextInt(sessions.size()));
+                    String text = "r" + round + "-" + i;
+                    completions.add(session.submit(Input.prompt(text)).completion());
+                    texts.add(text);
+                }
+                maxPending = Math.max(maxPending, launcher.registry().pendingCount());
+                switch (random.nextInt(3)) {
+                    case 0 -> {
+                        if (history == null) {
+                            history = launcher.felix().context().installBundle(
+                                    TestDistribution.jar(TestDistribution.HISTORY_BUNDLE).toUri().toString());
+                        }
+                        history.start();
+                    }
+                    case 1 -> {
+                        if (history != null) {
+                            history.stop();
+                        }
+                    }
+                    default -> {
+                        Bundle inMemory = bundle(launcher, "io.meerkat.completion");
+                        if (inMemory.getState() == Bundle.ACTIVE) {
+                            inMemory.stop();
+                        } else {
+                            inMemory.start();
+                        }
+                    }
+                }
+                swaps++;
+            }
+            for (int i = 0; i < completions.size(); i++) {
+                CompletionOutcome outcome = completions.get(i).get(30, TimeUnit.SECONDS);
+                assertTrue(outcome instanceof CompletionOutcome.Completed completed
+                                && completed.result().text().equals(texts.get(i)),
+                        "seed " + seed + ": input " + texts.get(i) + " ended " + outcome);
+            }
+            assertEquals(0, launcher.registry().pendingCount(), "seed " + seed);
+            assertTrue(launcher.registry().handedOver() > 0,
+                    "seed " + seed + ": the swaps must have moved waiters (" + swaps + " swaps, up to " + maxPending + " pending)");
+        }
+    }
+
+    private static Bundle bundle(Launcher launcher, String symbolicName) {
+        for (Bundle bundle : launcher.felix().context().getBundles()) {
+            if (symbolicName.equals(bundle.getSymbolicName())) {
+                return bundle;
+            }
+        }
+        throw new AssertionError("no bundle " + symbolicName);
+    }
+}

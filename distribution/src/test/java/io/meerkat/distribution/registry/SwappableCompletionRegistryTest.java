@@ -1,0 +1,166 @@
+package io.meerkat.distribution.registry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.meerkat.completion.InMemoryCompletionRegistry;
+import io.meerkat.completion.OutcomeHistoryCompletionRegistry;
+import io.meerkat.runtime.api.CompletionOutcome;
+import io.meerkat.runtime.api.InputId;
+import io.meerkat.runtime.api.RunResult;
+import io.meerkat.runtime.api.SessionId;
+import io.meerkat.runtime.api.spi.CompletionRegistry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.RepetitionInfo;
+import org.junit.jupiter.api.Test;
+
+class SwappableCompletionRegistryTest {
+
+    private static ActiveRegistry named(String name) {
+        return new ActiveRegistry(name, name, 0, null, -1);
+    }
+
+    @Test
+    void aSwapHandsPendingWaitersOverUnresolved() {
+        var first = new InMemoryCompletionRegistry();
+        var second = new OutcomeHistoryCompletionRegistry();
+        var front = new SwappableCompletionRegistry(first, named("first"));
+        SessionId session = SessionId.random();
+        InputId input = InputId.random();
+        CompletableFuture<CompletionOutcome> waiter = new CompletableFuture<>();
+        front.register(session, input, waiter);
+
+        assertEquals(1, front.swapTo(second, named("second")));
+
+        assertFalse(waiter.isDone());
+        assertEquals(0, first.pendingCount());
+        assertEquals(1, second.pendingCount());
+        first.close();
+        assertFalse(waiter.isDone(), "closing the old registry no longer touches the moved waiter");
+        assertEquals(1, front.resolve(session, input, new CompletionOutcome.Completed(RunResult.of("done"))));
+        assertEquals(new CompletionOutcome.Completed(RunResult.of("done")), waiter.join());
+        assertEquals("second", front.active().name());
+        assertTrue(front.finishedOutcome(session, input).isPresent(), "served by the active (history) registry");
+    }
+
+    @Test
+    void swappingToTheActiveRegistryOnlyUpdatesItsDescription() {
+        var registry = new InMemoryCompletionRegistry();
+        var front = new SwappableCompletionRegistry(registry, named("old"));
+        front.register(SessionId.random(), InputId.random(), new CompletableFuture<>());
+
+        assertEquals(0, front.swapTo(registry, named("renamed")));
+
+        assertEquals(1, registry.pendingCount());
+        assertEquals("renamed", front.active().name());
+    }
+
+    /**
+     * Producers register and resolve waiters while another thread swaps back and forth between
+     * registries, closing each one it leaves (as a stopping bundle does). Every waiter must end with
+     * the outcome its producer gave: none is lost to a closed registry, none is resolved twice.
+     */
+    @RepeatedTest(6)
+    void noWaiterIsLostOrResolvedTwiceWhileSwapsHappenUnderLoad(RepetitionInfo repetition) throws Exception {
+        long seed = new Random().nextLong() + repetition.getCurrentRepetition();
+        Random random = new Random(seed);
+        int producers = 3;
+        int perProducer = 3_000;
+        CompletionRegistry initial = new InMemoryCompletionRegistry();
+        var front = new SwappableCompletionRegistry(initial, named("r0"));
+        ExecutorService pool = Executors.newFixedThreadPool(producers + 1);
+        ConcurrentLinkedQueue<CompletionRegistry> retired = new ConcurrentLinkedQueue<>();
+        AtomicInteger completions = new AtomicInteger();
+        AtomicInteger wrong = new AtomicInteger();
+        CountDownLatch start = new CountDownLatch(1);
+        try {
+            List<Future<?>> work = new ArrayList<>();
+            for (int p = 0; p < producers; p++) {
+                long producerSeed = random.nextLong();
+                work.add(pool.submit(() -> {
+                    Random local = new Random(producerSeed);
+                    SessionId session = SessionId.random();
+                    List<InputId> open = new ArrayList<>();
+                    List<CompletableFuture<CompletionOutcome>> waiters = new ArrayList<>();
+                    start.await();
+                    for (int i = 0; i < perProducer; i++) {
+                        InputId input = InputId.random();
+                        CompletableFuture<CompletionOutcome> waiter = new CompletableFuture<>();
+                        waiter.whenComplete((outcome, failure) -> {
+                            completions.incrementAndGet();
+                            if (!(outcome instanceof CompletionOutcome.Completed completed)
+                                    || !completed.result().text().equals(input.toString())) {
+                                wrong.incrementAndGet();
+                            }
+                        });
+                        front.register(session, input, waiter);
+                        open.add(input);
+                        waiters.add(waiter);
+                        // Keep a random number of waiters pending so that swaps find some to move.
+                        while (open.size() > local.nextInt(50)) {
+                            InputId done = open.remove(local.nextInt(open.size()));
+                            front.resolve(session, done, new CompletionOutcome.Completed(RunResult.of(done.toString())));
+                        }
+                    }
+                    for (InputId done : open) {
+                        front.resolve(session, done, new CompletionOutcome.Completed(RunResult.of(done.toString())));
+                    }
+                    for (CompletableFuture<CompletionOutcome> waiter : waiters) {
+                        waiter.get(10, TimeUnit.SECONDS);
+                    }
+                    return null;
+                }));
+            }
+            Future<Integer> swapper = pool.submit(() -> {
+                start.await();
+                int swaps = 0;
+                while (work.stream().anyMatch(f -> !f.isDone())) {
+                    CompletionRegistry next = random.nextBoolean()
+                            ? new InMemoryCompletionRegistry() : new OutcomeHistoryCompletionRegistry(100);
+                    CompletionRegistry old = currentOf(front);
+                    front.swapTo(next, named("r" + ++swaps));
+                    old.close();
+                    retired.add(old);
+                    Thread.onSpinWait();
+                }
+                return swaps;
+            });
+            start.countDown();
+            for (Future<?> future : work) {
+                future.get(60, TimeUnit.SECONDS);
+            }
+            int swaps = swapper.get(60, TimeUnit.SECONDS);
+
+            assertEquals(producers * perProducer, completions.get(), "seed " + seed + ": every waiter resolved once");
+            assertEquals(0, wrong.get(), "seed " + seed + ": no waiter got a foreign outcome (" + swaps + " swaps)");
+            assertEquals(0, front.pendingCount(), "seed " + seed);
+            assertTrue(swaps > 0 && front.handedOver() > 0, "seed " + seed + ": the swaps must have moved waiters");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** The registry a front uses now. */
+    private static CompletionRegistry currentOf(SwappableCompletionRegistry front) {
+        return front.current();
+    }
+
+    @Test
+    void currentIsTheActiveRegistry() {
+        var registry = new InMemoryCompletionRegistry();
+        assertSame(registry, new SwappableCompletionRegistry(registry, named("x")).current());
+    }
+}
