@@ -1,0 +1,82 @@
+package io.meerkat.distribution.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class LauncherConfigTest {
+
+    @TempDir
+    Path home;
+
+    @Test
+    void defaultsBindToLoopbackWithoutAToken() {
+        LauncherConfig config = ConfigLoader.load(home, null, Map.of(), Map.of()).validate();
+        assertEquals("127.0.0.1", config.bind());
+        assertEquals(LauncherConfig.DEFAULT_PORT, config.port());
+        assertEquals(home.resolve("plugins"), config.pluginsDir());
+        assertEquals(home.resolve("bundles"), config.bundlesDir());
+        assertNull(config.token());
+    }
+
+    @Test
+    void flagsOverrideTheFileWhichOverridesTheDefaults() throws IOException {
+        Files.createDirectories(home.resolve("conf"));
+        Files.writeString(home.resolve("conf/meerkat.properties"),
+                "meerkat.port=9000\nmeerkat.plugins=/opt/plugins\nmeerkat.registry.history.capacity=5\n");
+        Map<String, String> flags = new HashMap<>();
+        flags.put(ConfigLoader.PORT, "9100");
+        flags.put(ConfigLoader.BIND, null);
+
+        LauncherConfig config = ConfigLoader.load(home, null, flags, Map.of());
+
+        assertEquals(9100, config.port());
+        assertEquals(Path.of("/opt/plugins"), config.pluginsDir());
+        assertEquals("127.0.0.1", config.bind(), "an absent flag keeps the file's or the default value");
+        assertEquals(Map.of("meerkat.registry.history.capacity", "5"), config.bundleProperties());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0.0.0.0", "192.0.2.10"})
+    void aNonLoopbackBindWithoutATokenIsRefusedWithAClearMessage(String address) {
+        LauncherConfig config = ConfigLoader.load(home, null, Map.of(ConfigLoader.BIND, address), Map.of());
+
+        ConfigException error = assertThrows(ConfigException.class, config::validate);
+
+        assertTrue(error.getMessage().contains("refusing to bind") && error.getMessage().contains("--token"),
+                error.getMessage());
+    }
+
+    @Test
+    void aNonLoopbackBindWithATokenFromTheEnvironmentIsAllowed() {
+        LauncherConfig config = ConfigLoader.load(home, null, Map.of(ConfigLoader.BIND, "0.0.0.0"),
+                Map.of(ConfigLoader.TOKEN_ENVIRONMENT_VARIABLE, "s3cret")).validate();
+        assertEquals("s3cret", config.token());
+    }
+
+    @Test
+    void badValuesNameTheKey() {
+        ConfigException port = assertThrows(ConfigException.class,
+                () -> ConfigLoader.load(home, null, Map.of(ConfigLoader.PORT, "http"), Map.of()));
+        assertTrue(port.getMessage().contains("meerkat.port"), port.getMessage());
+
+        LauncherConfig store = ConfigLoader.load(home, null, Map.of(ConfigLoader.STORE, "sqlite"), Map.of());
+        ConfigException unavailable = assertThrows(ConfigException.class, store::validate);
+        assertTrue(unavailable.getMessage().contains("--store sqlite"), unavailable.getMessage());
+
+        ConfigException missing = assertThrows(ConfigException.class,
+                () -> ConfigLoader.load(home, home.resolve("nope.properties"), Map.of(), Map.of()));
+        assertTrue(missing.getMessage().contains("nope.properties"), missing.getMessage());
+    }
+}

@@ -1,0 +1,141 @@
+package io.meerkat.distribution.http;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** A small client for the API, as a user would drive it with {@link HttpClient}. */
+public final class ApiClient {
+
+    /** One answer: the status, the body parsed as JSON (missing node when not JSON) and the raw body. */
+    public record Answer(int status, JsonNode json, String body) {
+        public String text(String field) {
+            return json.path(field).asString();
+        }
+
+        public String errorCode() {
+            return json.path("error").path("code").asString();
+        }
+    }
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final URI base;
+    private final String token;
+
+    public ApiClient(URI base, String token) {
+        this.base = base;
+        this.token = token;
+    }
+
+    public ApiClient(URI base) {
+        this(base, null);
+    }
+
+    public Answer get(String path) {
+        return send(request(path).GET());
+    }
+
+    public Answer post(String path, String body) {
+        return send(request(path).POST(HttpRequest.BodyPublishers.ofString(body)));
+    }
+
+    public Answer delete(String path) {
+        return send(request(path).DELETE());
+    }
+
+    public Answer send(HttpRequest.Builder request) {
+        try {
+            HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            return new Answer(response.statusCode(), parse(response.body()), response.body());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public HttpRequest.Builder request(String path) {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(60));
+        if (token != null) {
+            builder.header("Authorization", "Bearer " + token);
+        }
+        return builder;
+    }
+
+    /** Creates a session and returns its id. */
+    public String createSession(String executor, String configJson) {
+        Answer created = post("/v1/sessions", "{\"executor\":\"" + executor + "\",\"config\":" + configJson + "}");
+        if (created.status() != 201) {
+            throw new AssertionError("creating a session answered " + created.status() + " " + created.body());
+        }
+        return created.text("id");
+    }
+
+    /** Opens a session's event stream; lines arrive in the returned queue as they are read. */
+    public EventLines events(String sessionId) {
+        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        CompletableFuture<HttpResponse<Stream<String>>> response = client.sendAsync(
+                request("/v1/sessions/" + sessionId + "/events").GET().build(), HttpResponse.BodyHandlers.ofLines());
+        CompletableFuture<Void> reading = response.thenAcceptAsync(r -> r.body().forEach(lines::add));
+        return new EventLines(response, reading, lines);
+    }
+
+    /** The lines of an event stream being read. */
+    public record EventLines(CompletableFuture<HttpResponse<Stream<String>>> response, CompletableFuture<Void> reading,
+                             BlockingQueue<String> lines) {
+
+        /** The next line, waiting at most {@code seconds}. */
+        public String next(long seconds) throws InterruptedException {
+            String line = lines.poll(seconds, TimeUnit.SECONDS);
+            if (line == null) {
+                throw new AssertionError("no event line within " + seconds + " s");
+            }
+            return line;
+        }
+
+        /** The next {@code data:} line's JSON. */
+        public JsonNode nextEvent(long seconds) throws InterruptedException {
+            while (true) {
+                String line = next(seconds);
+                if (line.startsWith("data: ")) {
+                    return JSON.readTree(line.substring(6));
+                }
+            }
+        }
+
+        /** Skips lines up to the {@code : subscribed} comment. */
+        public void awaitSubscribed(long seconds) throws InterruptedException {
+            while (!next(seconds).equals(": subscribed")) {
+                Thread.onSpinWait();
+            }
+        }
+
+        /** Stops reading: closing the body stream cancels the HTTP exchange. */
+        public void close() {
+            response.cancel(true);
+            response.thenAccept(r -> r.body().close());
+        }
+    }
+
+    private static JsonNode parse(String body) {
+        try {
+            return JSON.readTree(body);
+        } catch (RuntimeException notJson) {
+            return JSON.missingNode();
+        }
+    }
+}
