@@ -1,0 +1,213 @@
+package io.meerkat.distribution;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.meerkat.distribution.http.ApiClient;
+import io.meerkat.distribution.http.ApiClient.Answer;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The packaged distribution ({@code target/meerkat-VERSION/}) as a user runs it: {@code bin/meerkat} in a
+ * separate process, driven over HTTP with {@link java.net.http.HttpClient}.
+ */
+class PackagedLauncherIT {
+
+    private static final Path DIST = Path.of(System.getProperty("meerkat.test.distDir", "target/missing"));
+
+    private final List<Process> processes = new ArrayList<>();
+
+    @AfterEach
+    void killLeftovers() {
+        for (Process process : processes) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+        }
+    }
+
+    @Test
+    void theDistributionHasEverythingItNeeds() {
+        assertTrue(Files.isExecutable(DIST.resolve("bin/meerkat")), "bin/meerkat");
+        assertTrue(Files.isRegularFile(DIST.resolve("plugins/echo-executor.jar")), "echo plugin");
+        assertTrue(Files.isRegularFile(DIST.resolve("bundles/completion-registry.jar")), "registry bundle");
+        assertTrue(Files.isRegularFile(DIST.resolve("conf/meerkat.properties")), "configuration");
+        assertTrue(Files.isRegularFile(DIST.resolve("README")), "README");
+        assertTrue(Files.isRegularFile(DIST.resolveSibling(DIST.getFileName() + ".tar.gz")), "tarball");
+    }
+
+    @Test
+    void servesSessionsUntilStoppedAndResolvesEveryCompletion() throws Exception {
+        Served served = serve();
+        ApiClient api = new ApiClient(served.uri());
+        String session = api.createSession("echo", "{\"delayMs\":\"40\"}");
+        List<String> inputs = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            inputs.add(api.post("/v1/sessions/" + session + "/inputs", "{\"text\":\"n" + i + "\"}").text("inputId"));
+        }
+        Answer first = api.get("/v1/sessions/" + session + "/inputs/" + inputs.get(0) + "/completion?timeoutMs=20000");
+        assertEquals("completed", first.text("outcome"), first.body());
+        assertEquals(202, api.post("/v1/sessions/" + session + "/control", "{\"command\":\"cancel_current_run\"}").status());
+        assertEquals(200, api.post("/v1/sessions/" + session + "/runtime", "{\"command\":\"stop\"}").status());
+
+        int completed = 0;
+        int terminated = 0;
+        for (String input : inputs) {
+            Answer completion = api.get("/v1/sessions/" + session + "/inputs/" + input + "/completion?timeoutMs=20000");
+            assertEquals(200, completion.status(), "no completion stays pending: " + completion.body());
+            switch (completion.text("outcome")) {
+                case "completed" -> completed++;
+                case "runtime_terminated", "abandoned" -> terminated++;
+                default -> throw new AssertionError(completion.body());
+            }
+        }
+        assertEquals(inputs.size(), completed + terminated);
+        assertTrue(completed >= 1 && terminated >= 1, completed + " completed, " + terminated + " terminated");
+        assertEquals(409, api.post("/v1/sessions/" + session + "/inputs", "{\"text\":\"late\"}").status());
+        assertEquals(0, api.get("/v1/completion-registry").json().path("pendingWaiters").asInt());
+    }
+
+    @Test
+    void sigtermShutsDownCleanlyAndAnswersEveryWaiter() throws Exception {
+        Served served = serve();
+        ApiClient api = new ApiClient(served.uri());
+        String session = api.createSession("echo", "{\"delayMs\":\"600000\"}");
+        List<CompletableFuture<Answer>> waiting = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            String input = api.post("/v1/sessions/" + session + "/inputs", "{\"text\":\"w" + i + "\"}").text("inputId");
+            waiting.add(CompletableFuture.supplyAsync(() ->
+                    api.get("/v1/sessions/" + session + "/inputs/" + input + "/completion?timeoutMs=120000")));
+        }
+        awaitPendingWaiters(api, 5);
+
+        served.process().destroy();
+
+        for (CompletableFuture<Answer> answer : waiting) {
+            Answer completion = answer.get(30, TimeUnit.SECONDS);
+            assertEquals(200, completion.status(), completion.body());
+            assertEquals("runtime_terminated", completion.text("outcome"), completion.body());
+        }
+        assertTrue(served.process().waitFor(30, TimeUnit.SECONDS), "the launcher exits");
+        assertEquals(143, served.process().exitValue(), "exit status of a SIGTERM'd JVM");
+        String err = Files.readString(served.stderr());
+        assertTrue(err.contains("[meerkat] stopped"), err);
+        assertFalse(err.contains("Exception"), err);
+    }
+
+    @Test
+    void aNonLoopbackBindWithoutATokenRefusesToStartWithOneLine() throws Exception {
+        Result result = run("serve", "--bind", "0.0.0.0", "--port", "0");
+
+        assertEquals(1, result.exitCode());
+        assertTrue(result.stderr().contains("refusing to bind the HTTP API to 0.0.0.0 without a token"), result.stderr());
+        assertFalse(result.stderr().contains("\tat "), "no stack trace: " + result.stderr());
+    }
+
+    @Test
+    void versionPluginsAndDemoWork() throws Exception {
+        Result version = run("--version");
+        assertEquals(0, version.exitCode());
+        assertTrue(version.stdout().startsWith("meerkat " + LauncherVersion.version()), version.stdout());
+
+        Result plugins = run("plugins");
+        assertEquals(0, plugins.exitCode(), plugins.stderr());
+        assertTrue(plugins.stdout().lines().anyMatch(l -> l.startsWith("echo-executor") && l.contains("started")),
+                plugins.stdout());
+
+        Result demo = run("demo", "--delay-ms", "100");
+        assertEquals(0, demo.exitCode(), demo.stderr());
+        assertTrue(demo.stdout().contains("outcomes (every submitter got one)"), demo.stdout());
+        assertTrue(demo.stdout().contains("deduplicated"), demo.stdout());
+        assertTrue(demo.stdout().contains("run cancelled (changed my mind)"), demo.stdout());
+        assertTrue(demo.stdout().contains("runtime_terminated"), demo.stdout());
+        assertTrue(demo.stdout().contains("final state: stopped"), demo.stdout());
+    }
+
+    private record Served(Process process, URI uri, Path stderr) {
+    }
+
+    private record Result(int exitCode, String stdout, String stderr) {
+    }
+
+    private Served serve() throws IOException, InterruptedException {
+        Path stderr = Files.createTempFile("meerkat-serve", ".err");
+        Process process = launcher("serve", "--port", "0").redirectError(stderr.toFile()).start();
+        processes.add(process);
+        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        CompletableFuture<String> ready = CompletableFuture.supplyAsync(() -> {
+            try {
+                String line;
+                while ((line = out.readLine()) != null) {
+                    if (line.startsWith("meerkat ready: ")) {
+                        return line.substring("meerkat ready: ".length());
+                    }
+                }
+                return null;
+            } catch (IOException e) {
+                return null;
+            }
+        });
+        String uri;
+        try {
+            uri = ready.get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError("the launcher did not get ready: " + Files.readString(stderr), e);
+        }
+        if (uri == null) {
+            throw new AssertionError("the launcher exited before it was ready: " + Files.readString(stderr));
+        }
+        return new Served(process, URI.create(uri), stderr);
+    }
+
+    private Result run(String... args) throws Exception {
+        Process process = launcher(args).start();
+        processes.add(process);
+        CompletableFuture<String> stdout = CompletableFuture.supplyAsync(() -> read(process.getInputStream()));
+        CompletableFuture<String> stderr = CompletableFuture.supplyAsync(() -> read(process.getErrorStream()));
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "meerkat " + String.join(" ", args) + " finishes");
+        return new Result(process.exitValue(), stdout.get(10, TimeUnit.SECONDS), stderr.get(10, TimeUnit.SECONDS));
+    }
+
+    private static String read(java.io.InputStream in) {
+        try {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(unreadable: " + e + ")";
+        }
+    }
+
+    private static ProcessBuilder launcher(String... args) {
+        List<String> command = new ArrayList<>();
+        command.add(DIST.resolve("bin/meerkat").toString());
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        Map<String, String> environment = builder.environment();
+        environment.put("JAVA_HOME", System.getProperty("java.home"));
+        environment.remove("MEERKAT_TOKEN");
+        return builder;
+    }
+
+    private static void awaitPendingWaiters(ApiClient api, int count) throws InterruptedException {
+        for (int attempt = 0; attempt < 600; attempt++) {
+            if (api.get("/v1/completion-registry").json().path("pendingWaiters").asInt() >= count) {
+                return;
+            }
+            // Polling an observable condition of another process; there is nothing to latch on to.
+            Thread.sleep(50);
+        }
+        throw new AssertionError("the waiters never became pending");
+    }
+}
