@@ -21,6 +21,12 @@ import org.slf4j.LoggerFactory;
  * once the plugin is unloaded: on JDK 17 the client has no {@code close()}, and its selector thread
  * ends by itself only when no exchange is pending and the client is unreferenced; on JDK 21 and
  * later the client is also shut down explicitly. Thread safe.
+ *
+ * <p>On JDK 17 the plugin's class loader stays reachable for up to about three seconds after
+ * {@code close()}: the client's selector and worker threads were started while this plugin's code
+ * was on the stack, so each holds an inherited {@code AccessControlContext} naming the plugin's
+ * protection domain until it ends, and the selector notices that the client is gone only at its
+ * next wake-up (at most every 3 s) after a garbage collection cleared the client.
  */
 final class ChatTransport implements AutoCloseable {
 
