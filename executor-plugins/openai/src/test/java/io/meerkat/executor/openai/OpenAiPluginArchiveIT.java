@@ -2,12 +2,9 @@ package io.meerkat.executor.openai;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.meerkat.completion.InMemoryCompletionRegistry;
 import io.meerkat.plugin.host.ExecutorPluginHost;
-import io.meerkat.plugin.host.PluginReport;
 import io.meerkat.plugin.host.PluginStatus;
 import io.meerkat.runtime.api.CompletionOutcome;
 import io.meerkat.runtime.api.Input;
@@ -16,11 +13,9 @@ import io.meerkat.runtime.api.RunControlCommand;
 import io.meerkat.runtime.api.SessionHandle;
 import io.meerkat.runtime.api.SessionSpec;
 import io.meerkat.runtime.api.Submission;
-import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
 import io.meerkat.runtime.testkit.PluginArchiveTest;
 import java.io.IOException;
 import java.lang.ref.WeakReference;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +25,6 @@ import java.util.zip.ZipEntry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The packaged openai plugin, loaded the way the runtime loads it, streaming from a local scripted
@@ -41,9 +35,6 @@ class OpenAiPluginArchiveIT extends PluginArchiveTest {
 
     private static ScriptedServer server;
     private static final Scripts.Stall STALL = Scripts.Stall.afterDeltas("half an ans");
-
-    @TempDir
-    Path ownPlugins;
 
     @BeforeAll
     static void startServer() {
@@ -74,10 +65,8 @@ class OpenAiPluginArchiveIT extends PluginArchiveTest {
 
     @Test
     void unloadingAfterARunWasCancelledMidStreamReleasesThePluginsClassLoader() throws Exception {
-        Files.copy(archive(), ownPlugins.resolve(archive().getFileName()));
-        try (ExecutorPluginHost host = ExecutorPluginHost.start(ownPlugins);
-             MeerkatRuntime runtime = MeerkatRuntimeBuilder.newBuilder().executorCatalog(host)
-                     .completionRegistry(new InMemoryCompletionRegistry()).build()) {
+        try (ExecutorPluginHost host = ExecutorPluginHost.start(install());
+             MeerkatRuntime runtime = runtimeOn(host)) {
             WeakReference<ClassLoader> loader = new WeakReference<>(
                     host.factory(kind()).orElseThrow().getClass().getClassLoader());
             SessionHandle session = runtime.createSession(SessionSpec.of(kind()).withConfig(
@@ -88,14 +77,8 @@ class OpenAiPluginArchiveIT extends PluginArchiveTest {
             assertInstanceOf(CompletionOutcome.Abandoned.class, stalled.completion().get(10, TimeUnit.SECONDS));
             STALL.clientGone.get(10, TimeUnit.SECONDS);
 
-            List<PluginReport> reports = host.plugins();
-            assertEquals(PluginStatus.UNLOADED, host.unloadPlugin(reports.get(0).pluginId(), "kit unload").status());
-            for (int attempt = 0; attempt < 100 && loader.get() != null; attempt++) {
-                System.gc();
-                // Gives reference processing time; ends as soon as the reference clears.
-                Thread.sleep(50);
-            }
-            assertNull(loader.get(), "a thread, cache or static of the plugin still holds its class loader");
+            assertEquals(PluginStatus.UNLOADED, host.unloadPlugin(onlyPlugin(host).pluginId(), "kit unload").status());
+            assertCollected(loader);
         }
     }
 
