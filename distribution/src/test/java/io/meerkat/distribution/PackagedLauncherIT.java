@@ -5,12 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meerkat.distribution.http.ApiClient;
+import io.meerkat.distribution.PackagedLauncher.Result;
+import io.meerkat.distribution.PackagedLauncher.Served;
 import io.meerkat.distribution.http.ApiClient.Answer;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,16 +24,13 @@ import org.junit.jupiter.api.Test;
  */
 class PackagedLauncherIT {
 
-    private static final Path DIST = Path.of(System.getProperty("meerkat.test.distDir", "target/missing"));
+    private static final Path DIST = PackagedLauncher.DIST;
 
-    private final List<Process> processes = new ArrayList<>();
+    private final PackagedLauncher launcher = new PackagedLauncher();
 
     @AfterEach
     void killLeftovers() {
-        for (Process process : processes) {
-            process.descendants().forEach(ProcessHandle::destroyForcibly);
-            process.destroyForcibly();
-        }
+        launcher.close();
     }
 
     @Test
@@ -136,68 +130,12 @@ class PackagedLauncherIT {
         assertTrue(demo.stdout().contains("final state: stopped"), demo.stdout());
     }
 
-    private record Served(Process process, URI uri, Path stderr) {
-    }
-
-    private record Result(int exitCode, String stdout, String stderr) {
-    }
-
-    private Served serve() throws IOException, InterruptedException {
-        Path stderr = Files.createTempFile("meerkat-serve", ".err");
-        Process process = launcher("serve", "--port", "0").redirectError(stderr.toFile()).start();
-        processes.add(process);
-        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-        CompletableFuture<String> ready = CompletableFuture.supplyAsync(() -> {
-            try {
-                String line;
-                while ((line = out.readLine()) != null) {
-                    if (line.startsWith("meerkat ready: ")) {
-                        return line.substring("meerkat ready: ".length());
-                    }
-                }
-                return null;
-            } catch (IOException e) {
-                return null;
-            }
-        });
-        String uri;
-        try {
-            uri = ready.get(60, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new AssertionError("the launcher did not get ready: " + Files.readString(stderr), e);
-        }
-        if (uri == null) {
-            throw new AssertionError("the launcher exited before it was ready: " + Files.readString(stderr));
-        }
-        return new Served(process, URI.create(uri), stderr);
+    private Served serve() throws Exception {
+        return launcher.serve(Map.of());
     }
 
     private Result run(String... args) throws Exception {
-        Process process = launcher(args).start();
-        processes.add(process);
-        CompletableFuture<String> stdout = CompletableFuture.supplyAsync(() -> read(process.getInputStream()));
-        CompletableFuture<String> stderr = CompletableFuture.supplyAsync(() -> read(process.getErrorStream()));
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "meerkat " + String.join(" ", args) + " finishes");
-        return new Result(process.exitValue(), stdout.get(10, TimeUnit.SECONDS), stderr.get(10, TimeUnit.SECONDS));
-    }
-
-    private static String read(java.io.InputStream in) {
-        try {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "(unreadable: " + e + ")";
-        }
-    }
-
-    private static ProcessBuilder launcher(String... args) {
-        List<String> command = new ArrayList<>();
-        command.add(DIST.resolve("bin/meerkat").toString());
-        command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command);
-        Map<String, String> environment = builder.environment();
-        environment.put("JAVA_HOME", System.getProperty("java.home"));
-        environment.remove("MEERKAT_TOKEN");
-        return builder;
+        return launcher.run(args);
     }
 
     private static void awaitPendingWaiters(ApiClient api, int count) throws InterruptedException {

@@ -9,6 +9,8 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -30,6 +32,13 @@ public final class ApiClient {
     }
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    /** Reads event streams; a thread per open stream, on the client side only. */
+    private static final ExecutorService READERS = Executors.newCachedThreadPool(runnable -> {
+        Thread thread = new Thread(runnable, "test-sse-reader");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final URI base;
@@ -90,7 +99,7 @@ public final class ApiClient {
         BlockingQueue<String> lines = new LinkedBlockingQueue<>();
         CompletableFuture<HttpResponse<Stream<String>>> response = client.sendAsync(
                 request("/v1/sessions/" + sessionId + "/events").GET().build(), HttpResponse.BodyHandlers.ofLines());
-        CompletableFuture<Void> reading = response.thenAcceptAsync(r -> r.body().forEach(lines::add));
+        CompletableFuture<Void> reading = response.thenAcceptAsync(r -> r.body().forEach(lines::add), READERS);
         return new EventLines(response, reading, lines);
     }
 

@@ -1,0 +1,200 @@
+package io.meerkat.distribution.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.meerkat.distribution.http.ApiClient.Answer;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The HTTP API as a client sees it, against a launcher with the echo plugin, both registry bundles and
+ * a request body limit of {@value #MAX_BODY_BYTES} bytes. Subclasses start the launcher: in process
+ * ({@link InProcessHttpApiTest}) or as the packaged distribution in its own process
+ * ({@code PackagedHttpApiIT}).
+ */
+public abstract class HttpApiContract {
+
+    /** The body limit the launcher under test must be configured with. */
+    public static final int MAX_BODY_BYTES = 4096;
+
+    /** A client for the launcher under test. */
+    protected abstract ApiClient api();
+
+    @Test
+    void healthExecutorsPluginsAndRegistryDescribeTheLauncher() {
+        Answer health = api().get("/v1/health");
+        assertEquals(200, health.status());
+        assertEquals("ok", health.text("status"));
+
+        Answer executors = api().get("/v1/executors");
+        assertEquals("echo", executors.json().path("executors").get(0).path("kind").asString());
+        assertEquals("echo-executor", executors.json().path("executors").get(0).path("plugin").asString());
+
+        Answer plugins = api().get("/v1/plugins");
+        assertEquals("started", plugins.json().path("plugins").get(0).path("state").asString());
+
+        Answer registry = api().get("/v1/completion-registry");
+        assertEquals("outcome-history", registry.text("name"));
+        assertEquals(10, registry.json().path("ranking").asInt());
+        assertEquals("io.meerkat.completion.history", registry.text("bundle"));
+    }
+
+    @Test
+    void inputsRunCancelStopAndEveryCompletionResolves() {
+        String session = api().createSession("echo", "{\"delayMs\":\"150\"}");
+        List<String> inputs = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            Answer submitted = api().post("/v1/sessions/" + session + "/inputs", "{\"text\":\"n" + i + "\"}");
+            assertEquals(202, submitted.status(), submitted.body());
+            assertEquals("accepted", submitted.text("outcome"));
+            inputs.add(submitted.text("inputId"));
+        }
+        Answer first = api().get("/v1/sessions/" + session + "/inputs/" + inputs.get(0) + "/completion?timeoutMs=10000");
+        assertEquals("completed", first.text("outcome"), first.body());
+        assertEquals("n0", first.json().path("result").path("text").asString());
+
+        Answer cancel = api().post("/v1/sessions/" + session + "/control",
+                "{\"command\":\"cancel_current_run\",\"reason\":\"test cancel\"}");
+        assertEquals(202, cancel.status(), cancel.body());
+        Answer stop = api().post("/v1/sessions/" + session + "/runtime", "{\"command\":\"stop\"}");
+        assertEquals(200, stop.status(), stop.body());
+        assertEquals("stopped", stop.text("state"));
+
+        for (String input : inputs) {
+            Answer completion = api().get("/v1/sessions/" + session + "/inputs/" + input + "/completion?timeoutMs=10000");
+            assertEquals(200, completion.status(), completion.body());
+            assertTrue(List.of("completed", "abandoned", "runtime_terminated").contains(completion.text("outcome")),
+                    completion.body());
+        }
+        Answer late = api().post("/v1/sessions/" + session + "/inputs", "{\"text\":\"too late\"}");
+        assertEquals(409, late.status());
+        assertEquals("not_ready", late.errorCode());
+        assertEquals(0, api().get("/v1/sessions/" + session).json().path("activeInputs").size());
+    }
+
+    @Test
+    void anIdempotentResubmitJoinsTheFirstInput() {
+        String session = api().createSession("echo", "{}");
+        Answer first = api().post("/v1/sessions/" + session + "/inputs", "{\"text\":\"once\",\"idempotencyKey\":\"k1\"}");
+        Answer again = api().post("/v1/sessions/" + session + "/inputs", "{\"text\":\"once\",\"idempotencyKey\":\"k1\"}");
+
+        assertEquals("accepted", first.text("outcome"));
+        assertEquals("deduplicated", again.text("outcome"));
+        assertEquals(first.text("inputId"), again.text("existingId"));
+        Answer completion = api().get("/v1/sessions/" + session + "/inputs/" + first.text("inputId") + "/completion?timeoutMs=10000");
+        assertEquals("completed", completion.text("outcome"));
+        Answer status = api().get("/v1/sessions/" + session + "/inputs/" + first.text("inputId"));
+        assertEquals("consumed", status.text("state"));
+        assertTrue(status.json().path("history").size() >= 3, status.body());
+    }
+
+    @Test
+    void aCompletionThatTakesLongerThanTheTimeoutAnswersPending() {
+        String session = api().createSession("echo", "{\"delayMs\":\"60000\"}");
+        String input = api().post("/v1/sessions/" + session + "/inputs", "{\"text\":\"slow\"}").text("inputId");
+
+        Answer pending = api().get("/v1/sessions/" + session + "/inputs/" + input + "/completion?timeoutMs=50");
+
+        assertEquals(202, pending.status());
+        assertEquals("pending", pending.text("outcome"));
+        Answer destroyed = api().delete("/v1/sessions/" + session);
+        assertEquals(200, destroyed.status(), destroyed.body());
+    }
+
+    @Test
+    void badRequestsGetClearErrorsAndChangeNothing() {
+        String session = api().createSession("echo", "{}");
+        String inputs = "/v1/sessions/" + session + "/inputs";
+
+        assertError(api().post(inputs, "{\"text\":"), 400, "malformed_json");
+        assertError(api().post(inputs, "{\"txt\":\"typo\"}"), 400, "unknown_field");
+        assertError(api().post(inputs, "{\"text\":{\"nested\":1}}"), 400, "malformed_json");
+        assertError(api().post(inputs, "{\"kind\":\"telepathy\",\"text\":\"x\"}"), 400, "invalid_field");
+        assertError(api().post(inputs, "{\"text\":\"" + "x".repeat(MAX_BODY_BYTES + 1) + "\"}"), 413, "payload_too_large");
+        assertError(api().post("/v1/sessions", "{\"executor\":\"nope\"}"), 400, "unknown_executor");
+        assertError(api().get("/v1/sessions/00000000-0000-0000-0000-000000000000"), 404, "session_not_found");
+        assertError(api().get("/v1/sessions/not-a-uuid"), 404, "session_not_found");
+        assertError(api().get(inputs + "/00000000-0000-0000-0000-000000000000"), 404, "input_not_found");
+        assertError(api().get("/v1/nothing-here"), 404, "not_found");
+        assertError(api().delete("/v1/health"), 405, "method_not_allowed");
+        assertError(api().get(inputs + "/00000000-0000-0000-0000-000000000000/completion?timeoutMs=-1"), 404, "input_not_found");
+
+        Answer fine = api().post(inputs, "{\"text\":\"still healthy\"}");
+        assertEquals(202, fine.status(), "the session still takes input: " + fine.body());
+    }
+
+    @Test
+    void theEventStreamShowsStateChangesInOrder() throws Exception {
+        String session = api().createSession("echo", "{}");
+        ApiClient.EventLines events = api().events(session);
+        try {
+            events.awaitSubscribed(10);
+            String input = api().post("/v1/sessions/" + session + "/inputs", "{\"text\":\"watch me\"}").text("inputId");
+
+            List<String> inputStates = new ArrayList<>();
+            List<String> sessionStates = new ArrayList<>();
+            long lastSequence = -1;
+            while (!inputStates.contains("consumed")) {
+                JsonNode event = events.nextEvent(10);
+                assertTrue(event.path("sequence").asLong() > lastSequence, "sequence grows: " + event);
+                lastSequence = event.path("sequence").asLong();
+                if (event.path("type").asString().equals("input_transitioned") && event.path("inputId").asString().equals(input)) {
+                    inputStates.add(event.path("to").asString());
+                } else if (event.path("type").asString().equals("state_changed")) {
+                    sessionStates.add(event.path("from").asString() + "->" + event.path("to").asString());
+                }
+            }
+            assertEquals(List.of("accepted", "queued", "staged", "applied", "applied_pending_consumption", "consumed"),
+                    inputStates);
+            assertEquals("attached->running", sessionStates.get(0), sessionStates.toString());
+        } finally {
+            events.close();
+        }
+    }
+
+    /** More idle event streams than the server has threads (64): they hold none, so the API still answers. */
+    @Test
+    void idleEventStreamsHoldNoServerThread() throws Exception {
+        String session = api().createSession("echo", "{}");
+        List<ApiClient.EventLines> streams = new ArrayList<>();
+        try {
+            for (int i = 0; i < 80; i++) {
+                streams.add(api().events(session));
+            }
+            for (ApiClient.EventLines stream : streams) {
+                stream.awaitSubscribed(30);
+            }
+            assertEquals(200, api().get("/v1/health").status());
+            String input = api().post("/v1/sessions/" + session + "/inputs", "{\"text\":\"to all\"}").text("inputId");
+            for (ApiClient.EventLines stream : streams) {
+                JsonNode event = stream.nextEvent(30);
+                assertEquals(input, event.path("inputId").asString(), "every stream sees the input: " + event);
+            }
+        } finally {
+            streams.forEach(ApiClient.EventLines::close);
+        }
+    }
+
+    @Test
+    void metricsCountSessionsAndOutcomes() {
+        String session = api().createSession("echo", "{}");
+        String input = api().post("/v1/sessions/" + session + "/inputs", "{\"text\":\"count me\"}").text("inputId");
+        api().get("/v1/sessions/" + session + "/inputs/" + input + "/completion?timeoutMs=10000");
+
+        Answer metrics = api().get("/metrics");
+
+        assertEquals(200, metrics.status());
+        assertTrue(metrics.body().contains("meerkat_sessions{state=\"attached\"}"), metrics.body());
+        assertTrue(metrics.body().contains("meerkat_inputs_total{outcome=\"completed\"}"), metrics.body());
+        assertTrue(metrics.body().contains("meerkat_run_duration_seconds_count{result=\"completed\"}"), metrics.body());
+    }
+
+    private static void assertError(Answer answer, int status, String code) {
+        assertEquals(status, answer.status(), answer.body());
+        assertEquals(code, answer.errorCode(), answer.body());
+        assertTrue(!answer.json().path("error").path("message").asString().isBlank(), answer.body());
+    }
+}
