@@ -59,6 +59,9 @@ final class ServeCommand implements Callable<Integer> {
             err.flush();
             stopped.countDown();
         }, "meerkat-shutdown"));
+        ProcessHandle.current().info().startInstant().ifPresent(started -> err.println("[meerkat] ready in "
+                + java.time.Duration.between(started, java.time.Instant.now()).toMillis() + " ms since the JVM started"));
+        err.flush();
         out.println("meerkat ready: " + launcher.http().baseUri());
         out.flush();
         stopped.await();
