@@ -6,9 +6,7 @@ import io.meerkat.runtime.api.SessionId;
 import io.meerkat.runtime.api.spi.CompletionRegistry;
 import io.meerkat.runtime.api.spi.PendingCompletion;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -36,7 +34,7 @@ public final class OutcomeHistoryCompletionRegistry implements CompletionRegistr
     public static final int DEFAULT_CAPACITY = 10_000;
 
     private final InMemoryCompletionRegistry waiters = new InMemoryCompletionRegistry();
-    private final OutcomeHistory history;
+    private final RecentOutcomes history;
 
     /** Creates a registry that remembers the last {@link #DEFAULT_CAPACITY} outcomes. */
     public OutcomeHistoryCompletionRegistry() {
@@ -49,10 +47,7 @@ public final class OutcomeHistoryCompletionRegistry implements CompletionRegistr
      * @throws IllegalArgumentException if {@code capacity} is not positive
      */
     public OutcomeHistoryCompletionRegistry(int capacity) {
-        if (capacity <= 0) {
-            throw new IllegalArgumentException("capacity must be positive, was " + capacity);
-        }
-        this.history = new OutcomeHistory(capacity);
+        this.history = new RecentOutcomes(capacity);
     }
 
     @Override
@@ -62,7 +57,7 @@ public final class OutcomeHistoryCompletionRegistry implements CompletionRegistr
 
     @Override
     public int resolve(SessionId sessionId, InputId inputId, CompletionOutcome outcome) {
-        history.record(new Key(sessionId, inputId), Objects.requireNonNull(outcome, "outcome"));
+        history.record(sessionId, inputId, Objects.requireNonNull(outcome, "outcome"));
         return waiters.resolve(sessionId, inputId, outcome);
     }
 
@@ -70,7 +65,7 @@ public final class OutcomeHistoryCompletionRegistry implements CompletionRegistr
     public int resolveEach(SessionId sessionId, Collection<InputId> inputIds, CompletionOutcome outcome) {
         Objects.requireNonNull(outcome, "outcome");
         for (InputId inputId : inputIds) {
-            history.record(new Key(sessionId, inputId), outcome);
+            history.record(sessionId, inputId, outcome);
         }
         return waiters.resolveEach(sessionId, inputIds, outcome);
     }
@@ -107,7 +102,7 @@ public final class OutcomeHistoryCompletionRegistry implements CompletionRegistr
 
     @Override
     public Optional<CompletionOutcome> finishedOutcome(SessionId sessionId, InputId inputId) {
-        return history.get(new Key(sessionId, inputId));
+        return history.get(sessionId, inputId);
     }
 
     /** How many outcomes are remembered now (at most the capacity). */
@@ -120,46 +115,5 @@ public final class OutcomeHistoryCompletionRegistry implements CompletionRegistr
     public void close() {
         waiters.close();
         history.clear();
-    }
-
-    private record Key(SessionId sessionId, InputId inputId) {
-        Key {
-            Objects.requireNonNull(sessionId, "sessionId");
-            Objects.requireNonNull(inputId, "inputId");
-        }
-    }
-
-    /** The remembered outcomes, oldest first, bounded by evicting the oldest; guarded by its monitor. */
-    private static final class OutcomeHistory {
-        private final int capacity;
-        private final LinkedHashMap<Key, CompletionOutcome> outcomes;
-
-        OutcomeHistory(int capacity) {
-            this.capacity = capacity;
-            this.outcomes = new LinkedHashMap<>(Math.min(capacity, 1024)) {
-                private static final long serialVersionUID = 1L;
-
-                @Override
-                protected boolean removeEldestEntry(Map.Entry<Key, CompletionOutcome> eldest) {
-                    return size() > OutcomeHistory.this.capacity;
-                }
-            };
-        }
-
-        synchronized void record(Key key, CompletionOutcome outcome) {
-            outcomes.put(key, outcome);
-        }
-
-        synchronized Optional<CompletionOutcome> get(Key key) {
-            return Optional.ofNullable(outcomes.get(key));
-        }
-
-        synchronized int size() {
-            return outcomes.size();
-        }
-
-        synchronized void clear() {
-            outcomes.clear();
-        }
     }
 }

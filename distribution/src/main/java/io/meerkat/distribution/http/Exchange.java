@@ -12,6 +12,9 @@ import org.eclipse.jetty.util.Fields;
 /** One API request as the endpoints see it: path parameters, query, a size-limited JSON body. */
 final class Exchange {
 
+    /** The most an over-limit body is read (and dropped) to answer 413 cleanly. */
+    private static final long DRAIN_LIMIT = 16L << 20;
+
     private final Request request;
     private final List<String> pathParameters;
     private final Json json;
@@ -70,19 +73,25 @@ final class Exchange {
      * @throws ApiException 413 when the body exceeds the limit, 400 when it is not valid JSON for the type
      */
     <T> T body(Class<T> type) {
-        long declared = request.getLength();
-        if (declared > maxBodyBytes) {
-            throw tooLarge();
-        }
         byte[] bytes;
         try (InputStream in = Request.asInputStream(request)) {
             // Read one byte past the limit so that a body without a Content-Length is caught too.
             bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8L, maxBodyBytes + 1));
+            if (bytes.length > maxBodyBytes) {
+                // Swallow a moderately larger body so the client, still sending, can read the 413;
+                // a much larger one is cut off with the connection.
+                long rest = Math.min(request.getLength(), DRAIN_LIMIT) - bytes.length;
+                while (rest > 0) {
+                    long skipped = in.skip(rest);
+                    if (skipped <= 0) {
+                        break;
+                    }
+                    rest -= skipped;
+                }
+                throw tooLarge();
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("reading the request body failed: " + e.getMessage(), e);
-        }
-        if (bytes.length > maxBodyBytes) {
-            throw tooLarge();
         }
         return json.read(bytes.length == 0 ? new byte[] {'{', '}'} : bytes, type);
     }

@@ -1,5 +1,6 @@
 package io.meerkat.distribution.http;
 
+import io.meerkat.completion.RecentOutcomes;
 import io.meerkat.distribution.metrics.RuntimeMetrics;
 import io.meerkat.distribution.registry.SwappableCompletionRegistry;
 import io.meerkat.runtime.api.CompletionOutcome;
@@ -11,17 +12,24 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The completions of inputs submitted through the API, while they are pending, so that a
- * {@code GET .../completion} can wait on them. A finished input's entry is dropped; its outcome is then
- * read from the completion registry's history ({@link io.meerkat.runtime.api.spi.CompletionRegistry#finishedOutcome}),
- * which the outcome-history registry records before it resolves the waiter.
+ * The completions of inputs submitted through the API, so that a {@code GET .../completion} can wait on
+ * them while they are pending and read them once finished.
+ *
+ * <p>A finished input's future is dropped; its outcome stays among the last {@value #RECENT} the API
+ * delivered, then the completion registry's own history answers
+ * ({@link io.meerkat.runtime.api.spi.CompletionRegistry#finishedOutcome}, kept by the outcome-history
+ * registry), so a client that asks right after a fast run still gets its result with any registry.
  */
 final class PendingCompletions {
 
     private record Key(SessionId sessionId, InputId inputId) {
     }
 
+    /** How many finished outcomes the API itself keeps. */
+    static final int RECENT = 1024;
+
     private final Map<Key, CompletableFuture<CompletionOutcome>> pending = new ConcurrentHashMap<>();
+    private final RecentOutcomes recent = new RecentOutcomes(RECENT);
     private final SwappableCompletionRegistry registry;
     private final RuntimeMetrics metrics;
 
@@ -36,10 +44,12 @@ final class PendingCompletions {
         pending.put(key, completion);
         // Registered after the put: if the completion is already done this runs at once and removes it.
         completion.whenComplete((outcome, failure) -> {
-            pending.remove(key, completion);
             if (outcome != null) {
+                // Recorded before the entry goes: a reader who misses the future finds the outcome.
+                recent.record(sessionId, inputId, outcome);
                 metrics.recordOutcome(outcome);
             }
+            pending.remove(key, completion);
         });
     }
 
@@ -54,8 +64,9 @@ final class PendingCompletions {
         return Optional.ofNullable(pending.get(new Key(sessionId, inputId)));
     }
 
-    /** The outcome the registry remembers for a finished input, if it remembers it. */
+    /** The outcome of a finished input, if the API or the registry still remembers it. */
     Optional<CompletionOutcome> finished(SessionId sessionId, InputId inputId) {
-        return registry.finishedOutcome(sessionId, inputId);
+        Optional<CompletionOutcome> delivered = recent.get(sessionId, inputId);
+        return delivered.isPresent() ? delivered : registry.finishedOutcome(sessionId, inputId);
     }
 }
