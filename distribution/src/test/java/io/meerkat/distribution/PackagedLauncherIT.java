@@ -111,6 +111,18 @@ class PackagedLauncherIT {
     }
 
     @Test
+    void aPortInUseIsOneClearLine() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Result result = run("serve", "--port", Integer.toString(taken.getLocalPort()));
+
+            assertEquals(1, result.exitCode());
+            assertTrue(result.stderr().contains("meerkat: the HTTP API cannot listen on 127.0.0.1:" + taken.getLocalPort()),
+                    result.stderr());
+            assertFalse(result.stderr().contains("\tat "), "no stack trace: " + result.stderr());
+        }
+    }
+
+    @Test
     void versionPluginsAndDemoWork() throws Exception {
         Result version = run("--version");
         assertEquals(0, version.exitCode());
