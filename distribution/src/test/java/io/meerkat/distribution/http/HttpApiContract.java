@@ -76,6 +76,26 @@ public abstract class HttpApiContract {
     }
 
     @Test
+    void retireResetRecycleAndDestroyAnswerWithTheSessionsNewState() {
+        String session = api().createSession("echo", "{}");
+        String path = "/v1/sessions/" + session;
+
+        Answer recycled = api().post(path + "/recycle", "");
+        assertEquals(200, recycled.status(), recycled.body());
+        Answer reset = api().post(path + "/reset", "");
+        assertEquals(200, reset.status(), reset.body());
+        Answer retired = api().post(path + "/retire", "");
+        assertEquals(200, retired.status(), retired.body());
+        assertEquals("retired", retired.text("state"));
+        assertError(api().post(path + "/inputs", "{\"text\":\"refused\"}"), 409, "not_ready");
+
+        Answer destroyed = api().delete(path);
+        assertEquals(200, destroyed.status(), destroyed.body());
+        assertEquals("destroyed", destroyed.text("state"));
+        assertError(api().get(path), 404, "session_not_found");
+    }
+
+    @Test
     void anIdempotentResubmitJoinsTheFirstInput() {
         String session = api().createSession("echo", "{}");
         Answer first = api().post("/v1/sessions/" + session + "/inputs", "{\"text\":\"once\",\"idempotencyKey\":\"k1\"}");
