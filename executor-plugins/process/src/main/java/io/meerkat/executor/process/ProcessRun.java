@@ -23,9 +23,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One run: one agent program process, from its start to the end of its whole process tree.
  *
- * <p>The program is started on a thread of the blocking pool, which then writes the request line,
+ * <p>The program is started on a reader thread of the factory's pool, which then writes the request line,
  * closes stdin and reads stdout line by line until a final line (result or error), the end of stdout,
- * or a protocol violation; a second pool thread drains stderr. Whatever ends the run, the process tree
+ * or a protocol violation; a second reader thread drains stderr. Whatever ends the run, the process tree
  * is then ended too: a program that exits by itself after its final line is given the grace period to
  * do so, anything left is signalled and killed.
  *
@@ -78,7 +78,7 @@ final class ProcessRun {
         return gone;
     }
 
-    /** Starts the program on the blocking pool; returns at once. */
+    /** Starts the program on a reader thread; returns at once. */
     void start() {
         if (!resources.liveRuns().add(this)) {
             fail(new IllegalStateException("process executor is closed"));
@@ -88,7 +88,7 @@ final class ProcessRun {
         try {
             resources.blocking().execute(new NamedTask("process-executor run " + runId, this::run));
         } catch (RejectedExecutionException e) {
-            fail(new IllegalStateException("process executor: the runtime's blocking pool refused the run", e));
+            fail(new IllegalStateException("process executor is closed: no thread for the run", e));
             gone.complete(null);
         }
     }

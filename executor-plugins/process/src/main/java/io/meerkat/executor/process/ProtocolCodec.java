@@ -4,6 +4,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.json.JsonFactory;
+import tools.jackson.core.util.JsonRecyclerPools;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -21,7 +23,10 @@ final class ProtocolCodec {
     private final JsonMapper mapper;
 
     ProtocolCodec() {
-        mapper = JsonMapper.builder()
+        // Buffers recycled through a pool this codec owns, not Jackson's thread-local default: a thread-local
+        // value on the runtime's long-lived threads would keep this plugin's class loader alive after unloading.
+        JsonFactory factory = JsonFactory.builder().recyclerPool(JsonRecyclerPools.newConcurrentDequePool()).build();
+        mapper = JsonMapper.builder(factory)
                 .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
                 .build();
     }

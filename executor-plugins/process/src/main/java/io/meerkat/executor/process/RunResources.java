@@ -9,7 +9,7 @@ import java.util.concurrent.ScheduledExecutorService;
  * What a {@link ProcessRun} uses besides its settings.
  *
  * @param codec    reads and writes protocol lines
- * @param blocking where the threads reading the program's stdout and stderr come from (the runtime's pool)
+ * @param blocking where the threads reading the program's stdout and stderr come from (the factory's pool)
  * @param timer    the factory's timer for timeouts and grace periods
  * @param liveRuns the factory's registry of runs whose process may be alive
  * @param progress where progress lines are reported
