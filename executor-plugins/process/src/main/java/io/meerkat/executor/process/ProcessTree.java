@@ -60,7 +60,11 @@ final class ProcessTree {
             tree.killNow();
             return tree;
         }
-        members.forEach(ProcessTree::signal);
+        // Descendants first, then whatever the root started meanwhile, then the root: this narrows (but cannot
+        // close) the window in which the root forks a child after the scan and is signalled before we see it.
+        members.stream().filter(process -> !process.equals(root)).forEach(ProcessTree::signal);
+        root.descendants().filter(members::add).forEach(ProcessTree::signal);
+        signal(root);
         tree.scheduleKill(grace, timer);
         return tree;
     }
