@@ -1,0 +1,69 @@
+#!/bin/sh
+# echo-agent.sh: the example agent program of the process executor (see ../PROTOCOL.md).
+# POSIX sh only: it needs nothing but sh, printf and sleep.
+#
+# Reads one request line from stdin, reports one progress line, then answers with a result line that
+# echoes the request's text. ECHO_AGENT_MODE (set it with the executor config key env.ECHO_AGENT_MODE)
+# selects another behaviour, used by the executor's tests:
+#   echo      (default) progress, then a result echoing the text
+#   error     progress, then an error line
+#   crash     a line on stderr, then exit code 3 without a result
+#   garbage   a line that is not JSON
+#   sleep     progress, then sleep for ECHO_AGENT_SLEEP seconds (default 600), then the result
+#   spawn     start a background child (sleep), report "pids <own pid> <child pid>", wait for it
+#   stubborn  like spawn, but the program and its child ignore SIGTERM: only a forcible kill ends them
+#
+# Parsing JSON in sh is awkward, so this program relies on one guarantee of the protocol: "text" is
+# the request's last field. The JSON string after the last '"text":' is reused as it is, still
+# escaped, so it never has to be decoded. A real agent parses the request with a JSON library.
+
+IFS= read -r request || { echo "echo-agent: no request line on stdin" >&2; exit 2; }
+text=${request##*'"text":'}
+text=${text%'}'}
+
+progress() {
+    printf '{"type":"progress","message":"%s"}\n' "$1"
+}
+
+result() {
+    printf '{"type":"result","text":%s,"attributes":{"agent":"echo-agent.sh"}}\n' "$text"
+}
+
+case "${ECHO_AGENT_MODE:-echo}" in
+    echo)
+        progress "echo-agent read the request"
+        result
+        ;;
+    error)
+        progress "echo-agent read the request"
+        printf '{"type":"error","message":"echo-agent was asked to fail"}\n'
+        ;;
+    crash)
+        echo "echo-agent: crashing on purpose" >&2
+        exit 3
+        ;;
+    garbage)
+        echo "this is not JSON"
+        ;;
+    sleep)
+        progress "echo-agent is sleeping"
+        sleep "${ECHO_AGENT_SLEEP:-600}"
+        result
+        ;;
+    spawn)
+        sleep 600 &
+        progress "pids $$ $!"
+        wait
+        ;;
+    stubborn)
+        trap '' TERM
+        # The child inherits the ignored SIGTERM.
+        sleep 600 &
+        progress "pids $$ $!"
+        wait
+        ;;
+    *)
+        echo "echo-agent: unknown ECHO_AGENT_MODE '$ECHO_AGENT_MODE'" >&2
+        exit 2
+        ;;
+esac
