@@ -36,7 +36,10 @@ class PackagedLauncherIT {
     @Test
     void theDistributionHasEverythingItNeeds() {
         assertTrue(Files.isExecutable(DIST.resolve("bin/meerkat")), "bin/meerkat");
-        assertTrue(Files.isRegularFile(DIST.resolve("plugins/echo-executor.jar")), "echo plugin");
+        for (String plugin : List.of("echo", "process", "openai")) {
+            assertTrue(Files.isRegularFile(DIST.resolve("plugins/" + plugin + "-executor.jar")), plugin + " plugin");
+        }
+        assertTrue(Files.isRegularFile(DIST.resolve("examples/echo-agent.sh")), "example agent");
         assertTrue(Files.isRegularFile(DIST.resolve("bundles/completion-registry.jar")), "registry bundle");
         assertTrue(Files.isRegularFile(DIST.resolve("conf/meerkat.properties")), "configuration");
         assertTrue(Files.isRegularFile(DIST.resolve("README")), "README");
@@ -72,6 +75,21 @@ class PackagedLauncherIT {
         assertTrue(completed >= 1 && terminated >= 1, completed + " completed, " + terminated + " terminated");
         assertEquals(409, api.post("/v1/sessions/" + session + "/inputs", "{\"text\":\"late\"}").status());
         assertEquals(0, api.get("/v1/completion-registry").json().path("pendingWaiters").asInt());
+    }
+
+    @Test
+    void theShippedProcessExecutorRunsTheExampleAgent() throws Exception {
+        Served served = serve();
+        ApiClient api = new ApiClient(served.uri());
+        String agent = DIST.resolve("examples/echo-agent.sh").toAbsolutePath().toString();
+        String session = api.createSession("process", "{\"command\":\"sh\",\"args\":\"[\\\"" + agent + "\\\"]\"}");
+        String input = api.post("/v1/sessions/" + session + "/inputs", "{\"text\":\"over the pipe\"}").text("inputId");
+
+        Answer completion = api.get("/v1/sessions/" + session + "/inputs/" + input + "/completion?timeoutMs=20000");
+
+        assertEquals("completed", completion.text("outcome"), completion.body());
+        assertEquals("over the pipe", completion.json().path("result").path("text").asString());
+        assertEquals("echo-agent.sh", completion.json().path("result").path("attributes").path("agent").asString());
     }
 
     @Test

@@ -60,7 +60,13 @@ final class SessionEndpoints {
             throw ApiException.badRequest("invalid_field", "'id' must be a UUID, was '" + request.id() + "'");
         }
         Map<String, String> config = request.config() == null ? Map.of() : request.config();
-        SessionHandle session = context.runtime().createSession(new SessionSpec(id, request.executor(), config));
+        SessionHandle session;
+        try {
+            session = context.runtime().createSession(new SessionSpec(id, request.executor(), config));
+        } catch (IllegalArgumentException e) {
+            // Executor factories refuse a bad config this way (ExecutorConfig's messages name the key).
+            throw ApiException.badRequest("invalid_config", e.getMessage());
+        }
         context.metrics().watch(session);
         return Reply.created(new Views.Created(session.id().toString(), WireNames.state(session.state())));
     }
