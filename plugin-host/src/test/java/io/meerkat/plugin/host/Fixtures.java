@@ -67,6 +67,7 @@ final class Fixtures {
                     @Override
                     public CoreExecutor create(ExecutorContext context) {
                         boolean hold = Boolean.parseBoolean(context.config().getOrDefault("hold", "false"));
+                        boolean blocking = Boolean.parseBoolean(context.config().getOrDefault("blocking", "false"));
                         return new CoreExecutor() {
                             private volatile CompletableFuture<CoreApplyOutput> pending;
 
@@ -75,8 +76,10 @@ final class Fixtures {
                                 if (!hold) {
                                     String text = primitive instanceof RunPrimitive.StagedInput staged
                                             ? staged.appends().get(0).text() : "";
-                                    return CompletableFuture.completedFuture(
-                                            CoreApplyOutput.completed(runId, primitive, RunResult.of("%2$s:" + text)));
+                                    CoreApplyOutput output = CoreApplyOutput.completed(runId, primitive, RunResult.of("%2$s:" + text));
+                                    return blocking
+                                            ? CompletableFuture.supplyAsync(() -> output, context.blockingExecutor())
+                                            : CompletableFuture.completedFuture(output);
                                 }
                                 pending = new CompletableFuture<>();
                                 io.meerkat.plugin.host.Journal.record("apply %2$s");

@@ -54,6 +54,27 @@ class PluginUnloadTest {
         }
     }
 
+    /**
+     * A plugin whose executor ran work on the runtime's blocking pool, so that pool threads were created
+     * while plugin code was on the stack: the threads live on, the plugin's class loader must not.
+     */
+    @Test
+    void threadsTheRuntimeStartedForAPluginDoNotKeepItsClassLoader() throws Exception {
+        Fixtures.plugin("gamma", "g").writeTo(plugins);
+        try (ExecutorPluginHost host = ExecutorPluginHost.start(plugins, "0.1.0");
+             MeerkatRuntime runtime = ExecutorPluginHostTest.runtimeOn(host)) {
+            WeakReference<ClassLoader> loader = new WeakReference<>(
+                    host.factory("g").orElseThrow().getClass().getClassLoader());
+            SessionHandle session = runtime.createSession(SessionSpec.of("g").withConfig(Map.of("blocking", "true")));
+            assertEquals("g:on the pool", ExecutorPluginHostTest.reply(session, "on the pool"));
+
+            host.unloadPlugin("gamma", "test unload");
+
+            awaitCollected(loader);
+            assertNull(loader.get(), "a runtime thread created for the plugin still holds its class loader");
+        }
+    }
+
     /** Collects garbage until the reference clears, for at most about five seconds. */
     private static void awaitCollected(WeakReference<?> reference) throws InterruptedException {
         for (int attempt = 0; attempt < 100 && reference.get() != null; attempt++) {

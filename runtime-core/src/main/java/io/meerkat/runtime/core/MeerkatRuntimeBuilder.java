@@ -172,17 +172,32 @@ public final class MeerkatRuntimeBuilder {
         return new ForkJoinPool(Runtime.getRuntime().availableProcessors(), factory, null, true);
     }
 
+    /**
+     * A pool thread that holds nothing of whoever made the pool grow. Pool threads are created on demand
+     * by the submitting thread, often while plugin code is on its stack; on JDK 17 a new thread keeps
+     * the caller's access-control context (its classes' protection domains, hence their class
+     * loaders) and its context class loader for life, which would keep an unloaded plugin reachable.
+     * {@code doPrivileged} cuts the captured context down to this class; the context class loader is
+     * reset to the runtime's.
+     */
+    @SuppressWarnings("removal")
+    private static Thread newBlockingThread(Runnable task, String name, ClassLoader contextLoader) {
+        Thread thread = java.security.AccessController.doPrivileged(
+                (java.security.PrivilegedAction<Thread>) () -> new Thread(task, name));
+        thread.setContextClassLoader(contextLoader);
+        thread.setDaemon(true);
+        return thread;
+    }
+
     private static ExecutorService newBlockingExecutor() {
         try {
             // JDK 21+: a virtual thread per blocking task; looked up reflectively to keep release 17.
             return (ExecutorService) Executors.class.getMethod("newVirtualThreadPerTaskExecutor").invoke(null);
         } catch (ReflectiveOperationException notOnThisJdk) {
             AtomicInteger counter = new AtomicInteger();
-            ThreadFactory threads = task -> {
-                Thread thread = new Thread(task, "meerkat-blocking-" + counter.incrementAndGet());
-                thread.setDaemon(true);
-                return thread;
-            };
+            ClassLoader runtimeLoader = MeerkatRuntimeBuilder.class.getClassLoader();
+            ThreadFactory threads = task -> newBlockingThread(task, "meerkat-blocking-" + counter.incrementAndGet(),
+                    runtimeLoader);
             return Executors.newCachedThreadPool(threads);
         }
     }
