@@ -157,7 +157,7 @@ class PackagedLauncherIT {
         assertTrue(demo.stdout().contains("deduplicated"), demo.stdout());
         assertTrue(demo.stdout().contains("run cancelled (changed my mind)"), demo.stdout());
         assertTrue(demo.stdout().contains("runtime_terminated"), demo.stdout());
-        assertTrue(demo.stdout().contains("final state: stopped"), demo.stdout());
+        assertTrue(demo.stdout().contains("state after the stop: stopped"), demo.stdout());
     }
 
     private Served serve() throws Exception {

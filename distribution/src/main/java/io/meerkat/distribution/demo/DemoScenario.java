@@ -73,18 +73,22 @@ public final class DemoScenario {
         print(">> stop the session with work queued");
         session.runtimeControl(new RuntimeControlCommand.Stop());
 
-        out.println();
-        out.println("outcomes (every submitter got one):");
         List<String> lines = new ArrayList<>();
         for (Map.Entry<String, Submission> entry : submissions.entrySet()) {
             CompletionOutcome outcome = entry.getValue().completion().get(PATIENCE_SECONDS, TimeUnit.SECONDS);
             lines.add(String.format("  %-11s %-20s %s", entry.getKey(), WireNames.outcome(outcome), detail(outcome)));
         }
-        lines.forEach(out::println);
-        out.println("final state: " + WireNames.state(session.state()));
-        out.flush();
+        String finalState = WireNames.state(session.state());
+        print(">> remove the session");
         runtime.removeSession(session.id());
+        // The timeline is printed by the event subscriber: wait for its end so the summary comes last.
         streamEnded.get(PATIENCE_SECONDS, TimeUnit.SECONDS);
+
+        out.println();
+        out.println("outcomes (every submitter got one):");
+        lines.forEach(out::println);
+        out.println("state after the stop: " + finalState);
+        out.flush();
     }
 
     private Submission submit(SessionHandle session, String label, String text, String idempotencyKey) {
