@@ -115,7 +115,7 @@ class PackagedLauncherIT {
         assertTrue(served.process().waitFor(30, TimeUnit.SECONDS), "the launcher exits");
         assertEquals(143, served.process().exitValue(), "exit status of a SIGTERM'd JVM");
         String err = Files.readString(served.stderr());
-        assertTrue(err.contains("[meerkat] stopped"), err);
+        assertTrue(err.contains(" ms] stopped"), err);
         assertFalse(err.contains("Exception"), err);
     }
 

@@ -31,10 +31,7 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (Launcher launcher = Launcher.start(options.load(Map.of()), false, step -> {
-            err.println("[meerkat] " + step);
-            err.flush();
-        })) {
+        try (Launcher launcher = Launcher.start(options.load(Map.of()), false, new ProgressPrinter(err))) {
             new DemoScenario(launcher.runtime(), out, delayMs).run();
         }
         return 0;

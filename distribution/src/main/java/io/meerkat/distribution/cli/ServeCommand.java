@@ -46,22 +46,16 @@ final class ServeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
 
-        Launcher launcher = Launcher.start(config, true, step -> {
-            err.println("[meerkat] " + step);
-            err.flush();
-        });
+        ProgressPrinter progress = new ProgressPrinter(err);
+        Launcher launcher = Launcher.start(config, true, progress);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            err.println("[meerkat] shutting down: stopping " + launcher.runtime().sessions().size() + " session(s)");
-            err.flush();
+            progress.accept("shutting down: stopping " + launcher.runtime().sessions().size() + " session(s)");
             launcher.close();
-            err.println("[meerkat] stopped");
-            err.flush();
+            progress.accept("stopped");
             stopped.countDown();
         }, "meerkat-shutdown"));
-        ProcessHandle.current().info().startInstant().ifPresent(started -> err.println("[meerkat] ready in "
-                + java.time.Duration.between(started, java.time.Instant.now()).toMillis() + " ms since the JVM started"));
-        err.flush();
+        progress.accept("ready");
         out.println("meerkat ready: " + launcher.http().baseUri());
         out.flush();
         stopped.await();
