@@ -57,8 +57,11 @@ public final class RuntimeLoop implements Runnable {
 
     /** Loop-confined: the run whose apply stage has not been settled yet. */
     private InFlightRun inFlight;
-    /** Loop-confined: the loop has ended and waits only for the run in flight before closing. */
-    private boolean draining;
+    /**
+     * Loop-confined (volatile only for {@link #hasPendingSignal}): the loop has ended and waits only for
+     * the run in flight before closing; commands sent meanwhile are still delivered.
+     */
+    private volatile boolean draining;
 
     /**
      * @param throughput units of work one pass may run before yielding its thread to other sessions
@@ -95,6 +98,11 @@ public final class RuntimeLoop implements Runnable {
             driver.refuseNewRuns();
         }
         controls.offer(command);
+        // Pairs with finishDraining, which sets `exited` and then delivers what is queued: we queue and then
+        // read `exited`, so either it delivers our command or we see `exited` and take the command back.
+        if (exited && controls.remove(command)) {
+            return false;
+        }
         signal();
         return true;
     }
@@ -150,6 +158,11 @@ public final class RuntimeLoop implements Runnable {
 
     private boolean hasPendingSignal() {
         InFlightRun current = inFlight;
+        if (draining) {
+            // Only a settled run or a command to deliver is work now. A closed channel (maybe why the loop
+            // drains) is not: counting it would reschedule the loop, hot, until the run in flight ends.
+            return (current != null && current.settled) || !controls.isEmpty();
+        }
         if (current != null) {
             return current.settled || !controls.isEmpty() || controlChannelClosed;
         }
@@ -295,6 +308,14 @@ public final class RuntimeLoop implements Runnable {
         }
     }
 
+    /** Delivers the queued commands without acting on them: the loop has ended and the session is stopped. */
+    private void deliverQueuedControls() {
+        RunControlCommand command;
+        while ((command = controls.poll()) != null) {
+            deliver(command);
+        }
+    }
+
     private void markRuntimeStopped() {
         try {
             driver.stop();
@@ -310,17 +331,23 @@ public final class RuntimeLoop implements Runnable {
         finishDraining();
     }
 
-    /** Closes the executor once no apply is in flight; no call reaches it after that. */
+    /**
+     * Closes the executor once no apply is in flight; no call reaches it after that. Until then every
+     * command sent is still delivered (a cancel may be what ends the run in flight).
+     */
     private void finishDraining() {
         InFlightRun current = inFlight;
         if (current != null) {
             if (!current.settled) {
+                deliverQueuedControls();
                 return;
             }
             inFlight = null;
             settle(current);
         }
         exited = true;
+        // After `exited` is set: a command queued before sendControl could see it is delivered here.
+        deliverQueuedControls();
         CoreExecutor closing = executor;
         executor = null;
         try {
