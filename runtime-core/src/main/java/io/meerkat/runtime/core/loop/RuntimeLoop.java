@@ -32,7 +32,10 @@ import org.slf4j.LoggerFactory;
  * <h2>Ending</h2>
  * A {@link RunControlCommand.StopRuntimeExecutor} marks the session STOPPED (unless already STOPPED
  * or DESTROYED), resolves every waiter {@code RuntimeTerminated("runtime stopped")} and ends the
- * loop; so does {@link #closeControlChannel()}. Whatever ends it, every waiter still pending is
+ * loop; so does {@link #closeControlChannel()}, and so does a scheduler that refuses a pass (with
+ * {@code RejectedExecutionException}: the refused caller then runs the loop's last passes itself,
+ * and waiters get {@code RuntimeTerminated("scheduler refused the runtime loop")}). Whatever ends it,
+ * every waiter still pending is
  * resolved {@code RuntimeTerminated("runtime loop exited")}, and the executor is closed once no apply
  * is in flight.
  */
@@ -53,6 +56,8 @@ public final class RuntimeLoop implements Runnable {
     private final CompletableFuture<Void> termination = new CompletableFuture<>();
     private volatile boolean wakePending;
     private volatile boolean controlChannelClosed;
+    /** The scheduler refused a pass: the loop ends, running its last passes on the refused caller. */
+    private volatile boolean schedulerRefused;
     private volatile boolean exited;
 
     /** Loop-confined: the run whose apply stage has not been settled yet. */
@@ -128,12 +133,15 @@ public final class RuntimeLoop implements Runnable {
             try {
                 scheduler.execute(this);
             } catch (RejectedExecutionException e) {
-                // Only after the runtime shut its scheduler down; no loop pass can run any more.
-                exited = true;
-                LOG.warn("session {}: scheduler refused the runtime loop; stopping the session", sessionId, e);
-                driver.stop();
-                completions.resolveAllTerminated(sessionId, "scheduler shut down");
-                termination.complete(null);
+                if (!schedulerRefused) {
+                    LOG.warn("session {}: scheduler refused the runtime loop; ending the loop", sessionId, e);
+                }
+                schedulerRefused = true;
+                // This thread won the flag, so no other pass runs until run() releases it: it runs the pass
+                // itself. A refused loop ends like a closed channel (session stopped, waiters terminated,
+                // executor closed once the run in flight settles; later refusals finish that here too), so
+                // no input or waiter is left for a pass that will never be scheduled.
+                run();
             }
         }
     }
@@ -164,9 +172,9 @@ public final class RuntimeLoop implements Runnable {
             return (current != null && current.settled) || !controls.isEmpty();
         }
         if (current != null) {
-            return current.settled || !controls.isEmpty() || controlChannelClosed;
+            return current.settled || !controls.isEmpty() || controlChannelClosed || schedulerRefused;
         }
-        return wakePending || !controls.isEmpty() || controlChannelClosed;
+        return wakePending || !controls.isEmpty() || controlChannelClosed || schedulerRefused;
     }
 
     private void processMailbox() {
@@ -260,7 +268,8 @@ public final class RuntimeLoop implements Runnable {
     /**
      * Delivers every ready control command, in order, before the next unit of work.
      *
-     * @return {@code true} if the loop must end: a stop was applied or the channel is closed
+     * @return {@code true} if the loop must end: a stop was applied, the channel is closed or the
+     *         scheduler refused the loop
      */
     boolean drainReadyExecutorControls() {
         RunControlCommand command;
@@ -269,7 +278,7 @@ public final class RuntimeLoop implements Runnable {
                 return true;
             }
         }
-        return controlChannelClosed;
+        return controlChannelClosed || schedulerRefused;
     }
 
     /**
@@ -326,7 +335,8 @@ public final class RuntimeLoop implements Runnable {
 
     private void leaveLoop() {
         markRuntimeStopped();
-        completions.resolveAllTerminated(sessionId, "runtime loop exited");
+        completions.resolveAllTerminated(sessionId,
+                schedulerRefused ? "scheduler refused the runtime loop" : "runtime loop exited");
         draining = true;
         finishDraining();
     }
