@@ -193,9 +193,7 @@ public final class RuntimeLoop implements Runnable {
                 return;
             }
             inFlight = null;
-            if (!settle(current) && !wakePending) {
-                return;
-            }
+            settle(current);
         } else if (!wakePending) {
             return;
         }
@@ -220,10 +218,7 @@ public final class RuntimeLoop implements Runnable {
                 inFlight = flight;
                 return;
             }
-            if (!settle(flight) && !wakePending) {
-                // A failed run stops this pass; only a new wake retries (no hot loop on a failing executor).
-                return;
-            }
+            settle(flight);
         }
         // Budget used: yield the thread to other sessions and come back for the rest.
         wakePending = true;
@@ -240,29 +235,25 @@ public final class RuntimeLoop implements Runnable {
     }
 
     /**
-     * Commits, cancels or rolls back a settled run and resolves its waiters.
-     *
-     * @return {@code true} if the run succeeded or was cancelled (the loop goes on), {@code false} if it failed
+     * Commits, cancels or rolls back a settled run and resolves its waiters. However the run ended, the
+     * caller goes on to the lanes: an input admitted while the run was active got no wake (the policy
+     * wakes only an idle session), so this pass is the one that must start it. A failing input cannot
+     * make that a hot loop: each rollback counts an attempt, and the third abandons it.
      */
-    private boolean settle(InFlightRun flight) {
+    private void settle(InFlightRun flight) {
         Settlement settlement;
-        boolean goOn;
         if (flight.failure == null && flight.output != null) {
             settlement = driver.completeRun(flight.run, flight.output);
-            goOn = true;
         } else if (flight.cancelReason != null) {
             settlement = driver.cancelRun(flight.run, flight.cancelReason);
-            goOn = true;
         } else {
             Throwable failure = flight.failure != null ? unwrap(flight.failure)
                     : new IllegalStateException("executor completed the run with no output");
             LOG.debug("session {}: run {} failed", sessionId, flight.run.runId(), failure);
             settlement = driver.failRun(flight.run, String.valueOf(failure.getMessage() != null
                     ? failure.getMessage() : failure.getClass().getSimpleName()));
-            goOn = false;
         }
         settlement.resolveIn(completions, sessionId);
-        return goOn;
     }
 
     /**
