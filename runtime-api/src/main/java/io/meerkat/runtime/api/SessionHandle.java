@@ -20,6 +20,10 @@ public interface SessionHandle {
      * Admits an input and returns a completion for it. A submit whose idempotency key matches an
      * existing input joins that input's waiters instead of storing a second input.
      *
+     * <p>The completion is completed on the session's runtime loop thread (or the thread that ended
+     * the session), so non-async callbacks run on it: chain with the {@code *Async} stages and your own
+     * executor for anything slow (see {@link Submission}).
+     *
      * @throws RuntimeNotReadyException if the phase does not accept input
      * @throws InputRejectedException   if the input fails validation
      * @throws PayloadTooLargeException if the content exceeds the runtime's limit

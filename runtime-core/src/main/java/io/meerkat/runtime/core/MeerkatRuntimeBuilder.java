@@ -87,7 +87,12 @@ public final class MeerkatRuntimeBuilder {
         return this;
     }
 
-    /** Runs runtime loops on this executor (not shut down by the runtime). */
+    /**
+     * Runs runtime loops on this executor (not shut down by the runtime). It should accept every task
+     * while the runtime runs: a session whose loop pass it refuses ({@code RejectedExecutionException})
+     * is stopped, its waiters resolved {@code RuntimeTerminated}, and its executor closed on the refused
+     * caller's thread once no run is in flight.
+     */
     public MeerkatRuntimeBuilder scheduler(Executor executor) {
         this.scheduler = Objects.requireNonNull(executor, "executor");
         return this;

@@ -19,7 +19,11 @@ import java.util.function.Predicate;
  *   <li>A waiter is resolved at most once by the registry; every resolve call removes the waiters it
  *       resolves.</li>
  *   <li>No waiter is left hanging: one whose entry is dropped ({@link #close()}) is resolved
- *       {@link CompletionOutcome.RuntimeTerminated}.</li>
+ *       {@link CompletionOutcome.RuntimeTerminated}, and so is one registered while or after
+ *       {@link #close()} runs (at once; never left in a table nobody will sweep).</li>
+ *   <li>A resolve completes the waiter on the calling thread (the runtime calls from a session's loop
+ *       thread), so the waiter's non-async dependent stages run there too: complete waiters outside
+ *       the registry's own locks.</li>
  *   <li>{@link #drainPending()} hands waiters over unresolved, so a replacement registry can adopt
  *       them with {@link #register}.</li>
  * </ul>

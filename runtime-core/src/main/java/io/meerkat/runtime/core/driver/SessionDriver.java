@@ -521,6 +521,20 @@ public final class SessionDriver {
         }
     }
 
+    /**
+     * Whether the session still knows the input: active, or finished and retained. A waiter of a known
+     * input is resolved by whoever finishes it (a finished input's waiters are being resolved right
+     * after the driver lock is released), never orphaned by a recycle, which keeps the ledger.
+     */
+    public boolean isInputKnown(InputId inputId) {
+        lock.lock();
+        try {
+            return ingress.find(inputId) != null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     public InputStatus inputStatus(InputId inputId) {
         lock.lock();
         try {

@@ -32,7 +32,10 @@ import org.slf4j.LoggerFactory;
  * <h2>Ending</h2>
  * A {@link RunControlCommand.StopRuntimeExecutor} marks the session STOPPED (unless already STOPPED
  * or DESTROYED), resolves every waiter {@code RuntimeTerminated("runtime stopped")} and ends the
- * loop; so does {@link #closeControlChannel()}. Whatever ends it, every waiter still pending is
+ * loop; so does {@link #closeControlChannel()}, and so does a scheduler that refuses a pass (with
+ * {@code RejectedExecutionException}: the refused caller then runs the loop's last passes itself,
+ * and waiters get {@code RuntimeTerminated("scheduler refused the runtime loop")}). Whatever ends it,
+ * every waiter still pending is
  * resolved {@code RuntimeTerminated("runtime loop exited")}, and the executor is closed once no apply
  * is in flight.
  */
@@ -53,12 +56,17 @@ public final class RuntimeLoop implements Runnable {
     private final CompletableFuture<Void> termination = new CompletableFuture<>();
     private volatile boolean wakePending;
     private volatile boolean controlChannelClosed;
+    /** The scheduler refused a pass: the loop ends, running its last passes on the refused caller. */
+    private volatile boolean schedulerRefused;
     private volatile boolean exited;
 
     /** Loop-confined: the run whose apply stage has not been settled yet. */
     private InFlightRun inFlight;
-    /** Loop-confined: the loop has ended and waits only for the run in flight before closing. */
-    private boolean draining;
+    /**
+     * Loop-confined (volatile only for {@link #hasPendingSignal}): the loop has ended and waits only for
+     * the run in flight before closing; commands sent meanwhile are still delivered.
+     */
+    private volatile boolean draining;
 
     /**
      * @param throughput units of work one pass may run before yielding its thread to other sessions
@@ -95,6 +103,11 @@ public final class RuntimeLoop implements Runnable {
             driver.refuseNewRuns();
         }
         controls.offer(command);
+        // Pairs with finishDraining, which sets `exited` and then delivers what is queued: we queue and then
+        // read `exited`, so either it delivers our command or we see `exited` and take the command back.
+        if (exited && controls.remove(command)) {
+            return false;
+        }
         signal();
         return true;
     }
@@ -120,12 +133,15 @@ public final class RuntimeLoop implements Runnable {
             try {
                 scheduler.execute(this);
             } catch (RejectedExecutionException e) {
-                // Only after the runtime shut its scheduler down; no loop pass can run any more.
-                exited = true;
-                LOG.warn("session {}: scheduler refused the runtime loop; stopping the session", sessionId, e);
-                driver.stop();
-                completions.resolveAllTerminated(sessionId, "scheduler shut down");
-                termination.complete(null);
+                if (!schedulerRefused) {
+                    LOG.warn("session {}: scheduler refused the runtime loop; ending the loop", sessionId, e);
+                }
+                schedulerRefused = true;
+                // This thread won the flag, so no other pass runs until run() releases it: it runs the pass
+                // itself. A refused loop ends like a closed channel (session stopped, waiters terminated,
+                // executor closed once the run in flight settles; later refusals finish that here too), so
+                // no input or waiter is left for a pass that will never be scheduled.
+                run();
             }
         }
     }
@@ -150,10 +166,15 @@ public final class RuntimeLoop implements Runnable {
 
     private boolean hasPendingSignal() {
         InFlightRun current = inFlight;
-        if (current != null) {
-            return current.settled || !controls.isEmpty() || controlChannelClosed;
+        if (draining) {
+            // Only a settled run or a command to deliver is work now. A closed channel (maybe why the loop
+            // drains) is not: counting it would reschedule the loop, hot, until the run in flight ends.
+            return (current != null && current.settled) || !controls.isEmpty();
         }
-        return wakePending || !controls.isEmpty() || controlChannelClosed;
+        if (current != null) {
+            return current.settled || !controls.isEmpty() || controlChannelClosed || schedulerRefused;
+        }
+        return wakePending || !controls.isEmpty() || controlChannelClosed || schedulerRefused;
     }
 
     private void processMailbox() {
@@ -172,9 +193,7 @@ public final class RuntimeLoop implements Runnable {
                 return;
             }
             inFlight = null;
-            if (!settle(current) && !wakePending) {
-                return;
-            }
+            settle(current);
         } else if (!wakePending) {
             return;
         }
@@ -199,10 +218,7 @@ public final class RuntimeLoop implements Runnable {
                 inFlight = flight;
                 return;
             }
-            if (!settle(flight) && !wakePending) {
-                // A failed run stops this pass; only a new wake retries (no hot loop on a failing executor).
-                return;
-            }
+            settle(flight);
         }
         // Budget used: yield the thread to other sessions and come back for the rest.
         wakePending = true;
@@ -219,35 +235,32 @@ public final class RuntimeLoop implements Runnable {
     }
 
     /**
-     * Commits, cancels or rolls back a settled run and resolves its waiters.
-     *
-     * @return {@code true} if the run succeeded or was cancelled (the loop goes on), {@code false} if it failed
+     * Commits, cancels or rolls back a settled run and resolves its waiters. However the run ended, the
+     * caller goes on to the lanes: an input admitted while the run was active got no wake (the policy
+     * wakes only an idle session), so this pass is the one that must start it. A failing input cannot
+     * make that a hot loop: each rollback counts an attempt, and the third abandons it.
      */
-    private boolean settle(InFlightRun flight) {
+    private void settle(InFlightRun flight) {
         Settlement settlement;
-        boolean goOn;
         if (flight.failure == null && flight.output != null) {
             settlement = driver.completeRun(flight.run, flight.output);
-            goOn = true;
         } else if (flight.cancelReason != null) {
             settlement = driver.cancelRun(flight.run, flight.cancelReason);
-            goOn = true;
         } else {
             Throwable failure = flight.failure != null ? unwrap(flight.failure)
                     : new IllegalStateException("executor completed the run with no output");
             LOG.debug("session {}: run {} failed", sessionId, flight.run.runId(), failure);
             settlement = driver.failRun(flight.run, String.valueOf(failure.getMessage() != null
                     ? failure.getMessage() : failure.getClass().getSimpleName()));
-            goOn = false;
         }
         settlement.resolveIn(completions, sessionId);
-        return goOn;
     }
 
     /**
      * Delivers every ready control command, in order, before the next unit of work.
      *
-     * @return {@code true} if the loop must end: a stop was applied or the channel is closed
+     * @return {@code true} if the loop must end: a stop was applied, the channel is closed or the
+     *         scheduler refused the loop
      */
     boolean drainReadyExecutorControls() {
         RunControlCommand command;
@@ -256,7 +269,7 @@ public final class RuntimeLoop implements Runnable {
                 return true;
             }
         }
-        return controlChannelClosed;
+        return controlChannelClosed || schedulerRefused;
     }
 
     /**
@@ -295,6 +308,14 @@ public final class RuntimeLoop implements Runnable {
         }
     }
 
+    /** Delivers the queued commands without acting on them: the loop has ended and the session is stopped. */
+    private void deliverQueuedControls() {
+        RunControlCommand command;
+        while ((command = controls.poll()) != null) {
+            deliver(command);
+        }
+    }
+
     private void markRuntimeStopped() {
         try {
             driver.stop();
@@ -305,22 +326,29 @@ public final class RuntimeLoop implements Runnable {
 
     private void leaveLoop() {
         markRuntimeStopped();
-        completions.resolveAllTerminated(sessionId, "runtime loop exited");
+        completions.resolveAllTerminated(sessionId,
+                schedulerRefused ? "scheduler refused the runtime loop" : "runtime loop exited");
         draining = true;
         finishDraining();
     }
 
-    /** Closes the executor once no apply is in flight; no call reaches it after that. */
+    /**
+     * Closes the executor once no apply is in flight; no call reaches it after that. Until then every
+     * command sent is still delivered (a cancel may be what ends the run in flight).
+     */
     private void finishDraining() {
         InFlightRun current = inFlight;
         if (current != null) {
             if (!current.settled) {
+                deliverQueuedControls();
                 return;
             }
             inFlight = null;
             settle(current);
         }
         exited = true;
+        // After `exited` is set: a command queued before sendControl could see it is delivered here.
+        deliverQueuedControls();
         CoreExecutor closing = executor;
         executor = null;
         try {

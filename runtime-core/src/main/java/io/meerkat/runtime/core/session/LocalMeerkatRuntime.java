@@ -191,7 +191,11 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
             terminations.add(session.termination());
         }
         awaitTerminations(terminations);
-        completions.resolveAllTerminated("runtime closed");
+        for (SessionId sessionId : sessions.keySet()) {
+            // Per session, never registry-wide: a registry given to the builder may be shared with other
+            // runtimes, whose waiters this close must not touch (one it owns is closed just below).
+            completions.resolveAllTerminated(sessionId, "runtime closed");
+        }
         for (AutoCloseable resource : owned) {
             closeQuietly(resource);
         }

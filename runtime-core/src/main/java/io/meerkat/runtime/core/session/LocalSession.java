@@ -141,7 +141,11 @@ final class LocalSession implements SessionHandle {
     @Override
     public LifecycleReport recycle() {
         LifecycleReport report = driver.recycle(loop != null);
-        int resolved = completions.resolveNotPending(sessionId, driver::isInputActive,
+        // "Still pending" must mean "the session still owes this waiter an outcome", i.e. it knows the
+        // input. Not "active": an input that finished just before (the loop committed its run, then
+        // released the lock) is no longer active, yet its waiter is about to get its real outcome;
+        // terminating it here would contradict the ledger (CONSUMED, told RuntimeTerminated).
+        int resolved = completions.resolveNotPending(sessionId, driver::isInputKnown,
                 "recycled input no longer pending");
         if (loop != null) {
             loop.wake();

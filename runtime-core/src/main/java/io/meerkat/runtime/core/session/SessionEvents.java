@@ -7,6 +7,8 @@ import java.time.Instant;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
 import java.util.concurrent.SubmissionPublisher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Publishes one session's events to its subscribers. Sequence numbers are assigned by the caller's
@@ -14,16 +16,20 @@ import java.util.concurrent.SubmissionPublisher;
  *
  * <p>Costs nothing until the first subscription: the publisher is created lazily and envelopes are
  * built only while it exists. A slow subscriber loses events (its buffer is bounded) and never
- * slows the session.
+ * slows the session. A delivery executor that refuses work ({@code RejectedExecutionException},
+ * e.g. a pool being shut down) costs its subscribers their events, never the session: publishing and
+ * closing go on, and a new subscriber is told with {@code onError}.
  */
 public final class SessionEvents implements Flow.Publisher<RuntimeEventEnvelope> {
 
     private static final int SUBSCRIBER_BUFFER = 1024;
+    private static final Logger LOG = LoggerFactory.getLogger(SessionEvents.class);
 
     private final SessionId sessionId;
     private final Executor deliveryExecutor;
     private volatile SubmissionPublisher<RuntimeEventEnvelope> publisher;
     private volatile boolean closed;
+    private volatile boolean refusalLogged;
     private long sequence;
 
     public SessionEvents(SessionId sessionId, Executor deliveryExecutor) {
@@ -43,8 +49,22 @@ public final class SessionEvents implements Flow.Publisher<RuntimeEventEnvelope>
         if (target == null || closed) {
             return;
         }
-        // Drop rather than wait: a subscriber that cannot keep up sees a gap in sequence numbers.
-        target.offer(new RuntimeEventEnvelope(sessionId, seq, Instant.now(), event), (subscriber, item) -> false);
+        try {
+            // Drop rather than wait: a subscriber that cannot keep up sees a gap in sequence numbers.
+            target.offer(new RuntimeEventEnvelope(sessionId, seq, Instant.now(), event), (subscriber, item) -> false);
+        } catch (RuntimeException refused) {
+            // The publisher rethrows what the delivery executor threw (after closing that subscription).
+            // Callers publish under the driver lock in the middle of a transition: letting it escape would
+            // break the session (an accepted input reported as refused, a run never ended, a dead loop).
+            logRefusal(refused);
+        }
+    }
+
+    private void logRefusal(RuntimeException refused) {
+        if (!refusalLogged) {
+            refusalLogged = true;
+            LOG.warn("session {}: event delivery refused; its subscribers lose events", sessionId, refused);
+        }
     }
 
     @Override
@@ -73,7 +93,22 @@ public final class SessionEvents implements Flow.Publisher<RuntimeEventEnvelope>
             subscriber.onComplete();
             return;
         }
-        target.subscribe(subscriber);
+        try {
+            target.subscribe(subscriber);
+        } catch (RuntimeException refused) {
+            // The executor refused the subscription's first task, so onSubscribe never ran: say so.
+            logRefusal(refused);
+            subscriber.onSubscribe(new Flow.Subscription() {
+                @Override
+                public void request(long n) {
+                }
+
+                @Override
+                public void cancel() {
+                }
+            });
+            subscriber.onError(refused);
+        }
     }
 
     /** Completes every subscription after the events already published; later events are dropped. */
@@ -84,7 +119,12 @@ public final class SessionEvents implements Flow.Publisher<RuntimeEventEnvelope>
             target = publisher;
         }
         if (target != null) {
-            target.close();
+            try {
+                target.close();
+            } catch (RuntimeException refused) {
+                // Called as the loop ends: a refused onComplete must not keep it from ending.
+                logRefusal(refused);
+            }
         }
     }
 }

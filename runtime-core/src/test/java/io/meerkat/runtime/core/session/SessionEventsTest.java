@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meerkat.completion.InMemoryCompletionRegistry;
+import io.meerkat.runtime.api.CompletionOutcome;
 import io.meerkat.runtime.api.Input;
+import io.meerkat.runtime.api.RunResult;
 import io.meerkat.runtime.api.InputLifecycleState;
 import io.meerkat.runtime.api.MeerkatRuntime;
 import io.meerkat.runtime.api.RunControlCommand;
@@ -14,6 +16,7 @@ import io.meerkat.runtime.api.RuntimeState;
 import io.meerkat.runtime.api.SessionHandle;
 import io.meerkat.runtime.api.SessionSpec;
 import io.meerkat.runtime.api.Submission;
+import io.meerkat.runtime.core.testing.ManualScheduler;
 import io.meerkat.runtime.core.testing.ScriptedExecutor;
 import io.meerkat.runtime.core.testing.TestRuntimes;
 import java.util.ArrayList;
@@ -58,6 +61,57 @@ class SessionEventsTest {
                     InputLifecycleState.APPLIED, InputLifecycleState.APPLIED_PENDING_CONSUMPTION,
                     InputLifecycleState.CONSUMED), steps);
             assertEquals(RuntimeState.STOPPED, session.state());
+        }
+    }
+
+    /** Runs delivery tasks on the caller's thread until told to refuse them, like a pool being shut down. */
+    private static final class RefusingExecutor implements java.util.concurrent.Executor {
+        volatile boolean refusing;
+
+        @Override
+        public void execute(Runnable task) {
+            if (refusing) {
+                throw new java.util.concurrent.RejectedExecutionException("listener pool shut down");
+            }
+            task.run();
+        }
+    }
+
+    @Test
+    void aListenerExecutorThatRefusesDeliveryNeverBreaksTheSession() throws Exception {
+        ManualScheduler scheduler = new ManualScheduler();
+        RefusingExecutor listeners = new RefusingExecutor();
+        TestRuntimes.RecordingFactory factory =
+                new TestRuntimes.RecordingFactory(() -> new ScriptedExecutor(ScriptedExecutor.Mode.ECHO));
+        MeerkatRuntime runtime = TestRuntimes.builder(factory, new InMemoryCompletionRegistry())
+                .scheduler(scheduler).blockingExecutor(listeners).build();
+        try {
+            SessionHandle session = runtime.createSession(SessionSpec.of(TestRuntimes.KIND));
+            Recorder before = new Recorder();
+            session.events().subscribe(before);
+            Submission first = session.submit(Input.prompt("delivered"));
+            scheduler.runAll();
+            assertEquals(new CompletionOutcome.Completed(RunResult.of("delivered")), first.completion().getNow(null));
+
+            listeners.refusing = true;
+            Submission second = session.submit(Input.prompt("refused delivery"));
+            scheduler.runAll();
+            Recorder late = new Recorder();
+            session.events().subscribe(late);
+
+            assertEquals(new CompletionOutcome.Completed(RunResult.of("refused delivery")),
+                    second.completion().getNow(null), "the session works on without its listeners");
+            assertTrue(late.done.isCompletedExceptionally(), "a subscriber that cannot be served is told so");
+            session.control(new RunControlCommand.StopRuntimeExecutor("bye"));
+            scheduler.runAll();
+            assertEquals(RuntimeState.STOPPED, session.state());
+            assertEquals(1, factory.executorOf(session.id()).closeCalls());
+            assertTrue(((LocalSession) session).termination().isDone(),
+                    "closing the event stream cannot keep the loop from ending");
+        } finally {
+            listeners.refusing = false;
+            scheduler.autoRun();
+            runtime.close();
         }
     }
 

@@ -19,7 +19,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A test executor that records every call. In {@link Mode#ECHO} mode it completes each run at once
  * with the run's text; in {@link Mode#HOLD} mode it hands each pending run to the test
  * ({@link #nextApply()}) and fails it when a cancel or stop arrives; in {@link Mode#FAIL} mode it
- * fails every run.
+ * fails every run; in {@link Mode#PARK} mode it hands each run to the test and ignores control
+ * commands (an executor that does not honour cancel or stop), until the test completes the run.
  */
 public final class ScriptedExecutor implements CoreExecutor {
 
@@ -32,7 +33,9 @@ public final class ScriptedExecutor implements CoreExecutor {
         /** Fails every run. */
         FAIL,
         /** Per run, at random: echo at once, echo later from another thread, or fail. */
-        MIXED
+        MIXED,
+        /** Hands each run to the test; control commands are recorded but leave the run pending. */
+        PARK
     }
 
     /** One apply call the test controls. */
@@ -68,7 +71,7 @@ public final class ScriptedExecutor implements CoreExecutor {
                     RunResult.of(textOf(primitive))));
             case FAIL -> CompletableFuture.failedFuture(new IllegalStateException("scripted failure"));
             case MIXED -> mixed(runId, primitive);
-            case HOLD -> {
+            case HOLD, PARK -> {
                 PendingApply apply = new PendingApply(runId, primitive, new CompletableFuture<>());
                 current = apply;
                 pending.add(apply);
@@ -104,7 +107,7 @@ public final class ScriptedExecutor implements CoreExecutor {
         noteCall();
         controls.add(command);
         PendingApply running = current;
-        if (running != null) {
+        if (running != null && mode != Mode.PARK) {
             running.result().completeExceptionally(new CancellationException(command.reason()));
         }
         return CompletableFuture.completedFuture(null);
@@ -128,6 +131,23 @@ public final class ScriptedExecutor implements CoreExecutor {
             throw new AssertionError("no apply call within 10 s");
         }
         return apply;
+    }
+
+    /** The next held or parked apply, or {@code null} if none is waiting; does not block. */
+    public PendingApply pollApply() {
+        return pending.poll();
+    }
+
+    /** Completes every held or parked run not finished yet (test teardown). */
+    public void releaseAll() {
+        PendingApply apply;
+        while ((apply = pending.poll()) != null) {
+            apply.complete("released");
+        }
+        PendingApply last = current;
+        if (last != null) {
+            last.complete("released");
+        }
     }
 
     public static String textOf(RunPrimitive primitive) {
