@@ -14,6 +14,7 @@ module io.meerkat.distribution {
     requires micrometer.core;
     requires micrometer.registry.prometheus;
     requires org.slf4j;
+    requires java.management;
 
     exports io.meerkat.distribution;
     exports io.meerkat.distribution.config;

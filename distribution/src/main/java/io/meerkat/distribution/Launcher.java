@@ -23,7 +23,11 @@ import java.util.ArrayDeque;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,7 +81,15 @@ public final class Launcher implements AutoCloseable {
             started.push(floor);
             SwappableCompletionRegistry registry = new SwappableCompletionRegistry(floor, ActiveRegistry.builtIn(floor));
 
-            progress.accept("starting the OSGi framework");
+            // Plugins load on a second thread while the framework starts: the two share nothing.
+            progress.accept("starting the OSGi framework; loading executor plugins from " + config.pluginsDir());
+            CompletableFuture<ExecutorPluginHost> loading = onThread("meerkat-plugin-loader",
+                    () -> ExecutorPluginHost.start(config.pluginsDir()));
+            // And what needs no runtime (metrics registry, HTTP server, JSON codec) is built on a third.
+            CompletableFuture<Prepared> prepared = onThread("meerkat-prepare", () -> new Prepared(
+                    RuntimeMetrics.newRegistry(), withHttp ? HttpApi.prepare(config) : null));
+            AutoCloseable pluginsIfFailed = () -> closeWhenLoaded(loading);
+            started.push(pluginsIfFailed);
             Path felixCache = Files.createTempDirectory("meerkat-felix-");
             started.push(() -> deleteRecursively(felixCache));
             EmbeddedFelix felix = EmbeddedFelix.start(felixCache, LauncherVersion.osgiVersion(), config.bundleProperties());
@@ -88,8 +100,9 @@ public final class Launcher implements AutoCloseable {
             progress.accept("completion registry: " + registry.active().label() + " (" + bundles.size()
                     + " bundle(s) in " + config.bundlesDir() + ")");
 
-            progress.accept("loading executor plugins from " + config.pluginsDir());
-            ExecutorPluginHost plugins = ExecutorPluginHost.start(config.pluginsDir());
+            ExecutorPluginHost plugins = join(loading);
+            // From here the plugins close before the framework, as the shut-down order says.
+            started.remove(pluginsIfFailed);
             started.push(plugins);
             for (PluginReport plugin : plugins.plugins()) {
                 progress.accept("  plugin " + plugin.pluginId() + " " + plugin.status().name().toLowerCase()
@@ -101,11 +114,12 @@ public final class Launcher implements AutoCloseable {
                     .completionRegistry(registry)
                     .build();
             started.push(runtime);
-            RuntimeMetrics metrics = new RuntimeMetrics(runtime);
+            Prepared ahead = join(prepared);
+            RuntimeMetrics metrics = new RuntimeMetrics(runtime, ahead.metrics());
 
             HttpApi http = null;
             if (withHttp) {
-                http = HttpApi.start(config, new ApiContext(runtime, registry, plugins, felix, metrics));
+                http = ahead.http().start(new ApiContext(runtime, registry, plugins, felix, metrics));
                 started.push(http);
                 progress.accept("HTTP API listening on " + http.baseUri());
             }
@@ -166,6 +180,45 @@ public final class Launcher implements AutoCloseable {
             LOG.warn("closing the runtime failed: {}", e.getMessage(), e);
         }
         closeAll(closeOrder);
+    }
+
+    /** What start-up builds ahead of the runtime. */
+    private record Prepared(PrometheusMeterRegistry metrics, HttpApi.Prepared http) {
+    }
+
+    /** Runs one start-up step on a thread of its own. */
+    private static <T> CompletableFuture<T> onThread(String name, Supplier<T> step) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        Thread thread = new Thread(() -> {
+            try {
+                result.complete(step.get());
+            } catch (RuntimeException | Error e) {
+                result.completeExceptionally(e);
+            }
+        }, name);
+        thread.setDaemon(true);
+        thread.start();
+        return result;
+    }
+
+    /** The step's result, or its own exception. */
+    private static <T> T join(CompletableFuture<T> step) {
+        try {
+            return step.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException cause) {
+                throw cause;
+            }
+            if (e.getCause() instanceof Error cause) {
+                throw cause;
+            }
+            throw e;
+        }
+    }
+
+    /** Closes the plugin host once loaded, whether start-up got that far or failed meanwhile. */
+    private static void closeWhenLoaded(CompletableFuture<ExecutorPluginHost> loading) {
+        loading.thenAccept(ExecutorPluginHost::close).exceptionally(failure -> null).join();
     }
 
     private static void closeAll(Deque<AutoCloseable> started) {

@@ -1,8 +1,7 @@
 package io.meerkat.distribution.cli;
 
 import java.io.PrintWriter;
-import java.time.Duration;
-import java.time.Instant;
+import java.lang.management.ManagementFactory;
 import java.util.function.Consumer;
 
 /**
@@ -12,7 +11,7 @@ import java.util.function.Consumer;
 final class ProgressPrinter implements Consumer<String> {
 
     private final PrintWriter err;
-    private final Instant jvmStart = ProcessHandle.current().info().startInstant().orElse(Instant.now());
+    private final long jvmStartMillis = ManagementFactory.getRuntimeMXBean().getStartTime();
 
     ProgressPrinter(PrintWriter err) {
         this.err = err;
@@ -20,7 +19,7 @@ final class ProgressPrinter implements Consumer<String> {
 
     @Override
     public void accept(String step) {
-        err.println("[meerkat +" + Duration.between(jvmStart, Instant.now()).toMillis() + " ms] " + step);
+        err.println("[meerkat +" + (System.currentTimeMillis() - jvmStartMillis) + " ms] " + step);
         err.flush();
     }
 }

@@ -36,6 +36,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--token", paramLabel = "TOKEN", description = "Bearer token every request must carry (or set MEERKAT_TOKEN).")
     String token;
 
+    @Option(names = "--check", description = "Start everything, report, then shut down and exit (a smoke test; "
+            + "bin/meerkat warm-up uses it to record the start-up class cache).")
+    boolean check;
+
     @Override
     public Integer call() throws InterruptedException {
         Map<String, String> overrides = new HashMap<>();
@@ -48,6 +52,13 @@ final class ServeCommand implements Callable<Integer> {
 
         ProgressPrinter progress = new ProgressPrinter(err);
         Launcher launcher = Launcher.start(config, true, progress);
+        if (check) {
+            progress.accept("ready; --check: shutting down");
+            out.println("meerkat ready: " + launcher.http().baseUri());
+            out.flush();
+            launcher.close();
+            return 0;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             progress.accept("shutting down: stopping " + launcher.runtime().sessions().size() + " session(s)");

@@ -40,7 +40,7 @@ public final class RuntimeMetrics {
         Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30),
         Duration.ofSeconds(60)};
 
-    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final PrometheusMeterRegistry registry;
     private final Map<String, Counter> inputsByOutcome = new ConcurrentHashMap<>();
     private final Map<String, Timer> runsByResult = new ConcurrentHashMap<>();
     private final Map<String, Timer> controlByCommand = new ConcurrentHashMap<>();
@@ -48,12 +48,23 @@ public final class RuntimeMetrics {
     private final Map<SessionId, RunClock> clocks = new ConcurrentHashMap<>();
 
     public RuntimeMetrics(MeerkatRuntime runtime) {
+        this(runtime, newRegistry());
+    }
+
+    /** With a registry made ahead ({@link #newRegistry()}), e.g. on another thread during start-up. */
+    public RuntimeMetrics(MeerkatRuntime runtime, PrometheusMeterRegistry registry) {
+        this.registry = registry;
         for (RuntimeState state : RuntimeState.values()) {
             Gauge.builder("meerkat.sessions", runtime, r -> countSessions(r).get(state))
                     .description("Sessions by state")
                     .tag("state", WireNames.state(state))
                     .register(registry);
         }
+    }
+
+    /** An empty registry for {@link #RuntimeMetrics(MeerkatRuntime, PrometheusMeterRegistry)}. */
+    public static PrometheusMeterRegistry newRegistry() {
+        return new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     }
 
     /** Counts one input's final outcome. */

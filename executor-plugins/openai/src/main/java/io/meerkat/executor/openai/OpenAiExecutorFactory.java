@@ -24,9 +24,8 @@ public final class OpenAiExecutorFactory implements ExecutorFactory, AutoCloseab
 
     private final Function<String, String> environment;
     private final ChatTransport transport = new ChatTransport();
-    // Buffers are not recycled through thread locals: the HTTP client's threads outlive the plugin.
-    private final ObjectMapper json = JsonMapper.builder(
-            JsonFactory.builder().recyclerPool(JsonRecyclerPools.nonRecyclingPool()).build()).build();
+    /** Built on first use: Jackson's few hundred classes would otherwise load at every plugin start. */
+    private volatile ObjectMapper json;
 
     /** The factory PF4J creates: API keys come from the process environment. */
     public OpenAiExecutorFactory() {
@@ -46,8 +45,24 @@ public final class OpenAiExecutorFactory implements ExecutorFactory, AutoCloseab
     /** @throws IllegalArgumentException if the configuration is invalid or the required API key is missing */
     @Override
     public CoreExecutor create(ExecutorContext context) {
-        return new OpenAiExecutor(OpenAiSettings.from(context.typedConfig(), environment), transport, json,
+        return new OpenAiExecutor(OpenAiSettings.from(context.typedConfig(), environment), transport, json(),
                 context.progress());
+    }
+
+    private ObjectMapper json() {
+        ObjectMapper mapper = json;
+        if (mapper == null) {
+            synchronized (this) {
+                mapper = json;
+                if (mapper == null) {
+                    // Buffers are not recycled through thread locals: the HTTP client's threads outlive the plugin.
+                    mapper = JsonMapper.builder(
+                            JsonFactory.builder().recyclerPool(JsonRecyclerPools.nonRecyclingPool()).build()).build();
+                    json = mapper;
+                }
+            }
+        }
+        return mapper;
     }
 
     /** Calls whose HTTP exchange is still open (for tests). */

@@ -28,7 +28,8 @@ public final class ProcessExecutorFactory implements ExecutorFactory, AutoClosea
     private static final Logger LOG = LoggerFactory.getLogger(ProcessExecutorFactory.class);
     private static final long CLOSE_PATIENCE_SECONDS = 5;
 
-    private final ProtocolCodec codec = new ProtocolCodec();
+    /** Built on first use: Jackson's few hundred classes would otherwise load at every plugin start. */
+    private volatile ProtocolCodec codec;
     private final LiveRuns liveRuns = new LiveRuns();
     private final ScheduledThreadPoolExecutor timer;
     /**
@@ -62,9 +63,24 @@ public final class ProcessExecutorFactory implements ExecutorFactory, AutoClosea
 
     @Override
     public CoreExecutor create(ExecutorContext context) {
+        ProtocolCodec codec = codec();
         ProcessSettings settings = ProcessSettings.from(context.typedConfig(), codec.mapper());
         return new ProcessExecutor(context.sessionId(), settings,
                 new RunResources(codec, io, timer, liveRuns, context.progress()));
+    }
+
+    private ProtocolCodec codec() {
+        ProtocolCodec current = codec;
+        if (current == null) {
+            synchronized (this) {
+                current = codec;
+                if (current == null) {
+                    current = new ProtocolCodec();
+                    codec = current;
+                }
+            }
+        }
+        return current;
     }
 
     @Override
