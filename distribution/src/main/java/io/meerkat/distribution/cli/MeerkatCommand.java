@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "meerkat", mixinStandardHelpOptions = true, versionProvider = MeerkatCommand.Version.class,
         description = "Meerkat Runtime: runs AI-agent sessions with pluggable executors.",
+        footer = {"", "bin/meerkat warm-up records the start-up class cache for this JVM (the build does it once)."},
         subcommands = {ServeCommand.class, DemoCommand.class, PluginsCommand.class, CommandLine.HelpCommand.class})
 public final class MeerkatCommand implements Runnable {
 
