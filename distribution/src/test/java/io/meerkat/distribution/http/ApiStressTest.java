@@ -42,7 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
  * one its situation allows (a 404 only for a session some worker began to destroy, a refused input only
  * for a session some worker began to stop, retire or destroy); the server answers {@code /v1/health}.
  * Checked at the end: every accepted input's completion, long-polled from the moment it was accepted,
- * resolved to one of the five outcomes once its session was stopped or destroyed; a deduplicated submit's
+ * resolved to one of the five outcomes once its session was stopped or destroyed, and agrees with the
+ * input's lifecycle (a result only for a consumed input, a termination only for one not consumed); a deduplicated submit's
  * {@code existingId} is the id of the one input accepted with that key; once every session is destroyed
  * the completion registry holds no waiter.
  */
@@ -131,7 +132,7 @@ class ApiStressTest {
     }
 
     @ParameterizedTest(name = "seed {0}")
-    @ValueSource(longs = {20240611L, 7L, -4242L})
+    @ValueSource(longs = {20240611L, 7L, -4242L, 8L, 31L})
     void randomClientsKeepEveryInvariant(long seed) throws Exception {
         Run run = new Run(seed);
         ExecutorService workers = Executors.newFixedThreadPool(WORKERS);
@@ -314,6 +315,9 @@ class ApiStressTest {
             assertEquals(200, completion.status(), what + ": " + completion.body());
             assertOutcome(completion, what);
             verified++;
+            if (!w.session().destroying) {
+                agreesWithTheLedger(completion, w, what);
+            }
         }
         assertEquals(true, watched.isEmpty() || verified > 0, where + ": no completion could be verified");
         for (Session session : run.sessions) {
@@ -342,6 +346,25 @@ class ApiStressTest {
         Answer registry = checked(api.get("/v1/completion-registry"), where + " registry");
         assertEquals(200, registry.status(), where + ": " + registry.body());
         assertEquals(0, registry.json().path("pendingWaiters").asInt(-1), where + ": waiters left: " + registry.body());
+    }
+
+    /**
+     * The outcome a client was told agrees with the input's lifecycle: a result only for a consumed input,
+     * a termination or abandonment only for one that was not consumed.
+     */
+    private static void agreesWithTheLedger(Answer completion, Watched w, String where) {
+        Answer status = checked(api.get(w.session().path + "/inputs/" + w.inputId()), where + " input status");
+        assertEquals(200, status.status(), where + ": " + status.body());
+        String state = status.text("state");
+        String outcome = completion.text("outcome");
+        boolean agrees = switch (outcome) {
+            case "completed", "completed_without_result", "callback_pending" -> state.equals("consumed");
+            case "abandoned", "runtime_terminated" -> Set.of("abandoned", "superseded", "coalesced").contains(state);
+            default -> false;
+        };
+        if (!agrees) {
+            fail(where + ": told " + completion.body() + " but the input is " + status.body());
+        }
     }
 
     /**
