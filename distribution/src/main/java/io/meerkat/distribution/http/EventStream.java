@@ -55,6 +55,14 @@ final class EventStream implements StreamEndpoint, AutoCloseable {
         session.events().subscribe(connection);
     }
 
+    /**
+     * How many streams are open: subscribed and not yet finished. Package-private, for tests that check
+     * a client that went away or a session that ended leaves no subscription behind.
+     */
+    int openConnections() {
+        return connections.size();
+    }
+
     /** Ends every open stream (the server is stopping). */
     @Override
     public void close() {

@@ -107,6 +107,11 @@ public final class HttpApi implements AutoCloseable {
         return URI.create("http://" + host + ":" + port());
     }
 
+    /** How many event streams are open now; package-private, for the stress tests (see EventStream). */
+    int openEventStreams() {
+        return events.openConnections();
+    }
+
     /** Ends every event stream, then stops the server. */
     @Override
     public void close() throws Exception {

@@ -65,6 +65,12 @@ public final class ApiClient {
         return send(request(path).DELETE());
     }
 
+    /** A GET answered asynchronously: for many requests in flight at once (long-polls, say). */
+    public CompletableFuture<Answer> getAsync(String path) {
+        return client.sendAsync(request(path).GET().build(), HttpResponse.BodyHandlers.ofString())
+                .thenApply(response -> new Answer(response.statusCode(), parse(response.body()), response.body()));
+    }
+
     public Answer send(HttpRequest.Builder request) {
         try {
             HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());

@@ -127,7 +127,7 @@ class RegistryBundleSwapTest {
         }
     }
 
-    private static Bundle bundle(Launcher launcher, String symbolicName) {
+    static Bundle bundle(Launcher launcher, String symbolicName) {
         for (Bundle bundle : launcher.felix().context().getBundles()) {
             if (symbolicName.equals(bundle.getSymbolicName())) {
                 return bundle;

@@ -1,8 +1,10 @@
 package io.meerkat.runtime.core.session;
 
+import io.meerkat.runtime.api.AbandonReason;
 import io.meerkat.runtime.api.AcceptOutcome;
 import io.meerkat.runtime.api.Input;
 import io.meerkat.runtime.api.InputId;
+import io.meerkat.runtime.api.InputLifecycleState;
 import io.meerkat.runtime.api.InputStatus;
 import io.meerkat.runtime.api.LifecycleReport;
 import io.meerkat.runtime.api.RunControlCommand;
@@ -102,8 +104,23 @@ final class LocalSession implements SessionHandle {
     /** Stops the session now, terminates its waiters and tells the executor to stop. */
     void stopDirectly(String reason) {
         driver.stop();
-        completions.resolveAllTerminated(sessionId, reason);
+        terminateLeftWaiters(AbandonReason.STOPPED, reason);
         endLoop(reason);
+    }
+
+    /**
+     * Terminates the waiters a stop or destroy leaves: those of the inputs it abandoned ({@code abandoned})
+     * and of inputs the session does not know. Not those of inputs that finished otherwise, e.g. consumed
+     * by a run the loop committed just before (it then released the lock and is about to resolve them with
+     * their real outcome): terminating them here would contradict the ledger (CONSUMED, told
+     * RuntimeTerminated), as for {@link #recycle()}.
+     */
+    private int terminateLeftWaiters(AbandonReason abandoned, String reason) {
+        return completions.resolveNotPending(sessionId, inputId -> {
+            InputStatus status = driver.inputStatus(inputId);
+            return status != null && status.state().isTerminal()
+                    && !(status.state() == InputLifecycleState.ABANDONED && status.abandonReason() == abandoned);
+        }, reason);
     }
 
     private void endLoop(String reason) {
@@ -133,7 +150,7 @@ final class LocalSession implements SessionHandle {
     @Override
     public LifecycleReport destroy() {
         LifecycleReport report = driver.destroy();
-        int resolved = completions.resolveAllTerminated(sessionId, "runtime destroyed");
+        int resolved = terminateLeftWaiters(AbandonReason.DESTROYED, "runtime destroyed");
         endLoop("runtime destroyed");
         return withResolved(report, resolved);
     }
