@@ -2,7 +2,9 @@ package io.meerkat.distribution.registry;
 
 import io.meerkat.runtime.api.spi.CompletionRegistry;
 import java.util.Objects;
-import java.util.TreeMap;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
@@ -25,7 +27,9 @@ public final class RegistryServiceTracker implements AutoCloseable {
     private final SwappableCompletionRegistry front;
     private final CompletionRegistry floor;
     private final ServiceTracker<CompletionRegistry, CompletionRegistry> tracker;
-    private final TreeMap<ServiceReference<CompletionRegistry>, CompletionRegistry> services = new TreeMap<>();
+    // A plain map, ordered on demand: a ServiceReference compares by its *current* ranking, which
+    // setProperties can change, so a sorted map keyed by references would lose its entries.
+    private final Map<ServiceReference<CompletionRegistry>, CompletionRegistry> services = new HashMap<>();
     private ServiceReference<CompletionRegistry> chosen;
 
     /** Starts tracking at once; the front is swapped to the best service found. */
@@ -76,20 +80,30 @@ public final class RegistryServiceTracker implements AutoCloseable {
         reselect();
     }
 
-    /** Points the front at the best service known; serialised so two events cannot interleave. */
+    /**
+     * Points the front at the best service known; serialised so two events cannot interleave. A service
+     * that fails to take the waiters over is dropped and the next best (at worst the floor) is used.
+     */
     private synchronized void reselect() {
-        // ServiceReference order: higher service.ranking first, then the older service (lower service.id).
-        ServiceReference<CompletionRegistry> best = services.isEmpty() ? null : services.lastKey();
-        if (best != null && best.equals(chosen)) {
-            // Same service; its ranking may have changed.
-            front.swapTo(services.get(best), describe(best, services.get(best)));
-            return;
-        }
-        chosen = best;
-        if (best == null) {
-            front.swapTo(floor, ActiveRegistry.builtIn(floor));
-        } else {
-            front.swapTo(services.get(best), describe(best, services.get(best)));
+        while (true) {
+            // ServiceReference order: the greatest has the highest service.ranking, then the lowest service.id.
+            ServiceReference<CompletionRegistry> best = services.isEmpty() ? null : Collections.max(services.keySet());
+            if (best == null) {
+                chosen = null;
+                front.swapTo(floor, ActiveRegistry.builtIn(floor));
+                return;
+            }
+            CompletionRegistry service = services.get(best);
+            try {
+                // Also for the chosen service itself: its ranking may have changed.
+                front.swapTo(service, describe(best, service));
+                chosen = best;
+                return;
+            } catch (RuntimeException e) {
+                LOG.error("completion registry {} failed to take the waiters over; not using it: {}",
+                        service.getClass().getName(), e.getMessage(), e);
+                services.remove(best);
+            }
         }
     }
 

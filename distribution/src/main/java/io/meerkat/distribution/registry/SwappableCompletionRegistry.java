@@ -5,6 +5,7 @@ import io.meerkat.runtime.api.InputId;
 import io.meerkat.runtime.api.SessionId;
 import io.meerkat.runtime.api.spi.CompletionRegistry;
 import io.meerkat.runtime.api.spi.PendingCompletion;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
@@ -69,6 +70,8 @@ public final class SwappableCompletionRegistry implements CompletionRegistry {
      * The old registry is not closed: its owner (a bundle being stopped, say) does that.
      *
      * @return how many waiters were moved
+     * @throws IllegalStateException if {@code next} refuses a waiter: the old registry then stays active
+     *                               and holds every waiter again
      */
     public int swapTo(CompletionRegistry next, ActiveRegistry description) {
         Objects.requireNonNull(next, "next");
@@ -81,8 +84,15 @@ public final class SwappableCompletionRegistry implements CompletionRegistry {
                 return 0;
             }
             List<PendingCompletion> pending = old.registry().drainPending();
-            for (PendingCompletion waiter : pending) {
-                next.register(waiter.sessionId(), waiter.inputId(), waiter.waiter());
+            for (int i = 0; i < pending.size(); i++) {
+                PendingCompletion waiter = pending.get(i);
+                try {
+                    next.register(waiter.sessionId(), waiter.inputId(), waiter.waiter());
+                } catch (RuntimeException e) {
+                    rollBack(old.registry(), next, pending, i, e);
+                    throw new IllegalStateException("completion registry " + description.label()
+                            + " refused a waiter; staying on " + old.description().label(), e);
+                }
             }
             active = new Active(next, description);
             handedOver.addAndGet(pending.size());
@@ -91,6 +101,30 @@ public final class SwappableCompletionRegistry implements CompletionRegistry {
             return pending.size();
         } finally {
             write.unlock();
+        }
+    }
+
+    /**
+     * Undoes a swap that {@code next} refused at waiter {@code failedAt}: every waiter goes back to the
+     * old registry, still open (its owner closes it only after the swap returns). A waiter stranded in
+     * {@code next} (which would not give it back) is resolved terminated rather than left hanging.
+     */
+    private static void rollBack(CompletionRegistry old, CompletionRegistry next, List<PendingCompletion> pending,
+                                 int failedAt, RuntimeException failure) {
+        List<PendingCompletion> back = new ArrayList<>(pending.subList(failedAt, pending.size()));
+        try {
+            // `next` held nothing before this swap (the front registers only into the active registry).
+            back.addAll(next.drainPending());
+        } catch (RuntimeException drainFailure) {
+            failure.addSuppressed(drainFailure);
+            CompletionOutcome stranded = new CompletionOutcome.RuntimeTerminated(
+                    "completion registry failed during a swap: " + failure.getMessage());
+            for (PendingCompletion moved : pending.subList(0, failedAt)) {
+                moved.waiter().complete(stranded);
+            }
+        }
+        for (PendingCompletion waiter : back) {
+            old.register(waiter.sessionId(), waiter.inputId(), waiter.waiter());
         }
     }
 

@@ -1,11 +1,14 @@
 package io.meerkat.distribution.registry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meerkat.distribution.Launcher;
 import io.meerkat.distribution.TestDistribution;
+import io.meerkat.completion.InMemoryCompletionRegistry;
 import io.meerkat.runtime.api.CompletionOutcome;
+import io.meerkat.runtime.api.spi.CompletionRegistry;
 import io.meerkat.runtime.api.Input;
 import io.meerkat.runtime.api.SessionHandle;
 import io.meerkat.runtime.api.SessionSpec;
@@ -48,6 +51,42 @@ class RegistryBundleSwapTest {
             bundle(launcher, "io.meerkat.completion.history").start();
             assertEquals("outcome-history", launcher.registry().active().name());
         }
+    }
+
+    /** A service whose ranking changes is re-ordered, and the tracker keeps track of every service. */
+    @Test
+    void aChangedRankingIsFollowed() throws Exception {
+        var distribution = TestDistribution.create(root);
+        try (Launcher launcher = Launcher.start(distribution.config(), false, step -> { })) {
+            var context = launcher.felix().context();
+            var a = context.registerService(CompletionRegistry.class, new InMemoryCompletionRegistry(), ranked("a", 0));
+            var b = context.registerService(CompletionRegistry.class, new InMemoryCompletionRegistry(), ranked("b", 10));
+            var c = context.registerService(CompletionRegistry.class, new InMemoryCompletionRegistry(), ranked("c", 5));
+            assertEquals("b", launcher.registry().active().name());
+            SessionHandle session = launcher.runtime().createSession(SessionSpec.of("echo")
+                    .withConfig(Map.of("delayMs", "600000")));
+            CompletableFuture<CompletionOutcome> waiting = session.submit(Input.prompt("held")).completion();
+
+            b.setProperties(ranked("b", -5));
+            assertEquals("c", launcher.registry().active().name());
+            b.unregister();
+            assertEquals("c", launcher.registry().active().name());
+            c.unregister();
+            assertEquals("a", launcher.registry().active().name());
+            a.unregister();
+            assertEquals("built-in", launcher.registry().active().name());
+
+            assertFalse(waiting.isDone(), "the waiter moved along every swap");
+            session.runtimeControl(new io.meerkat.runtime.api.RuntimeControlCommand.Stop());
+            assertEquals(new CompletionOutcome.RuntimeTerminated("runtime stopped"), waiting.get(10, TimeUnit.SECONDS));
+        }
+    }
+
+    private static java.util.Dictionary<String, Object> ranked(String name, int ranking) {
+        java.util.Hashtable<String, Object> properties = new java.util.Hashtable<>();
+        properties.put(org.osgi.framework.Constants.SERVICE_RANKING, ranking);
+        properties.put("meerkat.registry.name", name);
+        return properties;
     }
 
     @Test

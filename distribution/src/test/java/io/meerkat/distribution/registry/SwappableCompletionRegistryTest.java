@@ -3,6 +3,7 @@ package io.meerkat.distribution.registry;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meerkat.completion.InMemoryCompletionRegistry;
@@ -54,6 +55,36 @@ class SwappableCompletionRegistryTest {
         assertEquals(new CompletionOutcome.Completed(RunResult.of("done")), waiter.join());
         assertEquals("second", front.active().name());
         assertTrue(front.finishedOutcome(session, input).isPresent(), "served by the active (history) registry");
+    }
+
+    @Test
+    void aRegistryThatRefusesAWaiterIsNotSwappedToAndLosesNothing() {
+        var old = new InMemoryCompletionRegistry();
+        var front = new SwappableCompletionRegistry(old, named("old"));
+        SessionId session = SessionId.random();
+        List<InputId> inputs = new ArrayList<>();
+        List<CompletableFuture<CompletionOutcome>> waiters = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            InputId input = InputId.random();
+            CompletableFuture<CompletionOutcome> waiter = new CompletableFuture<>();
+            front.register(session, input, waiter);
+            inputs.add(input);
+            waiters.add(waiter);
+        }
+        var refusing = new RefusingRegistry(2);
+
+        IllegalStateException error = assertThrows(IllegalStateException.class,
+                () -> front.swapTo(refusing, named("refusing")));
+
+        assertTrue(error.getMessage().contains("staying on old"), error.getMessage());
+        assertEquals("old", front.active().name());
+        assertSame(old, front.current());
+        assertEquals(5, old.pendingCount(), "every waiter is back in the old registry");
+        assertEquals(0, refusing.pendingCount(), "none is left in the refusing one");
+        for (int i = 0; i < inputs.size(); i++) {
+            front.resolve(session, inputs.get(i), new CompletionOutcome.Completed(RunResult.of("r" + i)));
+            assertEquals(new CompletionOutcome.Completed(RunResult.of("r" + i)), waiters.get(i).join());
+        }
     }
 
     @Test
@@ -162,5 +193,63 @@ class SwappableCompletionRegistryTest {
     void currentIsTheActiveRegistry() {
         var registry = new InMemoryCompletionRegistry();
         assertSame(registry, new SwappableCompletionRegistry(registry, named("x")).current());
+    }
+
+    /** An in-memory registry that refuses every waiter after the first {@code accepting}. */
+    private static final class RefusingRegistry implements CompletionRegistry {
+        private final InMemoryCompletionRegistry delegate = new InMemoryCompletionRegistry();
+        private int accepting;
+
+        RefusingRegistry(int accepting) {
+            this.accepting = accepting;
+        }
+
+        @Override
+        public void register(SessionId sessionId, InputId inputId, CompletableFuture<CompletionOutcome> waiter) {
+            if (accepting-- <= 0) {
+                throw new IllegalStateException("full");
+            }
+            delegate.register(sessionId, inputId, waiter);
+        }
+
+        @Override
+        public int resolve(SessionId sessionId, InputId inputId, CompletionOutcome outcome) {
+            return delegate.resolve(sessionId, inputId, outcome);
+        }
+
+        @Override
+        public int resolveAllTerminated(SessionId sessionId, String reason) {
+            return delegate.resolveAllTerminated(sessionId, reason);
+        }
+
+        @Override
+        public int resolveAllTerminated(String reason) {
+            return delegate.resolveAllTerminated(reason);
+        }
+
+        @Override
+        public int resolveNotPending(SessionId sessionId, java.util.function.Predicate<InputId> stillPending, String reason) {
+            return delegate.resolveNotPending(sessionId, stillPending, reason);
+        }
+
+        @Override
+        public int pendingCount(SessionId sessionId) {
+            return delegate.pendingCount(sessionId);
+        }
+
+        @Override
+        public int pendingCount() {
+            return delegate.pendingCount();
+        }
+
+        @Override
+        public List<io.meerkat.runtime.api.spi.PendingCompletion> drainPending() {
+            return delegate.drainPending();
+        }
+
+        @Override
+        public void close() {
+            delegate.close();
+        }
     }
 }
