@@ -5,7 +5,9 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
@@ -14,7 +16,8 @@ import java.util.Properties;
  * distribution (or the file given), then the overrides (command-line flags), later ones winning.
  *
  * <p>Keys: {@code meerkat.bind}, {@code meerkat.port}, {@code meerkat.plugins}, {@code meerkat.bundles},
- * {@code meerkat.data}, {@code meerkat.store}, {@code meerkat.token}, {@code meerkat.http.max-body-bytes};
+ * {@code meerkat.data}, {@code meerkat.store}, {@code meerkat.token}, {@code meerkat.http.max-body-bytes},
+ * {@code meerkat.http.allowed-origins} (comma separated);
  * every {@code meerkat.registry.*} key is handed to the registry bundles. The token may also come from
  * the environment variable {@code MEERKAT_TOKEN}, which keeps it out of the process list.
  */
@@ -28,6 +31,7 @@ public final class ConfigLoader {
     public static final String STORE = "meerkat.store";
     public static final String TOKEN = "meerkat.token";
     public static final String MAX_BODY_BYTES = "meerkat.http.max-body-bytes";
+    public static final String ALLOWED_ORIGINS = "meerkat.http.allowed-origins";
     public static final String TOKEN_ENVIRONMENT_VARIABLE = "MEERKAT_TOKEN";
 
     private static final String BUNDLE_PROPERTY_PREFIX = "meerkat.registry.";
@@ -74,7 +78,8 @@ public final class ConfigLoader {
         });
         return new LauncherConfig(home, values.get(BIND).trim(), intValue(values, PORT),
                 path(home, values.get(PLUGINS)), path(home, values.get(BUNDLES)), path(home, values.get(DATA)),
-                values.get(STORE).trim(), values.get(TOKEN), longValue(values, MAX_BODY_BYTES), bundleProperties);
+                values.get(STORE).trim(), values.get(TOKEN), longValue(values, MAX_BODY_BYTES),
+                list(values.get(ALLOWED_ORIGINS)), bundleProperties);
     }
 
     private static Map<String, String> read(Path file) {
@@ -89,6 +94,13 @@ public final class ConfigLoader {
             values.put(key, properties.getProperty(key).trim());
         }
         return values;
+    }
+
+    private static List<String> list(String value) {
+        if (value == null || value.isBlank()) {
+            return List.of();
+        }
+        return Arrays.stream(value.split(",")).map(String::trim).filter(item -> !item.isEmpty()).toList();
     }
 
     private static Path path(Path home, String value) {

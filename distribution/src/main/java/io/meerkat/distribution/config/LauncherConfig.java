@@ -3,6 +3,7 @@ package io.meerkat.distribution.config;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -19,10 +20,13 @@ import java.util.Objects;
  * @param store            the runtime store; only {@code memory} exists in this version
  * @param token            the bearer token every HTTP request must carry, or {@code null} for none
  * @param maxBodyBytes     the largest HTTP request body accepted
+ * @param allowedOrigins   browser origins (besides the API's own) whose requests are served; a request
+ *                         with any other {@code Origin} header is refused
  * @param bundleProperties properties handed to the bundles ({@code meerkat.registry.*})
  */
 public record LauncherConfig(Path home, String bind, int port, Path pluginsDir, Path bundlesDir, Path dataDir,
-                             String store, String token, long maxBodyBytes, Map<String, String> bundleProperties) {
+                             String store, String token, long maxBodyBytes, List<String> allowedOrigins,
+                             Map<String, String> bundleProperties) {
 
     /** The port the API listens on unless told otherwise. */
     public static final int DEFAULT_PORT = 7878;
@@ -35,6 +39,7 @@ public record LauncherConfig(Path home, String bind, int port, Path pluginsDir, 
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(store, "store");
         bundleProperties = Map.copyOf(bundleProperties);
+        allowedOrigins = List.copyOf(allowedOrigins);
         token = token == null || token.isBlank() ? null : token;
     }
 
@@ -58,6 +63,11 @@ public record LauncherConfig(Path home, String bind, int port, Path pluginsDir, 
                     + "pass --token (or set MEERKAT_TOKEN), or bind to 127.0.0.1");
         }
         return this;
+    }
+
+    /** Whether the API is bound to this machine only. */
+    public boolean loopbackOnly() {
+        return isLoopback(bind);
     }
 
     /** Whether {@code address} names only this machine. */

@@ -3,10 +3,12 @@ package io.meerkat.distribution.http;
 import io.meerkat.runtime.api.MeerkatException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.eclipse.jetty.http.HttpHeader;
@@ -18,7 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The API's single Jetty handler: checks the bearer token, finds the route, runs its endpoint and writes
+ * The API's single Jetty handler: lets the {@link AccessGuard} decide, finds the route, runs its endpoint and writes
  * the answer, or the error as {@code {"error":{"code","message"}}} with a fitting status.
  *
  * <p>Endpoints answer through a future, so a request that waits (a completion with a timeout, an event
@@ -31,32 +33,35 @@ final class ApiHandler extends Handler.Abstract {
 
     private final List<Route> routes;
     private final Json json;
-    private final byte[] token;
+    private final AccessGuard guard;
     private final long maxBodyBytes;
 
-    ApiHandler(List<Route> routes, Json json, String token, long maxBodyBytes) {
+    ApiHandler(List<Route> routes, Json json, AccessGuard guard, long maxBodyBytes) {
         this.routes = List.copyOf(routes);
         this.json = json;
-        this.token = token == null ? null : ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
+        this.guard = guard;
         this.maxBodyBytes = maxBodyBytes;
     }
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         try {
-            if (!authorized(request)) {
-                response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
-                throw new ApiException(401, "unauthorized", "missing or wrong bearer token");
+            AccessGuard.Refusal refusal = guard.check(request);
+            if (refusal != null) {
+                if (refusal.status() == 401) {
+                    response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
+                }
+                throw new ApiException(refusal.status(), refusal.code(), refusal.message());
             }
             String path = Request.getPathInContext(request);
-            boolean pathKnown = false;
+            Set<String> allowed = new TreeSet<>();
             for (Route route : routes) {
                 List<String> parameters = route.match(path);
                 if (parameters == null) {
                     continue;
                 }
-                pathKnown = true;
                 if (!route.method().equals(request.getMethod())) {
+                    allowed.add(route.method());
                     continue;
                 }
                 Exchange exchange = new Exchange(request, parameters, json, maxBodyBytes);
@@ -74,22 +79,16 @@ final class ApiHandler extends Handler.Abstract {
                 });
                 return true;
             }
-            throw pathKnown
-                    ? new ApiException(405, "method_not_allowed", request.getMethod() + " is not allowed on " + path)
-                    : ApiException.notFound("not_found", "no such endpoint: " + request.getMethod() + " " + path);
+            if (!allowed.isEmpty()) {
+                response.getHeaders().put(HttpHeader.ALLOW, String.join(", ", allowed));
+                throw new ApiException(405, "method_not_allowed", request.getMethod() + " is not allowed on " + path
+                        + "; allowed: " + String.join(", ", allowed));
+            }
+            throw ApiException.notFound("not_found", "no such endpoint: " + request.getMethod() + " " + path);
         } catch (RuntimeException e) {
             writeError(response, callback, e);
             return true;
         }
-    }
-
-    private boolean authorized(Request request) {
-        if (token == null) {
-            return true;
-        }
-        String header = request.getHeaders().get(HttpHeader.AUTHORIZATION);
-        // Constant-time comparison: the time taken tells nothing about how much of the token matched.
-        return header != null && MessageDigest.isEqual(token, header.getBytes(StandardCharsets.UTF_8));
     }
 
     private void write(Response response, Callback callback, Reply reply) {
@@ -136,7 +135,9 @@ final class ApiHandler extends Handler.Abstract {
             };
             return new ApiException(status, meerkat.code(), meerkat.getMessage());
         }
-        LOG.error("internal error answering a request", cause);
-        return new ApiException(500, "internal", "internal error: " + cause);
+        String reference = Long.toHexString(ThreadLocalRandom.current().nextLong());
+        LOG.error("internal error answering a request (reference {})", reference, cause);
+        return new ApiException(500, "internal", "internal error; the server log has the details under reference "
+                + reference);
     }
 }

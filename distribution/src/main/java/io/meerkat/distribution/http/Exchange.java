@@ -49,7 +49,11 @@ final class Exchange {
     /** A query parameter as a long within [min, max], or the default when absent. */
     long queryLong(String name, long defaultValue, long min, long max) {
         if (query == null) {
-            query = Request.extractQueryParameters(request);
+            try {
+                query = Request.extractQueryParameters(request);
+            } catch (RuntimeException e) {
+                throw ApiException.badRequest("invalid_parameter", "the query string is malformed: " + e.getMessage());
+            }
         }
         String value = query.getValue(name);
         if (value == null || value.isBlank()) {

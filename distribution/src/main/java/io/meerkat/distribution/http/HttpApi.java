@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
@@ -14,6 +15,9 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * (127.0.0.1 unless told otherwise; elsewhere only with a token, see {@link LauncherConfig#validate()}).
  */
 public final class HttpApi implements AutoCloseable {
+
+    /** How long stopping waits for answers in flight. */
+    private static final long STOP_TIMEOUT_MS = 5_000;
 
     private final Server server;
     private final ServerConnector connector;
@@ -78,7 +82,11 @@ public final class HttpApi implements AutoCloseable {
         routes.addAll(new SessionEndpoints(context).routes());
         routes.addAll(new InputEndpoints(context, completions).routes());
         routes.add(Route.streaming("GET", "/v1/sessions/{id}/events", events));
-        server.setHandler(new ApiHandler(routes, json, config.token(), config.maxBodyBytes()));
+        AccessGuard guard = new AccessGuard(config, connector::getLocalPort);
+        // Graceful: stopping waits (bounded) for answers and stream endings already on their way.
+        server.setHandler(new GracefulHandler(new ApiHandler(routes, json, guard, config.maxBodyBytes())));
+        server.setErrorHandler(new JsonErrorHandler(json));
+        server.setStopTimeout(STOP_TIMEOUT_MS);
         try {
             server.start();
         } catch (Exception e) {

@@ -1,5 +1,6 @@
 package io.meerkat.distribution.http;
 
+import io.meerkat.distribution.WireNames;
 import io.meerkat.runtime.api.AcceptOutcome;
 import io.meerkat.runtime.api.CompletionOutcome;
 import io.meerkat.runtime.api.Durability;
@@ -78,7 +79,7 @@ final class InputEndpoints {
             case CONSUMED -> Reply.ok(Map.of("outcome", "completed_without_result",
                     "note", "the result is no longer held; the outcome-history registry keeps recent results"));
             case ABANDONED -> Reply.ok(Views.outcome(new CompletionOutcome.Abandoned(
-                    status.abandonReason() == null ? "abandoned" : status.abandonReason().name())));
+                    status.abandonReason() == null ? "abandoned" : WireNames.state(status.abandonReason()))));
             case SUPERSEDED -> Reply.ok(Views.outcome(new CompletionOutcome.Abandoned("superseded")));
             case COALESCED -> Reply.ok(Views.outcome(new CompletionOutcome.Abandoned("coalesced")));
             case ACCEPTED, QUEUED, STAGED, APPLIED, APPLIED_PENDING_CONSUMPTION -> Reply.accepted(Views.pending());

@@ -21,7 +21,7 @@ import tools.jackson.databind.json.JsonMapper;
 public final class ApiClient {
 
     /** One answer: the status, the body parsed as JSON (missing node when not JSON) and the raw body. */
-    public record Answer(int status, JsonNode json, String body) {
+    public record Answer(int status, JsonNode json, String body, java.net.http.HttpHeaders headers) {
         public String text(String field) {
             return json.path(field).asString();
         }
@@ -68,18 +68,38 @@ public final class ApiClient {
     /** A GET answered asynchronously: for many requests in flight at once (long-polls, say). */
     public CompletableFuture<Answer> getAsync(String path) {
         return client.sendAsync(request(path).GET().build(), HttpResponse.BodyHandlers.ofString())
-                .thenApply(response -> new Answer(response.statusCode(), parse(response.body()), response.body()));
+                .thenApply(response -> new Answer(response.statusCode(), parse(response.body()), response.body(), response.headers()));
     }
 
     public Answer send(HttpRequest.Builder request) {
         try {
             HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
-            return new Answer(response.statusCode(), parse(response.body()), response.body());
+            return new Answer(response.statusCode(), parse(response.body()), response.body(), response.headers());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Sends {@code GET target} over a plain socket, byte for byte, for targets {@link java.net.URI} refuses
+     * (a malformed escape, say); returns the status and the body.
+     */
+    public Answer rawGet(String target) {
+        try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
+            socket.setSoTimeout(30_000);
+            String request = "GET " + target + " HTTP/1.1\r\nHost: " + base.getHost() + ":" + base.getPort() + "\r\n"
+                    + (token == null ? "" : "Authorization: Bearer " + token + "\r\n") + "Connection: close\r\n\r\n";
+            socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String response = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            int status = Integer.parseInt(response.substring(9, 12));
+            int bodyStart = response.indexOf("\r\n\r\n");
+            String body = bodyStart < 0 ? "" : response.substring(bodyStart + 4);
+            return new Answer(status, parse(body), body, null);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

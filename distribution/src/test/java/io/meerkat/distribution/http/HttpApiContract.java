@@ -147,6 +147,46 @@ public abstract class HttpApiContract {
         assertEquals(202, fine.status(), "the session still takes input: " + fine.body());
     }
 
+    /**
+     * A web page must not reach the API: not from another origin (CSRF), not through a host name that
+     * was re-bound to 127.0.0.1 (DNS rebinding).
+     */
+    @Test
+    void foreignOriginsAndHostNamesAreRefused() {
+        int port = api().request("/").build().uri().getPort();
+        String body = "{\"executor\":\"echo\"}";
+        int sessionsBefore = api().get("/v1/sessions").json().path("sessions").size();
+
+        Answer crossSite = api().send(api().request("/v1/sessions").header("Origin", "http://evil.example")
+                .header("Content-Type", "text/plain").POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)));
+        assertError(crossSite, 403, "forbidden_origin");
+
+        Answer rebound = api().send(api().request("/v1/health").header("Host", "evil.example:" + port).GET());
+        assertError(rebound, 403, "forbidden_host");
+
+        Answer sameOrigin = api().send(api().request("/v1/health").header("Origin", "http://127.0.0.1:" + port).GET());
+        assertEquals(200, sameOrigin.status(), sameOrigin.body());
+        Answer localhost = api().send(api().request("/v1/health").header("Host", "localhost:" + port).GET());
+        assertEquals(200, localhost.status(), localhost.body());
+        assertEquals(sessionsBefore, api().get("/v1/sessions").json().path("sessions").size(),
+                "the refused request created nothing");
+    }
+
+    @Test
+    void protocolLevelErrorsKeepTheErrorShape() {
+        Answer wrongMethod = api().delete("/v1/health");
+        assertError(wrongMethod, 405, "method_not_allowed");
+        assertEquals("GET", wrongMethod.headers().firstValue("Allow").orElse(""), "405 names the allowed methods");
+
+        String session = api().createSession("echo", "{}");
+        String input = api().post("/v1/sessions/" + session + "/inputs", "{\"text\":\"x\"}").text("inputId");
+        assertError(api().rawGet("/v1/sessions/" + session + "/inputs/" + input + "/completion?timeoutMs=%zz"),
+                400, "invalid_parameter");
+        Answer ambiguous = api().get("/v1/sessions/a%2Fb");
+        assertEquals(400, ambiguous.status(), ambiguous.body());
+        assertTrue(!ambiguous.errorCode().isBlank(), "Jetty's own errors are JSON too: " + ambiguous.body());
+    }
+
     @Test
     void theEventStreamShowsStateChangesInOrder() throws Exception {
         String session = api().createSession("echo", "{}");

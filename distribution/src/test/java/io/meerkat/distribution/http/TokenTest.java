@@ -25,6 +25,9 @@ class TokenTest {
             ApiClient.Answer none = new ApiClient(base).get("/v1/health");
             ApiClient.Answer wrong = new ApiClient(base, "guess").get("/metrics");
             ApiClient.Answer right = new ApiClient(base, "s3cret").get("/v1/health");
+            ApiClient.Answer lowerCaseScheme = new ApiClient(base).send(new ApiClient(base).request("/v1/health")
+                    .header("Authorization", "bearer s3cret").GET());
+            assertEquals(200, lowerCaseScheme.status(), "the scheme is case-insensitive");
 
             assertEquals(401, none.status());
             assertEquals("unauthorized", none.errorCode());
