@@ -176,7 +176,7 @@ public final class Launcher implements AutoCloseable {
         // completion request are resolved "runtime closed" and answered before the server goes away.
         try {
             runtime.close();
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             LOG.warn("closing the runtime failed: {}", e.getMessage(), e);
         }
         closeAll(closeOrder);
@@ -226,7 +226,9 @@ public final class Launcher implements AutoCloseable {
             AutoCloseable resource = started.pop();
             try {
                 resource.close();
-            } catch (Exception e) {
+            } catch (Throwable e) {
+                // Keep going whatever one step throws (even a LinkageError after plugins unloaded):
+                // the framework, its cache folder and the floor registry must still close.
                 LOG.warn("closing {} failed: {}", resource, e.getMessage(), e);
             }
         }

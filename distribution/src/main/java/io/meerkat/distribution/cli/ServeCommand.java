@@ -7,7 +7,11 @@ import java.io.PrintWriter;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -20,6 +24,9 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the runtime with its HTTP API.")
 final class ServeCommand implements Callable<Integer> {
+
+    /** How long a shut-down waits for a start-up in progress. */
+    private static final long START_PATIENCE_SECONDS = 60;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -51,21 +58,40 @@ final class ServeCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
 
         ProgressPrinter progress = new ProgressPrinter(err);
-        Launcher launcher = Launcher.start(config, true, progress);
         if (check) {
-            progress.accept("ready; --check: shutting down");
-            out.println("meerkat ready: " + launcher.http().baseUri());
-            out.flush();
-            launcher.close();
+            try (Launcher launcher = Launcher.start(config, true, progress)) {
+                progress.accept("ready; --check: shutting down");
+                out.println("meerkat ready: " + launcher.http().baseUri());
+                out.flush();
+            }
             return 0;
         }
+        // The hook is in place before anything starts: a SIGTERM during start-up waits for the start to
+        // finish (or fail and clean up), then shuts down what started; nothing is left behind.
+        CompletableFuture<Launcher> starting = new CompletableFuture<>();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            progress.accept("shutting down: stopping " + launcher.runtime().sessions().size() + " session(s)");
-            launcher.close();
-            progress.accept("stopped");
-            stopped.countDown();
+            try {
+                Launcher launcher = starting.get(START_PATIENCE_SECONDS, TimeUnit.SECONDS);
+                progress.accept("shutting down: stopping " + launcher.runtime().sessions().size() + " session(s)");
+                launcher.close();
+                progress.accept("stopped");
+            } catch (ExecutionException startFailed) {
+                progress.accept("stopped (start-up had failed)");
+            } catch (InterruptedException | TimeoutException e) {
+                progress.accept("stopped without waiting for start-up: " + e);
+            } finally {
+                stopped.countDown();
+            }
         }, "meerkat-shutdown"));
+        Launcher launcher;
+        try {
+            launcher = Launcher.start(config, true, progress);
+        } catch (RuntimeException | Error e) {
+            starting.completeExceptionally(e);
+            throw e;
+        }
+        starting.complete(launcher);
         progress.accept("ready");
         out.println("meerkat ready: " + launcher.http().baseUri());
         out.flush();

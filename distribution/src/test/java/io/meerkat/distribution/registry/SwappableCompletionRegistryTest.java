@@ -117,6 +117,10 @@ class SwappableCompletionRegistryTest {
         AtomicInteger completions = new AtomicInteger();
         AtomicInteger wrong = new AtomicInteger();
         CountDownLatch start = new CountDownLatch(1);
+        // Each producer holds one waiter pending until the swapper has swapped a few times, so that
+        // swaps certainly find waiters to move however the threads are scheduled.
+        CountDownLatch swapsWhileHeld = new CountDownLatch(3);
+        CountDownLatch held = new CountDownLatch(producers);
         try {
             List<Future<?>> work = new ArrayList<>();
             for (int p = 0; p < producers; p++) {
@@ -127,6 +131,10 @@ class SwappableCompletionRegistryTest {
                     List<InputId> open = new ArrayList<>();
                     List<CompletableFuture<CompletionOutcome>> waiters = new ArrayList<>();
                     start.await();
+                    InputId heldInput = InputId.random();
+                    CompletableFuture<CompletionOutcome> heldWaiter = new CompletableFuture<>();
+                    front.register(session, heldInput, heldWaiter);
+                    held.countDown();
                     for (int i = 0; i < perProducer; i++) {
                         InputId input = InputId.random();
                         CompletableFuture<CompletionOutcome> waiter = new CompletableFuture<>();
@@ -149,6 +157,11 @@ class SwappableCompletionRegistryTest {
                     for (InputId done : open) {
                         front.resolve(session, done, new CompletionOutcome.Completed(RunResult.of(done.toString())));
                     }
+                    swapsWhileHeld.await();
+                    front.resolve(session, heldInput, new CompletionOutcome.Completed(RunResult.of("held")));
+                    if (!(heldWaiter.get(10, TimeUnit.SECONDS) instanceof CompletionOutcome.Completed)) {
+                        throw new AssertionError("seed " + seed + ": the held waiter lost its outcome");
+                    }
                     for (CompletableFuture<CompletionOutcome> waiter : waiters) {
                         waiter.get(10, TimeUnit.SECONDS);
                     }
@@ -162,9 +175,13 @@ class SwappableCompletionRegistryTest {
                     CompletionRegistry next = random.nextBoolean()
                             ? new InMemoryCompletionRegistry() : new OutcomeHistoryCompletionRegistry(100);
                     CompletionRegistry old = currentOf(front);
+                    boolean allHeld = held.getCount() == 0;
                     front.swapTo(next, named("r" + ++swaps));
                     old.close();
                     retired.add(old);
+                    if (allHeld) {
+                        swapsWhileHeld.countDown();
+                    }
                     Thread.onSpinWait();
                 }
                 return swaps;
