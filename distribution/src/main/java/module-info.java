@@ -1,7 +1,8 @@
 /**
  * The Meerkat launcher: embedded Apache Felix with a swappable completion registry, PF4J executor
- * plugins, the HTTP API and the {@code meerkat} command line. An application, not a library: it exports
- * only the registry front and the launcher, for tests and embedders who want the same wiring.
+ * plugins, the HTTP API and the {@code meerkat} command line. An application more than a library: it
+ * exports the {@code Launcher} and what its methods hand out (configuration, registry front, framework,
+ * HTTP server), for embedders who want the same wiring; the CLI and the metrics stay inside.
  */
 module io.meerkat.distribution {
     requires io.meerkat.runtime.core;

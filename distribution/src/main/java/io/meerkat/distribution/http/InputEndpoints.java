@@ -17,7 +17,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /** Inputs: submit, show the lifecycle, wait for the completion with a timeout. */
 final class InputEndpoints {
@@ -59,11 +58,9 @@ final class InputEndpoints {
         SessionHandle session = SessionEndpoints.session(context, exchange);
         InputStatus status = inputStatus(exchange);
         long timeoutMs = exchange.queryLong("timeoutMs", 0, 0, MAX_TIMEOUT_MS);
-        Optional<CompletableFuture<CompletionOutcome>> pending = completions.pending(session.id(), status.inputId());
+        Optional<CompletableFuture<CompletionOutcome>> pending = completions.poll(session.id(), status.inputId(), timeoutMs);
         if (pending.isPresent()) {
-            // A copy: the timeout completes the copy only, never the submitter's own future.
-            return pending.get().copy()
-                    .completeOnTimeout(null, timeoutMs, TimeUnit.MILLISECONDS)
+            return pending.get()
                     .thenApply(outcome -> outcome == null ? Reply.accepted(Views.pending()) : Reply.ok(Views.outcome(outcome)));
         }
         Optional<CompletionOutcome> finished = completions.finished(session.id(), status.inputId());

@@ -8,27 +8,41 @@ import io.meerkat.runtime.api.InputId;
 import io.meerkat.runtime.api.SessionId;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The completions of inputs submitted through the API, so that a {@code GET .../completion} can wait on
  * them while they are pending and read them once finished.
  *
- * <p>A finished input's future is dropped; its outcome stays among the last {@value #RECENT} the API
- * delivered, then the completion registry's own history answers
+ * <p>A poll that waits is a small future of its own, held in its input's set and dropped at its
+ * timeout: however often a client polls a long input, nothing piles up on the submitter's future.
+ * A finished input's entry goes; its outcome stays among the last {@value #RECENT} the API delivered,
+ * then the completion registry's own history answers
  * ({@link io.meerkat.runtime.api.spi.CompletionRegistry#finishedOutcome}, kept by the outcome-history
  * registry), so a client that asks right after a fast run still gets its result with any registry.
  */
 final class PendingCompletions {
 
-    private record Key(SessionId sessionId, InputId inputId) {
-    }
-
     /** How many finished outcomes the API itself keeps. */
     static final int RECENT = 1024;
 
-    private final Map<Key, CompletableFuture<CompletionOutcome>> pending = new ConcurrentHashMap<>();
+    private record Key(SessionId sessionId, InputId inputId) {
+    }
+
+    /** One pending input: its completion and the polls waiting on it. */
+    private static final class Tracked {
+        final CompletableFuture<CompletionOutcome> completion;
+        final Set<CompletableFuture<CompletionOutcome>> polls = ConcurrentHashMap.newKeySet();
+
+        Tracked(CompletableFuture<CompletionOutcome> completion) {
+            this.completion = completion;
+        }
+    }
+
+    private final Map<Key, Tracked> pending = new ConcurrentHashMap<>();
     private final RecentOutcomes recent = new RecentOutcomes(RECENT);
     private final SwappableCompletionRegistry registry;
     private final RuntimeMetrics metrics;
@@ -41,32 +55,62 @@ final class PendingCompletions {
     /** Holds a new input's completion until it resolves; counts its outcome. */
     void track(SessionId sessionId, InputId inputId, CompletableFuture<CompletionOutcome> completion) {
         Key key = new Key(sessionId, inputId);
-        pending.put(key, completion);
+        Tracked tracked = new Tracked(completion);
+        pending.put(key, tracked);
         // Registered after the put: if the completion is already done this runs at once and removes it.
         completion.whenComplete((outcome, failure) -> {
             if (outcome != null) {
-                // Recorded before the entry goes: a reader who misses the future finds the outcome.
+                // Recorded before the entry goes: a reader who misses the entry finds the outcome.
                 recent.record(sessionId, inputId, outcome);
                 metrics.recordOutcome(outcome);
             }
-            pending.remove(key, completion);
+            pending.remove(key, tracked);
+            for (CompletableFuture<CompletionOutcome> poll : tracked.polls) {
+                poll.complete(outcome);
+            }
         });
     }
 
-    /** A submit that joined an input already tracked; only keeps the first future. */
+    /** A submit that joined an input the API already tracks (an idempotent resubmit). */
     void trackJoined(SessionId sessionId, InputId inputId, CompletableFuture<CompletionOutcome> completion) {
-        pending.putIfAbsent(new Key(sessionId, inputId), completion);
-        completion.whenComplete((outcome, failure) -> pending.remove(new Key(sessionId, inputId), completion));
+        if (!pending.containsKey(new Key(sessionId, inputId)) && !completion.isDone()) {
+            track(sessionId, inputId, completion);
+        }
     }
 
-    /** The pending completion of an input, if it is pending. */
-    Optional<CompletableFuture<CompletionOutcome>> pending(SessionId sessionId, InputId inputId) {
-        return Optional.ofNullable(pending.get(new Key(sessionId, inputId)));
+    /**
+     * Waits up to {@code timeoutMs} for a pending input's outcome.
+     *
+     * @return empty if the API tracks no pending completion for the input; else a future completed with
+     *         the outcome, or with {@code null} when the timeout passes first
+     */
+    Optional<CompletableFuture<CompletionOutcome>> poll(SessionId sessionId, InputId inputId, long timeoutMs) {
+        Tracked tracked = pending.get(new Key(sessionId, inputId));
+        if (tracked == null) {
+            return Optional.empty();
+        }
+        if (tracked.completion.isDone() || timeoutMs == 0) {
+            return Optional.of(CompletableFuture.completedFuture(tracked.completion.getNow(null)));
+        }
+        CompletableFuture<CompletionOutcome> poll = new CompletableFuture<>();
+        tracked.polls.add(poll);
+        poll.whenComplete((outcome, failure) -> tracked.polls.remove(poll));
+        // Dekker-style: the completion's callback completes the polls it finds after it is done; a poll
+        // added after that sweep sees isDone() here and completes itself.
+        if (tracked.completion.isDone()) {
+            poll.complete(tracked.completion.getNow(null));
+        }
+        return Optional.of(poll.completeOnTimeout(null, timeoutMs, TimeUnit.MILLISECONDS));
     }
 
     /** The outcome of a finished input, if the API or the registry still remembers it. */
     Optional<CompletionOutcome> finished(SessionId sessionId, InputId inputId) {
         Optional<CompletionOutcome> delivered = recent.get(sessionId, inputId);
         return delivered.isPresent() ? delivered : registry.finishedOutcome(sessionId, inputId);
+    }
+
+    /** Polls waiting now, in all (for tests). */
+    int waitingPolls() {
+        return pending.values().stream().mapToInt(tracked -> tracked.polls.size()).sum();
     }
 }

@@ -1,0 +1,74 @@
+package io.meerkat.distribution.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.meerkat.completion.InMemoryCompletionRegistry;
+import io.meerkat.distribution.metrics.RuntimeMetrics;
+import io.meerkat.distribution.registry.ActiveRegistry;
+import io.meerkat.distribution.registry.SwappableCompletionRegistry;
+import io.meerkat.runtime.api.CompletionOutcome;
+import io.meerkat.runtime.api.InputId;
+import io.meerkat.runtime.api.MeerkatRuntime;
+import io.meerkat.runtime.api.RunResult;
+import io.meerkat.runtime.api.SessionId;
+import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class PendingCompletionsTest {
+
+    private final InMemoryCompletionRegistry floor = new InMemoryCompletionRegistry();
+    private final MeerkatRuntime runtime = MeerkatRuntimeBuilder.newBuilder().completionRegistry(floor).build();
+    private final PendingCompletions completions = new PendingCompletions(
+            new SwappableCompletionRegistry(floor, ActiveRegistry.builtIn(floor)), new RuntimeMetrics(runtime));
+    private final SessionId session = SessionId.random();
+    private final InputId input = InputId.random();
+
+    @AfterEach
+    void close() {
+        runtime.close();
+    }
+
+    /** Many polls that time out leave nothing behind on the submitter's future, nor in the API. */
+    @Test
+    void pollsThatTimeOutPileNothingUp() throws Exception {
+        CompletableFuture<CompletionOutcome> submitted = new CompletableFuture<>();
+        completions.track(session, input, submitted);
+        int dependentsBefore = submitted.getNumberOfDependents();
+
+        List<CompletableFuture<CompletionOutcome>> polls = new ArrayList<>();
+        for (int i = 0; i < 2_000; i++) {
+            polls.add(completions.poll(session, input, 1 + i % 5).orElseThrow());
+        }
+        for (CompletableFuture<CompletionOutcome> poll : polls) {
+            assertNull(poll.get(10, TimeUnit.SECONDS), "timed out polls answer pending");
+        }
+
+        assertEquals(0, completions.waitingPolls());
+        assertEquals(dependentsBefore, submitted.getNumberOfDependents());
+        assertNull(completions.poll(session, input, 0).orElseThrow().getNow(new CompletionOutcome.CompletedWithoutResult()),
+                "a zero timeout answers at once");
+    }
+
+    @Test
+    void aWaitingPollGetsTheOutcomeAndAFinishedInputIsStillReadable() throws Exception {
+        CompletableFuture<CompletionOutcome> submitted = new CompletableFuture<>();
+        completions.track(session, input, submitted);
+        CompletableFuture<CompletionOutcome> waiting = completions.poll(session, input, 60_000).orElseThrow();
+
+        CompletionOutcome done = new CompletionOutcome.Completed(RunResult.of("done"));
+        submitted.complete(done);
+
+        assertEquals(done, waiting.get(10, TimeUnit.SECONDS));
+        assertTrue(completions.poll(session, input, 1_000).isEmpty(), "a finished input is no longer pending");
+        assertEquals(Optional.of(done), completions.finished(session, input));
+        assertEquals(0, completions.waitingPolls());
+    }
+}
