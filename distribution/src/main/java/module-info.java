@@ -2,18 +2,18 @@
  * The Meerkat launcher: embedded Apache Felix with a swappable completion registry, PF4J executor
  * plugins, the HTTP API and the {@code meerkat} command line. An application more than a library: it
  * exports the {@code Launcher} and what its methods hand out (configuration, registry front, framework,
- * HTTP server), for embedders who want the same wiring; the CLI and the metrics stay inside.
+ * HTTP server, metrics), for embedders who want the same wiring; the CLI stays inside.
  */
 module io.meerkat.distribution {
-    requires io.meerkat.runtime.core;
-    requires io.meerkat.plugin.host;
+    requires transitive io.meerkat.runtime.core;
+    requires transitive io.meerkat.plugin.host;
     requires io.meerkat.completion;
-    requires org.apache.felix.framework;
+    requires transitive org.apache.felix.framework;
     requires org.eclipse.jetty.server;
     requires tools.jackson.databind;
     requires info.picocli;
     requires micrometer.core;
-    requires micrometer.registry.prometheus;
+    requires transitive micrometer.registry.prometheus;
     requires org.slf4j;
     requires java.management;
 
@@ -22,6 +22,7 @@ module io.meerkat.distribution {
     exports io.meerkat.distribution.registry;
     exports io.meerkat.distribution.osgi;
     exports io.meerkat.distribution.http;
+    exports io.meerkat.distribution.metrics;
 
     uses org.osgi.framework.launch.FrameworkFactory;
 

@@ -120,10 +120,14 @@ public final class HttpApi implements AutoCloseable {
         return events.openConnections();
     }
 
-    /** Ends every event stream, then stops the server. */
+    /** Ends every event stream, then stops the server (waiting a bounded time for answers in flight). */
     @Override
-    public void close() throws Exception {
+    public void close() {
         events.close();
-        server.stop();
+        try {
+            server.stop();
+        } catch (Exception e) {
+            throw new IllegalStateException("the HTTP server did not stop cleanly: " + e.getMessage(), e);
+        }
     }
 }

@@ -2,7 +2,6 @@ package io.meerkat.distribution.http;
 
 import java.nio.ByteBuffer;
 import java.util.Map;
-import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.server.Request;
@@ -11,8 +10,9 @@ import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.util.Callback;
 
 /**
- * Errors Jetty answers itself (an ambiguous path, a header or URI too large, a malformed request)
- * in the API's shape, {@code {"error":{"code","message"}}}, instead of an HTML page.
+ * Errors Jetty answers itself for a request it parsed (an ambiguous path, say) in the API's shape,
+ * {@code {"error":{"code","message"}}}, instead of an HTML page. (Requests too malformed to parse get
+ * Jetty's plain answer; its hook for those is deprecated for removal.)
  */
 final class JsonErrorHandler extends ErrorHandler {
 
@@ -29,12 +29,6 @@ final class JsonErrorHandler extends ErrorHandler {
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
         response.write(true, ByteBuffer.wrap(body(status, message == null ? null : message.toString())), callback);
         return true;
-    }
-
-    @Override
-    public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
-        fields.put(HttpHeader.CONTENT_TYPE, "application/json");
-        return ByteBuffer.wrap(body(status, reason));
     }
 
     private byte[] body(int status, String message) {
