@@ -11,8 +11,9 @@ import java.util.concurrent.CompletableFuture;
  * <p><b>Which thread completes it.</b> The completion is completed by the runtime, usually on the
  * session's runtime loop thread (a shared pool), otherwise on the thread that stopped, reset, destroyed
  * or closed the session. Dependent stages added with the non-async methods ({@code thenApply},
- * {@code thenAccept}, {@code whenComplete}, ...) run right there, so a slow or blocking callback holds up
- * that session's loop (and, on a shared pool, other sessions). Use the {@code *Async} variants with
+ * {@code thenAccept}, {@code whenComplete}, ...) run right there (or, as {@link java.util.concurrent.CompletableFuture}
+ * does, on another thread that is completing stages of the same future at that moment), so a slow or
+ * blocking callback holds up that session's loop (and, on a shared pool, other sessions). Use the {@code *Async} variants with
  * your own executor for anything more than a quick hand-off, e.g.
  * {@code submission.completion().thenAcceptAsync(this::handle, myExecutor)}; or block with
  * {@code join()}/{@code get()} on your own thread.
