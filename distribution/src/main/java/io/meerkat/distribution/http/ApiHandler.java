@@ -45,6 +45,7 @@ final class ApiHandler extends Handler.Abstract {
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
+        Exchange exchange = null;
         try {
             AccessGuard.Refusal refusal = guard.check(request);
             if (refusal != null) {
@@ -64,7 +65,10 @@ final class ApiHandler extends Handler.Abstract {
                     allowed.add(route.method());
                     continue;
                 }
-                Exchange exchange = new Exchange(request, parameters, json, maxBodyBytes);
+                exchange = new Exchange(request, parameters, json, maxBodyBytes);
+                if (!route.method().equals("GET")) {
+                    exchange.readBody();
+                }
                 if (route.stream() != null) {
                     route.stream().open(exchange, response, callback);
                     return true;
@@ -86,6 +90,11 @@ final class ApiHandler extends Handler.Abstract {
             }
             throw ApiException.notFound("not_found", "no such endpoint: " + request.getMethod() + " " + path);
         } catch (RuntimeException e) {
+            if (request.getLength() != 0 && (exchange == null || !exchange.bodyRead())) {
+                // Refused before its body was read (token, origin, unknown path): Jetty will close the
+                // connection after the answer, so say so, or the client would reuse it and fail.
+                response.getHeaders().put(HttpHeader.CONNECTION, "close");
+            }
             writeError(response, callback, e);
             return true;
         }

@@ -20,6 +20,7 @@ final class Exchange {
     private final Json json;
     private final long maxBodyBytes;
     private Fields query;
+    private byte[] body;
 
     Exchange(Request request, List<String> pathParameters, Json json, long maxBodyBytes) {
         this.request = request;
@@ -72,18 +73,21 @@ final class Exchange {
     }
 
     /**
-     * The body as a {@code type}; an empty body reads as {@code {}}.
+     * Reads the whole body now (bounded), before any answer: an answer written while body bytes are
+     * still unread makes Jetty close the connection after it, without telling the client, whose next
+     * request on that kept-alive connection then fails. A body over the limit is drained (up to 16 MiB)
+     * and refused.
      *
-     * @throws ApiException 413 when the body exceeds the limit, 400 when it is not valid JSON for the type
+     * @throws ApiException 413 when the body exceeds the limit
      */
-    <T> T body(Class<T> type) {
-        byte[] bytes;
+    void readBody() {
+        if (body != null) {
+            return;
+        }
         try (InputStream in = Request.asInputStream(request)) {
             // Read one byte past the limit so that a body without a Content-Length is caught too.
-            bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8L, maxBodyBytes + 1));
+            byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8L, maxBodyBytes + 1));
             if (bytes.length > maxBodyBytes) {
-                // Swallow a moderately larger body so the client, still sending, can read the 413;
-                // a much larger one is cut off with the connection.
                 long rest = Math.min(request.getLength(), DRAIN_LIMIT) - bytes.length;
                 while (rest > 0) {
                     long skipped = in.skip(rest);
@@ -94,10 +98,25 @@ final class Exchange {
                 }
                 throw tooLarge();
             }
+            body = bytes;
         } catch (IOException e) {
             throw new UncheckedIOException("reading the request body failed: " + e.getMessage(), e);
         }
-        return json.read(bytes.length == 0 ? new byte[] {'{', '}'} : bytes, type);
+    }
+
+    /** Whether the body has been read whole. */
+    boolean bodyRead() {
+        return body != null;
+    }
+
+    /**
+     * The body as a {@code type}; an empty body reads as {@code {}}.
+     *
+     * @throws ApiException 413 when the body exceeds the limit, 400 when it is not valid JSON for the type
+     */
+    <T> T body(Class<T> type) {
+        readBody();
+        return json.read(body.length == 0 ? new byte[] {'{', '}'} : body, type);
     }
 
     private ApiException tooLarge() {
