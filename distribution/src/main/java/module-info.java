@@ -13,7 +13,7 @@ module io.meerkat.distribution {
     requires tools.jackson.databind;
     requires info.picocli;
     requires micrometer.core;
-    requires transitive micrometer.registry.prometheus;
+    requires micrometer.registry.prometheus;
     requires org.slf4j;
     requires java.management;
 

@@ -27,7 +27,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -85,9 +84,6 @@ public final class Launcher implements AutoCloseable {
             progress.accept("starting the OSGi framework; loading executor plugins from " + config.pluginsDir());
             CompletableFuture<ExecutorPluginHost> loading = onThread("meerkat-plugin-loader",
                     () -> ExecutorPluginHost.start(config.pluginsDir()));
-            // And what needs no runtime (metrics registry, HTTP server, JSON codec) is built on a third.
-            CompletableFuture<Prepared> prepared = onThread("meerkat-prepare", () -> new Prepared(
-                    RuntimeMetrics.newRegistry(), withHttp ? HttpApi.prepare(config) : null));
             AutoCloseable pluginsIfFailed = () -> closeWhenLoaded(loading);
             started.push(pluginsIfFailed);
             Path felixCache = Files.createTempDirectory("meerkat-felix-");
@@ -114,12 +110,11 @@ public final class Launcher implements AutoCloseable {
                     .completionRegistry(registry)
                     .build();
             started.push(runtime);
-            Prepared ahead = join(prepared);
-            RuntimeMetrics metrics = new RuntimeMetrics(runtime, ahead.metrics());
+            RuntimeMetrics metrics = new RuntimeMetrics(runtime);
 
             HttpApi http = null;
             if (withHttp) {
-                http = ahead.http().start(new ApiContext(runtime, registry, plugins, felix, metrics));
+                http = HttpApi.start(config, new ApiContext(runtime, registry, plugins, felix, metrics));
                 started.push(http);
                 progress.accept("HTTP API listening on " + http.baseUri());
             }
@@ -180,10 +175,6 @@ public final class Launcher implements AutoCloseable {
             LOG.warn("closing the runtime failed: {}", e.getMessage(), e);
         }
         closeAll(closeOrder);
-    }
-
-    /** What start-up builds ahead of the runtime. */
-    private record Prepared(PrometheusMeterRegistry metrics, HttpApi.Prepared http) {
     }
 
     /** Runs one start-up step on a thread of its own. */

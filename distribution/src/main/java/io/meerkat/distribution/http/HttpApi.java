@@ -4,7 +4,6 @@ import io.meerkat.distribution.config.LauncherConfig;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.GracefulHandler;
@@ -29,52 +28,17 @@ public final class HttpApi implements AutoCloseable {
         this.events = events;
     }
 
-    /**
-     * The parts of the API that need no runtime: the server (not started) and the JSON codec. Building
-     * them loads a good share of the launcher's classes, so the launcher does it on another thread
-     * while the runtime starts.
-     */
-    public static final class Prepared {
-        private final LauncherConfig config;
-        private final Server server;
-        private final ServerConnector connector;
-        private final Json json;
-
-        private Prepared(LauncherConfig config) {
-            this.config = config;
-            QueuedThreadPool threads = new QueuedThreadPool(64, 4);
-            threads.setName("meerkat-http");
-            server = new Server(threads);
-            connector = new ServerConnector(server);
-            connector.setHost(config.bind());
-            connector.setPort(config.port());
-            server.addConnector(connector);
-            json = new Json();
-            // Writes once, so the serializers the answers need are built now rather than on the first request.
-            json.write(Map.of("warm", List.of(1L, "up", true)));
-        }
-
-        /** Wires the endpoints to the runtime and starts listening; the port is taken when this returns. */
-        public HttpApi start(ApiContext context) {
-            return HttpApi.start(this, context);
-        }
-    }
-
-    /** Builds the parts that need no runtime. */
-    public static Prepared prepare(LauncherConfig config) {
-        return new Prepared(config);
-    }
-
     /** Starts the server; the port is taken when this returns. */
     public static HttpApi start(LauncherConfig config, ApiContext context) {
-        return prepare(config).start(context);
-    }
+        QueuedThreadPool threads = new QueuedThreadPool(64, 4);
+        threads.setName("meerkat-http");
+        Server server = new Server(threads);
+        ServerConnector connector = new ServerConnector(server);
+        connector.setHost(config.bind());
+        connector.setPort(config.port());
+        server.addConnector(connector);
 
-    private static HttpApi start(Prepared prepared, ApiContext context) {
-        LauncherConfig config = prepared.config;
-        Server server = prepared.server;
-        ServerConnector connector = prepared.connector;
-        Json json = prepared.json;
+        Json json = new Json();
         PendingCompletions completions = new PendingCompletions(context.registry(), context.metrics());
         EventStream events = new EventStream(context.runtime(), json, server.getScheduler());
         List<Route> routes = new ArrayList<>();

@@ -48,23 +48,13 @@ public final class RuntimeMetrics {
     private final Map<SessionId, RunClock> clocks = new ConcurrentHashMap<>();
 
     public RuntimeMetrics(MeerkatRuntime runtime) {
-        this(runtime, newRegistry());
-    }
-
-    /** With a registry made ahead ({@link #newRegistry()}), e.g. on another thread during start-up. */
-    public RuntimeMetrics(MeerkatRuntime runtime, PrometheusMeterRegistry registry) {
-        this.registry = registry;
+        this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         for (RuntimeState state : RuntimeState.values()) {
             Gauge.builder("meerkat.sessions", runtime, r -> countSessions(r).get(state))
                     .description("Sessions by state")
                     .tag("state", WireNames.state(state))
                     .register(registry);
         }
-    }
-
-    /** An empty registry for {@link #RuntimeMetrics(MeerkatRuntime, PrometheusMeterRegistry)}. */
-    public static PrometheusMeterRegistry newRegistry() {
-        return new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     }
 
     /** Counts one input's final outcome. */

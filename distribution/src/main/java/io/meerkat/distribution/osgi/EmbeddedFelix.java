@@ -99,17 +99,6 @@ public final class EmbeddedFelix implements AutoCloseable {
         return bundles();
     }
 
-    /** Installs and starts one bundle jar; a failure is reported, not thrown. */
-    public BundleReport installAndStart(Path jar) {
-        Bundle bundle = install(jar);
-        if (bundle == null) {
-            return failureOf(jar.getFileName().toString());
-        }
-        start(bundle);
-        BundleReport failure = failureOf(bundle.getSymbolicName());
-        return failure != null ? failure : BundleReport.of(bundle, null);
-    }
-
     private Bundle install(Path jar) {
         Objects.requireNonNull(jar, "jar");
         try {

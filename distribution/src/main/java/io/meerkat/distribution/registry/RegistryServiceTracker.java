@@ -30,7 +30,6 @@ public final class RegistryServiceTracker implements AutoCloseable {
     // A plain map, ordered on demand: a ServiceReference compares by its *current* ranking, which
     // setProperties can change, so a sorted map keyed by references would lose its entries.
     private final Map<ServiceReference<CompletionRegistry>, CompletionRegistry> services = new HashMap<>();
-    private ServiceReference<CompletionRegistry> chosen;
 
     /** Starts tracking at once; the front is swapped to the best service found. */
     public static RegistryServiceTracker open(BundleContext context, SwappableCompletionRegistry front,
@@ -89,7 +88,6 @@ public final class RegistryServiceTracker implements AutoCloseable {
             // ServiceReference order: the greatest has the highest service.ranking, then the lowest service.id.
             ServiceReference<CompletionRegistry> best = services.isEmpty() ? null : Collections.max(services.keySet());
             if (best == null) {
-                chosen = null;
                 front.swapTo(floor, ActiveRegistry.builtIn(floor));
                 return;
             }
@@ -97,7 +95,6 @@ public final class RegistryServiceTracker implements AutoCloseable {
             try {
                 // Also for the chosen service itself: its ranking may have changed.
                 front.swapTo(service, describe(best, service));
-                chosen = best;
                 return;
             } catch (RuntimeException e) {
                 LOG.error("completion registry {} failed to take the waiters over; not using it: {}",
@@ -113,7 +110,6 @@ public final class RegistryServiceTracker implements AutoCloseable {
         tracker.close();
         synchronized (this) {
             services.clear();
-            chosen = null;
             front.swapTo(floor, ActiveRegistry.builtIn(floor));
         }
     }
