@@ -116,6 +116,11 @@ final class LocalSession implements SessionHandle {
      * RuntimeTerminated), as for {@link #recycle()}.
      */
     private int terminateLeftWaiters(AbandonReason abandoned, String reason) {
+        if (loop == null) {
+            // No loop, so no run commits meanwhile: every waiter left is this stop's, and terminating them
+            // session-wide also drops the session's table from the registry (the loop does that otherwise).
+            return completions.resolveAllTerminated(sessionId, reason);
+        }
         return completions.resolveNotPending(sessionId, inputId -> {
             InputStatus status = driver.inputStatus(inputId);
             return status != null && status.state().isTerminal()
