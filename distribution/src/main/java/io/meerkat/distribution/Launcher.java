@@ -1,7 +1,9 @@
 package io.meerkat.distribution;
 
 import io.meerkat.completion.InMemoryCompletionRegistry;
+import io.meerkat.distribution.config.ConfigLoader;
 import io.meerkat.distribution.config.LauncherConfig;
+import io.meerkat.distribution.config.SessionConfigPolicy;
 import io.meerkat.distribution.http.ApiContext;
 import io.meerkat.distribution.http.HttpApi;
 import io.meerkat.distribution.metrics.RuntimeMetrics;
@@ -104,6 +106,17 @@ public final class Launcher implements AutoCloseable {
                 progress.accept("  plugin " + plugin.pluginId() + " " + plugin.status().name().toLowerCase()
                         + (plugin.status() == PluginStatus.STARTED ? " " + plugin.executorKinds() : ": " + plugin.reason()));
             }
+            SessionConfigPolicy sessionConfigs = config.sessionConfigPolicy();
+            for (String warning : sessionConfigs.check(plugins)) {
+                LOG.warn("{}", warning);
+                progress.accept("  warning: " + warning);
+            }
+            if (config.clientOperatorConfig()) {
+                String warning = ConfigLoader.CLIENT_OPERATOR_CONFIG + " is on: every API client may choose the "
+                        + "programs run on this host and where credentials are sent";
+                LOG.warn("UNSAFE: {}", warning);
+                progress.accept("  UNSAFE: " + warning);
+            }
 
             MeerkatRuntime runtime = MeerkatRuntimeBuilder.newBuilder()
                     .executorCatalog(plugins)
@@ -114,7 +127,8 @@ public final class Launcher implements AutoCloseable {
 
             HttpApi http = null;
             if (withHttp) {
-                http = HttpApi.start(config, new ApiContext(runtime, registry, plugins, felix, metrics));
+                http = HttpApi.start(config, new ApiContext(runtime, registry, plugins, felix, metrics,
+                        sessionConfigs));
                 started.push(http);
                 progress.accept("HTTP API listening on " + http.baseUri());
             }

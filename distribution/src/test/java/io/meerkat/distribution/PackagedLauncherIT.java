@@ -78,21 +78,6 @@ class PackagedLauncherIT {
     }
 
     @Test
-    void theShippedProcessExecutorRunsTheExampleAgent() throws Exception {
-        Served served = serve();
-        ApiClient api = new ApiClient(served.uri());
-        String agent = DIST.resolve("examples/echo-agent.sh").toAbsolutePath().toString();
-        String session = api.createSession("process", "{\"command\":\"sh\",\"args\":\"[\\\"" + agent + "\\\"]\"}");
-        String input = api.post("/v1/sessions/" + session + "/inputs", "{\"text\":\"over the pipe\"}").text("inputId");
-
-        Answer completion = api.get("/v1/sessions/" + session + "/inputs/" + input + "/completion?timeoutMs=20000");
-
-        assertEquals("completed", completion.text("outcome"), completion.body());
-        assertEquals("over the pipe", completion.json().path("result").path("text").asString());
-        assertEquals("echo-agent.sh", completion.json().path("result").path("attributes").path("agent").asString());
-    }
-
-    @Test
     void sigtermShutsDownCleanlyAndAnswersEveryWaiter() throws Exception {
         Served served = serve();
         ApiClient api = new ApiClient(served.uri());

@@ -17,8 +17,10 @@ import java.util.Properties;
  *
  * <p>Keys: {@code meerkat.bind}, {@code meerkat.port}, {@code meerkat.plugins}, {@code meerkat.bundles},
  * {@code meerkat.data}, {@code meerkat.store}, {@code meerkat.token}, {@code meerkat.http.max-body-bytes},
- * {@code meerkat.http.allowed-origins} (comma separated);
- * every {@code meerkat.registry.*} key is handed to the registry bundles. The token may also come from
+ * {@code meerkat.http.allowed-origins} (comma separated), {@code meerkat.unsafe.client-operator-config};
+ * every {@code meerkat.registry.*} key is handed to the registry bundles; every {@code meerkat.profile.*}
+ * key declares an executor profile ({@link ExecutorProfiles}), where {@value #HOME_PLACEHOLDER} stands
+ * for the distribution folder. The token may also come from
  * the environment variable {@code MEERKAT_TOKEN}, which keeps it out of the process list.
  */
 public final class ConfigLoader {
@@ -32,7 +34,10 @@ public final class ConfigLoader {
     public static final String TOKEN = "meerkat.token";
     public static final String MAX_BODY_BYTES = "meerkat.http.max-body-bytes";
     public static final String ALLOWED_ORIGINS = "meerkat.http.allowed-origins";
+    public static final String CLIENT_OPERATOR_CONFIG = "meerkat.unsafe.client-operator-config";
     public static final String TOKEN_ENVIRONMENT_VARIABLE = "MEERKAT_TOKEN";
+    /** Stands for the distribution folder in profile values, e.g. {@code ${meerkat.home}/examples/echo-agent.sh}. */
+    public static final String HOME_PLACEHOLDER = "${meerkat.home}";
 
     private static final String BUNDLE_PROPERTY_PREFIX = "meerkat.registry.";
 
@@ -56,6 +61,7 @@ public final class ConfigLoader {
         values.put(DATA, "data");
         values.put(STORE, "memory");
         values.put(MAX_BODY_BYTES, Long.toString(1L << 20));
+        values.put(CLIENT_OPERATOR_CONFIG, "false");
         Path file = configFile != null ? configFile : home.resolve("conf").resolve("meerkat.properties");
         if (configFile != null || Files.exists(file)) {
             values.putAll(read(file));
@@ -79,7 +85,18 @@ public final class ConfigLoader {
         return new LauncherConfig(home, values.get(BIND).trim(), intValue(values, PORT),
                 path(home, values.get(PLUGINS)), path(home, values.get(BUNDLES)), path(home, values.get(DATA)),
                 values.get(STORE).trim(), values.get(TOKEN), longValue(values, MAX_BODY_BYTES),
-                list(values.get(ALLOWED_ORIGINS)), bundleProperties);
+                list(values.get(ALLOWED_ORIGINS)), bundleProperties, profiles(home, values),
+                booleanValue(values, CLIENT_OPERATOR_CONFIG));
+    }
+
+    private static ExecutorProfiles profiles(Path home, Map<String, String> values) {
+        Map<String, String> profileValues = new HashMap<>();
+        values.forEach((key, value) -> {
+            if (key.startsWith(ExecutorProfiles.PREFIX)) {
+                profileValues.put(key, value.replace(HOME_PLACEHOLDER, home.toString()));
+            }
+        });
+        return ExecutorProfiles.from(profileValues);
     }
 
     private static Map<String, String> read(Path file) {
@@ -113,6 +130,14 @@ public final class ConfigLoader {
         } catch (NumberFormatException e) {
             throw new ConfigException(key + " must be an integer, was '" + values.get(key) + "'", e);
         }
+    }
+
+    private static boolean booleanValue(Map<String, String> values, String key) {
+        return switch (values.get(key).trim()) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new ConfigException(key + " must be true or false, was '" + values.get(key) + "'");
+        };
     }
 
     private static long longValue(Map<String, String> values, String key) {

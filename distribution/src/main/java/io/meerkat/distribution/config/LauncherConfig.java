@@ -23,10 +23,15 @@ import java.util.Objects;
  * @param allowedOrigins   browser origins (besides the API's own) whose requests are served; a request
  *                         with any other {@code Origin} header is refused
  * @param bundleProperties properties handed to the bundles ({@code meerkat.registry.*})
+ * @param profiles         the operator's executor profiles ({@code meerkat.profile.*})
+ * @param clientOperatorConfig whether API clients may set operator-only executor keys (a program to run,
+ *                         an endpoint, a credential's variable): {@code meerkat.unsafe.client-operator-config},
+ *                         off unless the operator turns it on, loudly logged
  */
 public record LauncherConfig(Path home, String bind, int port, Path pluginsDir, Path bundlesDir, Path dataDir,
                              String store, String token, long maxBodyBytes, List<String> allowedOrigins,
-                             Map<String, String> bundleProperties) {
+                             Map<String, String> bundleProperties, ExecutorProfiles profiles,
+                             boolean clientOperatorConfig) {
 
     /** The port the API listens on unless told otherwise. */
     public static final int DEFAULT_PORT = 7878;
@@ -38,6 +43,7 @@ public record LauncherConfig(Path home, String bind, int port, Path pluginsDir, 
         Objects.requireNonNull(bundlesDir, "bundlesDir");
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(store, "store");
+        Objects.requireNonNull(profiles, "profiles");
         bundleProperties = Map.copyOf(bundleProperties);
         allowedOrigins = List.copyOf(allowedOrigins);
         token = token == null || token.isBlank() ? null : token;
@@ -63,6 +69,11 @@ public record LauncherConfig(Path home, String bind, int port, Path pluginsDir, 
                     + "pass --token (or set MEERKAT_TOKEN), or bind to 127.0.0.1");
         }
         return this;
+    }
+
+    /** How sessions created over the API get their executor configuration. */
+    public SessionConfigPolicy sessionConfigPolicy() {
+        return new SessionConfigPolicy(profiles, clientOperatorConfig);
     }
 
     /** Whether the API is bound to this machine only. */

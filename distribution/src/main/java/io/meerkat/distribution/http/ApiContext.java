@@ -1,5 +1,6 @@
 package io.meerkat.distribution.http;
 
+import io.meerkat.distribution.config.SessionConfigPolicy;
 import io.meerkat.distribution.metrics.RuntimeMetrics;
 import io.meerkat.distribution.osgi.EmbeddedFelix;
 import io.meerkat.distribution.registry.SwappableCompletionRegistry;
@@ -8,8 +9,8 @@ import io.meerkat.runtime.api.MeerkatRuntime;
 
 /**
  * What the HTTP API serves: the runtime, the completion registry in use, the plugins, the framework
- * (for bundle reports) and the metrics.
+ * (for bundle reports), the metrics, and the rules for the executor configuration a client may ask for.
  */
 public record ApiContext(MeerkatRuntime runtime, SwappableCompletionRegistry registry, ExecutorPluginHost plugins,
-                         EmbeddedFelix felix, RuntimeMetrics metrics) {
+                         EmbeddedFelix felix, RuntimeMetrics metrics, SessionConfigPolicy sessionConfigs) {
 }

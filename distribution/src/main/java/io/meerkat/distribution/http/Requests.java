@@ -1,6 +1,7 @@
 package io.meerkat.distribution.http;
 
 import java.util.Map;
+import tools.jackson.databind.JsonNode;
 
 /** The JSON bodies the API reads; field names as in DESIGN §9. Unknown fields are refused. */
 final class Requests {
@@ -8,8 +9,14 @@ final class Requests {
     private Requests() {
     }
 
-    /** {@code POST /v1/sessions}. */
-    record CreateSession(String executor, Map<String, String> config, String id) {
+    /**
+     * {@code POST /v1/sessions}.
+     *
+     * @param profile the operator's profile of the executor to start from; absent picks {@code default}, if any
+     * @param config  the client's own keys: strings, numbers or booleans, each one its executor declares
+     *                client-settable
+     */
+    record CreateSession(String executor, String profile, Map<String, JsonNode> config, String id) {
     }
 
     /**

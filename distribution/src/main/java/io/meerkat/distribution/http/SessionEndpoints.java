@@ -6,9 +6,14 @@ import io.meerkat.runtime.api.RuntimeControlCommand;
 import io.meerkat.runtime.api.SessionHandle;
 import io.meerkat.runtime.api.SessionId;
 import io.meerkat.runtime.api.SessionSpec;
+import io.meerkat.runtime.api.UnknownExecutorException;
+import io.meerkat.runtime.api.spi.ExecutorFactory;
 import io.meerkat.distribution.WireNames;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import tools.jackson.databind.JsonNode;
 import java.util.function.Function;
 
 /** Sessions: create, list, show, out-of-band control, runtime commands, retire/reset/recycle/destroy. */
@@ -59,9 +64,12 @@ final class SessionEndpoints {
         } catch (IllegalArgumentException e) {
             throw ApiException.badRequest("invalid_field", "'id' must be a UUID, was '" + request.id() + "'");
         }
-        Map<String, String> config = request.config() == null ? Map.of() : request.config();
+        ExecutorFactory factory = context.plugins().factory(request.executor())
+                .orElseThrow(() -> new UnknownExecutorException(request.executor(), context.runtime().executorKinds()));
         SessionHandle session;
         try {
+            Map<String, String> config = context.sessionConfigs().resolve(factory, request.profile(),
+                    clientConfig(request.config()));
             session = context.runtime().createSession(new SessionSpec(id, request.executor(), config));
         } catch (IllegalArgumentException e) {
             // Executor factories refuse a bad config this way (ExecutorConfig's messages name the key).
@@ -69,6 +77,26 @@ final class SessionEndpoints {
         }
         context.metrics().watch(session);
         return Reply.created(new Views.Created(session.id().toString(), WireNames.state(session.state())));
+    }
+
+    /**
+     * The client's config as the executor reads it: a number or boolean as it is written ({@code 20},
+     * {@code true}), a string as it is; the executor then checks the value against the key's type.
+     */
+    private static Map<String, String> clientConfig(Map<String, JsonNode> config) {
+        if (config == null) {
+            return Map.of();
+        }
+        Map<String, String> values = new HashMap<>();
+        config.forEach((key, value) -> {
+            if (value == null || !(value.isString() || value.isNumber() || value.isBoolean())) {
+                throw ApiException.badRequest("invalid_config", "config '" + key + "' must be a string, a number or "
+                        + "a boolean, was " + (value == null || value.isNull() ? "null" : value.getNodeType().name()
+                        .toLowerCase(Locale.ROOT)));
+            }
+            values.put(key, value.isString() ? value.stringValue() : value.asString());
+        });
+        return values;
     }
 
     private Reply control(Exchange exchange) {

@@ -5,9 +5,11 @@ import io.meerkat.distribution.WireNames;
 import io.meerkat.distribution.registry.ActiveRegistry;
 import io.meerkat.plugin.host.PluginReport;
 import io.meerkat.plugin.host.PluginStatus;
+import io.meerkat.runtime.api.spi.ConfigKey;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -46,6 +48,15 @@ final class SystemEndpoints {
             Map<String, Object> executor = new LinkedHashMap<>();
             executor.put("kind", kind);
             executor.put("plugin", plugin);
+            context.plugins().factory(kind).ifPresent(factory -> {
+                List<Map<String, String>> keys = new ArrayList<>();
+                for (ConfigKey key : factory.configKeys()) {
+                    keys.add(Map.of("name", key.name(), "owner", key.owner().name().toLowerCase(Locale.ROOT),
+                            "description", key.description()));
+                }
+                executor.put("configKeys", keys);
+            });
+            executor.put("profiles", context.sessionConfigs().profiles().names(kind));
             executors.add(executor);
         });
         return Map.of("executors", executors);

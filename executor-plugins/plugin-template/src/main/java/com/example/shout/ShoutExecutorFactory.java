@@ -1,8 +1,10 @@
 package com.example.shout;
 
+import io.meerkat.runtime.api.spi.ConfigKey;
 import io.meerkat.runtime.api.spi.CoreExecutor;
 import io.meerkat.runtime.api.spi.ExecutorContext;
 import io.meerkat.runtime.api.spi.ExecutorFactory;
+import java.util.List;
 import org.pf4j.Extension;
 
 /**
@@ -15,6 +17,16 @@ public class ShoutExecutorFactory implements ExecutorFactory {
     @Override
     public String kind() {
         return "shout";
+    }
+
+    /**
+     * Every key {@link #create} reads, and who may set it: a client creating a session (CLIENT), or only
+     * the operator in a profile (OPERATOR: anything that decides what runs on the host or where
+     * credentials go). The runtime refuses any other key.
+     */
+    @Override
+    public List<ConfigKey> configKeys() {
+        return List.of(ConfigKey.client("suffix", "appended to the reply, at most 10 characters"));
     }
 
     @Override

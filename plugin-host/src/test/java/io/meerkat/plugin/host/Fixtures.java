@@ -65,6 +65,12 @@ final class Fixtures {
                     }
 
                     @Override
+                    public java.util.List<ConfigKey> configKeys() {
+                        return java.util.List.of(ConfigKey.client("hold", "wait for a control command"),
+                                ConfigKey.client("blocking", "complete on the blocking pool"));
+                    }
+
+                    @Override
                     public CoreExecutor create(ExecutorContext context) {
                         boolean hold = Boolean.parseBoolean(context.config().getOrDefault("hold", "false"));
                         boolean blocking = Boolean.parseBoolean(context.config().getOrDefault("blocking", "false"));

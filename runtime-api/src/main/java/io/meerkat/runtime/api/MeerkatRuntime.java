@@ -16,6 +16,9 @@ public interface MeerkatRuntime extends AutoCloseable {
      * @throws UnknownExecutorException   if no factory provides the kind
      * @throws DuplicateSessionException  if the id is taken
      * @throws RuntimeClosedException     after {@link #close()}
+     * @throws IllegalArgumentException   if the config holds a key the factory does not declare
+     *                                    ({@link io.meerkat.runtime.api.spi.ExecutorFactory#configKeys()}),
+     *                                    or the factory refuses a value
      */
     SessionHandle createSession(SessionSpec spec);
 

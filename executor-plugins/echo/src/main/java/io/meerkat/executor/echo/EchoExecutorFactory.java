@@ -1,8 +1,10 @@
 package io.meerkat.executor.echo;
 
+import io.meerkat.runtime.api.spi.ConfigKey;
 import io.meerkat.runtime.api.spi.CoreExecutor;
 import io.meerkat.runtime.api.spi.ExecutorContext;
 import io.meerkat.runtime.api.spi.ExecutorFactory;
+import java.util.List;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import org.pf4j.Extension;
 
@@ -30,6 +32,11 @@ public final class EchoExecutorFactory implements ExecutorFactory, AutoCloseable
     @Override
     public String kind() {
         return KIND;
+    }
+
+    @Override
+    public List<ConfigKey> configKeys() {
+        return EchoSettings.KEYS;
     }
 
     @Override

@@ -1,7 +1,9 @@
 package io.meerkat.executor.echo;
 
+import io.meerkat.runtime.api.spi.ConfigKey;
 import io.meerkat.runtime.api.spi.ExecutorConfig;
 import java.time.Duration;
+import java.util.List;
 import java.util.Random;
 
 /**
@@ -10,18 +12,28 @@ import java.util.Random;
  * <table>
  *   <caption>Keys</caption>
  *   <tr><th>key</th><th>default</th><th>meaning</th></tr>
- *   <tr><td>{@code delayMs}</td><td>0</td><td>how long each run takes</td></tr>
+ *   <tr><td>{@code delayMs}</td><td>0</td><td>how long each run takes, at most one hour</td></tr>
  *   <tr><td>{@code failureRate}</td><td>0</td><td>share of runs that fail, 0 to 1</td></tr>
  *   <tr><td>{@code seed}</td><td>random</td><td>seed of the failure draw, for repeatable runs</td></tr>
  *   <tr><td>{@code template}</td><td>{@code {text}}</td><td>the reply; {@code {text}} stands for the input text</td></tr>
  * </table>
+ *
+ * <p>Every key is client-settable: an echo run touches nothing on the host.
  */
 record EchoSettings(Duration delay, double failureRate, Random random, String template) {
 
     static final String TEXT_PLACEHOLDER = "{text}";
+    static final Duration MAX_DELAY = Duration.ofHours(1);
+
+    /** The keys {@link #from} reads. */
+    static final List<ConfigKey> KEYS = List.of(
+            ConfigKey.client("delayMs", "how long each run takes, in milliseconds (0 to 3600000)"),
+            ConfigKey.client("failureRate", "share of runs that fail, 0 to 1"),
+            ConfigKey.client("seed", "seed of the failure draw, for repeatable runs"),
+            ConfigKey.client("template", "the reply; {text} stands for the input text"));
 
     static EchoSettings from(ExecutorConfig config) {
-        Duration delay = config.millis("delayMs", Duration.ZERO);
+        Duration delay = config.millis("delayMs", Duration.ZERO, MAX_DELAY);
         double failureRate = config.doubleValue("failureRate", 0, 0, 1);
         long seed = config.longValue("seed", new Random().nextLong(), Long.MIN_VALUE, Long.MAX_VALUE);
         String template = config.string("template", TEXT_PLACEHOLDER);

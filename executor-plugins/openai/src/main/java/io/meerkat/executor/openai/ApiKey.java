@@ -19,6 +19,11 @@ final class ApiKey {
         return "Bearer " + value;
     }
 
+    /** {@code text} with every occurrence of the key replaced by {@code [redacted]}. */
+    String redact(String text) {
+        return text.replace(value, "[redacted]");
+    }
+
     @Override
     public String toString() {
         return "ApiKey[redacted]";

@@ -36,6 +36,8 @@ final class ChatCall implements Flow.Subscriber<String> {
     }
 
     private static final int MAX_ERROR_BODY_CHARS = 4_096;
+    /** The largest unstreamed answer read; a larger one fails the run rather than fill the heap. */
+    static final int MAX_WHOLE_BODY_CHARS = 8 << 20;
 
     private final HttpRequest request;
     private final OpenAiSettings settings;
@@ -46,6 +48,8 @@ final class ChatCall implements Flow.Subscriber<String> {
     private final CompletableFuture<Void> exchangeEnded = new CompletableFuture<>();
     private final ServerSentEvents events = new ServerSentEvents();
     private final StringBuilder errorBody = new StringBuilder();
+    /** An unstreamed answer's body, read whole before it is parsed. */
+    private final StringBuilder wholeBody = new StringBuilder();
 
     private volatile CompletableFuture<HttpResponse<Void>> exchange;
     private volatile boolean aborted;
@@ -126,10 +130,19 @@ final class ChatCall implements Flow.Subscriber<String> {
             }
             return;
         }
+        if (!settings.stream()) {
+            if (wholeBody.length() + line.length() > MAX_WHOLE_BODY_CHARS) {
+                abort(OpenAiCallException.of("the answer from " + settings.endpoint() + " is larger than "
+                        + MAX_WHOLE_BODY_CHARS + " characters"));
+                return;
+            }
+            wholeBody.append(line).append('\n');
+            return;
+        }
         try {
             events.line(line).ifPresent(this::take);
         } catch (OpenAiCallException malformed) {
-            abort(malformed);
+            abort(redacted(malformed));
         }
     }
 
@@ -150,13 +163,21 @@ final class ChatCall implements Flow.Subscriber<String> {
     @Override
     public void onComplete() {
         if (!successful()) {
-            outcome.completeExceptionally(OpenAiCallException.status(status, retryAfter, errorBody.toString()));
+            // Redacted before the body is cut to a snippet, so no part of a key survives at the cut.
+            String body = settings.apiKey().map(key -> key.redact(errorBody.toString())).orElse(errorBody.toString());
+            outcome.completeExceptionally(OpenAiCallException.status(status, retryAfter, body));
             return;
         }
         try {
-            events.end().ifPresent(this::take);
+            if (settings.stream()) {
+                events.end().ifPresent(this::take);
+            } else {
+                accumulator.accept(wholeBody.toString());
+                outcome.complete(accumulator.completion());
+                return;
+            }
         } catch (OpenAiCallException malformed) {
-            outcome.completeExceptionally(malformed);
+            outcome.completeExceptionally(redacted(malformed));
             return;
         }
         if (accumulator.finished()) {
@@ -200,6 +221,14 @@ final class ChatCall implements Flow.Subscriber<String> {
         } else {
             scheduleIdleCheck(limit - silent);
         }
+    }
+
+    /**
+     * A failure quoting what the server sent, with the API key taken out: a server that echoes the
+     * request's headers back must not put the key in a reason that clients and logs see.
+     */
+    private OpenAiCallException redacted(OpenAiCallException failure) {
+        return settings.apiKey().map(failure::redact).orElse(failure);
     }
 
     /** The failure of the exchange, in words naming the endpoint and the timeout that expired. */

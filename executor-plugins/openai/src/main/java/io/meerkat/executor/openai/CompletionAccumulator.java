@@ -8,7 +8,7 @@ import tools.jackson.databind.ObjectMapper;
 /**
  * Builds a {@link ChatCompletion} from the events of a streamed chat completion: each event is a
  * {@code chat.completion.chunk} JSON object whose first choice's {@code delta.content} extends the
- * text; {@code finish_reason}, {@code model} and {@code usage} are kept as they arrive; the event
+ * text (a whole, unstreamed {@code chat.completion} is read the same way, from {@code message.content}); {@code finish_reason}, {@code model} and {@code usage} are kept as they arrive; the event
  * {@code [DONE]} ends the stream. An event that is not such an object, or that carries an
  * {@code error}, fails with an {@link OpenAiCallException} quoting it. Not thread safe: fed by one
  * subscriber.
@@ -69,11 +69,12 @@ final class CompletionAccumulator {
         }
         if (choices.isArray() && choices.size() > 0) {
             JsonNode choice = choices.get(0);
-            JsonNode content = choice.path("delta").path("content");
+            String field = choice.has("message") ? "message" : "delta";
+            JsonNode content = choice.path(field).path("content");
             if (content.isString()) {
                 text.append(content.stringValue());
             } else if (!content.isMissingNode() && !content.isNull()) {
-                throw malformed("'delta.content' is not a string", data);
+                throw malformed("'" + field + ".content' is not a string", data);
             }
             JsonNode finish = choice.path("finish_reason");
             if (finish.isString()) {

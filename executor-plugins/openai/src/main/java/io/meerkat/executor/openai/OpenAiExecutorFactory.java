@@ -1,8 +1,10 @@
 package io.meerkat.executor.openai;
 
+import io.meerkat.runtime.api.spi.ConfigKey;
 import io.meerkat.runtime.api.spi.CoreExecutor;
 import io.meerkat.runtime.api.spi.ExecutorContext;
 import io.meerkat.runtime.api.spi.ExecutorFactory;
+import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
 import org.pf4j.Extension;
@@ -40,6 +42,11 @@ public final class OpenAiExecutorFactory implements ExecutorFactory, AutoCloseab
     @Override
     public String kind() {
         return KIND;
+    }
+
+    @Override
+    public List<ConfigKey> configKeys() {
+        return OpenAiSettings.KEYS;
     }
 
     /** @throws IllegalArgumentException if the configuration is invalid or the required API key is missing */

@@ -1,9 +1,11 @@
 package io.meerkat.executor.openai;
 
+import io.meerkat.runtime.api.spi.ConfigKey;
 import io.meerkat.runtime.api.spi.ExecutorConfig;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
@@ -32,7 +34,14 @@ import java.util.regex.Pattern;
  *   <tr><td>{@code progressIntervalMs}</td><td>250</td><td>least time between two progress reports of a run</td></tr>
  *   <tr><td>{@code temperature}</td><td>server default</td><td>sampling temperature, 0 to 2</td></tr>
  *   <tr><td>{@code maxTokens}</td><td>server default</td><td>{@code max_tokens} of the request</td></tr>
+ *   <tr><td>{@code stream}</td><td>{@code true}</td><td>{@code false} asks for the whole answer in one JSON
+ *       body instead of a stream of events</td></tr>
  * </table>
+ *
+ * <p>Where requests go and with which credentials is the operator's to decide: {@code baseUrl},
+ * {@code apiKeyEnv}, {@code apiKeyRequired}, the timeouts and the retries are
+ * {@link ConfigKey.Owner#OPERATOR} keys, set in profiles. A client picks a profile and may set the
+ * model, the prompt and the sampling keys.
  *
  * @param endpoint           the chat-completions URL
  * @param model              the model asked for
@@ -47,14 +56,34 @@ import java.util.regex.Pattern;
  * @param progressInterval   least time between two progress reports
  * @param temperature        sampling temperature, if set
  * @param maxTokens          reply length limit, if set
+ * @param stream             whether the answer is asked for as a stream of events
  */
 record OpenAiSettings(URI endpoint, String model, String apiKeyEnv, Optional<ApiKey> apiKey,
                       Optional<String> systemPrompt, Duration connectTimeout, Duration readTimeout, int maxRetries,
                       Duration retryDelay, int maxHistoryMessages, Duration progressInterval,
-                      OptionalDouble temperature, OptionalLong maxTokens) {
+                      OptionalDouble temperature, OptionalLong maxTokens, boolean stream) {
 
     static final String DEFAULT_BASE_URL = "https://api.openai.com/v1";
     static final String DEFAULT_API_KEY_ENV = "OPENAI_API_KEY";
+    /** One hour: longer waits are a misconfiguration, and larger values overflow nanosecond timers. */
+    static final long MAX_TIMEOUT_MS = 3_600_000;
+    /** The keys {@link #from} reads. */
+    static final List<ConfigKey> KEYS = List.of(
+            ConfigKey.operator("baseUrl", "the API root; requests go to <baseUrl>/chat/completions"),
+            ConfigKey.operator("apiKeyEnv", "the environment variable holding the API key"),
+            ConfigKey.operator("apiKeyRequired", "false lets a session run without a key (local servers)"),
+            ConfigKey.operator("connectTimeoutMs", "time to connect and receive the response headers"),
+            ConfigKey.operator("readTimeoutMs", "longest silence allowed while the body streams"),
+            ConfigKey.operator("maxRetries", "extra tries after a 429 or 5xx answer (0 to 5)"),
+            ConfigKey.operator("retryDelayMs", "wait before a retry when the server sends no Retry-After"),
+            ConfigKey.client("model", "the model asked for"),
+            ConfigKey.client("systemPrompt", "a system message put before every request's messages"),
+            ConfigKey.client("maxHistoryMessages", "earlier messages of the session sent along (0 to 10000)"),
+            ConfigKey.client("progressIntervalMs", "least time between two progress reports of a run"),
+            ConfigKey.client("temperature", "sampling temperature, 0 to 2"),
+            ConfigKey.client("maxTokens", "max_tokens of the request"),
+            ConfigKey.client("stream", "false asks for the whole answer in one body instead of a stream"));
+
     private static final Pattern VARIABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
     /**
@@ -79,18 +108,19 @@ record OpenAiSettings(URI endpoint, String model, String apiKeyEnv, Optional<Api
                     + "' (config 'apiKeyEnv') holds no API key; set it, or set 'apiKeyRequired' to false"
                     + " for a server that needs none");
         }
-        Duration connectTimeout = Duration.ofMillis(config.longValue("connectTimeoutMs", 30_000, 1, Long.MAX_VALUE));
-        Duration readTimeout = Duration.ofMillis(config.longValue("readTimeoutMs", 60_000, 1, Long.MAX_VALUE));
+        Duration connectTimeout = Duration.ofMillis(config.longValue("connectTimeoutMs", 30_000, 1, MAX_TIMEOUT_MS));
+        Duration readTimeout = Duration.ofMillis(config.longValue("readTimeoutMs", 60_000, 1, MAX_TIMEOUT_MS));
         int maxRetries = (int) config.longValue("maxRetries", 0, 0, 5);
         Duration retryDelay = Duration.ofMillis(config.longValue("retryDelayMs", 1_000, 0, 60_000));
         int maxHistoryMessages = (int) config.longValue("maxHistoryMessages", 50, 0, 10_000);
-        Duration progressInterval = config.millis("progressIntervalMs", Duration.ofMillis(250));
+        Duration progressInterval = config.millis("progressIntervalMs", Duration.ofMillis(250), Duration.ofHours(1));
         OptionalDouble temperature = config.string("temperature").isPresent()
                 ? OptionalDouble.of(config.doubleValue("temperature", 1, 0, 2)) : OptionalDouble.empty();
         OptionalLong maxTokens = config.string("maxTokens").isPresent()
                 ? OptionalLong.of(config.longValue("maxTokens", 1, 1, Integer.MAX_VALUE)) : OptionalLong.empty();
         return new OpenAiSettings(endpoint, model, apiKeyEnv, apiKey, config.string("systemPrompt"), connectTimeout,
-                readTimeout, maxRetries, retryDelay, maxHistoryMessages, progressInterval, temperature, maxTokens);
+                readTimeout, maxRetries, retryDelay, maxHistoryMessages, progressInterval, temperature, maxTokens,
+                bool(config, "stream", true));
     }
 
     private static URI endpoint(ExecutorConfig config) {

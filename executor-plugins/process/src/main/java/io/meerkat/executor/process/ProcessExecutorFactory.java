@@ -1,8 +1,10 @@
 package io.meerkat.executor.process;
 
+import io.meerkat.runtime.api.spi.ConfigKey;
 import io.meerkat.runtime.api.spi.CoreExecutor;
 import io.meerkat.runtime.api.spi.ExecutorContext;
 import io.meerkat.runtime.api.spi.ExecutorFactory;
+import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.SynchronousQueue;
@@ -59,6 +61,11 @@ public final class ProcessExecutorFactory implements ExecutorFactory, AutoClosea
     @Override
     public String kind() {
         return KIND;
+    }
+
+    @Override
+    public List<ConfigKey> configKeys() {
+        return ProcessSettings.KEYS;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.meerkat.executor.process;
 
+import io.meerkat.runtime.api.spi.ConfigKey;
 import io.meerkat.runtime.api.spi.ExecutorConfig;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -25,10 +26,14 @@ import tools.jackson.databind.json.JsonMapper;
  *   <tr><td>{@code workingDirectory}</td><td>the runtime's</td><td>an existing directory the program runs in</td></tr>
  *   <tr><td>{@code env.NAME}</td><td></td><td>sets the environment variable {@code NAME}</td></tr>
  *   <tr><td>{@code inheritEnv}</td><td>{@code true}</td><td>whether the program starts from the runtime's environment</td></tr>
- *   <tr><td>{@code timeoutMs}</td><td>600000</td><td>how long one run may take; 0 for no limit</td></tr>
- *   <tr><td>{@code cancelGraceMs}</td><td>5000</td><td>between the graceful signal and the forcible kill</td></tr>
+ *   <tr><td>{@code timeoutMs}</td><td>600000</td><td>how long one run may take, at most 7 days; 0 for no limit</td></tr>
+ *   <tr><td>{@code cancelGraceMs}</td><td>5000</td><td>between the graceful signal and the forcible kill, at most 10 minutes</td></tr>
  *   <tr><td>{@code maxLineBytes}</td><td>1048576</td><td>the longest line the program may write to stdout</td></tr>
  * </table>
+ *
+ * <p>Every key is the operator's ({@link ConfigKey.Owner#OPERATOR}): together they decide what runs on
+ * the host, as whom it sees the environment, and its limits. Operators declare agent programs as
+ * profiles; a client picks one by name.
  *
  * @param command          the program
  * @param args             its arguments
@@ -46,7 +51,20 @@ record ProcessSettings(String command, List<String> args, Optional<Path> working
     static final String ENV_PREFIX = "env.";
     static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
     static final Duration DEFAULT_CANCEL_GRACE = Duration.ofSeconds(5);
+    static final Duration MAX_TIMEOUT = Duration.ofDays(7);
+    static final Duration MAX_CANCEL_GRACE = Duration.ofMinutes(10);
     static final int DEFAULT_MAX_LINE_BYTES = 1 << 20;
+
+    /** The keys {@link #from} reads. */
+    static final List<ConfigKey> KEYS = List.of(
+            ConfigKey.operator("command", "the agent program: a path, or a name looked up on PATH"),
+            ConfigKey.operator("args", "its arguments, as a JSON array of strings"),
+            ConfigKey.operator("workingDirectory", "an existing directory the program runs in"),
+            ConfigKey.operator(ENV_PREFIX, "env.NAME sets the environment variable NAME"),
+            ConfigKey.operator("inheritEnv", "whether the program starts from the runtime's environment"),
+            ConfigKey.operator("timeoutMs", "how long one run may take, in milliseconds; 0 for no limit"),
+            ConfigKey.operator("cancelGraceMs", "between the graceful signal and the forcible kill, in milliseconds"),
+            ConfigKey.operator("maxLineBytes", "the longest line the program may write to stdout"));
 
     ProcessSettings {
         args = List.copyOf(args);
@@ -69,8 +87,8 @@ record ProcessSettings(String command, List<String> args, Optional<Path> working
             }
         });
         boolean inheritEnv = bool(config, "inheritEnv", true);
-        Duration timeout = config.millis("timeoutMs", DEFAULT_TIMEOUT);
-        Duration cancelGrace = config.millis("cancelGraceMs", DEFAULT_CANCEL_GRACE);
+        Duration timeout = config.millis("timeoutMs", DEFAULT_TIMEOUT, MAX_TIMEOUT);
+        Duration cancelGrace = config.millis("cancelGraceMs", DEFAULT_CANCEL_GRACE, MAX_CANCEL_GRACE);
         int maxLineBytes = (int) config.longValue("maxLineBytes", DEFAULT_MAX_LINE_BYTES, 256, 64 << 20);
         checkCommand(config, command, workingDirectory);
         return new ProcessSettings(command, args, workingDirectory, environment, inheritEnv, timeout, cancelGrace,

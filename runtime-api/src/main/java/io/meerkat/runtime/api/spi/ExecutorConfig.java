@@ -71,7 +71,12 @@ public record ExecutorConfig(String kind, Map<String, String> values) {
 
     /** A duration given in whole milliseconds, at least zero. */
     public Duration millis(String key, Duration defaultValue) {
-        return Duration.ofMillis(longValue(key, defaultValue.toMillis(), 0, Long.MAX_VALUE));
+        return millis(key, defaultValue, Duration.ofMillis(Long.MAX_VALUE));
+    }
+
+    /** A duration given in whole milliseconds, from zero to {@code max}. */
+    public Duration millis(String key, Duration defaultValue, Duration max) {
+        return Duration.ofMillis(longValue(key, defaultValue.toMillis(), 0, max.toMillis()));
     }
 
     private IllegalArgumentException invalid(String key, String expectation, String given) {

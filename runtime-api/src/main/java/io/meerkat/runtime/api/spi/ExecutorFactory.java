@@ -1,5 +1,7 @@
 package io.meerkat.runtime.api.spi;
 
+import java.util.List;
+import java.util.Optional;
 import org.pf4j.ExtensionPoint;
 
 /**
@@ -15,6 +17,21 @@ public interface ExecutorFactory extends ExtensionPoint {
 
     /** The kind this factory provides, e.g. {@code "echo"}; unique within a runtime. */
     String kind();
+
+    /**
+     * The configuration keys {@link #create} reads, each with its owner ({@link ConfigKey}). The runtime
+     * refuses a session whose configuration holds any other key, before {@code create} is called; a
+     * launcher lets its clients set only the {@link ConfigKey.Owner#CLIENT} ones. The default declares
+     * none: such a factory accepts only an empty configuration.
+     */
+    default List<ConfigKey> configKeys() {
+        return List.of();
+    }
+
+    /** The declared key that {@code key} is (or belongs to, for a prefix such as {@code env.}), if any. */
+    default Optional<ConfigKey> configKey(String key) {
+        return configKeys().stream().filter(declared -> declared.matches(key)).findFirst();
+    }
 
     /**
      * Creates the executor of one session.

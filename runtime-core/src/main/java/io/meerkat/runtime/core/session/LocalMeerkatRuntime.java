@@ -11,6 +11,7 @@ import io.meerkat.runtime.api.SessionNotFoundException;
 import io.meerkat.runtime.api.SessionSpec;
 import io.meerkat.runtime.api.UnknownExecutorException;
 import io.meerkat.runtime.api.spi.CompletionRegistry;
+import io.meerkat.runtime.api.spi.ConfigKey;
 import io.meerkat.runtime.api.spi.CoreExecutor;
 import io.meerkat.runtime.api.spi.ExecutorCatalog;
 import io.meerkat.runtime.api.spi.ExecutorContext;
@@ -26,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -88,6 +90,7 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         if (spec.executorKind() != null) {
             factory = factoryFor(spec.executorKind())
                     .orElseThrow(() -> new UnknownExecutorException(spec.executorKind(), executorKinds()));
+            refuseUndeclaredKeys(factory, spec);
         }
         SessionEvents events = new SessionEvents(sessionId, blockingExecutor);
         SessionDriver driver = new SessionDriver(sessionId, spec.executorKind(),
@@ -153,6 +156,16 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         Set<String> kinds = new HashSet<>(factories.keySet());
         kinds.addAll(catalog.kinds());
         return Set.copyOf(kinds);
+    }
+
+    /** A key the factory does not read would be ignored silently (a misspelt {@code "stpes"}): refused instead. */
+    private static void refuseUndeclaredKeys(ExecutorFactory factory, SessionSpec spec) {
+        for (String key : new TreeSet<>(spec.config().keySet())) {
+            if (factory.configKey(key).isEmpty()) {
+                throw new IllegalArgumentException("executor '" + spec.executorKind() + "': unknown config key '" + key
+                        + "'; its keys: " + factory.configKeys().stream().map(ConfigKey::name).toList());
+            }
+        }
     }
 
     private Optional<ExecutorFactory> factoryFor(String kind) {
