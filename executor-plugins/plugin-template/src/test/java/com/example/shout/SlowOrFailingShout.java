@@ -4,10 +4,13 @@ import io.meerkat.runtime.api.CoreApplyOutput;
 import io.meerkat.runtime.api.RunControlCommand;
 import io.meerkat.runtime.api.RunId;
 import io.meerkat.runtime.api.RunPrimitive;
+import io.meerkat.runtime.api.spi.ConfigKey;
 import io.meerkat.runtime.api.spi.CoreExecutor;
 import io.meerkat.runtime.api.spi.ExecutorContext;
 import io.meerkat.runtime.api.spi.ExecutorFactory;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -27,6 +30,13 @@ final class SlowOrFailingShout implements ExecutorFactory {
     @Override
     public String kind() {
         return shout.kind();
+    }
+
+    @Override
+    public List<ConfigKey> configKeys() {
+        List<ConfigKey> keys = new ArrayList<>(shout.configKeys());
+        keys.add(ConfigKey.client(MODE, "slow or fail, for the conformance test"));
+        return keys;
     }
 
     @Override

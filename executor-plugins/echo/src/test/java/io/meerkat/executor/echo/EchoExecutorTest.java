@@ -16,6 +16,7 @@ import io.meerkat.runtime.api.RunPrimitive;
 import io.meerkat.runtime.api.RunTerminal;
 import io.meerkat.runtime.api.SessionId;
 import io.meerkat.runtime.api.TurnMetadata;
+import io.meerkat.runtime.api.spi.ConfigKey;
 import io.meerkat.runtime.api.spi.CoreExecutor;
 import io.meerkat.runtime.api.spi.ExecutorContext;
 import java.util.ArrayList;
@@ -108,6 +109,17 @@ class EchoExecutorTest {
         IllegalArgumentException delay = assertThrows(IllegalArgumentException.class,
                 () -> echo(Map.of("delayMs", "soon")));
         assertEquals("executor 'echo': config 'delayMs' must be a whole number, was 'soon'", delay.getMessage());
+        IllegalArgumentException huge = assertThrows(IllegalArgumentException.class,
+                () -> echo(Map.of("delayMs", "1000000000000000000")));
+        assertEquals("executor 'echo': config 'delayMs' must be between 0 and 3600000, was '1000000000000000000'",
+                huge.getMessage());
+    }
+
+    @Test
+    void everyKeyIsDeclaredClientSettable() {
+        assertEquals(List.of("delayMs", "failureRate", "seed", "template"),
+                new EchoExecutorFactory().configKeys().stream().map(ConfigKey::name).toList());
+        assertTrue(new EchoExecutorFactory().configKeys().stream().allMatch(key -> key.owner() == ConfigKey.Owner.CLIENT));
     }
 
     @Test

@@ -185,6 +185,37 @@ class OpenAiExecutorTest {
     }
 
     @Test
+    void anErrorBodyThatEchoesTheRequestHeadersNeverCarriesTheKey() throws Exception {
+        server.next(Scripts.status(400, Map.of(), "{\"error\":\"bad request\",\"headers\":{\"Authorization\":\"Bearer "
+                + KEY + "\"}}"));
+        String message = failureOf(apply(executor(), prompt("hi"))).getMessage();
+        assertTrue(message.contains("Bearer [redacted]"), message);
+        assertFalse(message.contains(KEY), message);
+    }
+
+    @Test
+    void aMalformedChunkQuotingTheKeyIsRedactedToo() throws Exception {
+        server.next(Scripts.events("{\"echo\":\"" + KEY + "\",\"choices\":\"not an array\"}"));
+        String message = failureOf(apply(executor(), prompt("hi"))).getMessage();
+        assertTrue(message.contains("malformed stream chunk") && message.contains("[redacted]"), message);
+        assertFalse(message.contains(KEY), message);
+    }
+
+    @Test
+    void withStreamFalseTheWholeAnswerComesInOneBody() throws Exception {
+        server.next(Scripts.status(200, Map.of("Content-Type", "application/json"), "{\"object\":\"chat.completion\","
+                + "\"model\":\"" + Scripts.MODEL + "\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
+                + "\"content\":\"all at once\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":4,"
+                + "\"completion_tokens\":3,\"total_tokens\":7}}"));
+        RunResult result = resultOf(apply(executor("stream", "false"), prompt("hi")));
+        assertEquals("all at once", result.text());
+        assertEquals("7", result.attributes().get("totalTokens"));
+        JsonNode request = json(server.takeRequest().body());
+        assertFalse(request.path("stream").asBoolean(true));
+        assertTrue(request.path("stream_options").isMissingNode(), request.toString());
+    }
+
+    @Test
     void aRetryableAnswerIsRetriedWhenAllowedBeforeAnythingStreamed() throws Exception {
         server.next(Scripts.status(429, Map.of("Retry-After", "0"), "{}")).next(Scripts.status(503, Map.of(), "busy"))
                 .next(Scripts.reply("third time lucky"));

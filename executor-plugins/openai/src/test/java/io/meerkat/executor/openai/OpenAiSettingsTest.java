@@ -61,7 +61,7 @@ class OpenAiSettingsTest {
         "baseUrl|http://exa mple|executor 'openai': config 'baseUrl' must be an http or https URL (Illegal character in authority), was 'http://exa mple'",
         "apiKeyEnv|MY-KEY|executor 'openai': config 'apiKeyEnv' must be an environment variable name, was 'MY-KEY'",
         "apiKeyRequired|maybe|executor 'openai': config 'apiKeyRequired' must be true or false, was 'maybe'",
-        "readTimeoutMs|0|executor 'openai': config 'readTimeoutMs' must be between 1 and 9223372036854775807, was '0'",
+        "readTimeoutMs|0|executor 'openai': config 'readTimeoutMs' must be between 1 and 3600000, was '0'",
         "maxRetries|9|executor 'openai': config 'maxRetries' must be between 0 and 5, was '9'",
         "temperature|3|executor 'openai': config 'temperature' must be between 0.0 and 2.0, was '3'",
     })

@@ -66,7 +66,7 @@ class ProcessSettingsTest {
                 refusal(Map.of("command", "a", "env.", "x")));
         assertEquals("executor 'process': config 'inheritEnv' must be true or false, was 'yes'",
                 refusal(Map.of("command", "a", "inheritEnv", "yes")));
-        assertEquals("executor 'process': config 'timeoutMs' must be between 0 and 9223372036854775807, was '-1'",
+        assertEquals("executor 'process': config 'timeoutMs' must be between 0 and 604800000, was '-1'",
                 refusal(Map.of("command", "a", "timeoutMs", "-1")));
         assertEquals("executor 'process': config 'maxLineBytes' must be between 256 and 67108864, was '10'",
                 refusal(Map.of("command", "a", "maxLineBytes", "10")));

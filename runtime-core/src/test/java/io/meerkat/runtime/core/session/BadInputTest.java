@@ -140,4 +140,15 @@ class BadInputTest {
         runtime.close();
         assertThrows(RuntimeClosedException.class, () -> runtime.createSession(SessionSpec.of(TestRuntimes.KIND)));
     }
+
+    @Test
+    void aConfigKeyTheFactoryDoesNotDeclareRefusesTheSession() throws Exception {
+        int sessions = runtime.sessions().size();
+        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, () ->
+                runtime.createSession(SessionSpec.of(TestRuntimes.KIND).withConfig(java.util.Map.of("stpes", "5"))));
+        assertEquals("executor '" + TestRuntimes.KIND + "': unknown config key 'stpes'; its keys: []", refused.getMessage());
+        assertEquals(sessions, runtime.sessions().size(), "no session was created");
+        assertEquals(1, factory.all().size(), "the factory was asked only for the healthy session");
+        assertStillServing();
+    }
 }
