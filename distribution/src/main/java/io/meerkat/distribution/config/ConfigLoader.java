@@ -17,7 +17,8 @@ import java.util.Properties;
  *
  * <p>Keys: {@code meerkat.bind}, {@code meerkat.port}, {@code meerkat.plugins}, {@code meerkat.bundles},
  * {@code meerkat.data}, {@code meerkat.store}, {@code meerkat.token}, {@code meerkat.http.max-body-bytes},
- * {@code meerkat.http.allowed-origins} (comma separated);
+ * {@code meerkat.http.allowed-origins} (comma separated), {@code meerkat.http.max-connections},
+ * {@code meerkat.http.min-request-data-rate}, {@code meerkat.http.idle-timeout-ms} (see {@link HttpLimits});
  * every {@code meerkat.registry.*} key is handed to the registry bundles. The token may also come from
  * the environment variable {@code MEERKAT_TOKEN}, which keeps it out of the process list.
  */
@@ -32,6 +33,9 @@ public final class ConfigLoader {
     public static final String TOKEN = "meerkat.token";
     public static final String MAX_BODY_BYTES = "meerkat.http.max-body-bytes";
     public static final String ALLOWED_ORIGINS = "meerkat.http.allowed-origins";
+    public static final String MAX_CONNECTIONS = "meerkat.http.max-connections";
+    public static final String MIN_REQUEST_DATA_RATE = "meerkat.http.min-request-data-rate";
+    public static final String IDLE_TIMEOUT_MS = "meerkat.http.idle-timeout-ms";
     public static final String TOKEN_ENVIRONMENT_VARIABLE = "MEERKAT_TOKEN";
 
     private static final String BUNDLE_PROPERTY_PREFIX = "meerkat.registry.";
@@ -56,6 +60,9 @@ public final class ConfigLoader {
         values.put(DATA, "data");
         values.put(STORE, "memory");
         values.put(MAX_BODY_BYTES, Long.toString(1L << 20));
+        values.put(MAX_CONNECTIONS, Integer.toString(HttpLimits.DEFAULT_MAX_CONNECTIONS));
+        values.put(MIN_REQUEST_DATA_RATE, Long.toString(HttpLimits.DEFAULT_MIN_REQUEST_DATA_RATE));
+        values.put(IDLE_TIMEOUT_MS, Long.toString(HttpLimits.DEFAULT_IDLE_TIMEOUT_MS));
         Path file = configFile != null ? configFile : home.resolve("conf").resolve("meerkat.properties");
         if (configFile != null || Files.exists(file)) {
             values.putAll(read(file));
@@ -79,7 +86,8 @@ public final class ConfigLoader {
         return new LauncherConfig(home, values.get(BIND).trim(), intValue(values, PORT),
                 path(home, values.get(PLUGINS)), path(home, values.get(BUNDLES)), path(home, values.get(DATA)),
                 values.get(STORE).trim(), values.get(TOKEN), longValue(values, MAX_BODY_BYTES),
-                list(values.get(ALLOWED_ORIGINS)), bundleProperties);
+                list(values.get(ALLOWED_ORIGINS)), new HttpLimits(intValue(values, MAX_CONNECTIONS),
+                longValue(values, MIN_REQUEST_DATA_RATE), longValue(values, IDLE_TIMEOUT_MS)), bundleProperties);
     }
 
     private static Map<String, String> read(Path file) {

@@ -1,5 +1,6 @@
 package io.meerkat.distribution.http;
 
+import io.meerkat.distribution.config.HttpLimits;
 import io.meerkat.runtime.api.MeerkatException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -35,12 +36,14 @@ final class ApiHandler extends Handler.Abstract {
     private final Json json;
     private final AccessGuard guard;
     private final long maxBodyBytes;
+    private final HttpLimits limits;
 
-    ApiHandler(List<Route> routes, Json json, AccessGuard guard, long maxBodyBytes) {
+    ApiHandler(List<Route> routes, Json json, AccessGuard guard, long maxBodyBytes, HttpLimits limits) {
         this.routes = List.copyOf(routes);
         this.json = json;
         this.guard = guard;
         this.maxBodyBytes = maxBodyBytes;
+        this.limits = limits;
     }
 
     @Override
@@ -65,20 +68,21 @@ final class ApiHandler extends Handler.Abstract {
                     allowed.add(route.method());
                     continue;
                 }
-                exchange = new Exchange(request, parameters, json, maxBodyBytes);
-                if (!route.method().equals("GET")) {
-                    exchange.readBody();
-                }
+                exchange = new Exchange(request, parameters, json, maxBodyBytes, limits);
                 if (route.stream() != null) {
                     route.stream().open(exchange, response, callback);
                     return true;
                 }
-                CompletableFuture<Reply> reply = route.endpoint().handle(exchange);
-                reply.whenComplete((answer, failure) -> {
+                Exchange current = exchange;
+                // The endpoint runs once the body is in, on the thread that read its last bytes; no thread
+                // waits for a body still arriving.
+                CompletableFuture<Void> body = route.method().equals("GET") ? CompletableFuture.completedFuture(null)
+                        : exchange.readBody();
+                body.thenCompose(read -> route.endpoint().handle(current)).whenComplete((answer, failure) -> {
                     if (failure == null) {
                         write(response, callback, answer);
                     } else {
-                        writeError(response, callback, failure);
+                        writeError(request, response, callback, current, failure);
                     }
                 });
                 return true;
@@ -90,12 +94,7 @@ final class ApiHandler extends Handler.Abstract {
             }
             throw ApiException.notFound("not_found", "no such endpoint: " + request.getMethod() + " " + path);
         } catch (RuntimeException e) {
-            if (request.getLength() != 0 && (exchange == null || !exchange.bodyRead())) {
-                // Refused before its body was read (token, origin, unknown path): Jetty will close the
-                // connection after the answer, so say so, or the client would reuse it and fail.
-                response.getHeaders().put(HttpHeader.CONNECTION, "close");
-            }
-            writeError(response, callback, e);
+            writeError(request, response, callback, exchange, e);
             return true;
         }
     }
@@ -115,7 +114,14 @@ final class ApiHandler extends Handler.Abstract {
         response.write(true, ByteBuffer.wrap(body), callback);
     }
 
-    private void writeError(Response response, Callback callback, Throwable failure) {
+    /** Answers the error; {@code exchange} is {@code null} when the request was refused before routing. */
+    private void writeError(Request request, Response response, Callback callback, Exchange exchange,
+                            Throwable failure) {
+        if (request.getLength() != 0 && (exchange == null || !exchange.bodyRead())) {
+            // Refused before its body was read whole (token, origin, unknown path, too large, too slow):
+            // Jetty will close the connection after the answer, so say so, or the client would reuse it and fail.
+            response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        }
         ApiException error = toApiError(failure);
         Map<String, Object> detail = new LinkedHashMap<>();
         detail.put("code", error.code());
