@@ -131,7 +131,7 @@ public abstract class HttpApiContract {
 
         assertError(api().post(inputs, "{\"text\":"), 400, "malformed_json");
         assertError(api().post(inputs, "{\"txt\":\"typo\"}"), 400, "unknown_field");
-        assertError(api().post(inputs, "{\"text\":{\"nested\":1}}"), 400, "malformed_json");
+        assertError(api().post(inputs, "{\"text\":{\"nested\":1}}"), 400, "invalid_field");
         assertError(api().post(inputs, "{\"kind\":\"telepathy\",\"text\":\"x\"}"), 400, "invalid_field");
         assertError(api().post(inputs, "{\"text\":\"" + "x".repeat(MAX_BODY_BYTES + 1) + "\"}"), 413, "payload_too_large");
         assertError(api().post("/v1/sessions", "{\"executor\":\"nope\"}"), 400, "unknown_executor");
@@ -145,6 +145,27 @@ public abstract class HttpApiContract {
 
         Answer fine = api().post(inputs, "{\"text\":\"still healthy\"}");
         assertEquals(202, fine.status(), "the session still takes input: " + fine.body());
+    }
+
+    /** A top-level field of the wrong JSON type is refused, not converted (a number is no text). */
+    @Test
+    void fieldsOfTheWrongTypeAreRefusedNamingTheField() {
+        String session = api().createSession("echo", "{}");
+        String inputs = "/v1/sessions/" + session + "/inputs";
+
+        Answer number = api().post(inputs, "{\"text\":123}");
+        assertError(number, 400, "invalid_field");
+        assertEquals("'text' must be a string, was a number", number.json().path("error").path("message").asString());
+        assertError(api().post(inputs, "{\"text\":true}"), 400, "invalid_field");
+        assertError(api().post(inputs, "{\"text\":\"x\",\"idempotencyKey\":{}}"), 400, "invalid_field");
+        assertError(api().post(inputs, "{\"text\":[\"x\"]}"), 400, "invalid_field");
+        assertError(api().post("/v1/sessions", "{\"executor\":7}"), 400, "invalid_field");
+        assertError(api().post("/v1/sessions/" + session + "/control", "{\"command\":1}"), 400, "invalid_field");
+        assertError(api().post(inputs, "{\"text\":\"x\",\"mystery\":1}"), 400, "unknown_field");
+        assertEquals(0, api().get("/v1/sessions/" + session).json().path("queueDepth").asInt(), "nothing was queued");
+
+        Answer explicitNull = api().post(inputs, "{\"text\":\"x\",\"mode\":null}");
+        assertEquals(202, explicitNull.status(), "null stays 'absent': " + explicitNull.body());
     }
 
     /**
