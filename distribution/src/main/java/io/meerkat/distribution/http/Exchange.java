@@ -57,15 +57,8 @@ final class Exchange {
 
     /** A query parameter as a long within [min, max], or the default when absent. */
     long queryLong(String name, long defaultValue, long min, long max) {
-        if (query == null) {
-            try {
-                query = Request.extractQueryParameters(request);
-            } catch (RuntimeException e) {
-                throw ApiException.badRequest("invalid_parameter", "the query string is malformed: " + e.getMessage());
-            }
-        }
-        String value = query.getValue(name);
-        if (value == null || value.isBlank()) {
+        String value = query(name);
+        if (value == null) {
             return defaultValue;
         }
         try {
@@ -78,6 +71,19 @@ final class Exchange {
         } catch (NumberFormatException e) {
             throw ApiException.badRequest("invalid_parameter", name + " must be an integer, was '" + value + "'");
         }
+    }
+
+    /** A query parameter, or {@code null} when absent or blank. */
+    String query(String name) {
+        if (query == null) {
+            try {
+                query = Request.extractQueryParameters(request);
+            } catch (RuntimeException e) {
+                throw ApiException.badRequest("invalid_parameter", "the query string is malformed: " + e.getMessage());
+            }
+        }
+        String value = query.getValue(name);
+        return value == null || value.isBlank() ? null : value;
     }
 
     /**

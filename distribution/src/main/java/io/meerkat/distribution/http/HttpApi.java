@@ -27,11 +27,13 @@ public final class HttpApi implements AutoCloseable {
     private final Server server;
     private final ServerConnector connector;
     private final EventStream events;
+    private final ApiHandler handler;
 
-    private HttpApi(Server server, ServerConnector connector, EventStream events) {
+    private HttpApi(Server server, ServerConnector connector, EventStream events, ApiHandler handler) {
         this.server = server;
         this.connector = connector;
         this.events = events;
+        this.handler = handler;
     }
 
     /** Starts the server; the port is taken when this returns. */
@@ -60,7 +62,8 @@ public final class HttpApi implements AutoCloseable {
         routes.add(Route.streaming("GET", "/v1/sessions/{id}/events", events));
         AccessGuard guard = new AccessGuard(config, connector::getLocalPort);
         // Graceful: stopping waits (bounded) for answers and stream endings already on their way.
-        server.setHandler(new GracefulHandler(new ApiHandler(routes, json, guard, config.maxBodyBytes(), limits)));
+        ApiHandler handler = new ApiHandler(routes, json, guard, config.maxBodyBytes(), limits);
+        server.setHandler(new GracefulHandler(handler));
         server.setErrorHandler(new JsonErrorHandler(json));
         server.setStopTimeout(STOP_TIMEOUT_MS);
         try {
@@ -74,7 +77,7 @@ public final class HttpApi implements AutoCloseable {
             throw new IllegalStateException("the HTTP API cannot listen on " + config.bind() + ":" + config.port()
                     + ": " + e.getMessage(), e);
         }
-        return new HttpApi(server, connector, events);
+        return new HttpApi(server, connector, events, handler);
     }
 
     /** The port listened on (the one picked when the configuration said 0). */
@@ -94,6 +97,14 @@ public final class HttpApi implements AutoCloseable {
     /** How many event streams are open now; package-private, for the stress tests (see EventStream). */
     int openEventStreams() {
         return events.openConnections();
+    }
+
+    /**
+     * Shut-down has begun (before the runtime closes): requests that would change something answer 503
+     * {@code runtime_closed} from now on, reads are still answered.
+     */
+    public void beginShutdown() {
+        handler.beginShutdown();
     }
 
     /** Ends every event stream, then stops the server (waiting a bounded time for answers in flight). */
