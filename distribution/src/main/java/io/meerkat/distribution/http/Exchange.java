@@ -133,9 +133,10 @@ final class Exchange {
                         bodyReading.completeExceptionally(readFailure(chunk.getFailure()));
                         return;
                     }
+                    boolean last = chunk.isLast();
                     take(chunk);
                     chunk.release();
-                    if (chunk.isLast()) {
+                    if (last) {
                         finish();
                         return;
                     }
