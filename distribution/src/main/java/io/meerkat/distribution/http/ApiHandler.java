@@ -170,9 +170,9 @@ final class ApiHandler extends Handler.Abstract {
             int status = switch (meerkat.code()) {
                 case "session_not_found" -> 404;
                 // Race-free: beginShutdown() is called before the runtime starts stopping sessions, so a
-                // not_ready caused by that stop is thrown after the flag was set, and is seen here.
-                case "not_ready" -> shuttingDown ? 503 : 409;
-                case "illegal_transition", "duplicate_session" -> 409;
+                // refusal caused by that stop is thrown after the flag was set, and is seen here.
+                case "not_ready", "illegal_transition" -> shuttingDown ? 503 : 409;
+                case "duplicate_session" -> 409;
                 case "input_rejected", "unknown_executor" -> 400;
                 case "payload_too_large" -> 413;
                 case "runtime_closed" -> 503;
