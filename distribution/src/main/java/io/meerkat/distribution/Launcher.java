@@ -181,6 +181,9 @@ public final class Launcher implements AutoCloseable {
             return;
         }
         closed = true;
+        if (http != null) {
+            http.beginShutdown();
+        }
         // The runtime closes first although it started after the HTTP server: waiters blocked in a
         // completion request are resolved "runtime closed" and answered before the server goes away.
         try {

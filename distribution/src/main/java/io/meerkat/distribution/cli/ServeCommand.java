@@ -40,7 +40,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--port", paramLabel = "PORT", description = "Port to listen on (default: 7878; 0 picks a free one).")
     Integer port;
 
-    @Option(names = "--token", paramLabel = "TOKEN", description = "Bearer token every request must carry (or set MEERKAT_TOKEN).")
+    @Option(names = "--token", paramLabel = "TOKEN", description = "Bearer token every request must carry, at least 16 characters (or set MEERKAT_TOKEN).")
     String token;
 
     @Option(names = "--check", description = "Start everything, report, then shut down and exit (a smoke test; "

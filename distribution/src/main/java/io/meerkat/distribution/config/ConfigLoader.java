@@ -17,7 +17,9 @@ import java.util.Properties;
  *
  * <p>Keys: {@code meerkat.bind}, {@code meerkat.port}, {@code meerkat.plugins}, {@code meerkat.bundles},
  * {@code meerkat.data}, {@code meerkat.store}, {@code meerkat.token}, {@code meerkat.http.max-body-bytes},
- * {@code meerkat.http.allowed-origins} (comma separated), {@code meerkat.unsafe.client-operator-config};
+ * {@code meerkat.http.allowed-origins} (comma separated), {@code meerkat.http.max-connections},
+ * {@code meerkat.http.min-request-data-rate}, {@code meerkat.http.idle-timeout-ms} (see {@link HttpLimits}),
+ * {@code meerkat.unsafe.client-operator-config};
  * every {@code meerkat.registry.*} key is handed to the registry bundles; every {@code meerkat.profile.*}
  * key declares an executor profile ({@link ExecutorProfiles}), where {@value #HOME_PLACEHOLDER} stands
  * for the distribution folder. The token may also come from
@@ -34,6 +36,9 @@ public final class ConfigLoader {
     public static final String TOKEN = "meerkat.token";
     public static final String MAX_BODY_BYTES = "meerkat.http.max-body-bytes";
     public static final String ALLOWED_ORIGINS = "meerkat.http.allowed-origins";
+    public static final String MAX_CONNECTIONS = "meerkat.http.max-connections";
+    public static final String MIN_REQUEST_DATA_RATE = "meerkat.http.min-request-data-rate";
+    public static final String IDLE_TIMEOUT_MS = "meerkat.http.idle-timeout-ms";
     public static final String CLIENT_OPERATOR_CONFIG = "meerkat.unsafe.client-operator-config";
     public static final String TOKEN_ENVIRONMENT_VARIABLE = "MEERKAT_TOKEN";
     /** Stands for the distribution folder in profile values, e.g. {@code ${meerkat.home}/examples/echo-agent.sh}. */
@@ -61,6 +66,9 @@ public final class ConfigLoader {
         values.put(DATA, "data");
         values.put(STORE, "memory");
         values.put(MAX_BODY_BYTES, Long.toString(1L << 20));
+        values.put(MAX_CONNECTIONS, Integer.toString(HttpLimits.DEFAULT_MAX_CONNECTIONS));
+        values.put(MIN_REQUEST_DATA_RATE, Long.toString(HttpLimits.DEFAULT_MIN_REQUEST_DATA_RATE));
+        values.put(IDLE_TIMEOUT_MS, Long.toString(HttpLimits.DEFAULT_IDLE_TIMEOUT_MS));
         values.put(CLIENT_OPERATOR_CONFIG, "false");
         Path file = configFile != null ? configFile : home.resolve("conf").resolve("meerkat.properties");
         if (configFile != null || Files.exists(file)) {
@@ -85,8 +93,9 @@ public final class ConfigLoader {
         return new LauncherConfig(home, values.get(BIND).trim(), intValue(values, PORT),
                 path(home, values.get(PLUGINS)), path(home, values.get(BUNDLES)), path(home, values.get(DATA)),
                 values.get(STORE).trim(), values.get(TOKEN), longValue(values, MAX_BODY_BYTES),
-                list(values.get(ALLOWED_ORIGINS)), bundleProperties, profiles(home, values),
-                booleanValue(values, CLIENT_OPERATOR_CONFIG));
+                list(values.get(ALLOWED_ORIGINS)), new HttpLimits(intValue(values, MAX_CONNECTIONS),
+                longValue(values, MIN_REQUEST_DATA_RATE), longValue(values, IDLE_TIMEOUT_MS)), bundleProperties,
+                profiles(home, values), booleanValue(values, CLIENT_OPERATOR_CONFIG));
     }
 
     private static ExecutorProfiles profiles(Path home, Map<String, String> values) {

@@ -18,10 +18,12 @@ import java.util.Objects;
  * @param bundlesDir       the OSGi bundles folder (completion registries)
  * @param dataDir          where the launcher keeps its files
  * @param store            the runtime store; only {@code memory} exists in this version
- * @param token            the bearer token every HTTP request must carry, or {@code null} for none
+ * @param token            the bearer token every HTTP request must carry, or {@code null} for none; at
+ *                         least {@value #MIN_TOKEN_LENGTH} characters
  * @param maxBodyBytes     the largest HTTP request body accepted
  * @param allowedOrigins   browser origins (besides the API's own) whose requests are served; a request
  *                         with any other {@code Origin} header is refused
+ * @param httpLimits       connections, body data rate and idle timeout of the HTTP server
  * @param bundleProperties properties handed to the bundles ({@code meerkat.registry.*})
  * @param profiles         the operator's executor profiles ({@code meerkat.profile.*})
  * @param clientOperatorConfig whether API clients may set operator-only executor keys (a program to run,
@@ -30,11 +32,14 @@ import java.util.Objects;
  */
 public record LauncherConfig(Path home, String bind, int port, Path pluginsDir, Path bundlesDir, Path dataDir,
                              String store, String token, long maxBodyBytes, List<String> allowedOrigins,
-                             Map<String, String> bundleProperties, ExecutorProfiles profiles,
+                             HttpLimits httpLimits, Map<String, String> bundleProperties, ExecutorProfiles profiles,
                              boolean clientOperatorConfig) {
 
     /** The port the API listens on unless told otherwise. */
     public static final int DEFAULT_PORT = 7878;
+
+    /** The shortest token accepted (DESIGN §11), whatever the bind: a short one is guessed. */
+    public static final int MIN_TOKEN_LENGTH = 16;
 
     public LauncherConfig {
         Objects.requireNonNull(home, "home");
@@ -43,6 +48,7 @@ public record LauncherConfig(Path home, String bind, int port, Path pluginsDir, 
         Objects.requireNonNull(bundlesDir, "bundlesDir");
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(store, "store");
+        Objects.requireNonNull(httpLimits, "httpLimits");
         Objects.requireNonNull(profiles, "profiles");
         bundleProperties = Map.copyOf(bundleProperties);
         allowedOrigins = List.copyOf(allowedOrigins);
@@ -61,8 +67,13 @@ public record LauncherConfig(Path home, String bind, int port, Path pluginsDir, 
         if (maxBodyBytes <= 0) {
             throw new ConfigException("meerkat.http.max-body-bytes must be positive, was " + maxBodyBytes);
         }
+        httpLimits.validate();
         if (!store.equals("memory")) {
             throw new ConfigException("--store " + store + " is not available in this version; use --store memory");
+        }
+        if (token != null && token.length() < MIN_TOKEN_LENGTH) {
+            throw new ConfigException("the token (--token, meerkat.token or MEERKAT_TOKEN) has " + token.length()
+                    + " character(s); use at least " + MIN_TOKEN_LENGTH + ", e.g. from openssl rand -hex 16");
         }
         if (!isLoopback(bind) && token == null) {
             throw new ConfigException("refusing to bind the HTTP API to " + bind + " without a token: "

@@ -1,5 +1,6 @@
 package io.meerkat.distribution.http;
 
+import io.meerkat.distribution.config.HttpLimits;
 import io.meerkat.runtime.api.MeerkatException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -35,12 +36,15 @@ final class ApiHandler extends Handler.Abstract {
     private final Json json;
     private final AccessGuard guard;
     private final long maxBodyBytes;
+    private final HttpLimits limits;
+    private volatile boolean shuttingDown;
 
-    ApiHandler(List<Route> routes, Json json, AccessGuard guard, long maxBodyBytes) {
+    ApiHandler(List<Route> routes, Json json, AccessGuard guard, long maxBodyBytes, HttpLimits limits) {
         this.routes = List.copyOf(routes);
         this.json = json;
         this.guard = guard;
         this.maxBodyBytes = maxBodyBytes;
+        this.limits = limits;
     }
 
     @Override
@@ -55,47 +59,56 @@ final class ApiHandler extends Handler.Abstract {
                 throw new ApiException(refusal.status(), refusal.code(), refusal.message());
             }
             String path = Request.getPathInContext(request);
+            String method = request.getMethod();
+            // HEAD is answered by the GET route; Jetty sends the GET answer's status and headers without its body.
+            boolean head = method.equals("HEAD");
             Set<String> allowed = new TreeSet<>();
             for (Route route : routes) {
                 List<String> parameters = route.match(path);
                 if (parameters == null) {
                     continue;
                 }
-                if (!route.method().equals(request.getMethod())) {
+                boolean get = route.method().equals("GET");
+                if (!route.method().equals(method) && !(head && get)) {
                     allowed.add(route.method());
+                    if (get) {
+                        allowed.add("HEAD");
+                    }
                     continue;
                 }
-                exchange = new Exchange(request, parameters, json, maxBodyBytes);
-                if (!route.method().equals("GET")) {
-                    exchange.readBody();
+                if (!get && shuttingDown) {
+                    throw shuttingDownError();
                 }
+                exchange = new Exchange(request, parameters, json, maxBodyBytes, limits);
                 if (route.stream() != null) {
-                    route.stream().open(exchange, response, callback);
+                    if (head) {
+                        route.stream().head(exchange, response, callback);
+                    } else {
+                        route.stream().open(exchange, response, callback);
+                    }
                     return true;
                 }
-                CompletableFuture<Reply> reply = route.endpoint().handle(exchange);
-                reply.whenComplete((answer, failure) -> {
+                Exchange current = exchange;
+                // The endpoint runs once the body is in, on the thread that read its last bytes; no thread
+                // waits for a body still arriving.
+                CompletableFuture<Void> body = get ? CompletableFuture.completedFuture(null) : exchange.readBody();
+                body.thenCompose(read -> route.endpoint().handle(current)).whenComplete((answer, failure) -> {
                     if (failure == null) {
                         write(response, callback, answer);
                     } else {
-                        writeError(response, callback, failure);
+                        writeError(request, response, callback, current, failure);
                     }
                 });
                 return true;
             }
             if (!allowed.isEmpty()) {
                 response.getHeaders().put(HttpHeader.ALLOW, String.join(", ", allowed));
-                throw new ApiException(405, "method_not_allowed", request.getMethod() + " is not allowed on " + path
+                throw new ApiException(405, "method_not_allowed", method + " is not allowed on " + path
                         + "; allowed: " + String.join(", ", allowed));
             }
-            throw ApiException.notFound("not_found", "no such endpoint: " + request.getMethod() + " " + path);
+            throw ApiException.notFound("not_found", "no such endpoint: " + method + " " + path);
         } catch (RuntimeException e) {
-            if (request.getLength() != 0 && (exchange == null || !exchange.bodyRead())) {
-                // Refused before its body was read (token, origin, unknown path): Jetty will close the
-                // connection after the answer, so say so, or the client would reuse it and fail.
-                response.getHeaders().put(HttpHeader.CONNECTION, "close");
-            }
-            writeError(response, callback, e);
+            writeError(request, response, callback, exchange, e);
             return true;
         }
     }
@@ -115,7 +128,14 @@ final class ApiHandler extends Handler.Abstract {
         response.write(true, ByteBuffer.wrap(body), callback);
     }
 
-    private void writeError(Response response, Callback callback, Throwable failure) {
+    /** Answers the error; {@code exchange} is {@code null} when the request was refused before routing. */
+    private void writeError(Request request, Response response, Callback callback, Exchange exchange,
+                            Throwable failure) {
+        if (request.getLength() != 0 && (exchange == null || !exchange.bodyRead())) {
+            // Refused before its body was read whole (token, origin, unknown path, too large, too slow):
+            // Jetty will close the connection after the answer, so say so, or the client would reuse it and fail.
+            response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        }
         ApiException error = toApiError(failure);
         Map<String, Object> detail = new LinkedHashMap<>();
         detail.put("code", error.code());
@@ -127,8 +147,21 @@ final class ApiHandler extends Handler.Abstract {
         write(response, callback, new Reply(error.status(), Map.of("error", detail), null, null));
     }
 
+    /**
+     * From now on every request that would change something answers 503 {@code runtime_closed}, as does
+     * one already under way that the closing runtime refuses (a submit to a session it just stopped
+     * would otherwise say 409 {@code not_ready}): during shut-down, one code.
+     */
+    void beginShutdown() {
+        shuttingDown = true;
+    }
+
+    private static ApiException shuttingDownError() {
+        return new ApiException(503, "runtime_closed", "the launcher is shutting down");
+    }
+
     /** Maps whatever an endpoint threw to the status a client should see. */
-    private static ApiException toApiError(Throwable failure) {
+    private ApiException toApiError(Throwable failure) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
         if (cause instanceof ApiException api) {
             return api;
@@ -136,12 +169,18 @@ final class ApiHandler extends Handler.Abstract {
         if (cause instanceof MeerkatException meerkat) {
             int status = switch (meerkat.code()) {
                 case "session_not_found" -> 404;
-                case "not_ready", "illegal_transition", "duplicate_session" -> 409;
+                // Race-free: beginShutdown() is called before the runtime starts stopping sessions, so a
+                // refusal caused by that stop is thrown after the flag was set, and is seen here.
+                case "not_ready", "illegal_transition" -> shuttingDown ? 503 : 409;
+                case "duplicate_session" -> 409;
                 case "input_rejected", "unknown_executor" -> 400;
                 case "payload_too_large" -> 413;
                 case "runtime_closed" -> 503;
                 default -> 500;
             };
+            if (status == 503) {
+                return shuttingDownError();
+            }
             return new ApiException(status, meerkat.code(), meerkat.getMessage());
         }
         String reference = Long.toHexString(ThreadLocalRandom.current().nextLong());

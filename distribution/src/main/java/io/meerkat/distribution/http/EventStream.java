@@ -45,14 +45,25 @@ final class EventStream implements StreamEndpoint, AutoCloseable {
 
     @Override
     public void open(Exchange exchange, Response response, Callback callback) {
+        SessionHandle session = startAnswer(exchange, response);
+        Connection connection = new Connection(response, callback);
+        connections.add(connection);
+        session.events().subscribe(connection);
+    }
+
+    @Override
+    public void head(Exchange exchange, Response response, Callback callback) {
+        startAnswer(exchange, response);
+        response.write(true, null, callback);
+    }
+
+    private SessionHandle startAnswer(Exchange exchange, Response response) {
         SessionHandle session = runtime.session(exchange.sessionId())
                 .orElseThrow(() -> ApiException.notFound("session_not_found", "no session " + exchange.sessionId()));
         response.setStatus(200);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream; charset=utf-8");
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
-        Connection connection = new Connection(response, callback);
-        connections.add(connection);
-        session.events().subscribe(connection);
+        return session;
     }
 
     /**

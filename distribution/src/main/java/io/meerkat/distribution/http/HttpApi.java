@@ -1,9 +1,11 @@
 package io.meerkat.distribution.http;
 
+import io.meerkat.distribution.config.HttpLimits;
 import io.meerkat.distribution.config.LauncherConfig;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.GracefulHandler;
@@ -12,6 +14,10 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 /**
  * The launcher's HTTP API (DESIGN §9) on an embedded Jetty server, bound to the configured address
  * (127.0.0.1 unless told otherwise; elsewhere only with a token, see {@link LauncherConfig#validate()}).
+ *
+ * <p>Slow or idle clients cannot take it from the others ({@link HttpLimits}): request bodies are read
+ * without holding a thread while they arrive, a body slower than the minimum data rate or stalled past
+ * the idle timeout is answered 408, and the open connections are capped.
  */
 public final class HttpApi implements AutoCloseable {
 
@@ -21,11 +27,13 @@ public final class HttpApi implements AutoCloseable {
     private final Server server;
     private final ServerConnector connector;
     private final EventStream events;
+    private final ApiHandler handler;
 
-    private HttpApi(Server server, ServerConnector connector, EventStream events) {
+    private HttpApi(Server server, ServerConnector connector, EventStream events, ApiHandler handler) {
         this.server = server;
         this.connector = connector;
         this.events = events;
+        this.handler = handler;
     }
 
     /** Starts the server; the port is taken when this returns. */
@@ -36,7 +44,13 @@ public final class HttpApi implements AutoCloseable {
         ServerConnector connector = new ServerConnector(server);
         connector.setHost(config.bind());
         connector.setPort(config.port());
+        HttpLimits limits = config.httpLimits();
+        // Jetty restarts this timer with every byte; a body that trickles in is cut by the data rate
+        // Exchange checks instead.
+        connector.setIdleTimeout(limits.idleTimeoutMs());
         server.addConnector(connector);
+        // Past the limit Jetty stops accepting; the operating system queues new connections until one closes.
+        server.addBean(new NetworkConnectionLimit(limits.maxConnections(), connector));
 
         Json json = new Json();
         PendingCompletions completions = new PendingCompletions(context.registry(), context.metrics());
@@ -48,7 +62,8 @@ public final class HttpApi implements AutoCloseable {
         routes.add(Route.streaming("GET", "/v1/sessions/{id}/events", events));
         AccessGuard guard = new AccessGuard(config, connector::getLocalPort);
         // Graceful: stopping waits (bounded) for answers and stream endings already on their way.
-        server.setHandler(new GracefulHandler(new ApiHandler(routes, json, guard, config.maxBodyBytes())));
+        ApiHandler handler = new ApiHandler(routes, json, guard, config.maxBodyBytes(), limits);
+        server.setHandler(new GracefulHandler(handler));
         server.setErrorHandler(new JsonErrorHandler(json));
         server.setStopTimeout(STOP_TIMEOUT_MS);
         try {
@@ -62,7 +77,7 @@ public final class HttpApi implements AutoCloseable {
             throw new IllegalStateException("the HTTP API cannot listen on " + config.bind() + ":" + config.port()
                     + ": " + e.getMessage(), e);
         }
-        return new HttpApi(server, connector, events);
+        return new HttpApi(server, connector, events, handler);
     }
 
     /** The port listened on (the one picked when the configuration said 0). */
@@ -82,6 +97,14 @@ public final class HttpApi implements AutoCloseable {
     /** How many event streams are open now; package-private, for the stress tests (see EventStream). */
     int openEventStreams() {
         return events.openConnections();
+    }
+
+    /**
+     * Shut-down has begun (before the runtime closes): requests that would change something answer 503
+     * {@code runtime_closed} from now on, reads are still answered.
+     */
+    public void beginShutdown() {
+        handler.beginShutdown();
     }
 
     /** Ends every event stream, then stops the server (waiting a bounded time for answers in flight). */

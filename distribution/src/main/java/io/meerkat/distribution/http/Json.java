@@ -1,14 +1,19 @@
 package io.meerkat.distribution.http;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import java.lang.reflect.RecordComponent;
+import java.util.Locale;
+import java.util.Map;
 import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.exc.UnrecognizedPropertyException;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The API's JSON codec (Jackson). Reading is strict: an unknown field, a wrong type or malformed JSON
- * is a 400 whose message says what was wrong; {@code null} fields are left out when writing.
+ * The API's JSON codec (Jackson). Reading is strict: an unknown field ({@code unknown_field}), a
+ * top-level field of the wrong JSON type ({@code invalid_field}) or malformed JSON is a 400 whose message
+ * says what was wrong; {@code null} fields are left out when writing.
  */
 final class Json {
 
@@ -20,7 +25,9 @@ final class Json {
 
     <T> T read(byte[] body, Class<T> type) {
         try {
-            T value = mapper.readValue(body, type);
+            JsonNode tree = mapper.readTree(body);
+            checkFieldTypes(tree, type);
+            T value = mapper.treeToValue(tree, type);
             if (value == null) {
                 throw ApiException.badRequest("malformed_json", "the body must be a JSON object, was null");
             }
@@ -31,6 +38,30 @@ final class Json {
         } catch (JacksonException e) {
             throw ApiException.badRequest("malformed_json", "the body is not valid JSON for this request: "
                     + e.getOriginalMessage());
+        }
+    }
+
+    /**
+     * Refuses a top-level text field given as another JSON type: Jackson would turn {@code 123} or
+     * {@code true} into text silently; likewise an object field ({@code config}) given as anything but an
+     * object. Only the request record's own fields are checked; nested values (the keys of a session's
+     * {@code config}) are left to their own rules.
+     */
+    private static void checkFieldTypes(JsonNode tree, Class<?> type) {
+        if (!type.isRecord() || !tree.isObject()) {
+            return;
+        }
+        for (RecordComponent component : type.getRecordComponents()) {
+            JsonNode value = tree.get(component.getName());
+            if (component.getType() == String.class && value != null && !value.isNull() && !value.isString()) {
+                throw ApiException.badRequest("invalid_field", "'" + component.getName() + "' must be a string, was "
+                        + (value.isObject() || value.isArray() ? "an " : "a ")
+                        + value.getNodeType().name().toLowerCase(Locale.ROOT));
+            }
+            if (Map.class.isAssignableFrom(component.getType()) && value != null && !value.isNull() && !value.isObject()) {
+                throw ApiException.badRequest("invalid_field", "'" + component.getName() + "' must be an object, was "
+                        + (value.isArray() ? "an " : "a ") + value.getNodeType().name().toLowerCase(Locale.ROOT));
+            }
         }
     }
 

@@ -37,6 +37,8 @@ final class JsonErrorHandler extends ErrorHandler {
             case 404 -> "not_found";
             case 414 -> "uri_too_long";
             case 431 -> "headers_too_large";
+            // Jetty's own 503: the server is stopping (GracefulHandler), the API's runtime_closed.
+            case 503 -> "runtime_closed";
             default -> status >= 500 ? "internal" : "http_" + status;
         };
         String text = message == null || message.isBlank() ? HttpStatus.getMessage(status) : message;

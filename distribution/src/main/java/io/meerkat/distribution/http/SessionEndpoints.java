@@ -9,7 +9,9 @@ import io.meerkat.runtime.api.SessionSpec;
 import io.meerkat.runtime.api.UnknownExecutorException;
 import io.meerkat.runtime.api.spi.ExecutorFactory;
 import io.meerkat.distribution.WireNames;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -18,6 +20,9 @@ import java.util.function.Function;
 
 /** Sessions: create, list, show, out-of-band control, runtime commands, retire/reset/recycle/destroy. */
 final class SessionEndpoints {
+
+    static final int DEFAULT_PAGE = 100;
+    static final int MAX_PAGE = 1_000;
 
     private final ApiContext context;
 
@@ -28,8 +33,7 @@ final class SessionEndpoints {
     List<Route> routes() {
         return List.of(
                 Route.of("POST", "/v1/sessions", Endpoint.now(this::create)),
-                Route.of("GET", "/v1/sessions", Endpoint.now(exchange -> Reply.ok(Map.of("sessions",
-                        context.runtime().sessions().stream().map(s -> Views.Session.of(s.status())).toList())))),
+                Route.of("GET", "/v1/sessions", Endpoint.now(this::list)),
                 Route.of("GET", "/v1/sessions/{id}", Endpoint.now(exchange ->
                         Reply.ok(Views.Session.of(session(exchange).status())))),
                 Route.of("DELETE", "/v1/sessions/{id}", Endpoint.now(exchange ->
@@ -97,6 +101,34 @@ final class SessionEndpoints {
             values.put(key, value.isString() ? value.stringValue() : value.asString());
         });
         return values;
+    }
+
+    /**
+     * One page of sessions in id order: {@code limit} (default {@value #DEFAULT_PAGE}, at most
+     * {@value #MAX_PAGE}) after the id {@code after}; {@code next} is the cursor for the following page,
+     * absent on the last. Only the page's sessions are looked at closely (their status read).
+     */
+    private Reply list(Exchange exchange) {
+        int limit = (int) exchange.queryLong("limit", DEFAULT_PAGE, 1, MAX_PAGE);
+        String afterText = exchange.query("after");
+        SessionId after;
+        try {
+            after = afterText == null ? null : SessionId.parse(afterText.trim());
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("invalid_parameter", "after must be a session id (a 'next' cursor), was '"
+                    + afterText + "'");
+        }
+        List<SessionHandle> page = context.runtime().sessions().stream()
+                .filter(session -> after == null || session.id().compareTo(after) > 0)
+                .sorted(Comparator.comparing(SessionHandle::id))
+                .limit(limit + 1L)
+                .toList();
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("sessions", page.stream().limit(limit).map(session -> Views.Session.of(session.status())).toList());
+        if (page.size() > limit) {
+            answer.put("next", page.get(limit - 1).id().toString());
+        }
+        return Reply.ok(answer);
     }
 
     private Reply control(Exchange exchange) {

@@ -61,8 +61,35 @@ class LauncherConfigTest {
     @Test
     void aNonLoopbackBindWithATokenFromTheEnvironmentIsAllowed() {
         LauncherConfig config = ConfigLoader.load(home, null, Map.of(ConfigLoader.BIND, "0.0.0.0"),
-                Map.of(ConfigLoader.TOKEN_ENVIRONMENT_VARIABLE, "s3cret")).validate();
-        assertEquals("s3cret", config.token());
+                Map.of(ConfigLoader.TOKEN_ENVIRONMENT_VARIABLE, "s3cret-s3cret-s3cret")).validate();
+        assertEquals("s3cret-s3cret-s3cret", config.token());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"127.0.0.1", "0.0.0.0"})
+    void aTokenShorterThan16CharactersIsRefusedWhateverTheBind(String address) {
+        LauncherConfig config = ConfigLoader.load(home, null, Map.of(ConfigLoader.BIND, address),
+                Map.of(ConfigLoader.TOKEN_ENVIRONMENT_VARIABLE, "x"));
+
+        ConfigException error = assertThrows(ConfigException.class, config::validate);
+
+        assertEquals("the token (--token, meerkat.token or MEERKAT_TOKEN) has 1 character(s); use at least 16, "
+                + "e.g. from openssl rand -hex 16", error.getMessage());
+        assertEquals("0123456789abcdef", ConfigLoader.load(home, null, Map.of(ConfigLoader.BIND, address),
+                Map.of(ConfigLoader.TOKEN_ENVIRONMENT_VARIABLE, "0123456789abcdef")).validate().token());
+    }
+
+    @Test
+    void httpLimitsDefaultAndAreCheckedByKey() {
+        HttpLimits defaults = ConfigLoader.load(home, null, Map.of(), Map.of()).validate().httpLimits();
+        assertEquals(new HttpLimits(1_000, 1_024, 30_000), defaults);
+
+        LauncherConfig noConnections = ConfigLoader.load(home, null, Map.of(ConfigLoader.MAX_CONNECTIONS, "0"), Map.of());
+        ConfigException error = assertThrows(ConfigException.class, noConnections::validate);
+        assertTrue(error.getMessage().startsWith("meerkat.http.max-connections "), error.getMessage());
+        ConfigException notANumber = assertThrows(ConfigException.class,
+                () -> ConfigLoader.load(home, null, Map.of(ConfigLoader.IDLE_TIMEOUT_MS, "soon"), Map.of()));
+        assertTrue(notANumber.getMessage().startsWith("meerkat.http.idle-timeout-ms "), notANumber.getMessage());
     }
 
     @Test

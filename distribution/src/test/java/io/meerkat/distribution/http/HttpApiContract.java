@@ -131,7 +131,7 @@ public abstract class HttpApiContract {
 
         assertError(api().post(inputs, "{\"text\":"), 400, "malformed_json");
         assertError(api().post(inputs, "{\"txt\":\"typo\"}"), 400, "unknown_field");
-        assertError(api().post(inputs, "{\"text\":{\"nested\":1}}"), 400, "malformed_json");
+        assertError(api().post(inputs, "{\"text\":{\"nested\":1}}"), 400, "invalid_field");
         assertError(api().post(inputs, "{\"kind\":\"telepathy\",\"text\":\"x\"}"), 400, "invalid_field");
         assertError(api().post(inputs, "{\"text\":\"" + "x".repeat(MAX_BODY_BYTES + 1) + "\"}"), 413, "payload_too_large");
         assertError(api().post("/v1/sessions", "{\"executor\":\"nope\"}"), 400, "unknown_executor");
@@ -147,6 +147,92 @@ public abstract class HttpApiContract {
         assertEquals(202, fine.status(), "the session still takes input: " + fine.body());
     }
 
+    /** Every GET route answers HEAD: the same status and headers, no body. */
+    @Test
+    void headAnswersLikeGetWithoutABody() {
+        String session = api().createSession("echo", "{}");
+        for (String path : List.of("/v1/executors", "/v1/sessions/" + session, "/metrics")) {
+            Answer get = api().get(path);
+            Answer head = head(path);
+            assertEquals(get.status(), head.status(), path);
+            assertEquals("", head.body(), path);
+            assertEquals(get.headers().firstValue("Content-Type"), head.headers().firstValue("Content-Type"), path);
+        }
+        assertEquals(String.valueOf(api().get("/v1/executors").body().getBytes(java.nio.charset.StandardCharsets.UTF_8).length),
+                head("/v1/executors").headers().firstValue("Content-Length").orElse("none"));
+        Answer missing = head("/v1/sessions/00000000-0000-0000-0000-000000000000");
+        assertEquals(404, missing.status());
+        assertEquals("", missing.body());
+        Answer events = head("/v1/sessions/" + session + "/events");
+        assertEquals(200, events.status());
+        assertTrue(events.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"), events.headers().toString());
+        assertEquals("", events.body());
+        Answer notAGet = head("/v1/sessions/" + session + "/inputs");
+        assertEquals(405, notAGet.status());
+        assertEquals("POST", notAGet.headers().firstValue("Allow").orElse(""));
+    }
+
+    private Answer head(String path) {
+        return api().send(api().request(path).method("HEAD", java.net.http.HttpRequest.BodyPublishers.noBody()));
+    }
+
+    /** The session list comes in pages of {@code limit}, in id order, walked with the {@code next} cursor. */
+    @Test
+    void theSessionListIsPagedWithACursor() {
+        List<String> created = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            created.add(api().createSession("echo", "{}"));
+        }
+        List<String> walked = new ArrayList<>();
+        String path = "/v1/sessions?limit=2";
+        while (true) {
+            Answer page = api().get(path);
+            assertEquals(200, page.status(), page.body());
+            assertTrue(page.json().path("sessions").size() <= 2, page.body());
+            page.json().path("sessions").forEach(session -> walked.add(session.path("id").asString()));
+            if (!page.json().has("next")) {
+                break;
+            }
+            path = "/v1/sessions?limit=2&after=" + page.text("next");
+        }
+        List<String> all = new ArrayList<>();
+        api().get("/v1/sessions?limit=1000").json().path("sessions").forEach(session -> all.add(session.path("id").asString()));
+        assertEquals(all, walked, "the pages together are the whole list, in order, once each");
+        assertTrue(walked.containsAll(created), walked.toString());
+        List<String> sorted = new ArrayList<>(walked);
+        sorted.sort(java.util.Comparator.comparing(java.util.UUID::fromString));
+        assertEquals(sorted, walked, "in session id order");
+
+        assertError(api().get("/v1/sessions?limit=0"), 400, "invalid_parameter");
+        assertError(api().get("/v1/sessions?limit=1001"), 400, "invalid_parameter");
+        assertError(api().get("/v1/sessions?limit=ten"), 400, "invalid_parameter");
+        assertError(api().get("/v1/sessions?after=nope"), 400, "invalid_parameter");
+    }
+
+    /** A top-level field of the wrong JSON type is refused, not converted (a number is no text). */
+    @Test
+    void fieldsOfTheWrongTypeAreRefusedNamingTheField() {
+        String session = api().createSession("echo", "{}");
+        String inputs = "/v1/sessions/" + session + "/inputs";
+
+        Answer number = api().post(inputs, "{\"text\":123}");
+        assertError(number, 400, "invalid_field");
+        assertEquals("'text' must be a string, was a number", number.json().path("error").path("message").asString());
+        assertError(api().post(inputs, "{\"text\":true}"), 400, "invalid_field");
+        assertError(api().post(inputs, "{\"text\":\"x\",\"idempotencyKey\":{}}"), 400, "invalid_field");
+        assertError(api().post(inputs, "{\"text\":[\"x\"]}"), 400, "invalid_field");
+        assertError(api().post("/v1/sessions", "{\"executor\":7}"), 400, "invalid_field");
+        assertError(api().post("/v1/sessions", "{\"executor\":\"echo\",\"config\":\"delayMs=5\"}"), 400, "invalid_field");
+        assertError(api().post("/v1/sessions", "{\"executor\":\"echo\",\"config\":[]}"), 400, "invalid_field");
+        assertError(api().post("/v1/sessions", "{\"executor\":\"echo\",\"profile\":1}"), 400, "invalid_field");
+        assertError(api().post("/v1/sessions/" + session + "/control", "{\"command\":1}"), 400, "invalid_field");
+        assertError(api().post(inputs, "{\"text\":\"x\",\"mystery\":1}"), 400, "unknown_field");
+        assertEquals(0, api().get("/v1/sessions/" + session).json().path("queueDepth").asInt(), "nothing was queued");
+
+        Answer explicitNull = api().post(inputs, "{\"text\":\"x\",\"mode\":null}");
+        assertEquals(202, explicitNull.status(), "null stays 'absent': " + explicitNull.body());
+    }
+
     /**
      * A web page must not reach the API: not from another origin (CSRF), not through a host name that
      * was re-bound to 127.0.0.1 (DNS rebinding).
@@ -155,7 +241,7 @@ public abstract class HttpApiContract {
     void foreignOriginsAndHostNamesAreRefused() {
         int port = api().request("/").build().uri().getPort();
         String body = "{\"executor\":\"echo\"}";
-        int sessionsBefore = api().get("/v1/sessions").json().path("sessions").size();
+        int sessionsBefore = api().get("/v1/sessions?limit=1000").json().path("sessions").size();
 
         Answer crossSite = api().send(api().request("/v1/sessions").header("Origin", "http://evil.example")
                 .header("Content-Type", "text/plain").POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)));
@@ -168,7 +254,7 @@ public abstract class HttpApiContract {
         assertEquals(200, sameOrigin.status(), sameOrigin.body());
         Answer localhost = api().send(api().request("/v1/health").header("Host", "localhost:" + port).GET());
         assertEquals(200, localhost.status(), localhost.body());
-        assertEquals(sessionsBefore, api().get("/v1/sessions").json().path("sessions").size(),
+        assertEquals(sessionsBefore, api().get("/v1/sessions?limit=1000").json().path("sessions").size(),
                 "the refused request created nothing");
     }
 
@@ -176,7 +262,7 @@ public abstract class HttpApiContract {
     void protocolLevelErrorsKeepTheErrorShape() {
         Answer wrongMethod = api().delete("/v1/health");
         assertError(wrongMethod, 405, "method_not_allowed");
-        assertEquals("GET", wrongMethod.headers().firstValue("Allow").orElse(""), "405 names the allowed methods");
+        assertEquals("GET, HEAD", wrongMethod.headers().firstValue("Allow").orElse(""), "405 names the allowed methods");
 
         String session = api().createSession("echo", "{}");
         String input = api().post("/v1/sessions/" + session + "/inputs", "{\"text\":\"x\"}").text("inputId");

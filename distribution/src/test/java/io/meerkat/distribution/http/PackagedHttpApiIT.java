@@ -1,6 +1,7 @@
 package io.meerkat.distribution.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meerkat.distribution.PackagedLauncher;
 import java.io.IOException;
@@ -46,14 +47,24 @@ class PackagedHttpApiIT extends HttpApiContract {
     }
 
     @Test
+    void aShortTokenRefusesToStartWithOneLine() throws Exception {
+        try (PackagedLauncher refused = new PackagedLauncher()) {
+            PackagedLauncher.Result result = refused.run("serve", "--port", "0", "--token", "short");
+
+            assertEquals(1, result.exitCode(), result.stderr());
+            assertTrue(result.stderr().contains("has 5 character(s); use at least 16"), result.stderr());
+        }
+    }
+
+    @Test
     void aTokenFromTheEnvironmentGuardsEveryRequest() throws Exception {
         try (PackagedLauncher guarded = new PackagedLauncher()) {
-            var served = guarded.serve(Map.of("MEERKAT_TOKEN", "s3cret"), "--bind", "0.0.0.0");
+            var served = guarded.serve(Map.of("MEERKAT_TOKEN", "s3cret-s3cret-s3cret"), "--bind", "0.0.0.0");
             var base = java.net.URI.create("http://127.0.0.1:" + served.uri().getPort());
 
             assertEquals(401, new ApiClient(base).get("/v1/health").status());
             assertEquals(401, new ApiClient(base, "wrong").get("/v1/sessions").status());
-            assertEquals(200, new ApiClient(base, "s3cret").get("/v1/health").status());
+            assertEquals(200, new ApiClient(base, "s3cret-s3cret-s3cret").get("/v1/health").status());
         }
     }
 }

@@ -19,14 +19,14 @@ class TokenTest {
     @Test
     void missingOrWrongTokensAreRefusedWith401() {
         var distribution = TestDistribution.create(root, TestDistribution.REGISTRY_BUNDLE);
-        try (Launcher launcher = Launcher.start(distribution.config(Map.of(ConfigLoader.TOKEN, "s3cret")), true, step -> { })) {
+        try (Launcher launcher = Launcher.start(distribution.config(Map.of(ConfigLoader.TOKEN, "s3cret-s3cret-s3cret")), true, step -> { })) {
             var base = launcher.http().baseUri();
 
             ApiClient.Answer none = new ApiClient(base).get("/v1/health");
             ApiClient.Answer wrong = new ApiClient(base, "guess").get("/metrics");
-            ApiClient.Answer right = new ApiClient(base, "s3cret").get("/v1/health");
+            ApiClient.Answer right = new ApiClient(base, "s3cret-s3cret-s3cret").get("/v1/health");
             ApiClient.Answer lowerCaseScheme = new ApiClient(base).send(new ApiClient(base).request("/v1/health")
-                    .header("Authorization", "bearer s3cret").GET());
+                    .header("Authorization", "bearer s3cret-s3cret-s3cret").GET());
             assertEquals(200, lowerCaseScheme.status(), "the scheme is case-insensitive");
 
             assertEquals(401, none.status());

@@ -1,0 +1,35 @@
+package io.meerkat.distribution.config;
+
+/**
+ * What the HTTP server grants one client, so that a few slow or idle ones cannot take it from the rest.
+ *
+ * @param maxConnections     the most connections open at once; past it, new ones wait in the
+ *                           operating system's accept queue until one closes
+ * @param minRequestDataRate the slowest a request body may arrive, in bytes per second averaged from its
+ *                           first read (checked after the first second); slower bodies are answered 408.
+ *                           0 turns the check off (the idle timeout still applies)
+ * @param idleTimeoutMs      how long a connection may stay silent (no byte either way) before it is closed;
+ *                           a request whose body stops arriving is answered 408
+ */
+public record HttpLimits(int maxConnections, long minRequestDataRate, long idleTimeoutMs) {
+
+    public static final int DEFAULT_MAX_CONNECTIONS = 1_000;
+    public static final long DEFAULT_MIN_REQUEST_DATA_RATE = 1_024;
+    public static final long DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+
+    /**
+     * @throws ConfigException naming the key of the first value out of range
+     */
+    void validate() {
+        if (maxConnections < 1) {
+            throw new ConfigException(ConfigLoader.MAX_CONNECTIONS + " must be at least 1, was " + maxConnections);
+        }
+        if (minRequestDataRate < 0) {
+            throw new ConfigException(ConfigLoader.MIN_REQUEST_DATA_RATE + " must be 0 (off) or positive, was "
+                    + minRequestDataRate);
+        }
+        if (idleTimeoutMs < 1) {
+            throw new ConfigException(ConfigLoader.IDLE_TIMEOUT_MS + " must be positive, was " + idleTimeoutMs);
+        }
+    }
+}
