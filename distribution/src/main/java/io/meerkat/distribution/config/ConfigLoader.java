@@ -1,5 +1,6 @@
 package io.meerkat.distribution.config;
 
+import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -17,7 +18,9 @@ import java.util.Properties;
  *
  * <p>Keys: {@code meerkat.bind}, {@code meerkat.port}, {@code meerkat.plugins}, {@code meerkat.bundles},
  * {@code meerkat.data}, {@code meerkat.store}, {@code meerkat.token}, {@code meerkat.http.max-body-bytes},
- * {@code meerkat.http.allowed-origins} (comma separated);
+ * {@code meerkat.http.allowed-origins} (comma separated), {@code meerkat.session.max-queued-inputs},
+ * {@code meerkat.session.max-queued-chars}, {@code meerkat.runtime.max-queued-chars},
+ * {@code meerkat.results.max-retained-bytes} ({@link MemoryLimits});
  * every {@code meerkat.registry.*} key is handed to the registry bundles. The token may also come from
  * the environment variable {@code MEERKAT_TOKEN}, which keeps it out of the process list.
  */
@@ -32,6 +35,10 @@ public final class ConfigLoader {
     public static final String TOKEN = "meerkat.token";
     public static final String MAX_BODY_BYTES = "meerkat.http.max-body-bytes";
     public static final String ALLOWED_ORIGINS = "meerkat.http.allowed-origins";
+    public static final String MAX_QUEUED_INPUTS = "meerkat.session.max-queued-inputs";
+    public static final String MAX_QUEUED_CHARS_PER_SESSION = "meerkat.session.max-queued-chars";
+    public static final String MAX_QUEUED_CHARS_RUNTIME = "meerkat.runtime.max-queued-chars";
+    public static final String MAX_RETAINED_RESULT_BYTES = "meerkat.results.max-retained-bytes";
     public static final String TOKEN_ENVIRONMENT_VARIABLE = "MEERKAT_TOKEN";
 
     private static final String BUNDLE_PROPERTY_PREFIX = "meerkat.registry.";
@@ -56,6 +63,10 @@ public final class ConfigLoader {
         values.put(DATA, "data");
         values.put(STORE, "memory");
         values.put(MAX_BODY_BYTES, Long.toString(1L << 20));
+        values.put(MAX_QUEUED_INPUTS, Integer.toString(MeerkatRuntimeBuilder.DEFAULT_MAX_QUEUED_INPUTS));
+        values.put(MAX_QUEUED_CHARS_PER_SESSION, Long.toString(MeerkatRuntimeBuilder.DEFAULT_MAX_QUEUED_CHARS_PER_SESSION));
+        values.put(MAX_QUEUED_CHARS_RUNTIME, Long.toString(MeerkatRuntimeBuilder.defaultMaxQueuedCharsRuntime()));
+        values.put(MAX_RETAINED_RESULT_BYTES, Long.toString(MemoryLimits.defaultMaxRetainedResultBytes()));
         Path file = configFile != null ? configFile : home.resolve("conf").resolve("meerkat.properties");
         if (configFile != null || Files.exists(file)) {
             values.putAll(read(file));
@@ -79,7 +90,9 @@ public final class ConfigLoader {
         return new LauncherConfig(home, values.get(BIND).trim(), intValue(values, PORT),
                 path(home, values.get(PLUGINS)), path(home, values.get(BUNDLES)), path(home, values.get(DATA)),
                 values.get(STORE).trim(), values.get(TOKEN), longValue(values, MAX_BODY_BYTES),
-                list(values.get(ALLOWED_ORIGINS)), bundleProperties);
+                list(values.get(ALLOWED_ORIGINS)), bundleProperties,
+                new MemoryLimits(intValue(values, MAX_QUEUED_INPUTS), longValue(values, MAX_QUEUED_CHARS_PER_SESSION),
+                        longValue(values, MAX_QUEUED_CHARS_RUNTIME), longValue(values, MAX_RETAINED_RESULT_BYTES)));
     }
 
     private static Map<String, String> read(Path file) {

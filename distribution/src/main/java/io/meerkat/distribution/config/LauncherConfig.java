@@ -23,10 +23,11 @@ import java.util.Objects;
  * @param allowedOrigins   browser origins (besides the API's own) whose requests are served; a request
  *                         with any other {@code Origin} header is refused
  * @param bundleProperties properties handed to the bundles ({@code meerkat.registry.*})
+ * @param memory           what the runtime may hold for clients (queued inputs, retained results)
  */
 public record LauncherConfig(Path home, String bind, int port, Path pluginsDir, Path bundlesDir, Path dataDir,
                              String store, String token, long maxBodyBytes, List<String> allowedOrigins,
-                             Map<String, String> bundleProperties) {
+                             Map<String, String> bundleProperties, MemoryLimits memory) {
 
     /** The port the API listens on unless told otherwise. */
     public static final int DEFAULT_PORT = 7878;
@@ -38,6 +39,7 @@ public record LauncherConfig(Path home, String bind, int port, Path pluginsDir, 
         Objects.requireNonNull(bundlesDir, "bundlesDir");
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(store, "store");
+        Objects.requireNonNull(memory, "memory");
         bundleProperties = Map.copyOf(bundleProperties);
         allowedOrigins = List.copyOf(allowedOrigins);
         token = token == null || token.isBlank() ? null : token;
@@ -55,6 +57,7 @@ public record LauncherConfig(Path home, String bind, int port, Path pluginsDir, 
         if (maxBodyBytes <= 0) {
             throw new ConfigException("meerkat.http.max-body-bytes must be positive, was " + maxBodyBytes);
         }
+        memory.validate();
         if (!store.equals("memory")) {
             throw new ConfigException("--store " + store + " is not available in this version; use --store memory");
         }

@@ -15,9 +15,11 @@ import java.util.function.Function;
 final class SessionEndpoints {
 
     private final ApiContext context;
+    private final PendingCompletions completions;
 
-    SessionEndpoints(ApiContext context) {
+    SessionEndpoints(ApiContext context, PendingCompletions completions) {
         this.context = context;
+        this.completions = completions;
     }
 
     List<Route> routes() {
@@ -27,8 +29,7 @@ final class SessionEndpoints {
                         context.runtime().sessions().stream().map(s -> Views.Session.of(s.status())).toList())))),
                 Route.of("GET", "/v1/sessions/{id}", Endpoint.now(exchange ->
                         Reply.ok(Views.Session.of(session(exchange).status())))),
-                Route.of("DELETE", "/v1/sessions/{id}", Endpoint.now(exchange ->
-                        Reply.ok(Views.Lifecycle.of(context.runtime().removeSession(session(exchange).id()))))),
+                Route.of("DELETE", "/v1/sessions/{id}", Endpoint.now(this::delete)),
                 Route.of("POST", "/v1/sessions/{id}/control", Endpoint.now(this::control)),
                 Route.of("POST", "/v1/sessions/{id}/runtime", Endpoint.now(this::runtime)),
                 lifecycle("retire", SessionHandle::retire),
@@ -69,6 +70,13 @@ final class SessionEndpoints {
         }
         context.metrics().watch(session);
         return Reply.created(new Views.Created(session.id().toString(), WireNames.state(session.state())));
+    }
+
+    private Reply delete(Exchange exchange) {
+        SessionId id = session(exchange).id();
+        LifecycleReport report = context.runtime().removeSession(id);
+        completions.forgetSession(id);
+        return Reply.ok(Views.Lifecycle.of(report));
     }
 
     private Reply control(Exchange exchange) {

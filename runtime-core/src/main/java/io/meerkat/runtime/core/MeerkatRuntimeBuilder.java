@@ -39,6 +39,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class MeerkatRuntimeBuilder {
 
+    /** The default of {@link #maxQueuedInputs}. */
+    public static final int DEFAULT_MAX_QUEUED_INPUTS = RuntimeSettings.DEFAULT_MAX_QUEUED_INPUTS;
+
+    /** The default of {@link #maxQueuedCharsPerSession}. */
+    public static final long DEFAULT_MAX_QUEUED_CHARS_PER_SESSION = RuntimeSettings.DEFAULT_MAX_QUEUED_CHARS_PER_SESSION;
+
     private final Map<String, ExecutorFactory> factories = new LinkedHashMap<>();
     private ExecutorCatalog executorCatalog;
     private CompletionRegistry completionRegistry;
@@ -157,6 +163,11 @@ public final class MeerkatRuntimeBuilder {
     public MeerkatRuntimeBuilder maxQueuedCharsRuntime(long chars) {
         this.maxQueuedCharsRuntime = chars;
         return this;
+    }
+
+    /** The default of {@link #maxQueuedCharsRuntime}: an eighth of this JVM's maximum heap, at least 1 Mi. */
+    public static long defaultMaxQueuedCharsRuntime() {
+        return RuntimeSettings.defaultMaxQueuedCharsRuntime();
     }
 
     /** How long {@code close()} waits for runtime loops to end (default 10 s). */
