@@ -37,8 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class MemoryFloodIT {
 
-    private static final int CLIENTS = 6;
-    private static final int REQUESTS_PER_CLIENT = 30;
+    private static final int CLIENTS = 16;
+    private static final int REQUESTS_PER_CLIENT = 12;
     private static final String ONE_MB = "m".repeat(1_000_000);
     private static final String OVER_PAYLOAD_LIMIT = "o".repeat(1_100_000);
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(20);

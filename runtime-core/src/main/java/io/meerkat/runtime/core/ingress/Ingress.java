@@ -32,7 +32,8 @@ import java.util.Map;
  * <p>Bounds: at most {@code maxQueuedInputs} non-terminal records, holding at most
  * {@code maxQueuedChars} characters of content, taken from the runtime-wide {@link QueuedPayloadBudget};
  * an input past any of them is refused ({@link QueueFullException}) and changes nothing. A terminal
- * record gives its content back (to the bounds and to the garbage collector).
+ * record gives its content back (to the bounds and to the garbage collector); the terminal records
+ * retained keep at most {@code maxQueuedChars} characters of idempotency keys, oldest evicted first.
  */
 public final class Ingress {
 
@@ -51,6 +52,7 @@ public final class Ingress {
     private final ArrayDeque<InputRecord> steerLane = new ArrayDeque<>();
     private int activeCount;
     private long activeChars;
+    private long finishedKeyChars;
 
     /** An ingress bounded only by its retention (for tests). */
     public Ingress(int finishedRetention) {
@@ -354,14 +356,21 @@ public final class Ingress {
         }
         record.releasePayload();
         finished.addLast(record);
-        while (finished.size() > finishedRetention) {
+        finishedKeyChars += keyChars(record);
+        // Finished records keep their idempotency keys (for dedup), which may be long: bounded like content.
+        while (finished.size() > finishedRetention || finishedKeyChars > maxQueuedChars) {
             InputRecord evicted = finished.pollFirst();
             ledger.remove(evicted.id());
-            String key = evicted.header().idempotencyKey();
+            String key = evicted.idempotencyKey();
+            finishedKeyChars -= keyChars(evicted);
             if (key != null) {
                 byIdempotencyKey.remove(key, evicted);
             }
         }
+    }
+
+    private static long keyChars(InputRecord record) {
+        return record.idempotencyKey() == null ? 0 : record.idempotencyKey().length();
     }
 
     /** The retained records, oldest first (for invariant checks). */

@@ -2,7 +2,6 @@ package io.meerkat.runtime.core.ingress;
 
 import io.meerkat.runtime.api.AbandonReason;
 import io.meerkat.runtime.api.Input;
-import io.meerkat.runtime.api.InputHeader;
 import io.meerkat.runtime.api.InputId;
 import io.meerkat.runtime.api.InputKind;
 import io.meerkat.runtime.api.InputLifecycleState;
@@ -30,7 +29,8 @@ public final class InputRecord {
     private static final InputLifecycleState[] STATES = InputLifecycleState.values();
     private static final int INITIAL_HISTORY = 6;
 
-    private final InputHeader header;
+    private final InputId id;
+    private final String idempotencyKey;
     private final InputKind kind;
     private final long payloadChars;
     private Input input;
@@ -47,7 +47,8 @@ public final class InputRecord {
 
     InputRecord(Input input, PolicyDecision policy, long payloadChars, long nowMillis) {
         this.input = input;
-        this.header = input.header();
+        this.id = input.header().id();
+        this.idempotencyKey = input.header().idempotencyKey();
         this.kind = input.kind();
         this.payloadChars = payloadChars;
         this.policy = policy;
@@ -60,8 +61,9 @@ public final class InputRecord {
         return input;
     }
 
-    public InputHeader header() {
-        return header;
+    /** The input's idempotency key, kept after it finished (for dedup); {@code null} for none. */
+    public String idempotencyKey() {
+        return idempotencyKey;
     }
 
     public InputKind kind() {
@@ -73,13 +75,13 @@ public final class InputRecord {
         return payloadChars;
     }
 
-    /** Drops the content of a finished input; its header, kind and history stay. */
+    /** Drops the content (and header) of a finished input; its id, idempotency key, kind and history stay. */
     void releasePayload() {
         input = null;
     }
 
     public InputId id() {
-        return header.id();
+        return id;
     }
 
     public PolicyDecision policy() {

@@ -116,4 +116,21 @@ class IngressBoundsTest {
         assertThrows(PayloadTooLargeException.class, () -> validator.validate(new Input.Prompt(
                 InputHeader.from(InputSource.OPERATOR).withCorrelationId("c".repeat(11)), "")));
     }
+
+    @Test
+    void finishedInputsKeepAtMostTheContentBoundInIdempotencyKeys() {
+        Ingress ingress = new Ingress(10_000, 100, 100, QueuedPayloadBudget.unbounded());
+        InputRecord first = admit(ingress, keyed("a".repeat(40), ""));
+        finishNextRun(ingress);
+        InputRecord second = admit(ingress, keyed("b".repeat(40), ""));
+        finishNextRun(ingress);
+        InputRecord third = admit(ingress, keyed("c".repeat(40), ""));
+        finishNextRun(ingress);
+
+        assertNull(ingress.find(first.id()), "120 characters of keys kept would pass the bound of 100");
+        assertSame(second, ingress.find(second.id()));
+        assertSame(third, ingress.find(third.id()));
+        assertInstanceOf(Admission.Accepted.class, ingress.admit(keyed("a".repeat(40), ""), true, now),
+                "the evicted key went with its record");
+    }
 }
