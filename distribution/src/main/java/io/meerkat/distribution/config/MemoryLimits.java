@@ -6,8 +6,8 @@ package io.meerkat.distribution.config;
  * @param maxQueuedInputs          unfinished inputs one session holds ({@code meerkat.session.max-queued-inputs})
  * @param maxQueuedCharsPerSession characters of content one session's unfinished inputs hold
  *                                 ({@code meerkat.session.max-queued-chars})
- * @param maxQueuedCharsRuntime    characters of content the unfinished inputs of all sessions hold
- *                                 ({@code meerkat.runtime.max-queued-chars})
+ * @param maxQueuedCharsRuntime    characters of content the unfinished inputs of all sessions hold, each
+ *                                 input counting 256 more ({@code meerkat.runtime.max-queued-chars})
  * @param maxRetainedResultBytes   bytes of finished inputs' outcomes each outcome cache keeps (the API's
  *                                 and the outcome-history registry's; {@code meerkat.results.max-retained-bytes})
  */

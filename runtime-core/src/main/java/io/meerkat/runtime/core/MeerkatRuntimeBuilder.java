@@ -156,9 +156,9 @@ public final class MeerkatRuntimeBuilder {
     }
 
     /**
-     * The most content, in characters, the unfinished inputs of all sessions hold together (default an
-     * eighth of the heap's maximum); a submit past it is refused with
-     * {@link io.meerkat.runtime.api.QueueFullException}.
+     * The most content, in characters, the unfinished inputs of all sessions hold together, each input
+     * counted as its content plus 256 characters for its bookkeeping (default an eighth of the heap's
+     * maximum); a submit past it is refused with {@link io.meerkat.runtime.api.QueueFullException}.
      */
     public MeerkatRuntimeBuilder maxQueuedCharsRuntime(long chars) {
         this.maxQueuedCharsRuntime = chars;

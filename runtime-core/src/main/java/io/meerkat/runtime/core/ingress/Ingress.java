@@ -133,8 +133,8 @@ public final class Ingress {
         }
         if (!runtimeBudget.tryReserve(size)) {
             throw new QueueFullException("the runtime's unfinished inputs hold " + runtimeBudget.used()
-                    + " characters; " + size + " more would pass its limit of " + runtimeBudget.limit()
-                    + "; retry once some have finished");
+                    + " characters (content, and " + QueuedPayloadBudget.PER_INPUT_CHARS + " per input); this input's "
+                    + size + " would pass its limit of " + runtimeBudget.limit() + "; retry once some have finished");
         }
     }
 

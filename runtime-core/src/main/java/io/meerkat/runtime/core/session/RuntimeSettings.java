@@ -11,7 +11,8 @@ package io.meerkat.runtime.core.session;
  * @param maxQueuedInputs              the most unfinished inputs one session holds
  * @param maxQueuedCharsPerSession     the most content, in characters, one session's unfinished inputs hold
  * @param maxQueuedCharsRuntime        the most content, in characters, the unfinished inputs of every
- *                                     session hold together
+ *                                     session hold together, each counted with a fixed overhead
+ *                                     ({@link io.meerkat.runtime.core.ingress.QueuedPayloadBudget})
  */
 public record RuntimeSettings(long maxPayloadChars, int finishedInputRetention, int maxBatchSize,
                               int loopThroughput, long shutdownTimeoutMillis, int maxQueuedInputs,

@@ -79,22 +79,33 @@ class IngressBoundsTest {
 
     @Test
     void sessionsShareTheRuntimeBudgetAndGiveItBackWhenTheirInputsEnd() {
-        QueuedPayloadBudget budget = new QueuedPayloadBudget(10);
+        long perInput = QueuedPayloadBudget.PER_INPUT_CHARS;
+        QueuedPayloadBudget budget = new QueuedPayloadBudget(10 + 2 * perInput);
         Ingress one = new Ingress(100, 100, 100, budget);
         Ingress two = new Ingress(100, 100, 100, budget);
         admit(one, prompt("123456"));
         admit(two, prompt("1234"));
 
-        assertThrows(QueueFullException.class, () -> two.admit(prompt("1"), true, now));
-        assertEquals(10, budget.used());
+        assertThrows(QueueFullException.class, () -> two.admit(prompt(""), true, now));
+        assertEquals(10 + 2 * perInput, budget.used());
 
         one.abandonAll(AbandonReason.DESTROYED, now);
-        assertEquals(4, budget.used());
+        assertEquals(4 + perInput, budget.used());
         admit(two, prompt("123456"));
         finishNextRun(two);
         finishNextRun(two);
         assertEquals(0, budget.used());
         assertEquals(0, two.activeChars());
+    }
+
+    @Test
+    void manyTinyInputsExhaustTheRuntimeBudgetToo() {
+        QueuedPayloadBudget budget = new QueuedPayloadBudget(100 * QueuedPayloadBudget.PER_INPUT_CHARS);
+        Ingress ingress = new Ingress(100, 1_000, 1_000, budget);
+        for (int i = 0; i < 100; i++) {
+            admit(ingress, prompt(""));
+        }
+        assertThrows(QueueFullException.class, () -> ingress.admit(prompt(""), true, now));
     }
 
     @Test

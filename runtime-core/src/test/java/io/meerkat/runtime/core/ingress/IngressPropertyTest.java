@@ -53,7 +53,8 @@ class IngressPropertyTest {
     private static void runSequence(Random random, String context) {
         int maxInputs = 1 + random.nextInt(30);
         long maxChars = 3 + random.nextInt(60);
-        QueuedPayloadBudget budget = new QueuedPayloadBudget(3 + random.nextInt(60));
+        QueuedPayloadBudget budget = new QueuedPayloadBudget(
+                3 + random.nextInt(60) + random.nextInt(20) * QueuedPayloadBudget.PER_INPUT_CHARS);
         Ingress ingress = new Ingress(1 + random.nextInt(50), maxInputs, maxChars, budget);
         Batch inFlight = null;
         long now = 1;
@@ -112,9 +113,10 @@ class IngressPropertyTest {
             }
         }
         assertEquals(activeChars, ingress.activeChars(), "active content; " + context);
-        assertEquals(activeChars, budget.used(), "the budget holds exactly the active content; " + context);
+        assertEquals(activeChars + ingress.activeCount() * QueuedPayloadBudget.PER_INPUT_CHARS, budget.used(),
+                "the budget holds exactly the active inputs; " + context);
         assertTrue(ingress.activeCount() <= maxInputs, "count bound; " + context);
-        assertTrue(activeChars <= maxChars && activeChars <= budget.limit(), "content bounds; " + context);
+        assertTrue(activeChars <= maxChars && budget.used() <= budget.limit(), "content bounds; " + context);
     }
 
     private static Input randomInput(Random random) {

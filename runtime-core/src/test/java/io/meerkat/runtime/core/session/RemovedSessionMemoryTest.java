@@ -2,6 +2,7 @@ package io.meerkat.runtime.core.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meerkat.completion.OutcomeHistoryCompletionRegistry;
@@ -9,9 +10,11 @@ import io.meerkat.runtime.api.CompletionOutcome;
 import io.meerkat.runtime.api.Input;
 import io.meerkat.runtime.api.InputId;
 import io.meerkat.runtime.api.MeerkatRuntime;
+import io.meerkat.runtime.api.QueueFullException;
 import io.meerkat.runtime.api.SessionHandle;
 import io.meerkat.runtime.api.SessionSpec;
 import io.meerkat.runtime.api.Submission;
+import io.meerkat.runtime.core.ingress.QueuedPayloadBudget;
 import io.meerkat.runtime.core.testing.ScriptedExecutor;
 import io.meerkat.runtime.core.testing.TestRuntimes;
 import java.util.ArrayList;
@@ -56,14 +59,14 @@ class RemovedSessionMemoryTest {
     void removingASessionGivesItsQueuedContentBack() {
         var factory = new TestRuntimes.RecordingFactory(() -> new ScriptedExecutor(ScriptedExecutor.Mode.HOLD));
         try (MeerkatRuntime runtime = TestRuntimes.builder(factory, new OutcomeHistoryCompletionRegistry())
-                .maxQueuedCharsRuntime(5_000).build()) {
+                .maxQueuedCharsRuntime(5 * (1_000 + QueuedPayloadBudget.PER_INPUT_CHARS)).build()) {
             SessionHandle doomed = runtime.createSession(SessionSpec.of(TestRuntimes.KIND));
             SessionHandle other = runtime.createSession(SessionSpec.of(TestRuntimes.KIND));
             for (int i = 0; i < 5; i++) {
                 doomed.submit(Input.prompt("x".repeat(1_000)));
             }
-            assertEquals("queue_full", org.junit.jupiter.api.Assertions.assertThrows(
-                    io.meerkat.runtime.api.QueueFullException.class, () -> other.submit(Input.prompt("y"))).code());
+            assertEquals("queue_full",
+                    assertThrows(QueueFullException.class, () -> other.submit(Input.prompt("y"))).code());
 
             runtime.removeSession(doomed.id());
 
