@@ -121,7 +121,9 @@ public class ControlLatencyBenchmark {
                     return executor;
                 }
             };
-            runtime = MeerkatRuntimeBuilder.newBuilder().executorFactory(factory).completionRegistry(registry).build();
+            // The busy case keeps up to 100k prompts queued: above the default bound on unfinished inputs.
+            runtime = MeerkatRuntimeBuilder.newBuilder().executorFactory(factory).completionRegistry(registry)
+                    .maxQueuedInputs(1_000_000).build();
             session = runtime.createSession(SessionSpec.of("recording"));
         }
 

@@ -103,7 +103,11 @@ public class ThroughputBenchmark {
         }
     }
 
-    /** One runtime (default settings, shared scheduler) with one session for the whole trial. */
+    /**
+     * One runtime (default settings but the queue bound, shared scheduler) with one session for the whole
+     * trial. An operation submits all its items before the loop has run most of them: the session's
+     * unfinished-input bound is raised to hold them.
+     */
     @State(Scope.Benchmark)
     public static class SessionState {
         InMemoryCompletionRegistry registry;
@@ -116,6 +120,7 @@ public class ThroughputBenchmark {
             runtime = MeerkatRuntimeBuilder.newBuilder()
                     .executorFactory(NoOpExecutor.FACTORY)
                     .completionRegistry(registry)
+                    .maxQueuedInputs(ITEMS)
                     .build();
             session = runtime.createSession(SessionSpec.of(NoOpExecutor.KIND));
         }
@@ -163,6 +168,7 @@ public class ThroughputBenchmark {
                     .executorFactory(NoOpExecutor.FACTORY)
                     .completionRegistry(registry)
                     .finishedInputRetention(RETENTION)
+                    .maxQueuedInputs(ITEMS)
                     .build();
             handles = new SessionHandle[sessions];
             for (int i = 0; i < sessions; i++) {

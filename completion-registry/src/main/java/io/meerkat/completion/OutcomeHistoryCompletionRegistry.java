@@ -22,7 +22,9 @@ import java.util.function.Predicate;
  *   <li>Every outcome given to {@link #resolve} or {@link #resolveEach} is remembered, whether or not a
  *       waiter was registered, <em>before</em> the waiters are completed: a waiter's callback that
  *       reads {@link #finishedOutcome} sees it.</li>
- *   <li>Memory is bounded: at most {@code capacity} outcomes are kept; the oldest is forgotten first.</li>
+ *   <li>Memory is bounded: at most {@code capacity} outcomes and {@code maxBytes} of them (as
+ *       {@link RecentOutcomes#sizeOf} counts) are kept; the oldest is forgotten first. A removed
+ *       session's outcomes are forgotten at once ({@link #forgetSession}).</li>
  *   <li>Session-wide terminations ({@code resolveAllTerminated}, {@code resolveNotPending}, {@link #close})
  *       are not remembered per input: they name no input, and the runtime's input status says how
  *       such an input ended.</li>
@@ -33,21 +35,37 @@ public final class OutcomeHistoryCompletionRegistry implements CompletionRegistr
     /** The number of outcomes kept when no capacity is given. */
     public static final int DEFAULT_CAPACITY = 10_000;
 
+    /** The most bytes of outcomes kept when no bound is given: 64 MiB. */
+    public static final long DEFAULT_MAX_BYTES = 64L << 20;
+
     private final InMemoryCompletionRegistry waiters = new InMemoryCompletionRegistry();
     private final RecentOutcomes history;
 
-    /** Creates a registry that remembers the last {@link #DEFAULT_CAPACITY} outcomes. */
+    /**
+     * Creates a registry that remembers the last {@link #DEFAULT_CAPACITY} outcomes, at most
+     * {@link #DEFAULT_MAX_BYTES} of them.
+     */
     public OutcomeHistoryCompletionRegistry() {
-        this(DEFAULT_CAPACITY);
+        this(DEFAULT_CAPACITY, DEFAULT_MAX_BYTES);
     }
 
     /**
-     * Creates a registry that remembers the last {@code capacity} outcomes.
+     * Creates a registry that remembers the last {@code capacity} outcomes, at most {@link #DEFAULT_MAX_BYTES}
+     * of them.
      *
      * @throws IllegalArgumentException if {@code capacity} is not positive
      */
     public OutcomeHistoryCompletionRegistry(int capacity) {
-        this.history = new RecentOutcomes(capacity);
+        this(capacity, DEFAULT_MAX_BYTES);
+    }
+
+    /**
+     * Creates a registry that remembers the last {@code capacity} outcomes, at most {@code maxBytes} of them.
+     *
+     * @throws IllegalArgumentException if {@code capacity} or {@code maxBytes} is not positive
+     */
+    public OutcomeHistoryCompletionRegistry(int capacity, long maxBytes) {
+        this.history = new RecentOutcomes(capacity, maxBytes);
     }
 
     @Override
@@ -103,6 +121,16 @@ public final class OutcomeHistoryCompletionRegistry implements CompletionRegistr
     @Override
     public Optional<CompletionOutcome> finishedOutcome(SessionId sessionId, InputId inputId) {
         return history.get(sessionId, inputId);
+    }
+
+    @Override
+    public void forgetSession(SessionId sessionId) {
+        history.forget(sessionId);
+    }
+
+    @Override
+    public long rememberedOutcomeBytes() {
+        return history.bytes();
     }
 
     /** How many outcomes are remembered now (at most the capacity). */

@@ -175,4 +175,32 @@ class OutcomeHistoryCompletionRegistryTest {
             pool.shutdownNow();
         }
     }
+
+    @Test
+    void aForgottenSessionsOutcomesAreGoneAndTheirBytesWithThem() {
+        var registry = new OutcomeHistoryCompletionRegistry(10_000, 1L << 40);
+        SessionId other = SessionId.random();
+        InputId input = InputId.random();
+        InputId otherInput = InputId.random();
+        registry.resolve(session, input, new Completed(RunResult.of("x".repeat(1 << 20))));
+        registry.resolve(other, otherInput, new Completed(RunResult.of("kept")));
+        assertTrue(registry.rememberedOutcomeBytes() > 2L << 20);
+
+        registry.forgetSession(session);
+
+        assertEquals(Optional.empty(), registry.finishedOutcome(session, input));
+        assertTrue(registry.finishedOutcome(other, otherInput).isPresent());
+        assertEquals(RecentOutcomes.sizeOf(new Completed(RunResult.of("kept"))), registry.rememberedOutcomeBytes());
+    }
+
+    @Test
+    void rememberedOutcomesAreBoundedByBytes() {
+        var registry = new OutcomeHistoryCompletionRegistry(10_000, 4L << 20);
+        Completed large = new Completed(RunResult.of("x".repeat(1 << 20)));
+        for (int i = 0; i < 500; i++) {
+            registry.resolve(session, InputId.random(), large);
+        }
+        assertTrue(registry.rememberedOutcomeBytes() <= 4L << 20, registry.rememberedOutcomeBytes() + " bytes");
+        assertEquals(1, registry.rememberedCount(), "a 1 Mi-character result takes 2 MiB as counted");
+    }
 }

@@ -24,7 +24,9 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
@@ -44,6 +46,7 @@ import org.slf4j.LoggerFactory;
 public final class Launcher implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Launcher.class);
+    private static final String HISTORY_MAX_RETAINED_BYTES = "meerkat.registry.history.max-retained-bytes";
 
     private final LauncherConfig config;
     private final EmbeddedFelix felix;
@@ -90,7 +93,7 @@ public final class Launcher implements AutoCloseable {
             started.push(pluginsIfFailed);
             Path felixCache = Files.createTempDirectory("meerkat-felix-");
             started.push(() -> deleteRecursively(felixCache));
-            EmbeddedFelix felix = EmbeddedFelix.start(felixCache, LauncherVersion.osgiVersion(), config.bundleProperties());
+            EmbeddedFelix felix = EmbeddedFelix.start(felixCache, LauncherVersion.osgiVersion(), bundleProperties(config));
             started.push(felix);
             List<BundleReport> bundles = felix.installAll(config.bundlesDir());
             RegistryServiceTracker tracker = RegistryServiceTracker.open(felix.context(), registry, floor);
@@ -121,6 +124,9 @@ public final class Launcher implements AutoCloseable {
             MeerkatRuntime runtime = MeerkatRuntimeBuilder.newBuilder()
                     .executorCatalog(plugins)
                     .completionRegistry(registry)
+                    .maxQueuedInputs(config.memory().maxQueuedInputs())
+                    .maxQueuedCharsPerSession(config.memory().maxQueuedCharsPerSession())
+                    .maxQueuedCharsRuntime(config.memory().maxQueuedCharsRuntime())
                     .build();
             started.push(runtime);
             RuntimeMetrics metrics = new RuntimeMetrics(runtime);
@@ -140,6 +146,13 @@ public final class Launcher implements AutoCloseable {
             closeAll(started);
             throw e;
         }
+    }
+
+    /** The registry bundles' properties; the history registry's byte bound defaults to the results bound. */
+    private static Map<String, String> bundleProperties(LauncherConfig config) {
+        Map<String, String> properties = new HashMap<>(config.bundleProperties());
+        properties.putIfAbsent(HISTORY_MAX_RETAINED_BYTES, Long.toString(config.memory().maxRetainedResultBytes()));
+        return properties;
     }
 
     public LauncherConfig config() {

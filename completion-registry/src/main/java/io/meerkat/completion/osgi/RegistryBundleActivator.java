@@ -68,6 +68,24 @@ public abstract class RegistryBundleActivator implements BundleActivator {
     }
 
     /**
+     * Reads {@code <propertyPrefix>.<key>} as a long.
+     *
+     * @throws IllegalArgumentException naming the property, if it is set but not a long
+     */
+    protected final long longProperty(BundleContext context, String key, long defaultValue) {
+        String property = propertyPrefix + "." + key;
+        String value = context.getProperty(property);
+        if (value == null || value.isBlank()) {
+            return defaultValue;
+        }
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(property + " must be an integer, was '" + value + "'", e);
+        }
+    }
+
+    /**
      * Reads {@code <propertyPrefix>.<key>} as an int.
      *
      * @throws IllegalArgumentException naming the property, if it is set but not an int

@@ -1,5 +1,6 @@
 package io.meerkat.distribution.config;
 
+import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +20,8 @@ import java.util.Properties;
  * {@code meerkat.data}, {@code meerkat.store}, {@code meerkat.token}, {@code meerkat.http.max-body-bytes},
  * {@code meerkat.http.allowed-origins} (comma separated), {@code meerkat.http.max-connections},
  * {@code meerkat.http.min-request-data-rate}, {@code meerkat.http.idle-timeout-ms} (see {@link HttpLimits}),
+ * {@code meerkat.session.max-queued-inputs}, {@code meerkat.session.max-queued-chars},
+ * {@code meerkat.runtime.max-queued-chars}, {@code meerkat.results.max-retained-bytes} ({@link MemoryLimits}),
  * {@code meerkat.unsafe.client-operator-config};
  * every {@code meerkat.registry.*} key is handed to the registry bundles; every {@code meerkat.profile.*}
  * key declares an executor profile ({@link ExecutorProfiles}), where {@value #HOME_PLACEHOLDER} stands
@@ -40,6 +43,10 @@ public final class ConfigLoader {
     public static final String MIN_REQUEST_DATA_RATE = "meerkat.http.min-request-data-rate";
     public static final String IDLE_TIMEOUT_MS = "meerkat.http.idle-timeout-ms";
     public static final String CLIENT_OPERATOR_CONFIG = "meerkat.unsafe.client-operator-config";
+    public static final String MAX_QUEUED_INPUTS = "meerkat.session.max-queued-inputs";
+    public static final String MAX_QUEUED_CHARS_PER_SESSION = "meerkat.session.max-queued-chars";
+    public static final String MAX_QUEUED_CHARS_RUNTIME = "meerkat.runtime.max-queued-chars";
+    public static final String MAX_RETAINED_RESULT_BYTES = "meerkat.results.max-retained-bytes";
     public static final String TOKEN_ENVIRONMENT_VARIABLE = "MEERKAT_TOKEN";
     /** Stands for the distribution folder in profile values, e.g. {@code ${meerkat.home}/examples/echo-agent.sh}. */
     public static final String HOME_PLACEHOLDER = "${meerkat.home}";
@@ -70,6 +77,10 @@ public final class ConfigLoader {
         values.put(MIN_REQUEST_DATA_RATE, Long.toString(HttpLimits.DEFAULT_MIN_REQUEST_DATA_RATE));
         values.put(IDLE_TIMEOUT_MS, Long.toString(HttpLimits.DEFAULT_IDLE_TIMEOUT_MS));
         values.put(CLIENT_OPERATOR_CONFIG, "false");
+        values.put(MAX_QUEUED_INPUTS, Integer.toString(MeerkatRuntimeBuilder.DEFAULT_MAX_QUEUED_INPUTS));
+        values.put(MAX_QUEUED_CHARS_PER_SESSION, Long.toString(MeerkatRuntimeBuilder.DEFAULT_MAX_QUEUED_CHARS_PER_SESSION));
+        values.put(MAX_QUEUED_CHARS_RUNTIME, Long.toString(MeerkatRuntimeBuilder.defaultMaxQueuedCharsRuntime()));
+        values.put(MAX_RETAINED_RESULT_BYTES, Long.toString(MemoryLimits.defaultMaxRetainedResultBytes()));
         Path file = configFile != null ? configFile : home.resolve("conf").resolve("meerkat.properties");
         if (configFile != null || Files.exists(file)) {
             values.putAll(read(file));
@@ -95,6 +106,8 @@ public final class ConfigLoader {
                 values.get(STORE).trim(), values.get(TOKEN), longValue(values, MAX_BODY_BYTES),
                 list(values.get(ALLOWED_ORIGINS)), new HttpLimits(intValue(values, MAX_CONNECTIONS),
                 longValue(values, MIN_REQUEST_DATA_RATE), longValue(values, IDLE_TIMEOUT_MS)), bundleProperties,
+                new MemoryLimits(intValue(values, MAX_QUEUED_INPUTS), longValue(values, MAX_QUEUED_CHARS_PER_SESSION),
+                        longValue(values, MAX_QUEUED_CHARS_RUNTIME), longValue(values, MAX_RETAINED_RESULT_BYTES)),
                 profiles(home, values), booleanValue(values, CLIENT_OPERATOR_CONFIG));
     }
 

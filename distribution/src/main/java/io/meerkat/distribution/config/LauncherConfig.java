@@ -25,6 +25,7 @@ import java.util.Objects;
  *                         with any other {@code Origin} header is refused
  * @param httpLimits       connections, body data rate and idle timeout of the HTTP server
  * @param bundleProperties properties handed to the bundles ({@code meerkat.registry.*})
+ * @param memory           what the runtime may hold for clients (queued inputs, retained results)
  * @param profiles         the operator's executor profiles ({@code meerkat.profile.*})
  * @param clientOperatorConfig whether API clients may set operator-only executor keys (a program to run,
  *                         an endpoint, a credential's variable): {@code meerkat.unsafe.client-operator-config},
@@ -32,8 +33,8 @@ import java.util.Objects;
  */
 public record LauncherConfig(Path home, String bind, int port, Path pluginsDir, Path bundlesDir, Path dataDir,
                              String store, String token, long maxBodyBytes, List<String> allowedOrigins,
-                             HttpLimits httpLimits, Map<String, String> bundleProperties, ExecutorProfiles profiles,
-                             boolean clientOperatorConfig) {
+                             HttpLimits httpLimits, Map<String, String> bundleProperties, MemoryLimits memory,
+                             ExecutorProfiles profiles, boolean clientOperatorConfig) {
 
     /** The port the API listens on unless told otherwise. */
     public static final int DEFAULT_PORT = 7878;
@@ -50,6 +51,7 @@ public record LauncherConfig(Path home, String bind, int port, Path pluginsDir, 
         Objects.requireNonNull(store, "store");
         Objects.requireNonNull(httpLimits, "httpLimits");
         Objects.requireNonNull(profiles, "profiles");
+        Objects.requireNonNull(memory, "memory");
         bundleProperties = Map.copyOf(bundleProperties);
         allowedOrigins = List.copyOf(allowedOrigins);
         token = token == null || token.isBlank() ? null : token;
@@ -68,6 +70,7 @@ public record LauncherConfig(Path home, String bind, int port, Path pluginsDir, 
             throw new ConfigException("meerkat.http.max-body-bytes must be positive, was " + maxBodyBytes);
         }
         httpLimits.validate();
+        memory.validate();
         if (!store.equals("memory")) {
             throw new ConfigException("--store " + store + " is not available in this version; use --store memory");
         }

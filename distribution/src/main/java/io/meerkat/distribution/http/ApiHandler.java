@@ -31,6 +31,8 @@ final class ApiHandler extends Handler.Abstract {
 
     private static final Logger LOG = LoggerFactory.getLogger(ApiHandler.class);
     private static final String JSON = "application/json";
+    /** What a 429 (queue_full) tells the client to wait before retrying: a second, as runs drain queues. */
+    private static final String RETRY_AFTER_SECONDS = "1";
 
     private final List<Route> routes;
     private final Json json;
@@ -144,6 +146,9 @@ final class ApiHandler extends Handler.Abstract {
             callback.failed(failure);
             return;
         }
+        if (error.status() == 429) {
+            response.getHeaders().put(HttpHeader.RETRY_AFTER, RETRY_AFTER_SECONDS);
+        }
         write(response, callback, new Reply(error.status(), Map.of("error", detail), null, null));
     }
 
@@ -175,6 +180,7 @@ final class ApiHandler extends Handler.Abstract {
                 case "duplicate_session" -> 409;
                 case "input_rejected", "unknown_executor" -> 400;
                 case "payload_too_large" -> 413;
+                case "queue_full" -> 429;
                 case "runtime_closed" -> 503;
                 default -> 500;
             };

@@ -53,11 +53,14 @@ public final class HttpApi implements AutoCloseable {
         server.addBean(new NetworkConnectionLimit(limits.maxConnections(), connector));
 
         Json json = new Json();
-        PendingCompletions completions = new PendingCompletions(context.registry(), context.metrics());
+        PendingCompletions completions = new PendingCompletions(context.registry(), context.metrics(),
+                config.memory().maxRetainedResultBytes(), id -> context.runtime().session(id).isPresent());
+        context.metrics().watchRetainedResults(() -> completions.retainedBytes()
+                + context.registry().rememberedOutcomeBytes());
         EventStream events = new EventStream(context.runtime(), json, server.getScheduler());
         List<Route> routes = new ArrayList<>();
         routes.addAll(new SystemEndpoints(context).routes());
-        routes.addAll(new SessionEndpoints(context).routes());
+        routes.addAll(new SessionEndpoints(context, completions).routes());
         routes.addAll(new InputEndpoints(context, completions).routes());
         routes.add(Route.streaming("GET", "/v1/sessions/{id}/events", events));
         AccessGuard guard = new AccessGuard(config, connector::getLocalPort);

@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * The completions of inputs submitted through the API, so that a {@code GET .../completion} can wait on
@@ -19,8 +20,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>A poll that waits is a small future of its own, held in its input's set and dropped at its
  * timeout: however often a client polls a long input, nothing piles up on the submitter's future.
- * A finished input's entry goes; its outcome stays among the last {@value #RECENT} the API delivered,
- * then the completion registry's own history answers
+ * A finished input's entry goes; its outcome stays among the last {@value #RECENT} the API delivered
+ * (at most {@code maxRetainedBytes} of them, oldest forgotten first; none of a deleted session), then the
+ * completion registry's own history answers
  * ({@link io.meerkat.runtime.api.spi.CompletionRegistry#finishedOutcome}, kept by the outcome-history
  * registry), so a client that asks right after a fast run still gets its result with any registry.
  */
@@ -43,13 +45,21 @@ final class PendingCompletions {
     }
 
     private final Map<Key, Tracked> pending = new ConcurrentHashMap<>();
-    private final RecentOutcomes recent = new RecentOutcomes(RECENT);
+    private final RecentOutcomes recent;
     private final SwappableCompletionRegistry registry;
     private final RuntimeMetrics metrics;
+    private final Predicate<SessionId> sessionExists;
 
-    PendingCompletions(SwappableCompletionRegistry registry, RuntimeMetrics metrics) {
+    /**
+     * @param maxRetainedBytes the most bytes of delivered outcomes kept, as {@link RecentOutcomes#sizeOf} counts
+     * @param sessionExists    whether a session is still there (a deleted one's outcomes are not kept)
+     */
+    PendingCompletions(SwappableCompletionRegistry registry, RuntimeMetrics metrics, long maxRetainedBytes,
+                       Predicate<SessionId> sessionExists) {
         this.registry = registry;
         this.metrics = metrics;
+        this.recent = new RecentOutcomes(RECENT, maxRetainedBytes);
+        this.sessionExists = sessionExists;
     }
 
     /** Holds a new input's completion until it resolves; counts its outcome. */
@@ -60,8 +70,11 @@ final class PendingCompletions {
         // Registered after the put: if the completion is already done this runs at once and removes it.
         completion.whenComplete((outcome, failure) -> {
             if (outcome != null) {
-                // Recorded before the entry goes: a reader who misses the entry finds the outcome.
-                recent.record(sessionId, inputId, outcome);
+                // Recorded before the entry goes: a reader who misses the entry finds the outcome. Not for a
+                // session already deleted (its waiters are resolved as it goes): nobody can ask any more.
+                if (sessionExists.test(sessionId)) {
+                    recent.record(sessionId, inputId, outcome);
+                }
                 metrics.recordOutcome(outcome);
             }
             pending.remove(key, tracked);
@@ -107,6 +120,16 @@ final class PendingCompletions {
     Optional<CompletionOutcome> finished(SessionId sessionId, InputId inputId) {
         Optional<CompletionOutcome> delivered = recent.get(sessionId, inputId);
         return delivered.isPresent() ? delivered : registry.finishedOutcome(sessionId, inputId);
+    }
+
+    /** Forgets the delivered outcomes of a deleted session. */
+    void forgetSession(SessionId sessionId) {
+        recent.forget(sessionId);
+    }
+
+    /** The delivered outcomes kept now, in bytes as {@link RecentOutcomes#sizeOf} counts them. */
+    long retainedBytes() {
+        return recent.bytes();
     }
 
     /** Polls waiting now, in all (for tests). */

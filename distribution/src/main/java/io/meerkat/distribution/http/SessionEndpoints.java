@@ -15,8 +15,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import tools.jackson.databind.JsonNode;
 import java.util.function.Function;
+import tools.jackson.databind.JsonNode;
 
 /** Sessions: create, list, show, out-of-band control, runtime commands, retire/reset/recycle/destroy. */
 final class SessionEndpoints {
@@ -25,9 +25,11 @@ final class SessionEndpoints {
     static final int MAX_PAGE = 1_000;
 
     private final ApiContext context;
+    private final PendingCompletions completions;
 
-    SessionEndpoints(ApiContext context) {
+    SessionEndpoints(ApiContext context, PendingCompletions completions) {
         this.context = context;
+        this.completions = completions;
     }
 
     List<Route> routes() {
@@ -36,8 +38,7 @@ final class SessionEndpoints {
                 Route.of("GET", "/v1/sessions", Endpoint.now(this::list)),
                 Route.of("GET", "/v1/sessions/{id}", Endpoint.now(exchange ->
                         Reply.ok(Views.Session.of(session(exchange).status())))),
-                Route.of("DELETE", "/v1/sessions/{id}", Endpoint.now(exchange ->
-                        Reply.ok(Views.Lifecycle.of(context.runtime().removeSession(session(exchange).id()))))),
+                Route.of("DELETE", "/v1/sessions/{id}", Endpoint.now(this::delete)),
                 Route.of("POST", "/v1/sessions/{id}/control", Endpoint.now(this::control)),
                 Route.of("POST", "/v1/sessions/{id}/runtime", Endpoint.now(this::runtime)),
                 lifecycle("retire", SessionHandle::retire),
@@ -129,6 +130,13 @@ final class SessionEndpoints {
             answer.put("next", page.get(limit - 1).id().toString());
         }
         return Reply.ok(answer);
+    }
+
+    private Reply delete(Exchange exchange) {
+        SessionId id = session(exchange).id();
+        LifecycleReport report = context.runtime().removeSession(id);
+        completions.forgetSession(id);
+        return Reply.ok(Views.Lifecycle.of(report));
     }
 
     private Reply control(Exchange exchange) {

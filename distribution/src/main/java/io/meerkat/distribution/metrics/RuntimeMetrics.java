@@ -19,6 +19,7 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Flow;
+import java.util.function.LongSupplier;
 
 /**
  * The launcher's Prometheus metrics ({@code GET /metrics}):
@@ -27,7 +28,9 @@ import java.util.concurrent.Flow;
  *   <li>{@code meerkat_inputs_total{outcome}}: inputs submitted through the API, by final outcome;</li>
  *   <li>{@code meerkat_run_duration_seconds{result}}: run durations (completed, failed, cancelled);</li>
  *   <li>{@code meerkat_control_latency_seconds{command}}: from an out-of-band command's arrival to the end
- *       of the run it was aimed at.</li>
+ *       of the run it was aimed at;</li>
+ *   <li>{@code meerkat_retained_result_bytes}: the finished inputs' outcomes kept for late readers (the API's
+ *       and the completion registry's), in bytes as they are counted against their bound.</li>
  * </ul>
  * Thread safe; it watches the events of every session handed to {@link #watch}.
  */
@@ -55,6 +58,14 @@ public final class RuntimeMetrics {
                     .tag("state", WireNames.state(state))
                     .register(registry);
         }
+    }
+
+    /** Reports {@code bytes} as {@code meerkat_retained_result_bytes}, read when scraped. */
+    public void watchRetainedResults(LongSupplier bytes) {
+        Gauge.builder("meerkat.retained.result.bytes", bytes, supplier -> supplier.getAsLong())
+                .description("Bytes of finished inputs' outcomes kept for late readers")
+                .strongReference(true)
+                .register(registry);
     }
 
     /** Counts one input's final outcome. */

@@ -178,6 +178,16 @@ public final class SwappableCompletionRegistry implements CompletionRegistry {
         return call(() -> active.registry().finishedOutcome(sessionId, inputId));
     }
 
+    @Override
+    public void forgetSession(SessionId sessionId) {
+        run(() -> active.registry().forgetSession(sessionId));
+    }
+
+    @Override
+    public long rememberedOutcomeBytes() {
+        return call(() -> active.registry().rememberedOutcomeBytes());
+    }
+
     /** Terminates every waiter of the active registry; the registries themselves belong to their owners. */
     @Override
     public void close() {

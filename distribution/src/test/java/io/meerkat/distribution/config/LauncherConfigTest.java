@@ -106,4 +106,27 @@ class LauncherConfigTest {
                 () -> ConfigLoader.load(home, home.resolve("nope.properties"), Map.of(), Map.of()));
         assertTrue(missing.getMessage().contains("nope.properties"), missing.getMessage());
     }
+
+    @Test
+    void memoryBoundsComeFromTheFileAndMustBePositive() throws IOException {
+        Files.createDirectories(home.resolve("conf"));
+        Files.writeString(home.resolve("conf/meerkat.properties"), "meerkat.session.max-queued-inputs=7\n"
+                + "meerkat.session.max-queued-chars=700\nmeerkat.runtime.max-queued-chars=7000\n"
+                + "meerkat.results.max-retained-bytes=70000\n");
+
+        LauncherConfig config = ConfigLoader.load(home, null, Map.of(), Map.of()).validate();
+
+        assertEquals(new MemoryLimits(7, 700, 7000, 70000), config.memory());
+        ConfigException refused = assertThrows(ConfigException.class, () -> ConfigLoader.load(home, null,
+                Map.of(ConfigLoader.MAX_QUEUED_INPUTS, "0"), Map.of()).validate());
+        assertTrue(refused.getMessage().contains("meerkat.session.max-queued-inputs"), refused.getMessage());
+    }
+
+    @Test
+    void withoutSettingsTheMemoryBoundsFollowTheHeap() {
+        MemoryLimits memory = ConfigLoader.load(home, null, Map.of(), Map.of()).memory();
+        assertEquals(10_000, memory.maxQueuedInputs());
+        assertEquals(Math.max(1L << 20, Runtime.getRuntime().maxMemory() / 8), memory.maxQueuedCharsRuntime());
+        assertEquals(Math.min(64L << 20, Runtime.getRuntime().maxMemory() / 8), memory.maxRetainedResultBytes());
+    }
 }

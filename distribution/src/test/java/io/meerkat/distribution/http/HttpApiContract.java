@@ -11,7 +11,8 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * The HTTP API as a client sees it, against a launcher with the echo plugin, both registry bundles and
- * a request body limit of {@value #MAX_BODY_BYTES} bytes. Subclasses start the launcher: in process
+ * a request body limit of {@value #MAX_BODY_BYTES} bytes and at most {@value #MAX_QUEUED_INPUTS} unfinished
+ * inputs per session. Subclasses start the launcher: in process
  * ({@link InProcessHttpApiTest}) or as the packaged distribution in its own process
  * ({@code PackagedHttpApiIT}).
  */
@@ -19,6 +20,9 @@ public abstract class HttpApiContract {
 
     /** The body limit the launcher under test must be configured with. */
     public static final int MAX_BODY_BYTES = 4096;
+
+    /** The bound on a session's unfinished inputs the launcher under test must be configured with. */
+    public static final int MAX_QUEUED_INPUTS = 20;
 
     /** A client for the launcher under test. */
     protected abstract ApiClient api();
@@ -122,6 +126,28 @@ public abstract class HttpApiContract {
         assertEquals("pending", pending.text("outcome"));
         Answer destroyed = api().delete("/v1/sessions/" + session);
         assertEquals(200, destroyed.status(), destroyed.body());
+    }
+
+    @Test
+    void aFullQueueAnswers429WithRetryAfterWhileADuplicateIsStillDeduplicated() {
+        String session = api().createSession("echo", "{\"delayMs\":\"60000\"}");
+        String inputs = "/v1/sessions/" + session + "/inputs";
+        String first = api().post(inputs, "{\"text\":\"0\",\"idempotencyKey\":\"first\"}").text("inputId");
+        for (int i = 1; i < MAX_QUEUED_INPUTS; i++) {
+            Answer submitted = api().post(inputs, "{\"text\":\"n" + i + "\"}");
+            assertEquals(202, submitted.status(), submitted.body());
+        }
+
+        Answer full = api().post(inputs, "{\"text\":\"one too many\"}");
+        assertError(full, 429, "queue_full");
+        assertEquals("1", full.headers().firstValue("Retry-After").orElse(null));
+        Answer again = api().post(inputs, "{\"text\":\"0\",\"idempotencyKey\":\"first\"}");
+        assertEquals(202, again.status(), again.body());
+        assertEquals("deduplicated", again.text("outcome"));
+        assertEquals(first, again.text("existingId"));
+        assertEquals(MAX_QUEUED_INPUTS, api().get("/v1/sessions/" + session).json().path("activeInputs").size());
+
+        assertEquals(200, api().delete("/v1/sessions/" + session).status());
     }
 
     @Test

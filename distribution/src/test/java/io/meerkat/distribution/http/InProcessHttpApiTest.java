@@ -21,7 +21,8 @@ class InProcessHttpApiTest extends HttpApiContract {
     @BeforeAll
     static void start() {
         var distribution = TestDistribution.create(root, TestDistribution.REGISTRY_BUNDLE, TestDistribution.HISTORY_BUNDLE);
-        launcher = Launcher.start(distribution.config(Map.of(ConfigLoader.MAX_BODY_BYTES, Integer.toString(MAX_BODY_BYTES))),
+        launcher = Launcher.start(distribution.config(Map.of(ConfigLoader.MAX_BODY_BYTES, Integer.toString(MAX_BODY_BYTES),
+                        ConfigLoader.MAX_QUEUED_INPUTS, Integer.toString(MAX_QUEUED_INPUTS))),
                 true, step -> { });
         api = new ApiClient(launcher.http().baseUri());
     }

@@ -30,7 +30,8 @@ class PackagedHttpApiIT extends HttpApiContract {
         launcher = new PackagedLauncher();
         Path config = folder.resolve("meerkat.properties");
         Files.writeString(config, Files.readString(PackagedLauncher.DIST.resolve("conf/meerkat.properties"))
-                + "\nmeerkat.http.max-body-bytes=" + MAX_BODY_BYTES + "\n");
+                + "\nmeerkat.http.max-body-bytes=" + MAX_BODY_BYTES + "\n"
+                + "meerkat.session.max-queued-inputs=" + MAX_QUEUED_INPUTS + "\n");
         api = new ApiClient(launcher.serve(Map.of(), "--config", config.toString()).uri());
     }
 

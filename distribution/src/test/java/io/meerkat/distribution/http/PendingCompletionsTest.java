@@ -26,8 +26,11 @@ class PendingCompletionsTest {
 
     private final InMemoryCompletionRegistry floor = new InMemoryCompletionRegistry();
     private final MeerkatRuntime runtime = MeerkatRuntimeBuilder.newBuilder().completionRegistry(floor).build();
+    private static final long MAX_RETAINED_BYTES = 8L << 20;
+    private final java.util.Set<SessionId> deleted = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final PendingCompletions completions = new PendingCompletions(
-            new SwappableCompletionRegistry(floor, ActiveRegistry.builtIn(floor)), new RuntimeMetrics(runtime));
+            new SwappableCompletionRegistry(floor, ActiveRegistry.builtIn(floor)), new RuntimeMetrics(runtime),
+            MAX_RETAINED_BYTES, id -> !deleted.contains(id));
     private final SessionId session = SessionId.random();
     private final InputId input = InputId.random();
 
@@ -70,5 +73,28 @@ class PendingCompletionsTest {
         assertTrue(completions.poll(session, input, 1_000).isEmpty(), "a finished input is no longer pending");
         assertEquals(Optional.of(done), completions.finished(session, input));
         assertEquals(0, completions.waitingPolls());
+    }
+
+    @Test
+    void deliveredResultsAreBoundedByBytesAndADeletedSessionsAreDropped() {
+        String large = "x".repeat(1 << 20);
+        SessionId other = SessionId.random();
+        for (int i = 0; i < 500; i++) {
+            CompletableFuture<CompletionOutcome> submitted = new CompletableFuture<>();
+            completions.track(i % 2 == 0 ? session : other, InputId.random(), submitted);
+            submitted.complete(new CompletionOutcome.Completed(RunResult.of(large)));
+            assertTrue(completions.retainedBytes() <= MAX_RETAINED_BYTES, completions.retainedBytes() + " bytes");
+        }
+        assertTrue(completions.retainedBytes() > MAX_RETAINED_BYTES / 2);
+
+        completions.forgetSession(session);
+        completions.forgetSession(other);
+        assertEquals(0, completions.retainedBytes());
+
+        deleted.add(session);
+        CompletableFuture<CompletionOutcome> lastOfDeleted = new CompletableFuture<>();
+        completions.track(session, input, lastOfDeleted);
+        lastOfDeleted.complete(new CompletionOutcome.RuntimeTerminated("runtime destroyed"));
+        assertEquals(0, completions.retainedBytes(), "a deleted session's late outcome is not kept");
     }
 }

@@ -7,7 +7,7 @@ package io.meerkat.runtime.api;
 public abstract sealed class MeerkatException extends RuntimeException
         permits SessionNotFoundException, InputRejectedException, RuntimeNotReadyException,
         IllegalTransitionException, PayloadTooLargeException, RuntimeClosedException,
-        UnknownExecutorException, DuplicateSessionException {
+        UnknownExecutorException, DuplicateSessionException, QueueFullException {
 
     private static final long serialVersionUID = 1L;
 

@@ -38,7 +38,9 @@ public interface MeerkatRuntime extends AutoCloseable {
     Collection<SessionHandle> sessions();
 
     /**
-     * Destroys a session and forgets it.
+     * Destroys a session and forgets it: its queued inputs, its ledger and the outcomes the completion
+     * registry remembers for it ({@link io.meerkat.runtime.api.spi.CompletionRegistry#forgetSession}) go
+     * with it.
      *
      * @throws SessionNotFoundException if there is none
      */

@@ -10,7 +10,8 @@ import java.util.concurrent.Flow;
  *
  * <p>Errors are {@link MeerkatException}s and change nothing: {@link RuntimeNotReadyException} when
  * the session's phase refuses the request, {@link InputRejectedException} and
- * {@link PayloadTooLargeException} for bad input.
+ * {@link PayloadTooLargeException} for bad input, {@link QueueFullException} when the session already
+ * holds as much unfinished input as it may.
  */
 public interface SessionHandle {
 
@@ -27,6 +28,9 @@ public interface SessionHandle {
      * @throws RuntimeNotReadyException if the phase does not accept input
      * @throws InputRejectedException   if the input fails validation
      * @throws PayloadTooLargeException if the content exceeds the runtime's limit
+     * @throws QueueFullException       if the session already holds its most unfinished inputs, or their
+     *                                  content would pass the session's or the runtime's bound (a
+     *                                  deduplicated submit is never refused this way: it stores nothing)
      */
     Submission submit(Input input);
 

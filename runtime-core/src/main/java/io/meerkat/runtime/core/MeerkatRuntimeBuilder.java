@@ -39,6 +39,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class MeerkatRuntimeBuilder {
 
+    /** The default of {@link #maxQueuedInputs}. */
+    public static final int DEFAULT_MAX_QUEUED_INPUTS = RuntimeSettings.DEFAULT_MAX_QUEUED_INPUTS;
+
+    /** The default of {@link #maxQueuedCharsPerSession}. */
+    public static final long DEFAULT_MAX_QUEUED_CHARS_PER_SESSION = RuntimeSettings.DEFAULT_MAX_QUEUED_CHARS_PER_SESSION;
+
     private final Map<String, ExecutorFactory> factories = new LinkedHashMap<>();
     private ExecutorCatalog executorCatalog;
     private CompletionRegistry completionRegistry;
@@ -49,6 +55,9 @@ public final class MeerkatRuntimeBuilder {
     private int maxBatchSize = RuntimeSettings.defaults().maxBatchSize();
     private int loopThroughput = RuntimeSettings.defaults().loopThroughput();
     private long shutdownTimeoutMillis = RuntimeSettings.defaults().shutdownTimeoutMillis();
+    private int maxQueuedInputs = RuntimeSettings.DEFAULT_MAX_QUEUED_INPUTS;
+    private long maxQueuedCharsPerSession = RuntimeSettings.DEFAULT_MAX_QUEUED_CHARS_PER_SESSION;
+    private long maxQueuedCharsRuntime = RuntimeSettings.defaultMaxQueuedCharsRuntime();
 
     private MeerkatRuntimeBuilder() {
     }
@@ -128,6 +137,39 @@ public final class MeerkatRuntimeBuilder {
         return this;
     }
 
+    /**
+     * The most unfinished (queued or running) inputs one session holds (default 10,000); a submit past it
+     * is refused with {@link io.meerkat.runtime.api.QueueFullException}.
+     */
+    public MeerkatRuntimeBuilder maxQueuedInputs(int inputs) {
+        this.maxQueuedInputs = inputs;
+        return this;
+    }
+
+    /**
+     * The most content, in characters, one session's unfinished inputs hold together (default 64 Mi);
+     * a submit past it is refused with {@link io.meerkat.runtime.api.QueueFullException}.
+     */
+    public MeerkatRuntimeBuilder maxQueuedCharsPerSession(long chars) {
+        this.maxQueuedCharsPerSession = chars;
+        return this;
+    }
+
+    /**
+     * The most content, in characters, the unfinished inputs of all sessions hold together, each input
+     * counted as its content plus 256 characters for its bookkeeping (default an eighth of the heap's
+     * maximum); a submit past it is refused with {@link io.meerkat.runtime.api.QueueFullException}.
+     */
+    public MeerkatRuntimeBuilder maxQueuedCharsRuntime(long chars) {
+        this.maxQueuedCharsRuntime = chars;
+        return this;
+    }
+
+    /** The default of {@link #maxQueuedCharsRuntime}: an eighth of this JVM's maximum heap, at least 1 Mi. */
+    public static long defaultMaxQueuedCharsRuntime() {
+        return RuntimeSettings.defaultMaxQueuedCharsRuntime();
+    }
+
     /** How long {@code close()} waits for runtime loops to end (default 10 s). */
     public MeerkatRuntimeBuilder shutdownTimeoutMillis(long millis) {
         this.shutdownTimeoutMillis = millis;
@@ -141,7 +183,8 @@ public final class MeerkatRuntimeBuilder {
      */
     public MeerkatRuntime build() {
         RuntimeSettings settings = new RuntimeSettings(maxPayloadChars, finishedInputRetention, maxBatchSize,
-                loopThroughput, shutdownTimeoutMillis);
+                loopThroughput, shutdownTimeoutMillis, maxQueuedInputs, maxQueuedCharsPerSession,
+                maxQueuedCharsRuntime);
         List<AutoCloseable> owned = new ArrayList<>();
         CompletionRegistry registry = completionRegistry;
         if (registry == null) {

@@ -97,6 +97,21 @@ public interface CompletionRegistry extends AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * Forgets the remembered outcomes of a session that is gone for good (the runtime calls it when the
+     * session is removed); waiters are not touched. A no-op by default.
+     */
+    default void forgetSession(SessionId sessionId) {
+    }
+
+    /**
+     * Roughly how much heap the remembered outcomes take, in bytes ({@code 0} for registries that
+     * remember none, the default), for the launcher's metrics.
+     */
+    default long rememberedOutcomeBytes() {
+        return 0;
+    }
+
     /** Resolves every remaining waiter {@link CompletionOutcome.RuntimeTerminated}; must not throw. */
     @Override
     void close();

@@ -7,6 +7,7 @@ import io.meerkat.runtime.api.InputKind;
 import io.meerkat.runtime.api.InputLifecycleState;
 import io.meerkat.runtime.api.InputRejectedException;
 import io.meerkat.runtime.api.Lane;
+import io.meerkat.runtime.api.QueueFullException;
 import io.meerkat.runtime.api.RunId;
 import io.meerkat.runtime.core.ingress.PolicyDecision.ApplyMode;
 import io.meerkat.runtime.core.ingress.PolicyDecision.ConsumePoint;
@@ -27,6 +28,12 @@ import java.util.Map;
  * <p>Invariants: a record is on at most one lane, and only while QUEUED; {@link #activeCount()}
  * counts the non-terminal records; terminal records are kept for lookups up to a retention bound,
  * oldest evicted first, and their idempotency keys go with them.
+ *
+ * <p>Bounds: at most {@code maxQueuedInputs} non-terminal records, holding at most
+ * {@code maxQueuedChars} characters of content, taken from the runtime-wide {@link QueuedPayloadBudget};
+ * an input past any of them is refused ({@link QueueFullException}) and changes nothing. A terminal
+ * record gives its content back (to the bounds and to the garbage collector); the terminal records
+ * retained keep at most {@code maxQueuedChars} characters of idempotency keys, oldest evicted first.
  */
 public final class Ingress {
 
@@ -34,6 +41,9 @@ public final class Ingress {
     public static final int MAX_STAGE_ATTEMPTS = 3;
 
     private final int finishedRetention;
+    private final int maxQueuedInputs;
+    private final long maxQueuedChars;
+    private final QueuedPayloadBudget runtimeBudget;
     private final LinkedHashMap<InputId, InputRecord> ledger = new LinkedHashMap<>();
     private final ArrayDeque<InputRecord> finished = new ArrayDeque<>();
     private final Map<String, InputRecord> byIdempotencyKey = new HashMap<>();
@@ -41,16 +51,33 @@ public final class Ingress {
     private final ArrayDeque<InputRecord> queueLane = new ArrayDeque<>();
     private final ArrayDeque<InputRecord> steerLane = new ArrayDeque<>();
     private int activeCount;
+    private long activeChars;
+    private long finishedKeyChars;
 
-    /** @param finishedRetention how many terminal inputs to keep for lookups and dedup */
+    /** An ingress bounded only by its retention (for tests). */
     public Ingress(int finishedRetention) {
+        this(finishedRetention, Integer.MAX_VALUE, Long.MAX_VALUE, QueuedPayloadBudget.unbounded());
+    }
+
+    /**
+     * @param finishedRetention how many terminal inputs to keep for lookups and dedup
+     * @param maxQueuedInputs   the most non-terminal inputs held at once
+     * @param maxQueuedChars    the most content, in characters, the non-terminal inputs hold together
+     * @param runtimeBudget     the content budget shared with the runtime's other sessions
+     */
+    public Ingress(int finishedRetention, int maxQueuedInputs, long maxQueuedChars, QueuedPayloadBudget runtimeBudget) {
         this.finishedRetention = finishedRetention;
+        this.maxQueuedInputs = maxQueuedInputs;
+        this.maxQueuedChars = maxQueuedChars;
+        this.runtimeBudget = runtimeBudget;
     }
 
     /**
      * Admits a validated input: dedup by idempotency key, then policy, then placement on a lane.
      *
      * @param runtimeIdle whether no run is in flight (drives the wake policy)
+     * @throws QueueFullException if holding the input would pass a bound (a duplicate never does: it
+     *                            stores nothing)
      */
     public Admission admit(Input input, boolean runtimeIdle, long nowMillis) {
         String key = input.header().idempotencyKey();
@@ -60,12 +87,17 @@ public final class Ingress {
                 return new Admission.Deduplicated(existing);
             }
         }
-        PolicyDecision policy = DefaultPolicyTable.resolve(input, runtimeIdle);
-        InputRecord record = new InputRecord(input, policy, nowMillis);
-        if (ledger.putIfAbsent(record.id(), record) != null) {
-            throw new InputRejectedException("input id " + record.id() + " was already submitted");
+        if (ledger.containsKey(input.header().id())) {
+            throw new InputRejectedException("input id " + input.header().id() + " was already submitted");
         }
+        long size = InputValidator.payloadSize(input);
+        reserve(size);
+        // From here nothing throws: the reservation is the record's, given back when it turns terminal.
+        PolicyDecision policy = DefaultPolicyTable.resolve(input, runtimeIdle);
+        InputRecord record = new InputRecord(input, policy, size, nowMillis);
+        ledger.put(record.id(), record);
         activeCount++;
+        activeChars += size;
         if (key != null) {
             byIdempotencyKey.put(key, record);
         }
@@ -83,6 +115,27 @@ public final class Ingress {
             lane.addLast(record);
         }
         return new Admission.Accepted(record, displaced, policy.wakeMode() == WakeMode.WAKE_IF_IDLE);
+    }
+
+    /**
+     * Checks the session's bounds and takes {@code size} from the runtime's budget. The session's own
+     * counts change only under the driver lock, which the caller holds, so concurrent submitters to one
+     * session cannot pass them; the runtime's budget is shared, and reserves atomically.
+     */
+    private void reserve(long size) {
+        if (activeCount >= maxQueuedInputs) {
+            throw new QueueFullException("the session holds " + activeCount + " unfinished inputs, its limit; "
+                    + "retry once some have finished");
+        }
+        if (size > maxQueuedChars - activeChars) {
+            throw new QueueFullException("the session's unfinished inputs hold " + activeChars + " characters; "
+                    + size + " more would pass its limit of " + maxQueuedChars + "; retry once some have finished");
+        }
+        if (!runtimeBudget.tryReserve(size)) {
+            throw new QueueFullException("the runtime's unfinished inputs hold " + runtimeBudget.used()
+                    + " characters (content, and " + QueuedPayloadBudget.PER_INPUT_CHARS + " per input); this input's "
+                    + size + " would pass its limit of " + runtimeBudget.limit() + "; retry once some have finished");
+        }
     }
 
     private List<InputRecord> displaceQueuedTwin(InputRecord record, long nowMillis) {
@@ -119,13 +172,13 @@ public final class Ingress {
         if (head == null) {
             return null;
         }
-        if (head.input().kind() == InputKind.PROMPT) {
+        if (head.kind() == InputKind.PROMPT) {
             queueLane.pollFirst();
             return new Batch(List.of(head), head.policy().applyMode().boundary());
         }
         ApplyMode mode = head.policy().applyMode();
         return new Batch(takeWhile(queueLane, maxBatchSize,
-                r -> r.input().kind() != InputKind.PROMPT && r.policy().applyMode() == mode), mode.boundary());
+                r -> r.kind() != InputKind.PROMPT && r.policy().applyMode() == mode), mode.boundary());
     }
 
     private static List<InputRecord> takeWhile(ArrayDeque<InputRecord> lane, int max,
@@ -274,6 +327,11 @@ public final class Ingress {
         return activeCount;
     }
 
+    /** The content the non-terminal inputs hold, in characters. */
+    public long activeChars() {
+        return activeChars;
+    }
+
     /** Inputs waiting on a lane. */
     public int depth(Lane lane) {
         return lane == Lane.STEER ? steerLane.size() : queueLane.size();
@@ -290,19 +348,29 @@ public final class Ingress {
 
     private void onTerminal(InputRecord record) {
         activeCount--;
+        activeChars -= record.payloadChars();
+        runtimeBudget.release(record.payloadChars());
         ReplaceKey replaceKey = ReplaceKey.of(record);
         if (replaceKey != null) {
             replaceable.remove(replaceKey, record);
         }
+        record.releasePayload();
         finished.addLast(record);
-        while (finished.size() > finishedRetention) {
+        finishedKeyChars += keyChars(record);
+        // Finished records keep their idempotency keys (for dedup), which may be long: bounded like content.
+        while (finished.size() > finishedRetention || finishedKeyChars > maxQueuedChars) {
             InputRecord evicted = finished.pollFirst();
             ledger.remove(evicted.id());
-            String key = evicted.input().header().idempotencyKey();
+            String key = evicted.idempotencyKey();
+            finishedKeyChars -= keyChars(evicted);
             if (key != null) {
                 byIdempotencyKey.remove(key, evicted);
             }
         }
+    }
+
+    private static long keyChars(InputRecord record) {
+        return record.idempotencyKey() == null ? 0 : record.idempotencyKey().length();
     }
 
     /** The retained records, oldest first (for invariant checks). */

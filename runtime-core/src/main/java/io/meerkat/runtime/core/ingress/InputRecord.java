@@ -3,6 +3,7 @@ package io.meerkat.runtime.core.ingress;
 import io.meerkat.runtime.api.AbandonReason;
 import io.meerkat.runtime.api.Input;
 import io.meerkat.runtime.api.InputId;
+import io.meerkat.runtime.api.InputKind;
 import io.meerkat.runtime.api.InputLifecycleState;
 import io.meerkat.runtime.api.InputStatus;
 import io.meerkat.runtime.api.InputTransitionRecord;
@@ -19,13 +20,20 @@ import java.util.List;
  *
  * <p>History is packed, one {@code long} per step (milliseconds, from, to), because every input
  * takes about six steps and the hot path must not allocate a record per step.
+ *
+ * <p>A finished record lets go of its input's content ({@link #input()} is then {@code null}): the
+ * ledger keeps finished records for lookups and dedup, and must not keep their payloads alive.
  */
 public final class InputRecord {
 
     private static final InputLifecycleState[] STATES = InputLifecycleState.values();
     private static final int INITIAL_HISTORY = 6;
 
-    private final Input input;
+    private final InputId id;
+    private final String idempotencyKey;
+    private final InputKind kind;
+    private final long payloadChars;
+    private Input input;
     private final PolicyDecision policy;
     private InputLifecycleState state;
     private int attempts;
@@ -37,19 +45,43 @@ public final class InputRecord {
     private int historySize;
     private String[] reasons;
 
-    InputRecord(Input input, PolicyDecision policy, long nowMillis) {
+    InputRecord(Input input, PolicyDecision policy, long payloadChars, long nowMillis) {
         this.input = input;
+        this.id = input.header().id();
+        this.idempotencyKey = input.header().idempotencyKey();
+        this.kind = input.kind();
+        this.payloadChars = payloadChars;
         this.policy = policy;
         this.state = InputLifecycleState.ACCEPTED;
         append(null, InputLifecycleState.ACCEPTED, nowMillis, null);
     }
 
+    /** The input, content included, while it is unfinished; {@code null} once it is terminal. */
     public Input input() {
         return input;
     }
 
+    /** The input's idempotency key, kept after it finished (for dedup); {@code null} for none. */
+    public String idempotencyKey() {
+        return idempotencyKey;
+    }
+
+    public InputKind kind() {
+        return kind;
+    }
+
+    /** The input's content size, counted toward the queue bounds while it is unfinished. */
+    long payloadChars() {
+        return payloadChars;
+    }
+
+    /** Drops the content (and header) of a finished input; its id, idempotency key, kind and history stay. */
+    void releasePayload() {
+        input = null;
+    }
+
     public InputId id() {
-        return input.header().id();
+        return id;
     }
 
     public PolicyDecision policy() {
@@ -142,6 +174,6 @@ public final class InputRecord {
                     STATES[(int) (packed & 0xF)],
                     reasons == null || i >= reasons.length ? null : reasons[i]));
         }
-        return new InputStatus(id(), input.kind(), state, lane(), attempts, abandonReason, supersededBy, steps);
+        return new InputStatus(id(), kind, state, lane(), attempts, abandonReason, supersededBy, steps);
     }
 }

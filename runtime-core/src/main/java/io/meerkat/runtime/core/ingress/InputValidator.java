@@ -2,13 +2,15 @@ package io.meerkat.runtime.core.ingress;
 
 import io.meerkat.runtime.api.Durability;
 import io.meerkat.runtime.api.Input;
+import io.meerkat.runtime.api.InputHeader;
 import io.meerkat.runtime.api.InputKind;
 import io.meerkat.runtime.api.InputRejectedException;
 import io.meerkat.runtime.api.InputSource;
 import io.meerkat.runtime.api.PayloadTooLargeException;
 
 /**
- * The validation step of admission: size limit, durability rules and handling-mode rules. Stateless
+ * The validation step of admission: size limit (the text and every other string of the input, keys
+ * included), durability rules and handling-mode rules. Stateless
  * and thread safe, so it runs before the session lock is taken.
  */
 public final class InputValidator {
@@ -54,8 +56,11 @@ public final class InputValidator {
         }
     }
 
-    private static long payloadSize(Input input) {
-        long size = input.text().length();
+    /** The content of an input, in characters: its text and every other string it carries. */
+    static long payloadSize(Input input) {
+        InputHeader header = input.header();
+        long size = input.text().length() + length(header.idempotencyKey()) + length(header.supersessionKey())
+                + length(header.correlationId());
         if (input instanceof Input.PeerMessage m) {
             size += m.peer().length();
         } else if (input instanceof Input.PeerRequest r) {
@@ -72,5 +77,9 @@ public final class InputValidator {
             size += o.operation().length();
         }
         return size;
+    }
+
+    private static int length(String value) {
+        return value == null ? 0 : value.length();
     }
 }

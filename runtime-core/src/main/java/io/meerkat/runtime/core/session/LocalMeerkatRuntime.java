@@ -19,6 +19,7 @@ import io.meerkat.runtime.api.spi.ExecutorFactory;
 import io.meerkat.runtime.core.driver.SessionDriver;
 import io.meerkat.runtime.core.ingress.Ingress;
 import io.meerkat.runtime.core.ingress.InputValidator;
+import io.meerkat.runtime.core.ingress.QueuedPayloadBudget;
 import io.meerkat.runtime.core.loop.RuntimeLoop;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -55,6 +56,7 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
     private final Executor blockingExecutor;
     private final RuntimeSettings settings;
     private final InputValidator validator;
+    private final QueuedPayloadBudget queuedPayload;
     private final List<AutoCloseable> owned;
     private final ConcurrentHashMap<SessionId, LocalSession> sessions = new ConcurrentHashMap<>();
     private volatile boolean closed;
@@ -73,6 +75,7 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         this.blockingExecutor = blockingExecutor;
         this.settings = settings;
         this.validator = new InputValidator(settings.maxPayloadChars());
+        this.queuedPayload = new QueuedPayloadBudget(settings.maxQueuedCharsRuntime());
         this.owned = List.copyOf(owned);
         if (catalog != null) {
             catalog.addWithdrawalListener(this::stopSessionsOf);
@@ -94,7 +97,9 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         }
         SessionEvents events = new SessionEvents(sessionId, blockingExecutor);
         SessionDriver driver = new SessionDriver(sessionId, spec.executorKind(),
-                new Ingress(settings.finishedInputRetention()), events, completions, settings.maxBatchSize());
+                new Ingress(settings.finishedInputRetention(), settings.maxQueuedInputs(),
+                        settings.maxQueuedCharsPerSession(), queuedPayload),
+                events, completions, settings.maxBatchSize());
         CoreExecutor executor = factory == null ? null
                 : factory.create(new ExecutorContext(sessionId, spec.executorKind(), spec.config(), blockingExecutor,
                         driver::reportProgress));
@@ -145,7 +150,17 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
             return session.destroy();
         } catch (IllegalTransitionException alreadyDestroyed) {
             return new LifecycleReport(session.state(), 0, 0, 0);
+        } finally {
+            // The session is gone for good: its remembered outcomes go too. Again once its loop has ended,
+            // for the outcomes of a run the loop was resolving while the session was destroyed.
+            completions.forgetSession(sessionId);
+            session.termination().whenComplete((ended, failure) -> completions.forgetSession(sessionId));
         }
+    }
+
+    /** The content, in characters, the unfinished inputs of every session hold now. */
+    public long queuedPayloadChars() {
+        return queuedPayload.used();
     }
 
     @Override

@@ -51,7 +51,11 @@ class IngressPropertyTest {
     }
 
     private static void runSequence(Random random, String context) {
-        Ingress ingress = new Ingress(1 + random.nextInt(50));
+        int maxInputs = 1 + random.nextInt(30);
+        long maxChars = 3 + random.nextInt(60);
+        QueuedPayloadBudget budget = new QueuedPayloadBudget(
+                3 + random.nextInt(60) + random.nextInt(20) * QueuedPayloadBudget.PER_INPUT_CHARS);
+        Ingress ingress = new Ingress(1 + random.nextInt(50), maxInputs, maxChars, budget);
         Batch inFlight = null;
         long now = 1;
         int steps = 1 + random.nextInt(60);
@@ -62,7 +66,11 @@ class IngressPropertyTest {
             if (roll < 45) {
                 Input input = randomInput(random);
                 trace.add("admit " + input.kind());
-                ingress.admit(input, inFlight == null, now);
+                try {
+                    ingress.admit(input, inFlight == null, now);
+                } catch (io.meerkat.runtime.api.QueueFullException full) {
+                    trace.add("refused");
+                }
             } else if (roll < 60 && inFlight == null) {
                 trace.add("drain+stage");
                 inFlight = ingress.drainNextBatch(1 + random.nextInt(8));
@@ -90,7 +98,25 @@ class IngressPropertyTest {
                 inFlight = null;
             }
             checkInvariants(ingress, context + " after " + trace);
+            checkBounds(ingress, maxInputs, maxChars, budget, context + " after " + trace);
         }
+    }
+
+    private static void checkBounds(Ingress ingress, int maxInputs, long maxChars, QueuedPayloadBudget budget,
+                                    String context) {
+        long activeChars = 0;
+        for (InputRecord record : ingress.retainedRecords()) {
+            if (record.state().isTerminal()) {
+                assertNull(record.input(), "a finished input keeps no content; " + context);
+            } else {
+                activeChars += record.payloadChars();
+            }
+        }
+        assertEquals(activeChars, ingress.activeChars(), "active content; " + context);
+        assertEquals(activeChars + ingress.activeCount() * QueuedPayloadBudget.PER_INPUT_CHARS, budget.used(),
+                "the budget holds exactly the active inputs; " + context);
+        assertTrue(ingress.activeCount() <= maxInputs, "count bound; " + context);
+        assertTrue(activeChars <= maxChars && budget.used() <= budget.limit(), "content bounds; " + context);
     }
 
     private static Input randomInput(Random random) {
