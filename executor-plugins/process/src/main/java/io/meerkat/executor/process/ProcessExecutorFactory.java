@@ -31,6 +31,7 @@ public final class ProcessExecutorFactory implements ExecutorFactory, AutoClosea
     /** Built on first use: Jackson's few hundred classes would otherwise load at every plugin start. */
     private volatile ProtocolCodec codec;
     private final LiveRuns liveRuns = new LiveRuns();
+    private final ProcessGroups groups = ProcessGroups.detect();
     private final ScheduledThreadPoolExecutor timer;
     /**
      * The threads reading the programs' stdout and stderr, two per running program, none kept idle
@@ -66,7 +67,7 @@ public final class ProcessExecutorFactory implements ExecutorFactory, AutoClosea
         ProtocolCodec codec = codec();
         ProcessSettings settings = ProcessSettings.from(context.typedConfig(), codec.mapper());
         return new ProcessExecutor(context.sessionId(), settings,
-                new RunResources(codec, io, timer, liveRuns, context.progress()));
+                new RunResources(codec, io, timer, liveRuns, groups, context.progress()));
     }
 
     private ProtocolCodec codec() {

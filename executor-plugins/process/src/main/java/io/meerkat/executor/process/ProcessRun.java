@@ -23,11 +23,13 @@ import org.slf4j.LoggerFactory;
 /**
  * One run: one agent program process, from its start to the end of its whole process tree.
  *
- * <p>The program is started on a reader thread of the factory's pool, which then writes the request line,
- * closes stdin and reads stdout line by line until a final line (result or error), the end of stdout,
- * or a protocol violation; a second reader thread drains stderr. Whatever ends the run, the process tree
- * is then ended too: a program that exits by itself after its final line is given the grace period to
- * do so, anything left is signalled and killed.
+ * <p>The program is started, in its own process group where {@link ProcessGroups} can, on a reader
+ * thread of the factory's pool, which then writes the request line and reads stdout line by line until a
+ * final line (result or error), the end of stdout, or a protocol violation; a second reader thread
+ * drains stderr. Stdin stays open until the outcome settles and is closed then: its end tells the
+ * program to exit (and, should this JVM die, the operating system closes it the same way). Whatever ends
+ * the run, the process tree is then ended too: a program that exits by itself after its final line is
+ * given the grace period to do so, anything left is signalled and killed.
  *
  * <p>{@link #outcome()} settles exactly once, by the first of: a final line, a failure, a timeout, a
  * stop. No progress is reported once it has settled. {@link #gone()} completes when the process tree
@@ -51,6 +53,7 @@ final class ProcessRun {
 
     private final Object lock = new Object();
     private Process process;        // guarded by lock; null until started
+    private boolean grouped;        // guarded by lock; whether process leads its own process group
     private boolean stopRequested;  // guarded by lock
     private boolean forcible;       // guarded by lock
     private ProcessTree tree;       // guarded by lock; set once, when the process tree is being ended
@@ -111,8 +114,11 @@ final class ProcessRun {
 
     private void run() {
         Process started;
+        boolean isolated;
         try {
-            started = settings.processBuilder().start();
+            ProcessBuilder builder = settings.processBuilder();
+            isolated = resources.groups().isolate(builder);
+            started = builder.start();
         } catch (IOException | RuntimeException e) {
             fail(new AgentProgramException("could not start " + program + ": " + e.getMessage(), e));
             gone.complete(null);
@@ -121,9 +127,13 @@ final class ProcessRun {
         boolean stopped;
         synchronized (lock) {
             process = started;
+            grouped = isolated;
             stopped = stopRequested;
         }
-        LOG.debug("run {}: started {} as process {}", runId, program, started.pid());
+        // The end of stdin is the protocol's "exit now": sent once the outcome is known, whatever settled it.
+        outcome.whenComplete((output, error) -> closeQuietly(started.getOutputStream()));
+        LOG.debug("run {}: started {} as process {}{}", runId, program, started.pid(),
+                isolated ? " in its own process group" : "");
         if (stopped) {
             // The stop came while the process was starting and found nothing to end: end it now.
             closeQuietly(started.getOutputStream());
@@ -198,9 +208,12 @@ final class ProcessRun {
         }
     }
 
+    /** Writes the request; stdin stays open (see the class comment). */
     private void send(Process started) {
-        try (OutputStream stdin = started.getOutputStream()) {
+        try {
+            OutputStream stdin = started.getOutputStream();
             stdin.write((requestLine + "\n").getBytes(StandardCharsets.UTF_8));
+            stdin.flush();
         } catch (IOException e) {
             // Not a failure by itself: the program may have exited already; stdout and its exit code tell.
             LOG.debug("run {}: {} did not take its request: {}", runId, program, e.toString());
@@ -260,7 +273,7 @@ final class ProcessRun {
             }
             // Race: the reader, a stop and the timer may all get here; the lock makes exactly one create the tree.
             if (tree == null) {
-                tree = ProcessTree.terminate(process.toHandle(), seenBefore,
+                tree = ProcessTree.terminate(process.toHandle(), grouped, resources.groups(), seenBefore,
                         forcible ? Duration.ZERO : settings.cancelGrace(), resources.timer());
                 created = true;
             } else if (forcible) {
