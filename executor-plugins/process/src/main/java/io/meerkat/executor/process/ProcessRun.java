@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
@@ -33,7 +34,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@link #outcome()} settles exactly once, by the first of: a final line, a failure, a timeout, a
  * stop. No progress is reported once it has settled. {@link #gone()} completes when the process tree
- * has exited (or the process never started). Thread safe.
+ * has exited and the program's record ({@link AgentLedger}) is deleted, or when the process never
+ * started. Thread safe.
  */
 final class ProcessRun {
 
@@ -54,6 +56,7 @@ final class ProcessRun {
     private final Object lock = new Object();
     private Process process;        // guarded by lock; null until started
     private boolean grouped;        // guarded by lock; whether process leads its own process group
+    private Optional<AgentLedger.Entry> recorded = Optional.empty();  // guarded by lock; set with process
     private boolean stopRequested;  // guarded by lock
     private boolean forcible;       // guarded by lock
     private ProcessTree tree;       // guarded by lock; set once, when the process tree is being ended
@@ -124,10 +127,12 @@ final class ProcessRun {
             gone.complete(null);
             return;
         }
+        Optional<AgentLedger.Entry> entry = resources.ledger().record(started.toHandle(), isolated);
         boolean stopped;
         synchronized (lock) {
             process = started;
             grouped = isolated;
+            recorded = entry;
             stopped = stopRequested;
         }
         // The end of stdin is the protocol's "exit now": sent once the outcome is known, whatever settled it.
@@ -266,6 +271,7 @@ final class ProcessRun {
      */
     private void endProcessTree(List<ProcessHandle> seenBefore) {
         ProcessTree ending;
+        Optional<AgentLedger.Entry> entry;
         boolean created = false;
         synchronized (lock) {
             if (process == null) {
@@ -274,15 +280,19 @@ final class ProcessRun {
             // Race: the reader, a stop and the timer may all get here; the lock makes exactly one create the tree.
             if (tree == null) {
                 tree = ProcessTree.terminate(process.toHandle(), grouped, resources.groups(), seenBefore,
-                        forcible ? Duration.ZERO : settings.cancelGrace(), resources.timer());
+                        forcible ? Duration.ZERO : settings.cancelGrace(), resources.timer(), resources.blocking());
                 created = true;
             } else if (forcible) {
                 tree.killNow();
             }
             ending = tree;
+            entry = recorded;
         }
         if (created) {
-            ending.gone().whenComplete((value, error) -> gone.complete(null));
+            ending.gone().whenComplete((value, error) -> {
+                entry.ifPresent(resources.ledger()::forget);
+                gone.complete(null);
+            });
         }
     }
 

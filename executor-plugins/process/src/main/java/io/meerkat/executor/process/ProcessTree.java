@@ -5,6 +5,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -41,31 +42,33 @@ final class ProcessTree {
     private boolean killed;                    // guarded by lock
 
     private ProcessTree(ProcessHandle root, boolean grouped, ProcessGroups groups, Set<ProcessHandle> members,
-                        ScheduledExecutorService timer) {
+                        Executor blocking) {
         this.root = root;
         this.grouped = grouped;
         this.groups = groups;
         this.members = members;
         CompletableFuture<Void> exited = CompletableFuture.allOf(members.stream().map(ProcessHandle::onExit)
                 .toArray(CompletableFuture[]::new));
-        this.gone = grouped ? exited.thenCompose(ignored -> onTimer(timer, this::sweepGroup)) : exited;
+        this.gone = grouped ? exited.thenCompose(ignored -> runOn(blocking, this::sweepGroup)) : exited;
     }
 
     /**
      * Signals {@code root}, its current descendants and {@code seenBefore} gracefully, and kills the
      * survivors after {@code grace} (at once if {@code grace} is zero or the timer is shut down).
      *
-     * @param grouped whether {@code root} leads its own process group (started by {@link ProcessGroups#isolate})
+     * @param grouped  whether {@code root} leads its own process group (started by {@link ProcessGroups#isolate})
+     * @param blocking where the group is swept once the processes are gone (a {@code kill} process: milliseconds)
      */
     static ProcessTree terminate(ProcessHandle root, boolean grouped, ProcessGroups groups,
-                                 List<ProcessHandle> seenBefore, Duration grace, ScheduledExecutorService timer) {
+                                 List<ProcessHandle> seenBefore, Duration grace, ScheduledExecutorService timer,
+                                 Executor blocking) {
         // Descendants are collected before the root is signalled: once it exits they are re-parented.
         Set<ProcessHandle> members = new LinkedHashSet<>();
         members.add(root);
         members.addAll(seenBefore);
         root.descendants().forEach(members::add);
         members.removeIf(process -> !process.isAlive());
-        ProcessTree tree = new ProcessTree(root, grouped, groups, members, timer);
+        ProcessTree tree = new ProcessTree(root, grouped, groups, members, blocking);
         if (members.isEmpty()) {
             return tree;
         }
@@ -146,10 +149,10 @@ final class ProcessTree {
         }
     }
 
-    /** Runs {@code task} on the plugin's timer (not on the JDK thread that completes process exits); here if it is shut down. */
-    private static CompletableFuture<Void> onTimer(ScheduledExecutorService timer, Runnable task) {
+    /** Runs {@code task} on the plugin's pool (not on the JDK thread that completes process exits); here if it is shut down. */
+    private static CompletableFuture<Void> runOn(Executor blocking, Runnable task) {
         try {
-            return CompletableFuture.runAsync(task, timer);
+            return CompletableFuture.runAsync(task, blocking);
         } catch (RejectedExecutionException shutDown) {
             task.run();
             return CompletableFuture.completedFuture(null);

@@ -13,10 +13,11 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param timer    the factory's timer for timeouts and grace periods
  * @param liveRuns the factory's registry of runs whose process may be alive
  * @param groups   starts programs in their own process group and signals it, where the machine can
+ * @param ledger   records the running programs on disk, for the next start should this runtime be killed
  * @param progress where progress lines are reported
  */
 record RunResources(ProtocolCodec codec, Executor blocking, ScheduledExecutorService timer, LiveRuns liveRuns,
-                    ProcessGroups groups, RunProgressListener progress) {
+                    ProcessGroups groups, AgentLedger ledger, RunProgressListener progress) {
 
     RunResources {
         Objects.requireNonNull(codec, "codec");
@@ -24,6 +25,7 @@ record RunResources(ProtocolCodec codec, Executor blocking, ScheduledExecutorSer
         Objects.requireNonNull(timer, "timer");
         Objects.requireNonNull(liveRuns, "liveRuns");
         Objects.requireNonNull(groups, "groups");
+        Objects.requireNonNull(ledger, "ledger");
         Objects.requireNonNull(progress, "progress");
     }
 }

@@ -1,0 +1,136 @@
+package io.meerkat.distribution;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.meerkat.distribution.PackagedLauncher.Served;
+import io.meerkat.distribution.http.ApiClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code kill -9} of the packaged launcher while agent programs run (DESIGN §11): an agent that keeps
+ * the protocol exits at the end of its stdin at once, and whatever ignores that (the agent itself, or a
+ * child it left behind) is ended by the next start of the launcher on the same data folder, which logs
+ * one WARN line per agent program. Loopback only; every wait is bounded.
+ */
+class KilledLauncherAgentsIT {
+
+    private static final long PATIENCE_SECONDS = 20;
+
+    /**
+     * Reads its request, starts a child that ignores SIGTERM and stdin, records both pids in the file
+     * $AGENT_PIDS/$AGENT_KIND, then either exits at the end of stdin leaving the child behind ("polite") or ignores
+     * stdin too and waits for the child ("stubborn").
+     */
+    private static final String AGENT = """
+            #!/bin/sh
+            IFS= read -r request
+            trap '' TERM
+            sleep 600 </dev/null >/dev/null 2>&1 &
+            child=$!
+            echo "$$ $child" > "$AGENT_PIDS/$AGENT_KIND.tmp" && mv "$AGENT_PIDS/$AGENT_KIND.tmp" "$AGENT_PIDS/$AGENT_KIND"
+            printf '{"type":"progress","message":"started %s %s"}\\n' $$ $child
+            if [ "$AGENT_KIND" = polite ]; then
+                while IFS= read -r line; do :; done
+            else
+                wait
+            fi
+            """;
+
+    @TempDir
+    Path work;
+
+    private final PackagedLauncher launcher = new PackagedLauncher();
+    private final List<ProcessHandle> agentProcesses = new ArrayList<>();
+
+    @AfterEach
+    void killLeftovers() {
+        launcher.close();
+        // Handles carry the process's start time: a pid the system reused meanwhile is not touched.
+        agentProcesses.forEach(ProcessHandle::destroyForcibly);
+    }
+
+    @Test
+    void agentsOfAKilledLauncherExitAtTheEndOfStdinOrAreKilledAtTheNextStart() throws Exception {
+        Path data = work.resolve("data");
+        Path script = Files.writeString(work.resolve("agent.sh"), AGENT);
+        Path pids = Files.createDirectories(work.resolve("pids"));
+        Served first = launcher.serve(Map.of(), "--data", data.toString());
+        ApiClient api = new ApiClient(first.uri());
+        String polite = createAgentSession(api, script, pids, "polite");
+        String stubborn = createAgentSession(api, script, pids, "stubborn");
+        for (String session : List.of(polite, stubborn)) {
+            assertEquals(202, api.post("/v1/sessions/" + session + "/inputs", "{\"text\":\"hi\"}").status());
+        }
+        List<ProcessHandle> politeAgent = agentProcesses(pids.resolve("polite"));
+        List<ProcessHandle> stubbornAgent = agentProcesses(pids.resolve("stubborn"));
+
+        first.process().destroyForcibly();   // SIGKILL: bin/meerkat execs java, so this is the JVM
+        assertTrue(first.process().waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS), "the launcher died");
+
+        // The polite agent sees the end of its stdin and exits; the rest ignores the launcher's death.
+        awaitExit(politeAgent.get(0), "the polite agent exits at the end of its stdin, before any restart", first);
+        List<ProcessHandle> left = List.of(politeAgent.get(1), stubbornAgent.get(0), stubbornAgent.get(1));
+        for (ProcessHandle process : left) {
+            assertTrue(process.isAlive(), "process " + process.pid() + " outlived the launcher");
+        }
+
+        Served second = launcher.serve(Map.of(), "--data", data.toString());
+        for (ProcessHandle process : left) {
+            awaitExit(process, "the next start ends process " + process.pid(), second);
+        }
+        String log = Files.readString(second.stderr());
+        List<String> warnings = log.lines().filter(line -> line.contains("WARN")
+                && line.contains("left running by the runtime process " + first.process().pid())).toList();
+        assertEquals(2, warnings.size(), "one WARN line per agent program: " + log);
+        assertTrue(warnings.stream().anyMatch(line -> line.contains("killed agent program process "
+                + stubbornAgent.get(0).pid())), log);
+        assertTrue(warnings.stream().anyMatch(line -> line.contains("killed the processes left in the process group"
+                + " of agent program " + politeAgent.get(0).pid())), log);
+        assertEquals(200, new ApiClient(second.uri()).get("/v1/health").status());
+    }
+
+    /** The agent program and its child, once the agent has recorded them in {@code file}. */
+    private List<ProcessHandle> agentProcesses(Path file) throws Exception {
+        // Written by another process: polled, within a bound.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(PATIENCE_SECONDS);
+        while (!Files.exists(file)) {
+            assertTrue(System.nanoTime() < deadline, "the agent did not start within " + PATIENCE_SECONDS + " s");
+            Thread.sleep(20);
+        }
+        List<ProcessHandle> processes = new ArrayList<>();
+        for (String pid : Files.readString(file).trim().split(" ")) {
+            ProcessHandle.of(Long.parseLong(pid)).ifPresent(processes::add);
+        }
+        agentProcesses.addAll(processes);
+        assertEquals(2, processes.size(), "the agent and its child run while the run lasts: " + Files.readString(file));
+        return processes;
+    }
+
+    private static void awaitExit(ProcessHandle process, String expectation, Served launcher) throws Exception {
+        try {
+            process.onExit().get(PATIENCE_SECONDS, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError(expectation + ": still alive after " + PATIENCE_SECONDS + " s; launcher log: "
+                    + Files.readString(launcher.stderr()), e);
+        }
+    }
+
+    /**
+     * Creates a {@code process} session running the test agent. The one place that knows how a client
+     * chooses an agent program, so that it is the one place to adapt to operator profiles.
+     */
+    private static String createAgentSession(ApiClient api, Path script, Path pids, String kind) {
+        return api.createSession("process", "{\"command\":\"sh\",\"args\":\"[\\\"" + script + "\\\"]\","
+                + "\"env.AGENT_PIDS\":\"" + pids + "\",\"env.AGENT_KIND\":\"" + kind + "\"}");
+    }
+}
