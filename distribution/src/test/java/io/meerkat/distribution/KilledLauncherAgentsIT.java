@@ -1,6 +1,7 @@
 package io.meerkat.distribution;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meerkat.distribution.PackagedLauncher.Served;
@@ -15,6 +16,7 @@ import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
 
 /**
  * {@code kill -9} of the packaged launcher while agent programs run (DESIGN §11): an agent that keeps
@@ -27,9 +29,9 @@ class KilledLauncherAgentsIT {
     private static final long PATIENCE_SECONDS = 20;
 
     /**
-     * Reads its request, starts a child that ignores SIGTERM and stdin, records both pids in the file
-     * $AGENT_PIDS/$AGENT_KIND, then either exits at the end of stdin leaving the child behind ("polite") or ignores
-     * stdin too and waits for the child ("stubborn").
+     * Reads its request, starts a child that ignores SIGTERM and stdin, reports both pids in a progress
+     * line, then either exits at the end of stdin, leaving the child behind ("polite"), or ignores stdin
+     * too and waits for the child ("stubborn").
      */
     private static final String AGENT = """
             #!/bin/sh
@@ -37,7 +39,6 @@ class KilledLauncherAgentsIT {
             trap '' TERM
             sleep 600 </dev/null >/dev/null 2>&1 &
             child=$!
-            echo "$$ $child" > "$AGENT_PIDS/$AGENT_KIND.tmp" && mv "$AGENT_PIDS/$AGENT_KIND.tmp" "$AGENT_PIDS/$AGENT_KIND"
             printf '{"type":"progress","message":"started %s %s"}\\n' $$ $child
             if [ "$AGENT_KIND" = polite ]; then
                 while IFS= read -r line; do :; done
@@ -63,16 +64,12 @@ class KilledLauncherAgentsIT {
     void agentsOfAKilledLauncherExitAtTheEndOfStdinOrAreKilledAtTheNextStart() throws Exception {
         Path data = work.resolve("data");
         Path script = Files.writeString(work.resolve("agent.sh"), AGENT);
-        Path pids = Files.createDirectories(work.resolve("pids"));
         Served first = launcher.serve(Map.of(), "--data", data.toString());
         ApiClient api = new ApiClient(first.uri());
-        String polite = createAgentSession(api, script, pids, "polite");
-        String stubborn = createAgentSession(api, script, pids, "stubborn");
-        for (String session : List.of(polite, stubborn)) {
-            assertEquals(202, api.post("/v1/sessions/" + session + "/inputs", "{\"text\":\"hi\"}").status());
-        }
-        List<ProcessHandle> politeAgent = agentProcesses(pids.resolve("polite"));
-        List<ProcessHandle> stubbornAgent = agentProcesses(pids.resolve("stubborn"));
+        String polite = createAgentSession(api, script, "polite");
+        String stubborn = createAgentSession(api, script, "stubborn");
+        List<ProcessHandle> politeAgent = startRun(api, polite);
+        List<ProcessHandle> stubbornAgent = startRun(api, stubborn);
 
         first.process().destroyForcibly();   // SIGKILL: bin/meerkat execs java, so this is the JVM
         assertTrue(first.process().waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS), "the launcher died");
@@ -92,28 +89,37 @@ class KilledLauncherAgentsIT {
         List<String> warnings = log.lines().filter(line -> line.contains("WARN")
                 && line.contains("left running by the runtime process " + first.process().pid())).toList();
         assertEquals(2, warnings.size(), "one WARN line per agent program: " + log);
-        assertTrue(warnings.stream().anyMatch(line -> line.contains("killed agent program process "
-                + stubbornAgent.get(0).pid())), log);
-        assertTrue(warnings.stream().anyMatch(line -> line.contains("killed the processes left in the process group"
-                + " of agent program " + politeAgent.get(0).pid())), log);
+        // Each names its program: "killed agent program process PID (started ...", or for the polite one,
+        // which has exited, "killed the processes left in the process group of agent program PID (started ...".
+        for (ProcessHandle agent : List.of(politeAgent.get(0), stubbornAgent.get(0))) {
+            assertTrue(warnings.stream().anyMatch(line -> line.contains(" " + agent.pid() + " (started ")),
+                    "a WARN line names agent program " + agent.pid() + ": " + log);
+        }
         assertEquals(200, new ApiClient(second.uri()).get("/v1/health").status());
     }
 
-    /** The agent program and its child, once the agent has recorded them in {@code file}. */
-    private List<ProcessHandle> agentProcesses(Path file) throws Exception {
-        // Written by another process: polled, within a bound.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(PATIENCE_SECONDS);
-        while (!Files.exists(file)) {
-            assertTrue(System.nanoTime() < deadline, "the agent did not start within " + PATIENCE_SECONDS + " s");
-            Thread.sleep(20);
+    /** Submits an input and returns the agent program and its child, from the run's progress event. */
+    private List<ProcessHandle> startRun(ApiClient api, String session) throws Exception {
+        ApiClient.EventLines events = api.events(session);
+        try {
+            events.awaitSubscribed(PATIENCE_SECONDS);
+            assertEquals(202, api.post("/v1/sessions/" + session + "/inputs", "{\"text\":\"hi\"}").status());
+            JsonNode event = events.nextEvent(PATIENCE_SECONDS);
+            while (!event.path("type").asString().equals("run_progress")) {
+                assertFalse(event.path("type").asString().equals("run_failed"), event.toString());
+                event = events.nextEvent(PATIENCE_SECONDS);
+            }
+            String message = event.path("message").asString();
+            List<ProcessHandle> processes = new ArrayList<>();
+            for (String pid : message.substring("started ".length()).split(" ")) {
+                ProcessHandle.of(Long.parseLong(pid)).ifPresent(processes::add);
+            }
+            agentProcesses.addAll(processes);
+            assertEquals(2, processes.size(), "the agent and its child run while the run lasts: " + message);
+            return processes;
+        } finally {
+            events.close();
         }
-        List<ProcessHandle> processes = new ArrayList<>();
-        for (String pid : Files.readString(file).trim().split(" ")) {
-            ProcessHandle.of(Long.parseLong(pid)).ifPresent(processes::add);
-        }
-        agentProcesses.addAll(processes);
-        assertEquals(2, processes.size(), "the agent and its child run while the run lasts: " + Files.readString(file));
-        return processes;
     }
 
     private static void awaitExit(ProcessHandle process, String expectation, Served launcher) throws Exception {
@@ -129,8 +135,8 @@ class KilledLauncherAgentsIT {
      * Creates a {@code process} session running the test agent. The one place that knows how a client
      * chooses an agent program, so that it is the one place to adapt to operator profiles.
      */
-    private static String createAgentSession(ApiClient api, Path script, Path pids, String kind) {
+    private static String createAgentSession(ApiClient api, Path script, String kind) {
         return api.createSession("process", "{\"command\":\"sh\",\"args\":\"[\\\"" + script + "\\\"]\","
-                + "\"env.AGENT_PIDS\":\"" + pids + "\",\"env.AGENT_KIND\":\"" + kind + "\"}");
+                + "\"env.AGENT_KIND\":\"" + kind + "\"}");
     }
 }

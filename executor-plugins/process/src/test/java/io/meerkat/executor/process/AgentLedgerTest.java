@@ -45,8 +45,8 @@ class AgentLedgerTest {
     private final List<ProcessHandle> started = new ArrayList<>();
 
     @BeforeAll
-    static void posixOnly() {
-        EchoAgent.assumePosix();
+    static void processGroups() {
+        EchoAgent.assumeProcessGroups();
     }
 
     @AfterEach

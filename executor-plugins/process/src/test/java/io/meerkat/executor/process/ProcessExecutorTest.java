@@ -259,6 +259,7 @@ class ProcessExecutorTest {
 
     @Test
     void aCancelEndsAProcessTheProgramOrphanedThroughItsProcessGroup() throws Exception {
+        EchoAgent.assumeProcessGroups();
         String script = "read r; " + ORPHAN
                 + " printf '{\"type\":\"progress\",\"message\":\"pids %s %s\"}\\n' $$ $orphan; exec sleep 600";
         CoreExecutor executor = executor(EchoAgent.inline(script, "cancelGraceMs", "200"));
@@ -273,6 +274,7 @@ class ProcessExecutorTest {
 
     @Test
     void aProcessOrphanedBeforeTheResultIsEndedOnceTheProgramExits() throws Exception {
+        EchoAgent.assumeProcessGroups();
         String script = "read r; " + ORPHAN
                 + " printf '{\"type\":\"progress\",\"message\":\"pids %s %s\"}\\n' $$ $orphan;"
                 + " echo '{\"type\":\"result\",\"text\":\"done\"}'";

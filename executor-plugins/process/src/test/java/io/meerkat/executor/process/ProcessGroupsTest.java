@@ -19,8 +19,8 @@ class ProcessGroupsTest {
     private final ProcessGroups groups = ProcessGroups.detect();
 
     @BeforeAll
-    static void posixOnly() {
-        EchoAgent.assumePosix();
+    static void processGroups() {
+        EchoAgent.assumeProcessGroups();
     }
 
     @Test
