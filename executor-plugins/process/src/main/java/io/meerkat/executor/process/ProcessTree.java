@@ -77,8 +77,11 @@ final class ProcessTree {
             return tree;
         }
         if (grouped) {
-            // One signal, so that no process of the group gets it twice (a program's handler may not expect that).
-            groups.signal(root.pid(), false);
+            // One signal, so that no process of the group gets it twice (a program's handler may not expect
+            // that). No group yet means setsid has not made it: then the program alone is in its tree.
+            if (!groups.signal(root.pid(), false)) {
+                signal(root);
+            }
             tree.scheduleKill(grace, timer);
             return tree;
         }

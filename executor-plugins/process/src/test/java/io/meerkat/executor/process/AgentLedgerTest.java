@@ -43,6 +43,8 @@ class AgentLedgerTest {
 
     private final ProcessGroups groups = ProcessGroups.detect();
     private final List<ProcessHandle> started = new ArrayList<>();
+    /** The program {@link #startGroup} started last. */
+    private Process lastStarted;
 
     @BeforeAll
     static void processGroups() {
@@ -55,14 +57,14 @@ class AgentLedgerTest {
     }
 
     /**
-     * Starts {@code sh -c script} in its own group; the script prints the pids to watch on its first line.
-     * Its stdin is closed at once: the processes here ignore it, as a misbehaving agent would.
+     * Starts {@code sh -c script} in its own group ({@link #lastStarted}); the script prints the pids to watch
+     * on its first line. Its stdin stays open: the processes here ignore it, as misbehaving agents would.
      */
     private List<ProcessHandle> startGroup(String script) throws IOException {
         ProcessBuilder builder = new ProcessBuilder("sh", "-c", "trap '' TERM; " + script);
         assertTrue(groups.isolate(builder));
         Process process = builder.redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        process.getOutputStream().close();
+        lastStarted = process;
         started.add(process.toHandle());
         List<ProcessHandle> watched = new ArrayList<>();
         try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
@@ -78,8 +80,10 @@ class AgentLedgerTest {
 
     /** Writes the record of {@code program} in the folder of a runtime process that has exited. */
     private Path recordForDeadRuntime(long pid, long startMillis, boolean grouped) throws Exception {
-        Process runtime = new ProcessBuilder("true").start();
-        long runtimeStart = runtime.info().startInstant().orElseThrow().toEpochMilli();
+        // Runs until its stdin ends, so that its start time is read while it lives.
+        Process runtime = new ProcessBuilder("cat").start();
+        long runtimeStart = startMillis(runtime.toHandle());
+        runtime.getOutputStream().close();
         assertTrue(runtime.waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS));
         Path folder = Files.createDirectories(root.resolve("runtime-" + runtime.pid() + "-" + runtimeStart));
         long boot = ProcessHandle.of(1).flatMap(process -> process.info().startInstant()).orElseThrow().toEpochMilli();
@@ -112,12 +116,12 @@ class AgentLedgerTest {
 
     @Test
     void processesLeftInTheGroupOfAProgramThatExitedAreKilled() throws Exception {
-        // The program exits at once; the orphan stays in its group.
-        List<ProcessHandle> orphan = startGroup("sh -c 'sleep 600 >/dev/null 2>&1 & echo $!'");
-        ProcessHandle program = started.get(0);
-        long programStart = startMillis(program);
-        program.onExit().get(PATIENCE_SECONDS, TimeUnit.SECONDS);
-        recordForDeadRuntime(program.pid(), programStart, true);
+        // The program exits at the end of its stdin; the orphan stays in its group.
+        List<ProcessHandle> orphan = startGroup("sh -c 'sleep 600 >/dev/null 2>&1 & echo $!'; read line");
+        long programStart = startMillis(lastStarted.toHandle());
+        lastStarted.getOutputStream().close();
+        assertTrue(lastStarted.waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS));
+        recordForDeadRuntime(lastStarted.pid(), programStart, true);
 
         AgentLedger.open(root, groups);
 
