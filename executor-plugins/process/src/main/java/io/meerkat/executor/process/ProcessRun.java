@@ -136,7 +136,7 @@ final class ProcessRun {
             stopped = stopRequested;
         }
         // The end of stdin is the protocol's "exit now": sent once the outcome is known, whatever settled it.
-        outcome.whenComplete((output, error) -> closeQuietly(started.getOutputStream()));
+        outcome.whenComplete((output, error) -> closeStdin(started));
         LOG.debug("run {}: started {} as process {}{}", runId, program, started.pid(),
                 isolated ? " in its own process group" : "");
         if (stopped) {
@@ -323,6 +323,21 @@ final class ProcessRun {
         mute();
         if (outcome.completeExceptionally(cause)) {
             LOG.debug("run {} failed: {}", runId, cause.toString());
+        }
+    }
+
+    /**
+     * Closes stdin on a pool thread: a close waits for a write in progress (the stream's lock), and the
+     * request's write blocks while the program does not read; the thread settling the outcome must go on
+     * to end the process tree, which is what ends that write.
+     */
+    private void closeStdin(Process started) {
+        Runnable close = () -> closeQuietly(started.getOutputStream());
+        try {
+            resources.blocking().execute(new NamedTask("process-executor stdin " + started.pid(), close));
+        } catch (RejectedExecutionException shutDown) {
+            // The factory is closing: it has killed the program, so no write is blocked any more.
+            close.run();
         }
     }
 

@@ -20,6 +20,7 @@ import io.meerkat.runtime.api.SessionId;
 import io.meerkat.runtime.api.TurnMetadata;
 import io.meerkat.runtime.api.spi.CoreExecutor;
 import io.meerkat.runtime.api.spi.ExecutorContext;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -300,6 +301,26 @@ class ProcessExecutorTest {
                 .orElseThrow(() -> new AssertionError("the program is alive: " + pid));
         assertInstanceOf(TimeoutException.class, failureOf(run), "the program waited for the end of stdin");
         assertGone(List.of(program));
+    }
+
+    @Test
+    void aCancelIsNotHeldUpByARequestTheProgramDoesNotRead(@TempDir Path directory) throws Exception {
+        // The request (256 KiB, more than a pipe buffer) is being written once the program has read a byte
+        // of it; then the program stops reading, so the writing thread blocks in the write until it dies.
+        Path reading = directory.resolve("reading");
+        CoreExecutor executor = executor(EchoAgent.inline("head -c 1 >/dev/null; echo > \"$MARKER\"; exec sleep 600",
+                "env.MARKER", reading.toString(), "cancelGraceMs", "200"));
+        CompletableFuture<CoreApplyOutput> run = apply(executor, prompt("x".repeat(256 * 1024)));
+        // Another process writes it: polled, within a bound.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(PATIENCE_SECONDS);
+        while (!Files.exists(reading)) {
+            assertTrue(System.nanoTime() < deadline, "the program read the start of its request");
+            Thread.sleep(10);
+        }
+        CompletableFuture<Void> cancel = CompletableFuture.supplyAsync(() -> executor.control(
+                new RunControlCommand.CancelCurrentRun("enough")).toCompletableFuture()).thenCompose(stage -> stage);
+        cancel.get(PATIENCE_SECONDS, TimeUnit.SECONDS);
+        assertInstanceOf(CancellationException.class, failureOf(run));
     }
 
     @Test
