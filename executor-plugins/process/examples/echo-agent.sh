@@ -9,9 +9,11 @@
 #   error     progress, then an error line
 #   crash     a line on stderr, then exit code 3 without a result
 #   garbage   a line that is not JSON
-#   sleep     progress, then sleep for ECHO_AGENT_SLEEP seconds (default 600), then the result
+#   sleep     progress, then sleep for ECHO_AGENT_SLEEP seconds (default 600), then the result; exits
+#             as soon as stdin ends, as the protocol asks (see until_stdin_ends)
 #   spawn     start a background child (sleep), report "pids <own pid> <child pid>", wait for it
 #   stubborn  like spawn, but the program and its child ignore SIGTERM: only a forcible kill ends them
+# spawn and stubborn misbehave on purpose: they ignore the end of stdin.
 #
 # Parsing JSON in sh is awkward, so this program relies on one guarantee of the protocol: "text" is
 # the request's last field. The JSON string after the last '"text":' is reused as it is, still
@@ -27,6 +29,22 @@ progress() {
 
 result() {
     printf '{"type":"result","text":%s,"attributes":{"agent":"echo-agent.sh"}}\n' "$text"
+}
+
+# Runs "$@" in the background and waits for it, but ends it and returns as soon as stdin ends: the
+# executor closes stdin once the run is over (cancelled, timed out) and the system does when the runtime
+# is gone, and then an agent must exit (PROTOCOL.md). Background commands read /dev/null, hence fd 3.
+until_stdin_ends() {
+    "$@" &
+    work=$!
+    exec 3<&0
+    { while IFS= read -r _; do :; done; kill "$work" 2>/dev/null; } <&3 &
+    watcher=$!
+    exec 3<&-
+    wait "$work"
+    status=$?
+    kill "$watcher" 2>/dev/null
+    return "$status"
 }
 
 case "${ECHO_AGENT_MODE:-echo}" in
@@ -47,7 +65,7 @@ case "${ECHO_AGENT_MODE:-echo}" in
         ;;
     sleep)
         progress "echo-agent is sleeping"
-        sleep "${ECHO_AGENT_SLEEP:-600}"
+        until_stdin_ends sleep "${ECHO_AGENT_SLEEP:-600}" || exit 0
         result
         ;;
     spawn)

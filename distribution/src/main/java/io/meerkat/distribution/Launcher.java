@@ -47,6 +47,11 @@ public final class Launcher implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Launcher.class);
     private static final String HISTORY_MAX_RETAINED_BYTES = "meerkat.registry.history.max-retained-bytes";
+    /**
+     * The system property that tells plugins the data folder (absolute); the process executor keeps its
+     * record of running agent programs there, to end at the next start those a killed launcher left.
+     */
+    public static final String DATA_FOLDER_PROPERTY = "meerkat.data";
 
     private final LauncherConfig config;
     private final EmbeddedFelix felix;
@@ -85,6 +90,8 @@ public final class Launcher implements AutoCloseable {
             started.push(floor);
             SwappableCompletionRegistry registry = new SwappableCompletionRegistry(floor, ActiveRegistry.builtIn(floor));
 
+            // Set before any plugin is created: the process executor reads it in its factory's constructor.
+            System.setProperty(DATA_FOLDER_PROPERTY, config.dataDir().toAbsolutePath().toString());
             // Plugins load on a second thread while the framework starts: the two share nothing.
             progress.accept("starting the OSGi framework; loading executor plugins from " + config.pluginsDir());
             CompletableFuture<ExecutorPluginHost> loading = onThread("meerkat-plugin-loader",

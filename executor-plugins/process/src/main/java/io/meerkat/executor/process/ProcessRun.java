@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
@@ -23,15 +24,18 @@ import org.slf4j.LoggerFactory;
 /**
  * One run: one agent program process, from its start to the end of its whole process tree.
  *
- * <p>The program is started on a reader thread of the factory's pool, which then writes the request line,
- * closes stdin and reads stdout line by line until a final line (result or error), the end of stdout,
- * or a protocol violation; a second reader thread drains stderr. Whatever ends the run, the process tree
- * is then ended too: a program that exits by itself after its final line is given the grace period to
- * do so, anything left is signalled and killed.
+ * <p>The program is started, in its own process group where {@link ProcessGroups} can, on a reader
+ * thread of the factory's pool, which then writes the request line and reads stdout line by line until a
+ * final line (result or error), the end of stdout, or a protocol violation; a second reader thread
+ * drains stderr. Stdin stays open until the outcome settles and is closed then: its end tells the
+ * program to exit (and, should this JVM die, the operating system closes it the same way). Whatever ends
+ * the run, the process tree is then ended too: a program that exits by itself after its final line is
+ * given the grace period to do so, anything left is signalled and killed.
  *
  * <p>{@link #outcome()} settles exactly once, by the first of: a final line, a failure, a timeout, a
  * stop. No progress is reported once it has settled. {@link #gone()} completes when the process tree
- * has exited (or the process never started). Thread safe.
+ * has exited and the program's record ({@link AgentLedger}) is deleted, or when the process never
+ * started. Thread safe.
  */
 final class ProcessRun {
 
@@ -51,6 +55,8 @@ final class ProcessRun {
 
     private final Object lock = new Object();
     private Process process;        // guarded by lock; null until started
+    private boolean grouped;        // guarded by lock; whether process leads its own process group
+    private Optional<AgentLedger.Entry> recorded = Optional.empty();  // guarded by lock; set with process
     private boolean stopRequested;  // guarded by lock
     private boolean forcible;       // guarded by lock
     private ProcessTree tree;       // guarded by lock; set once, when the process tree is being ended
@@ -111,19 +117,28 @@ final class ProcessRun {
 
     private void run() {
         Process started;
+        boolean isolated;
         try {
-            started = settings.processBuilder().start();
+            ProcessBuilder builder = settings.processBuilder();
+            isolated = resources.groups().isolate(builder);
+            started = builder.start();
         } catch (IOException | RuntimeException e) {
             fail(new AgentProgramException("could not start " + program + ": " + e.getMessage(), e));
             gone.complete(null);
             return;
         }
+        Optional<AgentLedger.Entry> entry = resources.ledger().record(started.toHandle(), isolated);
         boolean stopped;
         synchronized (lock) {
             process = started;
+            grouped = isolated;
+            recorded = entry;
             stopped = stopRequested;
         }
-        LOG.debug("run {}: started {} as process {}", runId, program, started.pid());
+        // The end of stdin is the protocol's "exit now": sent once the outcome is known, whatever settled it.
+        outcome.whenComplete((output, error) -> closeStdin(started));
+        LOG.debug("run {}: started {} as process {}{}", runId, program, started.pid(),
+                isolated ? " in its own process group" : "");
         if (stopped) {
             // The stop came while the process was starting and found nothing to end: end it now.
             closeQuietly(started.getOutputStream());
@@ -198,9 +213,12 @@ final class ProcessRun {
         }
     }
 
+    /** Writes the request; stdin stays open (see the class comment). */
     private void send(Process started) {
-        try (OutputStream stdin = started.getOutputStream()) {
+        try {
+            OutputStream stdin = started.getOutputStream();
             stdin.write((requestLine + "\n").getBytes(StandardCharsets.UTF_8));
+            stdin.flush();
         } catch (IOException e) {
             // Not a failure by itself: the program may have exited already; stdout and its exit code tell.
             LOG.debug("run {}: {} did not take its request: {}", runId, program, e.toString());
@@ -253,6 +271,7 @@ final class ProcessRun {
      */
     private void endProcessTree(List<ProcessHandle> seenBefore) {
         ProcessTree ending;
+        Optional<AgentLedger.Entry> entry;
         boolean created = false;
         synchronized (lock) {
             if (process == null) {
@@ -260,16 +279,20 @@ final class ProcessRun {
             }
             // Race: the reader, a stop and the timer may all get here; the lock makes exactly one create the tree.
             if (tree == null) {
-                tree = ProcessTree.terminate(process.toHandle(), seenBefore,
-                        forcible ? Duration.ZERO : settings.cancelGrace(), resources.timer());
+                tree = ProcessTree.terminate(process.toHandle(), grouped, resources.groups(), seenBefore,
+                        forcible ? Duration.ZERO : settings.cancelGrace(), resources.timer(), resources.blocking());
                 created = true;
             } else if (forcible) {
                 tree.killNow();
             }
             ending = tree;
+            entry = recorded;
         }
         if (created) {
-            ending.gone().whenComplete((value, error) -> gone.complete(null));
+            ending.gone().whenComplete((value, error) -> {
+                entry.ifPresent(resources.ledger()::forget);
+                gone.complete(null);
+            });
         }
     }
 
@@ -300,6 +323,21 @@ final class ProcessRun {
         mute();
         if (outcome.completeExceptionally(cause)) {
             LOG.debug("run {} failed: {}", runId, cause.toString());
+        }
+    }
+
+    /**
+     * Closes stdin on a pool thread: a close waits for a write in progress (the stream's lock), and the
+     * request's write blocks while the program does not read; the thread settling the outcome must go on
+     * to end the process tree, which is what ends that write.
+     */
+    private void closeStdin(Process started) {
+        Runnable close = () -> closeQuietly(started.getOutputStream());
+        try {
+            resources.blocking().execute(new NamedTask("process-executor stdin " + started.pid(), close));
+        } catch (RejectedExecutionException shutDown) {
+            // The factory is closing: it has killed the program, so no write is blocked any more.
+            close.run();
         }
     }
 

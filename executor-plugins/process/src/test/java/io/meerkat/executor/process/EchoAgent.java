@@ -22,6 +22,17 @@ final class EchoAgent {
                 "the process executor tests need POSIX sh and POSIX signals (Linux or macOS), not " + os);
     }
 
+    /**
+     * For the tests of process groups: Linux has {@code setsid} and {@code kill} at their usual paths
+     * (util-linux, procps), so there they always run; elsewhere the executor falls back to the scan.
+     */
+    static void assumeProcessGroups() {
+        assumePosix();
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        assumeTrue(os.contains("linux") || ProcessGroups.detect().available(),
+                "process groups need /usr/bin/setsid and /bin/kill, which " + os + " does not have");
+    }
+
     /** The example program in {@code mode} (see the script's header), with extra keys. */
     static Map<String, String> config(String mode, String... extraKeysAndValues) {
         Map<String, String> config = new HashMap<>();

@@ -20,6 +20,7 @@ import io.meerkat.runtime.api.SessionId;
 import io.meerkat.runtime.api.TurnMetadata;
 import io.meerkat.runtime.api.spi.CoreExecutor;
 import io.meerkat.runtime.api.spi.ExecutorContext;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,6 +46,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ProcessExecutorTest {
 
     private static final long PATIENCE_SECONDS = 20;
+    /** Starts a sleep whose parent exits at once, and prints its pid: an orphan, no longer a descendant. */
+    private static final String ORPHAN = "orphan=$(sh -c 'sleep 600 >/dev/null 2>&1 & echo $!');";
 
     private final ProcessExecutorFactory factory = new ProcessExecutorFactory();
     private final ExecutorService blocking = Executors.newCachedThreadPool();
@@ -117,9 +120,14 @@ class ProcessExecutorTest {
     }
 
     private static void assertGone(List<ProcessHandle> tree) throws Exception {
-        for (ProcessHandle process : tree) {
-            process.onExit().get(PATIENCE_SECONDS, TimeUnit.SECONDS);
-            assertFalse(process.isAlive(), "process " + process.pid() + " is gone");
+        try {
+            for (ProcessHandle process : tree) {
+                process.onExit().get(PATIENCE_SECONDS, TimeUnit.SECONDS);
+                assertFalse(process.isAlive(), "process " + process.pid() + " is gone");
+            }
+        } finally {
+            // A failed assertion leaves no process behind for the next tests.
+            tree.forEach(ProcessHandle::destroyForcibly);
         }
     }
 
@@ -248,6 +256,71 @@ class ProcessExecutorTest {
         List<ProcessHandle> tree = reportedTree();
         assertEquals("done", resultOf(run).text());
         assertGone(tree);
+    }
+
+    @Test
+    void aCancelEndsAProcessTheProgramOrphanedThroughItsProcessGroup() throws Exception {
+        EchoAgent.assumeProcessGroups();
+        String script = "read r; " + ORPHAN
+                + " printf '{\"type\":\"progress\",\"message\":\"pids %s %s\"}\\n' $$ $orphan; exec sleep 600";
+        CoreExecutor executor = executor(EchoAgent.inline(script, "cancelGraceMs", "200"));
+        CompletableFuture<CoreApplyOutput> run = apply(executor, prompt("x"));
+        List<ProcessHandle> tree = reportedTree();
+        assertTrue(tree.get(0).descendants().noneMatch(tree.get(1)::equals), "the orphan is out of the scan's reach");
+        executor.control(new RunControlCommand.CancelCurrentRun("enough")).toCompletableFuture()
+                .get(PATIENCE_SECONDS, TimeUnit.SECONDS);
+        assertInstanceOf(CancellationException.class, failureOf(run));
+        assertGone(tree);
+    }
+
+    @Test
+    void aProcessOrphanedBeforeTheResultIsEndedOnceTheProgramExits() throws Exception {
+        EchoAgent.assumeProcessGroups();
+        String script = "read r; " + ORPHAN
+                + " printf '{\"type\":\"progress\",\"message\":\"pids %s %s\"}\\n' $$ $orphan;"
+                + " echo '{\"type\":\"result\",\"text\":\"done\"}'";
+        CoreExecutor executor = executor(EchoAgent.inline(script));
+        CompletableFuture<CoreApplyOutput> run = apply(executor, prompt("x"));
+        String pids = nextProgress();
+        assertEquals("done", resultOf(run).text());
+        ProcessHandle orphan = ProcessHandle.of(Long.parseLong(pids.substring(pids.lastIndexOf(' ') + 1)))
+                .orElseThrow(() -> new AssertionError("the orphan was never alive: " + pids));
+        assertGone(List.of(orphan));
+    }
+
+    @Test
+    void stdinStaysOpenDuringTheRunAndItsEndTellsTheProgramToExit() throws Exception {
+        // Ignores SIGTERM: within the (long) grace period only the end of stdin makes it exit. Had stdin
+        // ended after the request, the run would complete with "stdin ended" instead of timing out.
+        String script = "trap '' TERM; read r; echo '{\"type\":\"progress\",\"message\":\"pid '$$'\"}';"
+                + " while read -r line; do :; done; echo '{\"type\":\"result\",\"text\":\"stdin ended\"}'";
+        CoreExecutor executor = executor(EchoAgent.inline(script, "timeoutMs", "1000", "cancelGraceMs", "600000"));
+        CompletableFuture<CoreApplyOutput> run = apply(executor, prompt("x"));
+        String pid = nextProgress();
+        ProcessHandle program = ProcessHandle.of(Long.parseLong(pid.substring("pid ".length())))
+                .orElseThrow(() -> new AssertionError("the program is alive: " + pid));
+        assertInstanceOf(TimeoutException.class, failureOf(run), "the program waited for the end of stdin");
+        assertGone(List.of(program));
+    }
+
+    @Test
+    void aCancelIsNotHeldUpByARequestTheProgramDoesNotRead(@TempDir Path directory) throws Exception {
+        // The request (256 KiB, more than a pipe buffer) is being written once the program has read a byte
+        // of it; then the program stops reading, so the writing thread blocks in the write until it dies.
+        Path reading = directory.resolve("reading");
+        CoreExecutor executor = executor(EchoAgent.inline("head -c 1 >/dev/null; echo > \"$MARKER\"; exec sleep 600",
+                "env.MARKER", reading.toString(), "cancelGraceMs", "200"));
+        CompletableFuture<CoreApplyOutput> run = apply(executor, prompt("x".repeat(256 * 1024)));
+        // Another process writes it: polled, within a bound.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(PATIENCE_SECONDS);
+        while (!Files.exists(reading)) {
+            assertTrue(System.nanoTime() < deadline, "the program read the start of its request");
+            Thread.sleep(10);
+        }
+        CompletableFuture<Void> cancel = CompletableFuture.supplyAsync(() -> executor.control(
+                new RunControlCommand.CancelCurrentRun("enough")).toCompletableFuture()).thenCompose(stage -> stage);
+        cancel.get(PATIENCE_SECONDS, TimeUnit.SECONDS);
+        assertInstanceOf(CancellationException.class, failureOf(run));
     }
 
     @Test
