@@ -32,10 +32,13 @@ public abstract class HttpApiContract {
         Answer health = api().get("/v1/health");
         assertEquals(200, health.status());
         assertEquals("ok", health.text("status"));
+        assertTrue(health.headers().firstValue("Server").isEmpty(), "no server version: " + health.headers().map());
 
         Answer executors = api().get("/v1/executors");
         assertEquals("echo", executors.json().path("executors").get(0).path("kind").asString());
         assertEquals("echo-executor", executors.json().path("executors").get(0).path("plugin").asString());
+        assertEquals("delayMs", executors.json().path("executors").get(0).path("configKeys").get(0).path("name").asString());
+        assertEquals("client", executors.json().path("executors").get(0).path("configKeys").get(0).path("owner").asString());
 
         Answer plugins = api().get("/v1/plugins");
         assertEquals("started", plugins.json().path("plugins").get(0).path("state").asString());
