@@ -86,7 +86,7 @@ class ShippedExecutorsIT {
         assertInvalidConfig("{\"executor\":\"process\",\"profile\":\"echo-agent\",\"config\":{\"env.LD_PRELOAD\":\"x\"}}",
                 "set by the operator");
         assertInvalidConfig("{\"executor\":\"process\",\"profile\":\"nope\"}", "has no profile 'nope'");
-        assertInvalidConfig("{\"executor\":\"process\"}", "config 'command' is required");
+        assertInvalidConfig("{\"executor\":\"process\"}", "runs only with a profile the operator declared");
         assertFalse(Files.exists(marker), "nothing ran");
     }
 
@@ -144,6 +144,12 @@ class ShippedExecutorsIT {
         assertEquals("abandoned", completion.text("outcome"), completion.body());
         assertTrue(openAi.slowStreamClosedByClient.await(10, TimeUnit.SECONDS), "the connection was closed");
         assertEquals("completed", completion(session, submit(session, "after")).text("outcome"), "the session goes on");
+    }
+
+    @Test
+    void openAiNeverFallsBackToItsBuiltInEndpointAndKeyVariable() {
+        assertInvalidConfig("{\"executor\":\"openai\",\"config\":{\"model\":\"gpt-4o\"}}",
+                "runs only with a profile the operator declared; pick one with \\\"profile\\\": [fake]");
     }
 
     @Test

@@ -13,7 +13,9 @@ import java.util.TreeMap;
 /**
  * Decides what configuration a session asked for over the API gets: the operator's profile, overlaid
  * with the client's own keys, each of which its executor must declare client-settable
- * ({@link ConfigKey.Owner#CLIENT}). A client therefore never chooses what runs on the host or where
+ * ({@link ConfigKey.Owner#CLIENT}). An executor that declares operator keys runs only with a profile:
+ * the one the client names, else the operator's {@value ExecutorProfiles#DEFAULT}; never on its
+ * built-in defaults for those keys. A client therefore never chooses what runs on the host or where
  * credentials go (DESIGN §7, §11), unless the operator turned on
  * {@code meerkat.unsafe.client-operator-config}. Thread safe (immutable).
  */
@@ -42,12 +44,6 @@ public final class SessionConfigPolicy {
     public Map<String, String> resolve(ExecutorFactory factory, String profile, Map<String, String> clientConfig) {
         String kind = factory.kind();
         Map<String, String> config = new HashMap<>();
-        if (profile != null) {
-            config.putAll(profiles.profile(kind, profile).orElseThrow(() -> new IllegalArgumentException(
-                    "executor '" + kind + "' has no profile '" + profile + "'; " + profilesOf(kind))));
-        } else {
-            profiles.profile(kind, ExecutorProfiles.DEFAULT).ifPresent(config::putAll);
-        }
         for (String key : new TreeMap<>(clientConfig).keySet()) {
             Optional<ConfigKey> declared = factory.configKey(key);
             if (declared.isEmpty()) {
@@ -58,6 +54,19 @@ public final class SessionConfigPolicy {
                 throw new IllegalArgumentException("executor '" + kind + "': config '" + key + "' is set by the "
                         + "operator, in a profile; " + profilesOf(kind) + "; keys a client may set: " + clientKeys(factory));
             }
+        }
+        String chosen = profile != null ? profile : ExecutorProfiles.DEFAULT;
+        Optional<Map<String, String>> profileConfig = profiles.profile(kind, chosen);
+        if (profileConfig.isPresent()) {
+            config.putAll(profileConfig.get());
+        } else if (profile != null) {
+            throw new IllegalArgumentException("executor '" + kind + "' has no profile '" + profile + "'; "
+                    + profilesOf(kind));
+        } else if (hasOperatorKeys(factory) && !clientMaySetOperatorKeys) {
+            // Without a profile the executor would fall back to its built-in defaults for the operator's
+            // keys (openai: api.openai.com with OPENAI_API_KEY), which no operator chose for this launcher.
+            throw new IllegalArgumentException("executor '" + kind + "' runs only with a profile the operator "
+                    + "declared; " + profilesOf(kind));
         }
         config.putAll(clientConfig);
         return config;
@@ -96,6 +105,10 @@ public final class SessionConfigPolicy {
         List<String> names = profiles.names(kind);
         return names.isEmpty() ? "the operator has configured none (conf/meerkat.properties)"
                 : "pick one with \"profile\": " + names;
+    }
+
+    private static boolean hasOperatorKeys(ExecutorFactory factory) {
+        return factory.configKeys().stream().anyMatch(key -> key.owner() == ConfigKey.Owner.OPERATOR);
     }
 
     private static List<String> clientKeys(ExecutorFactory factory) {

@@ -81,6 +81,38 @@ class SessionConfigPolicyTest {
     }
 
     @Test
+    void anExecutorWithOperatorKeysNeverRunsOnItsBuiltInDefaults() {
+        SessionConfigPolicy withoutDefault = new SessionConfigPolicy(ExecutorProfiles.from(Map.of(
+                "meerkat.profile.agent.fast.command", "/bin/fast-agent")), false);
+        assertEquals("executor 'agent' runs only with a profile the operator declared; pick one with \"profile\": "
+                + "[fast]", assertThrows(IllegalArgumentException.class,
+                        () -> withoutDefault.resolve(AGENT, null, Map.of("model", "m"))).getMessage());
+        assertEquals(Map.of("command", "/bin/fast-agent", "model", "m"),
+                withoutDefault.resolve(AGENT, "fast", Map.of("model", "m")));
+    }
+
+    @Test
+    void anExecutorWithOnlyClientKeysNeedsNoProfile() {
+        ExecutorFactory echoLike = new ExecutorFactory() {
+            @Override
+            public String kind() {
+                return "echoish";
+            }
+
+            @Override
+            public List<ConfigKey> configKeys() {
+                return List.of(ConfigKey.client("delayMs", "delay"));
+            }
+
+            @Override
+            public CoreExecutor create(ExecutorContext context) {
+                throw new UnsupportedOperationException();
+            }
+        };
+        assertEquals(Map.of("delayMs", "5"), policy.resolve(echoLike, null, Map.of("delayMs", "5")));
+    }
+
+    @Test
     void theUnsafeSettingLetsAClientSetOperatorKeys() {
         SessionConfigPolicy unsafe = new SessionConfigPolicy(ExecutorProfiles.none(), true);
         assertEquals(Map.of("command", "/bin/mine"), unsafe.resolve(AGENT, null, Map.of("command", "/bin/mine")));

@@ -116,6 +116,17 @@ class EchoExecutorTest {
     }
 
     @Test
+    void aTemplateCannotMultiplyTheInput() {
+        IllegalArgumentException many = assertThrows(IllegalArgumentException.class,
+                () -> echo(Map.of("template", "{text}".repeat(5))));
+        assertEquals("executor 'echo': config 'template' may hold {text} at most 4 times, held it 5", many.getMessage());
+        IllegalArgumentException longOne = assertThrows(IllegalArgumentException.class,
+                () -> echo(Map.of("template", "x".repeat(1_025))));
+        assertEquals("executor 'echo': config 'template' must be at most 1024 characters, was 1025", longOne.getMessage());
+        echo(Map.of("template", "{text} {text} {text} {text}"));
+    }
+
+    @Test
     void everyKeyIsDeclaredClientSettable() {
         assertEquals(List.of("delayMs", "failureRate", "seed", "template"),
                 new EchoExecutorFactory().configKeys().stream().map(ConfigKey::name).toList());

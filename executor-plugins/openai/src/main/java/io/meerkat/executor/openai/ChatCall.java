@@ -119,8 +119,12 @@ final class ChatCall implements Flow.Subscriber<String> {
     }
 
     @Override
-    public void onNext(String line) {
+    public void onNext(String received) {
         lastActivityNanos = System.nanoTime();
+        // The key is taken out of every line before anything reads it: a server that echoes the request's
+        // headers back must not get the key into a failure reason (which clients and logs see), whole or
+        // cut at a snippet's end.
+        String line = settings.apiKey().map(key -> key.redact(received)).orElse(received);
         if (outcome.isDone()) {
             return; // after [DONE] or an abort: the rest of the body is drained unread
         }
@@ -142,7 +146,7 @@ final class ChatCall implements Flow.Subscriber<String> {
         try {
             events.line(line).ifPresent(this::take);
         } catch (OpenAiCallException malformed) {
-            abort(redacted(malformed));
+            abort(malformed);
         }
     }
 
@@ -163,9 +167,7 @@ final class ChatCall implements Flow.Subscriber<String> {
     @Override
     public void onComplete() {
         if (!successful()) {
-            // Redacted before the body is cut to a snippet, so no part of a key survives at the cut.
-            String body = settings.apiKey().map(key -> key.redact(errorBody.toString())).orElse(errorBody.toString());
-            outcome.completeExceptionally(OpenAiCallException.status(status, retryAfter, body));
+            outcome.completeExceptionally(OpenAiCallException.status(status, retryAfter, errorBody.toString()));
             return;
         }
         try {
@@ -177,7 +179,7 @@ final class ChatCall implements Flow.Subscriber<String> {
                 return;
             }
         } catch (OpenAiCallException malformed) {
-            outcome.completeExceptionally(redacted(malformed));
+            outcome.completeExceptionally(malformed);
             return;
         }
         if (accumulator.finished()) {
@@ -221,14 +223,6 @@ final class ChatCall implements Flow.Subscriber<String> {
         } else {
             scheduleIdleCheck(limit - silent);
         }
-    }
-
-    /**
-     * A failure quoting what the server sent, with the API key taken out: a server that echoes the
-     * request's headers back must not put the key in a reason that clients and logs see.
-     */
-    private OpenAiCallException redacted(OpenAiCallException failure) {
-        return settings.apiKey().map(failure::redact).orElse(failure);
     }
 
     /** The failure of the exchange, in words naming the endpoint and the timeout that expired. */

@@ -58,13 +58,6 @@ final class OpenAiCallException extends RuntimeException {
                 + " attempts)", false, retryAfter, this);
     }
 
-    /** The same failure with every occurrence of {@code key} in its message replaced by {@code [redacted]}. */
-    OpenAiCallException redact(ApiKey key) {
-        String message = getMessage().substring(PREFIX.length());
-        String redacted = key.redact(message);
-        return redacted.equals(message) ? this : new OpenAiCallException(redacted, retryable, retryAfter, null);
-    }
-
     /** Whether the same request may succeed if sent again (and nothing was streamed yet). */
     boolean retryable() {
         return retryable;

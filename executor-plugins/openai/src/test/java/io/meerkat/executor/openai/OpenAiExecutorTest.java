@@ -202,6 +202,14 @@ class OpenAiExecutorTest {
     }
 
     @Test
+    void aKeyQuotedRightAtTheSnippetsCutIsRedactedToo() throws Exception {
+        server.next(Scripts.events("x".repeat(285) + " " + KEY));
+        String message = failureOf(apply(executor(), prompt("hi"))).getMessage();
+        assertTrue(message.contains("malformed stream chunk"), message);
+        assertFalse(message.contains(KEY.substring(0, 8)), message);
+    }
+
+    @Test
     void withStreamFalseTheWholeAnswerComesInOneBody() throws Exception {
         server.next(Scripts.status(200, Map.of("Content-Type", "application/json"), "{\"object\":\"chat.completion\","
                 + "\"model\":\"" + Scripts.MODEL + "\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","

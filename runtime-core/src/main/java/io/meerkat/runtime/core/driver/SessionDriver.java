@@ -199,6 +199,7 @@ public final class SessionDriver {
     public StagedRun beginNextRun() {
         Batch batch;
         RunId runId;
+        RunPrimitive primitive;
         lock.lock();
         try {
             if (refuseNewRuns || !machine.state().canProcessQueue() || machine.hasActiveRun()) {
@@ -211,6 +212,9 @@ public final class SessionDriver {
             runId = RunId.random();
             apply(new RuntimeTransition.BeginRun(runId));
             ingress.stage(batch, runId, System.currentTimeMillis());
+            // Built under the lock: a stop or destroy may finish the staged inputs as soon as it is
+            // released, and a finished record lets go of its content (InputRecord.input() is then null).
+            primitive = primitiveOf(batch);
             if (events.enabled()) {
                 publishTransitions(batch.records(), InputLifecycleState.QUEUED, null);
                 events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.RunStarted(runId, idsOf(batch.records()))));
@@ -218,8 +222,7 @@ public final class SessionDriver {
         } finally {
             lock.unlock();
         }
-        // Built outside the lock: it reads only the staged inputs, which are immutable.
-        return new StagedRun(runId, batch, primitiveOf(batch));
+        return new StagedRun(runId, batch, primitive);
     }
 
     private static RunPrimitive primitiveOf(Batch batch) {

@@ -33,6 +33,7 @@ public final class InputRecord {
     private final String idempotencyKey;
     private final InputKind kind;
     private final long payloadChars;
+    /** Guarded by the session driver's lock, like the rest of the record's mutable state; null once finished. */
     private Input input;
     private final PolicyDecision policy;
     private InputLifecycleState state;
