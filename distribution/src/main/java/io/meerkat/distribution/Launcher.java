@@ -141,7 +141,7 @@ public final class Launcher implements AutoCloseable {
             HttpApi http = null;
             if (withHttp) {
                 http = HttpApi.start(config, new ApiContext(runtime, registry, plugins, felix, metrics,
-                        sessionConfigs));
+                        sessionConfigs, config.memory()));
                 started.push(http);
                 progress.accept("HTTP API listening on " + http.baseUri());
             }

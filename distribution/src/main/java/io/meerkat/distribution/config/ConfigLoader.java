@@ -21,7 +21,7 @@ import java.util.Properties;
  * {@code meerkat.http.allowed-origins} (comma separated), {@code meerkat.http.max-connections},
  * {@code meerkat.http.min-request-data-rate}, {@code meerkat.http.idle-timeout-ms} (see {@link HttpLimits}),
  * {@code meerkat.session.max-queued-inputs}, {@code meerkat.session.max-queued-chars},
- * {@code meerkat.runtime.max-queued-chars}, {@code meerkat.results.max-retained-bytes} ({@link MemoryLimits}),
+ * {@code meerkat.runtime.max-queued-chars}, {@code meerkat.results.max-retained-bytes}, {@code meerkat.runtime.max-sessions} ({@link MemoryLimits}),
  * {@code meerkat.unsafe.client-operator-config};
  * every {@code meerkat.registry.*} key is handed to the registry bundles; every {@code meerkat.profile.*}
  * key declares an executor profile ({@link ExecutorProfiles}), where {@value #HOME_PLACEHOLDER} stands
@@ -47,6 +47,7 @@ public final class ConfigLoader {
     public static final String MAX_QUEUED_CHARS_PER_SESSION = "meerkat.session.max-queued-chars";
     public static final String MAX_QUEUED_CHARS_RUNTIME = "meerkat.runtime.max-queued-chars";
     public static final String MAX_RETAINED_RESULT_BYTES = "meerkat.results.max-retained-bytes";
+    public static final String MAX_SESSIONS = "meerkat.runtime.max-sessions";
     public static final String TOKEN_ENVIRONMENT_VARIABLE = "MEERKAT_TOKEN";
     /** Stands for the distribution folder in profile values, e.g. {@code ${meerkat.home}/examples/echo-agent.sh}. */
     public static final String HOME_PLACEHOLDER = "${meerkat.home}";
@@ -81,6 +82,7 @@ public final class ConfigLoader {
         values.put(MAX_QUEUED_CHARS_PER_SESSION, Long.toString(MeerkatRuntimeBuilder.DEFAULT_MAX_QUEUED_CHARS_PER_SESSION));
         values.put(MAX_QUEUED_CHARS_RUNTIME, Long.toString(MeerkatRuntimeBuilder.defaultMaxQueuedCharsRuntime()));
         values.put(MAX_RETAINED_RESULT_BYTES, Long.toString(MemoryLimits.defaultMaxRetainedResultBytes()));
+        values.put(MAX_SESSIONS, Integer.toString(MemoryLimits.DEFAULT_MAX_SESSIONS));
         Path file = configFile != null ? configFile : home.resolve("conf").resolve("meerkat.properties");
         if (configFile != null || Files.exists(file)) {
             values.putAll(read(file));
@@ -107,7 +109,8 @@ public final class ConfigLoader {
                 list(values.get(ALLOWED_ORIGINS)), new HttpLimits(intValue(values, MAX_CONNECTIONS),
                 longValue(values, MIN_REQUEST_DATA_RATE), longValue(values, IDLE_TIMEOUT_MS)), bundleProperties,
                 new MemoryLimits(intValue(values, MAX_QUEUED_INPUTS), longValue(values, MAX_QUEUED_CHARS_PER_SESSION),
-                        longValue(values, MAX_QUEUED_CHARS_RUNTIME), longValue(values, MAX_RETAINED_RESULT_BYTES)),
+                        longValue(values, MAX_QUEUED_CHARS_RUNTIME), longValue(values, MAX_RETAINED_RESULT_BYTES),
+                        intValue(values, MAX_SESSIONS)),
                 profiles(home, values), booleanValue(values, CLIENT_OPERATOR_CONFIG));
     }
 

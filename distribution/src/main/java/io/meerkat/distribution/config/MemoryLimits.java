@@ -10,9 +10,14 @@ package io.meerkat.distribution.config;
  *                                 input counting 256 more ({@code meerkat.runtime.max-queued-chars})
  * @param maxRetainedResultBytes   bytes of finished inputs' outcomes each outcome cache keeps (the API's
  *                                 and the outcome-history registry's; {@code meerkat.results.max-retained-bytes})
+ * @param maxSessions              sessions clients of the API may create ({@code meerkat.runtime.max-sessions});
+ *                                 each holds its ledger of finished inputs, and an agent process while it runs
  */
 public record MemoryLimits(int maxQueuedInputs, long maxQueuedCharsPerSession, long maxQueuedCharsRuntime,
-                           long maxRetainedResultBytes) {
+                           long maxRetainedResultBytes, int maxSessions) {
+
+    /** The default for {@code maxSessions}. */
+    public static final int DEFAULT_MAX_SESSIONS = 10_000;
 
     /** The default for {@code maxRetainedResultBytes}: an eighth of the heap's maximum, at most 64 MiB. */
     public static long defaultMaxRetainedResultBytes() {
@@ -27,6 +32,7 @@ public record MemoryLimits(int maxQueuedInputs, long maxQueuedCharsPerSession, l
         requirePositive(ConfigLoader.MAX_QUEUED_CHARS_PER_SESSION, maxQueuedCharsPerSession);
         requirePositive(ConfigLoader.MAX_QUEUED_CHARS_RUNTIME, maxQueuedCharsRuntime);
         requirePositive(ConfigLoader.MAX_RETAINED_RESULT_BYTES, maxRetainedResultBytes);
+        requirePositive(ConfigLoader.MAX_SESSIONS, maxSessions);
     }
 
     private static void requirePositive(String key, long value) {

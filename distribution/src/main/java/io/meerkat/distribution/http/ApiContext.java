@@ -1,5 +1,6 @@
 package io.meerkat.distribution.http;
 
+import io.meerkat.distribution.config.MemoryLimits;
 import io.meerkat.distribution.config.SessionConfigPolicy;
 import io.meerkat.distribution.metrics.RuntimeMetrics;
 import io.meerkat.distribution.osgi.EmbeddedFelix;
@@ -9,8 +10,10 @@ import io.meerkat.runtime.api.MeerkatRuntime;
 
 /**
  * What the HTTP API serves: the runtime, the completion registry in use, the plugins, the framework
- * (for bundle reports), the metrics, and the rules for the executor configuration a client may ask for.
+ * (for bundle reports), the metrics, the rules for the executor configuration a client may ask for, and
+ * what the launcher may hold for clients.
  */
 public record ApiContext(MeerkatRuntime runtime, SwappableCompletionRegistry registry, ExecutorPluginHost plugins,
-                         EmbeddedFelix felix, RuntimeMetrics metrics, SessionConfigPolicy sessionConfigs) {
+                         EmbeddedFelix felix, RuntimeMetrics metrics, SessionConfigPolicy sessionConfigs,
+                         MemoryLimits memory) {
 }

@@ -4,9 +4,11 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import java.lang.reflect.RecordComponent;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Collectors;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.exc.MismatchedInputException;
 import tools.jackson.databind.exc.UnrecognizedPropertyException;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -35,6 +37,14 @@ final class Json {
         } catch (UnrecognizedPropertyException e) {
             throw ApiException.badRequest("unknown_field", "unknown field '" + e.getPropertyName()
                     + "'; known fields: " + e.getKnownPropertyIds());
+        } catch (MismatchedInputException e) {
+            // Jackson's own words here name our Java classes; say it in the API's terms instead.
+            String field = e.getPath().stream().map(reference -> reference.getPropertyName() != null
+                    ? reference.getPropertyName() : "[" + reference.getIndex() + "]").collect(Collectors.joining("."));
+            if (field.isEmpty()) {
+                throw ApiException.badRequest("malformed_json", "the body must be a JSON object");
+            }
+            throw ApiException.badRequest("invalid_field", "'" + field + "' has the wrong JSON type for this request");
         } catch (JacksonException e) {
             throw ApiException.badRequest("malformed_json", "the body is not valid JSON for this request: "
                     + e.getOriginalMessage());

@@ -69,6 +69,12 @@ final class SessionEndpoints {
         } catch (IllegalArgumentException e) {
             throw ApiException.badRequest("invalid_field", "'id' must be a UUID, was '" + request.id() + "'");
         }
+        // Checked before creating, so concurrent creates may pass it by a few: a bound on memory, not a quota.
+        int maxSessions = context.memory().maxSessions();
+        if (context.runtime().sessions().size() >= maxSessions) {
+            throw new ApiException(429, "too_many_sessions", "the launcher holds " + maxSessions + " sessions, its "
+                    + "limit (meerkat.runtime.max-sessions); delete sessions no longer needed");
+        }
         ExecutorFactory factory = context.plugins().factory(request.executor())
                 .orElseThrow(() -> new UnknownExecutorException(request.executor(), context.runtime().executorKinds()));
         SessionHandle session;

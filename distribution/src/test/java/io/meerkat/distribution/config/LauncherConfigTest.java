@@ -116,7 +116,7 @@ class LauncherConfigTest {
 
         LauncherConfig config = ConfigLoader.load(home, null, Map.of(), Map.of()).validate();
 
-        assertEquals(new MemoryLimits(7, 700, 7000, 70000), config.memory());
+        assertEquals(new MemoryLimits(7, 700, 7000, 70000, MemoryLimits.DEFAULT_MAX_SESSIONS), config.memory());
         ConfigException refused = assertThrows(ConfigException.class, () -> ConfigLoader.load(home, null,
                 Map.of(ConfigLoader.MAX_QUEUED_INPUTS, "0"), Map.of()).validate());
         assertTrue(refused.getMessage().contains("meerkat.session.max-queued-inputs"), refused.getMessage());

@@ -254,6 +254,10 @@ public abstract class HttpApiContract {
         assertError(api().post("/v1/sessions", "{\"executor\":\"echo\",\"config\":\"delayMs=5\"}"), 400, "invalid_field");
         assertError(api().post("/v1/sessions", "{\"executor\":\"echo\",\"config\":[]}"), 400, "invalid_field");
         assertError(api().post("/v1/sessions", "{\"executor\":\"echo\",\"profile\":1}"), 400, "invalid_field");
+        Answer array = api().post("/v1/sessions", "[1,2]");
+        assertError(array, 400, "malformed_json");
+        assertEquals("the body must be a JSON object", array.json().path("error").path("message").asString(),
+                "no Java class names in messages");
         assertError(api().post("/v1/sessions/" + session + "/control", "{\"command\":1}"), 400, "invalid_field");
         assertError(api().post(inputs, "{\"text\":\"x\",\"mystery\":1}"), 400, "unknown_field");
         assertEquals(0, api().get("/v1/sessions/" + session).json().path("queueDepth").asInt(), "nothing was queued");
