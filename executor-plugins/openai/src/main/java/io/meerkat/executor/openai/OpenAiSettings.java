@@ -127,6 +127,11 @@ record OpenAiSettings(URI endpoint, String model, String apiKeyEnv, Optional<Api
         String baseUrl = config.string("baseUrl", DEFAULT_BASE_URL).trim();
         try {
             URI base = new URI(baseUrl);
+            if (base.getRawUserInfo() != null) {
+                // Not quoted: the value holds a credential, and this message may reach a client.
+                throw new IllegalArgumentException("executor '" + config.kind() + "': config 'baseUrl' must not "
+                        + "carry credentials (user:password@); name the key's environment variable in 'apiKeyEnv'");
+            }
             String scheme = base.getScheme();
             if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))
                     || base.getHost() == null || base.getRawQuery() != null || base.getRawFragment() != null) {

@@ -70,4 +70,13 @@ class OpenAiSettingsTest {
                 () -> read(key, value == null ? "" : value));
         assertEquals(message, refused.getMessage());
     }
+
+    @Test
+    void aBaseUrlWithCredentialsIsRefusedWithoutQuotingThem() {
+        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+                () -> OpenAiSettings.from(new ExecutorConfig("openai", Map.of("baseUrl", "https://user:hunter2@llm.example/v1",
+                        "model", "m", "apiKeyRequired", "false")), name -> null));
+        assertFalse(refused.getMessage().contains("hunter2"), refused.getMessage());
+        assertTrue(refused.getMessage().contains("must not carry credentials"), refused.getMessage());
+    }
 }
