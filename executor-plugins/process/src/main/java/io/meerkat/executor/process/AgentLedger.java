@@ -49,7 +49,7 @@ final class AgentLedger {
      * How long after its folder's time a dead runtime may still have lived: one period, and one more for a
      * beat delayed by the busy timer thread, clock granularity and start times rounded to the second.
      */
-    private static final Duration HEARTBEAT_SLACK = HEARTBEAT.multipliedBy(2);
+    static final Duration HEARTBEAT_SLACK = HEARTBEAT.multipliedBy(2);
     /** A record is one short line; anything longer is not one, and is not read further. */
     private static final int MAX_RECORD_BYTES = 256;
     private static final Pattern RUNTIME_FOLDER = Pattern.compile(RUNTIME_PREFIX + "(\\d{1,18})-(\\d{1,18})");

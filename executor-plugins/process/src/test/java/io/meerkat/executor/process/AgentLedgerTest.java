@@ -162,6 +162,33 @@ class AgentLedgerTest {
     }
 
     @Test
+    void ofAGroupHoldingProcessesFromBeforeAndAfterTheLastHeartbeatOnlyTheEarlierOnesAreKilled() throws Exception {
+        // The leader leaves one child, waits for a line, leaves another and exits: two orphans of one group.
+        Path laterPid = root.resolve("later-pid");
+        List<ProcessHandle> earlier = startGroup("sleep 60 >/dev/null 2>&1 & echo $!; read line;"
+                + " sleep 60 >/dev/null 2>&1 & echo $! > '" + laterPid + "'");
+        long leaderStart = startMillis(lastStarted.toHandle());
+        // Not synchronisation: the two children must start in different ticks of the clock start times count in.
+        Thread.sleep(50);
+        lastStarted.getOutputStream().write('\n');
+        lastStarted.getOutputStream().close();
+        assertTrue(lastStarted.waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS));
+        ProcessHandle later = ProcessHandle.of(Long.parseLong(Files.readString(laterPid).trim())).orElseThrow();
+        started.add(later);
+        ProcessHandle leftover = earlier.get(0);
+        assertTrue(startMillis(later) > startMillis(leftover), "the later child started later");
+        // The dead runtime was last known alive when the earlier child started.
+        recordForDeadRuntime(lastStarted.pid(), leaderStart, true,
+                startMillis(leftover) - AgentLedger.HEARTBEAT_SLACK.toMillis());
+
+        AgentLedger.open(root, groups);
+
+        assertGone(List.of(leftover));
+        assertThrows(TimeoutException.class, () -> later.onExit().get(SURVIVAL_SECONDS, TimeUnit.SECONDS),
+                "a process of the group that started after the last heartbeat is spared");
+    }
+
+    @Test
     void aFolderThatIsNotARuntimesIsSkippedAndTheOthersAreStillReaped() throws Exception {
         ProcessHandle bystander = startGroup("echo $$; exec sleep 60 >/dev/null").get(0);
         Path stray = Files.createDirectories(root.resolve("runtime-5"));
