@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
  * program, speaking the JSON-lines protocol of {@code PROTOCOL.md} (keys in {@link ProcessSettings}).
  * The factory owns one timer thread (timeouts, grace periods) and a cached pool of reader threads,
  * and knows every process its runs started; {@link #close()} kills those still alive, waits briefly
- * for them, and ends its threads. Under a launcher, it also keeps a record of them on disk, and its
- * construction ends those a killed launcher left behind ({@link AgentLedger}).
+ * for them, and ends its threads. Under a launcher, it also keeps a record of them on disk, touched
+ * every {@link AgentLedger#HEARTBEAT} by the timer thread, and its construction ends those a killed
+ * launcher left behind ({@link AgentLedger}).
  */
 @Extension
 public final class ProcessExecutorFactory implements ExecutorFactory, AutoCloseable {
@@ -74,6 +75,10 @@ public final class ProcessExecutorFactory implements ExecutorFactory, AutoClosea
         });
         // A cancelled timeout must not keep its run (and this plugin's classes) reachable until it would have fired.
         timer.setRemoveOnCancelPolicy(true);
+        if (ledgerFolder != null) {
+            long period = AgentLedger.HEARTBEAT.toMillis();
+            timer.scheduleAtFixedRate(ledger::heartbeat, period, period, TimeUnit.MILLISECONDS);
+        }
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.meerkat.executor.process;
 
 import java.io.File;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -28,6 +29,7 @@ final class ProcessGroups {
     private static final Logger LOG = LoggerFactory.getLogger(ProcessGroups.class);
     private static final List<String> SETSID = List.of("/usr/bin/setsid", "/bin/setsid");
     private static final List<String> KILL = List.of("/bin/kill", "/usr/bin/kill");
+    private static final Path PROC = Path.of("/proc");
     /** A {@code kill} answers in a few milliseconds; this only bounds a stuck one. */
     private static final long KILL_PATIENCE_SECONDS = 5;
 
@@ -93,6 +95,30 @@ final class ProcessGroups {
     /** Whether group {@code groupId} still has a process (a zombie counts). */
     boolean exists(long groupId) {
         return kill("0", groupId);
+    }
+
+    /**
+     * The processes of group {@code groupId}, as Linux's {@code /proc} lists them; empty where there is
+     * no {@code /proc}. A process may exit, or join the group, right after it was looked at.
+     */
+    Optional<List<ProcessHandle>> members(long groupId) {
+        if (!Files.isReadable(PROC.resolve("self").resolve("stat"))) {
+            return Optional.empty();
+        }
+        return Optional.of(ProcessHandle.allProcesses().filter(process -> groupOf(process.pid()) == groupId).toList());
+    }
+
+    /** The process group of process {@code pid}; -1 if it has exited. */
+    private static long groupOf(long pid) {
+        String stat;
+        try {
+            stat = Files.readString(PROC.resolve(Long.toString(pid)).resolve("stat"), StandardCharsets.ISO_8859_1);
+        } catch (IOException exited) {
+            return -1;
+        }
+        // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so fields count from the last ')'.
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ", 4);
+        return Long.parseLong(fields[2]);
     }
 
     private boolean kill(String signal, long groupId) {

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -25,7 +26,9 @@ import tools.jackson.databind.json.JsonMapper;
  *   <tr><td>{@code args}</td><td>{@code []}</td><td>its arguments, as a JSON array of strings</td></tr>
  *   <tr><td>{@code workingDirectory}</td><td>the runtime's</td><td>an existing directory the program runs in</td></tr>
  *   <tr><td>{@code env.NAME}</td><td></td><td>sets the environment variable {@code NAME}</td></tr>
- *   <tr><td>{@code inheritEnv}</td><td>{@code true}</td><td>whether the program starts from the runtime's environment</td></tr>
+ *   <tr><td>{@code inheritEnv}</td><td>{@code false}</td><td>{@code true} passes the runtime's whole environment,
+ *       secrets such as {@code MEERKAT_TOKEN} and model keys included; {@code false} only its {@code PATH},
+ *       {@code HOME}, {@code LANG}, {@code LC_*}, {@code TZ}, {@code TMPDIR}, {@code USER} and {@code LOGNAME}</td></tr>
  *   <tr><td>{@code timeoutMs}</td><td>600000</td><td>how long one run may take, at most 7 days; 0 for no limit</td></tr>
  *   <tr><td>{@code cancelGraceMs}</td><td>5000</td><td>between the graceful signal and the forcible kill, at most 10 minutes</td></tr>
  *   <tr><td>{@code maxLineBytes}</td><td>1048576</td><td>the longest line the program may write to stdout</td></tr>
@@ -38,8 +41,8 @@ import tools.jackson.databind.json.JsonMapper;
  * @param command          the program
  * @param args             its arguments
  * @param workingDirectory where it runs; empty for the runtime's working directory
- * @param environment      variables set on top of the inherited (or empty) environment
- * @param inheritEnv       whether the runtime's environment is inherited
+ * @param environment      variables set on top of the inherited ones
+ * @param inheritEnv       whether the runtime's whole environment is inherited, rather than its harmless variables
  * @param timeout          the limit of one run; zero for none
  * @param cancelGrace      how long a program may take to exit after the graceful signal
  * @param maxLineBytes     the stdout line limit
@@ -61,10 +64,17 @@ record ProcessSettings(String command, List<String> args, Optional<Path> working
             ConfigKey.operator("args", "its arguments, as a JSON array of strings"),
             ConfigKey.operator("workingDirectory", "an existing directory the program runs in"),
             ConfigKey.operator(ENV_PREFIX, "env.NAME sets the environment variable NAME"),
-            ConfigKey.operator("inheritEnv", "whether the program starts from the runtime's environment"),
+            ConfigKey.operator("inheritEnv", "true passes the runtime's whole environment, secrets included;"
+                    + " false (default) only PATH, HOME, LANG, LC_*, TZ, TMPDIR, USER, LOGNAME"),
             ConfigKey.operator("timeoutMs", "how long one run may take, in milliseconds; 0 for no limit"),
             ConfigKey.operator("cancelGraceMs", "between the graceful signal and the forcible kill, in milliseconds"),
             ConfigKey.operator("maxLineBytes", "the longest line the program may write to stdout"));
+
+    /**
+     * The runtime's variables a program gets when {@code inheritEnv} is false (the default): what programs
+     * need to find programs, files and the locale, never a credential.
+     */
+    private static final Set<String> HARMLESS = Set.of("PATH", "HOME", "LANG", "TZ", "TMPDIR", "USER", "LOGNAME");
 
     ProcessSettings {
         args = List.copyOf(args);
@@ -86,7 +96,7 @@ record ProcessSettings(String command, List<String> args, Optional<Path> working
                 environment.put(name, value);
             }
         });
-        boolean inheritEnv = bool(config, "inheritEnv", true);
+        boolean inheritEnv = bool(config, "inheritEnv", false);
         Duration timeout = config.millis("timeoutMs", DEFAULT_TIMEOUT, MAX_TIMEOUT);
         Duration cancelGrace = config.millis("cancelGraceMs", DEFAULT_CANCEL_GRACE, MAX_CANCEL_GRACE);
         int maxLineBytes = (int) config.longValue("maxLineBytes", DEFAULT_MAX_LINE_BYTES, 256, 64 << 20);
@@ -103,12 +113,18 @@ record ProcessSettings(String command, List<String> args, Optional<Path> working
         return line;
     }
 
+    /** Whether the runtime's variable {@code name} reaches the program when {@code inheritEnv} is false. */
+    static boolean inheritedByDefault(String name) {
+        return HARMLESS.contains(name) || name.startsWith("LC_");
+    }
+
     /** A process builder for one run of the program; stdin, stdout and stderr are pipes. */
     ProcessBuilder processBuilder() {
         ProcessBuilder builder = new ProcessBuilder(commandLine());
         workingDirectory.ifPresent(directory -> builder.directory(directory.toFile()));
         if (!inheritEnv) {
-            builder.environment().clear();
+            // The builder starts from the runtime's whole environment, credentials (MEERKAT_TOKEN, model keys) included.
+            builder.environment().keySet().removeIf(name -> !inheritedByDefault(name));
         }
         builder.environment().putAll(environment);
         return builder;

@@ -2,6 +2,8 @@ package io.meerkat.executor.process;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meerkat.runtime.api.ConversationAppend;
@@ -15,9 +17,12 @@ import io.meerkat.runtime.api.spi.ExecutorContext;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -25,6 +30,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,6 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
 class AgentLedgerTest {
 
     private static final long PATIENCE_SECONDS = 20;
+    /** How long a process must stay alive to count as spared (a kill shows within milliseconds). */
+    private static final long SURVIVAL_SECONDS = 2;
 
     @TempDir
     Path root;
@@ -90,6 +98,13 @@ class AgentLedgerTest {
         return Files.writeString(folder.resolve("agent-" + pid), pid + " " + startMillis + " " + grouped + " " + boot + "\n");
     }
 
+    /** Like {@link #recordForDeadRuntime(long, long, boolean)}, with that runtime's last heartbeat at {@code heartbeatMillis}. */
+    private Path recordForDeadRuntime(long pid, long startMillis, boolean grouped, long heartbeatMillis) throws Exception {
+        Path record = recordForDeadRuntime(pid, startMillis, grouped);
+        Files.setLastModifiedTime(record.getParent(), FileTime.fromMillis(heartbeatMillis));
+        return record;
+    }
+
     private static long startMillis(ProcessHandle process) {
         return process.info().startInstant().orElseThrow().toEpochMilli();
     }
@@ -126,6 +141,104 @@ class AgentLedgerTest {
         AgentLedger.open(root, groups);
 
         assertGone(orphan);
+    }
+
+    @Test
+    void anUnrelatedGroupWhoseLeaderReusedTheExitedProgramsPidIsLeftAlone() throws Exception {
+        // A daemon-like start: the leader of a new group leaves a child and exits, as the recorded program did
+        // long ago, but this group began after the dead runtime's last heartbeat.
+        ProcessHandle daemon = startGroup("sleep 60 >/dev/null 2>&1 & echo $!").get(0);
+        assertTrue(lastStarted.waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS));
+        long groupStart = startMillis(daemon);
+        Path record = recordForDeadRuntime(lastStarted.pid(), groupStart - 120_000, true, groupStart - 60_000);
+        assertTrue(groups.exists(lastStarted.pid()), "the group outlives its leader");
+
+        AgentLedger.open(root, groups);
+
+        // A SIGKILL takes effect a little after kill(2) returns: give it the time to show.
+        assertThrows(TimeoutException.class, () -> daemon.onExit().get(SURVIVAL_SECONDS, TimeUnit.SECONDS),
+                "a process that started after the dead runtime's last heartbeat is not its leftover");
+        assertFalse(Files.exists(record), "the record is dropped");
+    }
+
+    @Test
+    void ofAGroupHoldingProcessesFromBeforeAndAfterTheLastHeartbeatOnlyTheEarlierOnesAreKilled() throws Exception {
+        // The leader leaves one child, waits for a line, leaves another and exits: two orphans of one group.
+        Path laterPid = root.resolve("later-pid");
+        List<ProcessHandle> earlier = startGroup("sleep 60 >/dev/null 2>&1 & echo $!; read line;"
+                + " sleep 60 >/dev/null 2>&1 & echo $! > '" + laterPid + "'");
+        long leaderStart = startMillis(lastStarted.toHandle());
+        // Not synchronisation: the two children must start in different ticks of the clock start times count in.
+        Thread.sleep(50);
+        lastStarted.getOutputStream().write('\n');
+        lastStarted.getOutputStream().close();
+        assertTrue(lastStarted.waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS));
+        ProcessHandle later = ProcessHandle.of(Long.parseLong(Files.readString(laterPid).trim())).orElseThrow();
+        started.add(later);
+        ProcessHandle leftover = earlier.get(0);
+        assertTrue(startMillis(later) > startMillis(leftover), "the later child started later");
+        // The dead runtime was last known alive when the earlier child started.
+        recordForDeadRuntime(lastStarted.pid(), leaderStart, true,
+                startMillis(leftover) - AgentLedger.HEARTBEAT_SLACK.toMillis());
+
+        AgentLedger.open(root, groups);
+
+        assertGone(List.of(leftover));
+        assertThrows(TimeoutException.class, () -> later.onExit().get(SURVIVAL_SECONDS, TimeUnit.SECONDS),
+                "a process of the group that started after the last heartbeat is spared");
+    }
+
+    @Test
+    void aFolderThatIsNotARuntimesIsSkippedAndTheOthersAreStillReaped() throws Exception {
+        ProcessHandle bystander = startGroup("echo $$; exec sleep 60 >/dev/null").get(0);
+        Path stray = Files.createDirectories(root.resolve("runtime-5"));
+        Files.writeString(stray.resolve("agent-" + bystander.pid()),
+                bystander.pid() + " " + startMillis(bystander) + " true -1\n");
+        ProcessHandle leftover = startGroup("echo $$; exec sleep 60 >/dev/null").get(0);
+        recordForDeadRuntime(leftover.pid(), startMillis(leftover), true);
+
+        AgentLedger.open(root, groups);
+
+        assertGone(List.of(leftover));
+        assertTrue(bystander.isAlive(), "a record in a folder not named runtime-PID-START is left alone");
+        assertTrue(Files.exists(stray), "and so is the folder");
+    }
+
+    @Test
+    void recordsThatAreNotSmallRegularFilesAreSkippedWithoutBlockingOrReadingThem() throws Exception {
+        ProcessHandle leftover = startGroup("echo $$; exec sleep 60 >/dev/null").get(0);
+        Path runtime = recordForDeadRuntime(leftover.pid(), startMillis(leftover), true).getParent();
+        // A FIFO nobody writes (opening it would block), a sparse file of 3 GiB, a folder.
+        Process mkfifo = new ProcessBuilder("mkfifo", runtime.resolve("agent-1").toString()).start();
+        assertTrue(mkfifo.waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS));
+        assertEquals(0, mkfifo.exitValue());
+        try (RandomAccessFile huge = new RandomAccessFile(runtime.resolve("agent-2").toFile(), "rw")) {
+            huge.setLength(3L << 30);
+        }
+        Files.createDirectories(runtime.resolve("agent-3").resolve("inside"));
+
+        assertTimeoutPreemptively(Duration.ofSeconds(PATIENCE_SECONDS), () -> AgentLedger.open(root, groups));
+
+        assertGone(List.of(leftover));
+        assertTrue(Files.exists(runtime.resolve("agent-3")), "what is not a record is left in place");
+    }
+
+    @Test
+    void aHeartbeatTouchesTheRuntimesFolder() throws Exception {
+        List<ProcessHandle> tree = startGroup("echo $$; exec sleep 60 >/dev/null");
+        AgentLedger ledger = AgentLedger.open(root, groups);
+        AgentLedger.Entry entry = ledger.record(tree.get(0), true).orElseThrow();
+        Path folder = entry.file().getParent();
+        Files.setLastModifiedTime(folder, FileTime.fromMillis(0));
+        long before = System.currentTimeMillis();
+
+        ledger.heartbeat();
+
+        assertTrue(Files.getLastModifiedTime(folder).toMillis() >= before - 1_000, "the folder's time is now");
+        ledger.forget(entry);
+        ledger.close();
+        ledger.heartbeat();
+        assertFalse(Files.exists(folder), "a heartbeat does not bring back a closed runtime's folder");
     }
 
     @Test

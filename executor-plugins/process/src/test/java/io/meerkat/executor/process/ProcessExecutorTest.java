@@ -207,6 +207,39 @@ class ProcessExecutorTest {
         assertEquals("first arg hello " + directory.toRealPath(), result.text());
     }
 
+    /** Runs a program that answers with the names of its environment variables, space separated. */
+    private List<String> environmentNames(String... extraKeysAndValues) throws Exception {
+        String script = "read r; printf '{\"type\":\"result\",\"text\":\"%s\"}\\n'"
+                + " \"$(awk 'BEGIN { for (name in ENVIRON) printf \"%s \", name }')\"";
+        RunResult result = resultOf(apply(executor(EchoAgent.inline(script, extraKeysAndValues)), prompt("x")));
+        return List.of(result.text().trim().split(" "));
+    }
+
+    @Test
+    void byDefaultTheProgramGetsOnlyHarmlessVariablesOfTheRuntimeAndItsEnvKeys() throws Exception {
+        List<String> names = environmentNames("env.AGENT_SETTING", "on");
+        assertTrue(names.contains("AGENT_SETTING"), names.toString());
+        if (System.getenv("PATH") != null) {
+            assertTrue(names.contains("PATH"), "PATH is passed on: " + names);
+        }
+        for (String name : names) {
+            // PWD: sh sets it itself for the programs it runs.
+            assertTrue(ProcessSettings.inheritedByDefault(name) || name.equals("AGENT_SETTING") || name.equals("PWD"),
+                    "the runtime's " + name + " reached the program: " + names);
+        }
+    }
+
+    @Test
+    void inheritEnvTruePassesTheRuntimesWholeEnvironment() throws Exception {
+        String secretLike = System.getenv().keySet().stream()
+                .filter(name -> !ProcessSettings.inheritedByDefault(name) && !name.equals("PWD")
+                        && name.matches("[A-Za-z_][A-Za-z0-9_]*"))
+                .sorted().findFirst().orElseThrow(() -> new AssertionError("the test JVM's environment has only "
+                        + System.getenv().keySet() + "; the test needs a variable outside the default list"));
+        assertTrue(environmentNames("inheritEnv", "true").contains(secretLike), secretLike + " is passed on");
+        assertFalse(environmentNames().contains(secretLike), secretLike + " is not passed on by default");
+    }
+
     @Test
     void aCancelSignalsTheProgramAndItsChildren() throws Exception {
         CoreExecutor executor = executor(EchoAgent.config("spawn"));

@@ -64,6 +64,10 @@ class ProcessGroupsTest {
             assertEquals(List.of(Long.toString(process.pid()), Long.toString(process.pid())), List.of(ids));
             orphan = ProcessHandle.of(Long.parseLong(out.readLine().trim())).orElseThrow();
             assertTrue(groups.exists(process.pid()));
+            // The program and the orphan (the shell that started it may not have exited yet), never the JVM.
+            List<ProcessHandle> members = groups.members(process.pid()).orElseThrow();
+            assertTrue(members.containsAll(List.of(process.toHandle(), orphan)), members.toString());
+            assertFalse(members.contains(ProcessHandle.current()), members.toString());
             assertTrue(groups.signal(process.pid(), true));
             assertTrue(process.waitFor(20, TimeUnit.SECONDS), "the program took SIGKILL");
             orphan.onExit().get(20, TimeUnit.SECONDS);

@@ -3,10 +3,12 @@ package io.meerkat.executor.process;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meerkat.runtime.api.spi.ExecutorConfig;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -30,7 +32,7 @@ class ProcessSettingsTest {
         assertEquals(List.of("agent"), settings.commandLine());
         assertEquals(Optional.empty(), settings.workingDirectory());
         assertEquals(Map.of(), settings.environment());
-        assertEquals(true, settings.inheritEnv());
+        assertFalse(settings.inheritEnv());
         assertEquals(Duration.ofMinutes(10), settings.timeout());
         assertEquals(Duration.ofSeconds(5), settings.cancelGrace());
         assertEquals(1 << 20, settings.maxLineBytes());
@@ -48,7 +50,33 @@ class ProcessSettingsTest {
         assertEquals(Duration.ZERO, settings.timeout());
         assertEquals(Duration.ofMillis(100), settings.cancelGrace());
         assertEquals(4096, settings.maxLineBytes());
-        assertEquals(Map.of("A", "1", "B", ""), settings.processBuilder().environment());
+        Map<String, String> expected = new HashMap<>(Map.of("A", "1", "B", ""));
+        System.getenv().forEach((name, value) -> {
+            if (ProcessSettings.inheritedByDefault(name)) {
+                expected.put(name, value);
+            }
+        });
+        assertEquals(expected, settings.processBuilder().environment());
+    }
+
+    @Test
+    void onlyHarmlessVariablesOfTheRuntimeAreInheritedByDefault() {
+        for (String name : List.of("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "TMPDIR", "USER",
+                "LOGNAME")) {
+            assertTrue(ProcessSettings.inheritedByDefault(name), name);
+        }
+        for (String name : List.of("MEERKAT_TOKEN", "OPENAI_API_KEY", "AWS_SECRET_ACCESS_KEY", "JAVA_HOME", "path",
+                "LANGUAGE", "PWD")) {
+            assertFalse(ProcessSettings.inheritedByDefault(name), name);
+        }
+    }
+
+    @Test
+    void inheritEnvTrueKeepsTheWholeEnvironmentAndEnvKeysWin() {
+        ProcessSettings settings = settings(Map.of("command", "agent", "inheritEnv", "true", "env.HOME", "/agent/home"));
+        Map<String, String> expected = new HashMap<>(System.getenv());
+        expected.put("HOME", "/agent/home");
+        assertEquals(expected, settings.processBuilder().environment());
     }
 
     @Test
