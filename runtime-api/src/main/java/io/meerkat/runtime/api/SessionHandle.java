@@ -42,16 +42,18 @@ public interface SessionHandle {
      * Sends an out-of-band command to the session's executor. It is delivered before any unit of
      * work that has not yet started, and at once to a run in flight.
      *
-     * @throws RuntimeNotReadyException if the session is DESTROYED (always, whatever the command), or
-     *                                  has no runtime loop (queue-only or already stopped); a stop is
-     *                                  then applied to the session directly
+     * @throws RuntimeNotReadyException if the session is DESTROYED (every time, for every command but a
+     *                                  stop, which is idempotent and does nothing), or has no runtime
+     *                                  loop (queue-only or already stopped); a stop is then applied to
+     *                                  the session directly
      */
     void control(RunControlCommand command);
 
     /**
      * Applies a runtime-level command ({@code Stop}, {@code Resume}).
      *
-     * @throws RuntimeNotReadyException if the session is DESTROYED
+     * @throws RuntimeNotReadyException for {@code Resume} if the session is DESTROYED ({@code Stop} is
+     *                                  idempotent and does nothing then)
      */
     void runtimeControl(RuntimeControlCommand command);
 
@@ -67,8 +69,9 @@ public interface SessionHandle {
      * its runtime, in state DESTROYED, its id taken and its inputs' statuses readable, until
      * {@link MeerkatRuntime#removeSession} forgets it. Afterwards every request that would change it is
      * refused: {@link #submit}, {@link #accept}, {@link #control} and {@link #runtimeControl} with
-     * {@link RuntimeNotReadyException}, {@link #destroy}, {@link #reset}, {@link #retire} and
-     * {@link #recycle} with {@link IllegalTransitionException}.
+     * {@link RuntimeNotReadyException} (a stop, already achieved, returns and does nothing),
+     * {@link #destroy}, {@link #reset}, {@link #retire} and {@link #recycle} with
+     * {@link IllegalTransitionException}.
      *
      * @throws IllegalTransitionException if it is already destroyed
      */

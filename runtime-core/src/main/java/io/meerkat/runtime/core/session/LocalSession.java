@@ -83,7 +83,9 @@ final class LocalSession implements SessionHandle {
     @Override
     public void control(RunControlCommand command) {
         Objects.requireNonNull(command, "command");
-        refuseIfDestroyed("run control");
+        if (!(command instanceof RunControlCommand.StopRuntimeExecutor)) {
+            refuseIfDestroyed("run control");
+        }
         if (loop != null && loop.sendControl(command)) {
             return;
         }
@@ -98,7 +100,9 @@ final class LocalSession implements SessionHandle {
     @Override
     public void runtimeControl(RuntimeControlCommand command) {
         Objects.requireNonNull(command, "command");
-        refuseIfDestroyed("runtime control");
+        if (!(command instanceof RuntimeControlCommand.Stop)) {
+            refuseIfDestroyed("runtime control");
+        }
         if (command instanceof RuntimeControlCommand.Stop) {
             stopDirectly("runtime stopped");
         } else if (command instanceof RuntimeControlCommand.Resume) {
@@ -111,7 +115,8 @@ final class LocalSession implements SessionHandle {
 
     /**
      * DESTROYED is final and set under the driver lock before {@link #destroy} returns, so every command
-     * sent after it is refused here, whatever the loop is doing meanwhile.
+     * sent after it is refused here, whatever the loop is doing meanwhile. Stops are not refused: a stop
+     * asks for an end the session has already reached, and is idempotent.
      */
     private void refuseIfDestroyed(String request) {
         RuntimeState state = driver.state();

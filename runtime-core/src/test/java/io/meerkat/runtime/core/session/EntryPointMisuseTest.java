@@ -117,16 +117,20 @@ class EntryPointMisuseTest {
 
         List<Executable> commands = List.of(
                 () -> session.control(new RunControlCommand.CancelCurrentRun("late")),
-                () -> session.control(new RunControlCommand.StopRuntimeExecutor("late")),
-                () -> session.runtimeControl(new RuntimeControlCommand.Stop()),
                 () -> session.runtimeControl(new RuntimeControlCommand.Resume()),
-                () -> session.submit(Input.prompt("late")));
-        // Repeated: the refusal must not depend on whether the loop has ended yet.
+                () -> session.submit(Input.prompt("late")),
+                () -> session.accept(Input.prompt("late")));
+        // Repeated: the answer must not depend on whether the loop has ended yet.
         for (int round = 0; round < 20; round++) {
             for (Executable command : commands) {
                 assertEquals(RuntimeState.DESTROYED, assertThrows(RuntimeNotReadyException.class, command).state());
             }
+            session.control(new RunControlCommand.StopRuntimeExecutor("late"));
+            session.runtimeControl(new RuntimeControlCommand.Stop());
+            assertEquals(RuntimeState.DESTROYED, session.state(), "a stop of a destroyed session does nothing");
         }
+        assertTrue(factory.executorOf(session.id()).controls().stream()
+                .noneMatch(RunControlCommand.CancelCurrentRun.class::isInstance), "no refused command was delivered");
         assertThrows(IllegalTransitionException.class, session::destroy);
         assertThrows(IllegalTransitionException.class, session::reset);
         assertThrows(IllegalTransitionException.class, session::retire);
