@@ -50,10 +50,9 @@ public interface SessionHandle {
     void control(RunControlCommand command);
 
     /**
-     * Applies a runtime-level command ({@code Stop}, {@code Resume}).
-     *
-     * @throws RuntimeNotReadyException for {@code Resume} if the session is DESTROYED ({@code Stop} is
-     *                                  idempotent and does nothing then)
+     * Applies a runtime-level command ({@code Stop}, {@code Resume}). On a DESTROYED session both
+     * return and do nothing: a stop asks for an end already reached, a resume resumes only a session
+     * that can resume.
      */
     void runtimeControl(RuntimeControlCommand command);
 
@@ -68,8 +67,8 @@ public interface SessionHandle {
      * {@link CompletionOutcome.RuntimeTerminated} {@code "runtime destroyed"}. The session stays listed by
      * its runtime, in state DESTROYED, its id taken and its inputs' statuses readable, until
      * {@link MeerkatRuntime#removeSession} forgets it. Afterwards every request that would change it is
-     * refused: {@link #submit}, {@link #accept}, {@link #control} and {@link #runtimeControl} with
-     * {@link RuntimeNotReadyException} (a stop, already achieved, returns and does nothing),
+     * refused: {@link #submit}, {@link #accept} and {@link #control} with {@link RuntimeNotReadyException}
+     * (a stop, already achieved, returns and does nothing, as does {@link #runtimeControl}),
      * {@link #destroy}, {@link #reset}, {@link #retire} and {@link #recycle} with
      * {@link IllegalTransitionException}.
      *

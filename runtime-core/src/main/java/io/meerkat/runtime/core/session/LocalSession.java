@@ -100,9 +100,6 @@ final class LocalSession implements SessionHandle {
     @Override
     public void runtimeControl(RuntimeControlCommand command) {
         Objects.requireNonNull(command, "command");
-        if (!(command instanceof RuntimeControlCommand.Stop)) {
-            refuseIfDestroyed("runtime control");
-        }
         if (command instanceof RuntimeControlCommand.Stop) {
             stopDirectly("runtime stopped");
         } else if (command instanceof RuntimeControlCommand.Resume) {

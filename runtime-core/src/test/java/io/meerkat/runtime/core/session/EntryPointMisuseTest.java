@@ -113,11 +113,16 @@ class EntryPointMisuseTest {
     @Test
     void everyCommandToADestroyedSessionIsRefusedAndItStaysListedUntilRemoved() throws Exception {
         SessionHandle session = runtime.createSession(SessionSpec.of(TestRuntimes.KIND));
+        ScriptedExecutor executor = factory.executorOf(session.id());
+        // A run whose apply ignores the stop keeps the loop alive after destroy: the refusal below must
+        // come from the session's state, not from a loop that happens to have ended.
+        executor.mode(ScriptedExecutor.Mode.PARK);
+        session.submit(Input.prompt("parked"));
+        ScriptedExecutor.PendingApply parked = executor.nextApply();
         session.destroy();
 
         List<Executable> commands = List.of(
                 () -> session.control(new RunControlCommand.CancelCurrentRun("late")),
-                () -> session.runtimeControl(new RuntimeControlCommand.Resume()),
                 () -> session.submit(Input.prompt("late")),
                 () -> session.accept(Input.prompt("late")));
         // Repeated: the answer must not depend on whether the loop has ended yet.
@@ -127,10 +132,13 @@ class EntryPointMisuseTest {
             }
             session.control(new RunControlCommand.StopRuntimeExecutor("late"));
             session.runtimeControl(new RuntimeControlCommand.Stop());
-            assertEquals(RuntimeState.DESTROYED, session.state(), "a stop of a destroyed session does nothing");
+            session.runtimeControl(new RuntimeControlCommand.Resume());
+            assertEquals(RuntimeState.DESTROYED, session.state(), "a stop or resume of a destroyed session does nothing");
         }
-        assertTrue(factory.executorOf(session.id()).controls().stream()
+        assertTrue(executor.controls().stream()
                 .noneMatch(RunControlCommand.CancelCurrentRun.class::isInstance), "no refused command was delivered");
+        parked.complete("late");
+        ((LocalSession) session).termination().get(10, TimeUnit.SECONDS);
         assertThrows(IllegalTransitionException.class, session::destroy);
         assertThrows(IllegalTransitionException.class, session::reset);
         assertThrows(IllegalTransitionException.class, session::retire);
