@@ -163,6 +163,9 @@ public abstract class HttpApiContract {
         assertError(api().post(inputs, "{\"text\":{\"nested\":1}}"), 400, "invalid_field");
         assertError(api().post(inputs, "{\"kind\":\"telepathy\",\"text\":\"x\"}"), 400, "invalid_field");
         assertError(api().post(inputs, "{\"text\":\"" + "x".repeat(MAX_BODY_BYTES + 1) + "\"}"), 413, "payload_too_large");
+        assertError(api().post(inputs, "{\"text\":\"x\",\"idempotencyKey\":\"" + "k".repeat(513) + "\"}"), 400, "input_rejected");
+        assertError(api().post(inputs, "{\"text\":\"x\",\"supersessionKey\":\"\"}"), 400, "input_rejected");
+        assertError(api().post(inputs, "{\"text\":\"x\",\"correlationId\":\" \"}"), 400, "input_rejected");
         assertError(api().post("/v1/sessions", "{\"executor\":\"nope\"}"), 400, "unknown_executor");
         assertError(api().post("/v1/sessions", "{\"executor\":\"echo\",\"config\":{\"delayMs\":\"soon\"}}"), 400, "invalid_config");
         assertError(api().get("/v1/sessions/00000000-0000-0000-0000-000000000000"), 404, "session_not_found");

@@ -93,7 +93,11 @@ public sealed interface Input {
         }
     }
 
-    /** Progress on a request this session sent to another agent; coalesces on the steer lane. */
+    /**
+     * Progress on a request this session sent to another agent; coalesces on the steer lane: a newer
+     * report replaces the queued ones with the same supersession key, or without a key those of the
+     * same peer and request.
+     */
     record PeerResponseProgress(InputHeader header, String peer, String requestId, String text)
             implements Input {
         public PeerResponseProgress {

@@ -11,9 +11,15 @@ import java.util.Optional;
  * @param timestamp       when the input was created
  * @param source          who produced it
  * @param durability      how it must survive a crash
+ * <p>Each key is {@code null} (none) or a non-blank string of at most 512 bytes in UTF-8; the runtime
+ * refuses any other ({@link InputRejectedException}), and counts the keys toward the input's content
+ * limit like its text.
+ *
  * @param idempotencyKey  inputs with the same key are admitted once; {@code null} for none
- * @param supersessionKey a queued input of the same kind and key is superseded by this one;
- *                        {@code null} for none
+ * @param supersessionKey the replace scope of an input whose policy coalesces (peer response
+ *                        progress): every queued input of the same kind and key becomes COALESCED into
+ *                        this one. Inputs of the other kinds run in FIFO order and are never replaced,
+ *                        key or not (Meerkat 0.5's policy table). {@code null} for none
  * @param correlationId   carried into events for tracing; {@code null} for none
  * @param handlingMode    overrides the default lane; {@code null} to follow the policy
  */

@@ -7,6 +7,9 @@ import java.util.Set;
 /**
  * A running Meerkat runtime: the sessions it holds and the executor kinds it can run.
  * Thread safe. Closing it stops every session and resolves every pending completion.
+ *
+ * <p>No argument may be {@code null}: every method throws {@link NullPointerException} naming the
+ * parameter, before it changes anything.
  */
 public interface MeerkatRuntime extends AutoCloseable {
 
@@ -19,6 +22,8 @@ public interface MeerkatRuntime extends AutoCloseable {
      * @throws IllegalArgumentException   if the config holds a key the factory does not declare
      *                                    ({@link io.meerkat.runtime.api.spi.ExecutorFactory#configKeys()}),
      *                                    or the factory refuses a value
+     * @throws IllegalStateException      if the kind's factory returns no executor ({@code null}); the
+     *                                    message names the factory's class and the kind
      */
     SessionHandle createSession(SessionSpec spec);
 
@@ -40,7 +45,10 @@ public interface MeerkatRuntime extends AutoCloseable {
     /**
      * Destroys a session and forgets it: its queued inputs, its ledger and the outcomes the completion
      * registry remembers for it ({@link io.meerkat.runtime.api.spi.CompletionRegistry#forgetSession}) go
-     * with it.
+     * with it, and its id is free again. The waiters of its unfinished inputs get
+     * {@link CompletionOutcome.RuntimeTerminated} {@code "runtime session unregistered"} (Meerkat 0.5's
+     * wording for removal; {@link SessionHandle#destroy()} alone says {@code "runtime destroyed"}).
+     * Removing a session already destroyed only forgets it.
      *
      * @throws SessionNotFoundException if there is none
      */

@@ -11,7 +11,8 @@ import java.util.concurrent.Flow;
  * <p>Errors are {@link MeerkatException}s and change nothing: {@link RuntimeNotReadyException} when
  * the session's phase refuses the request, {@link InputRejectedException} and
  * {@link PayloadTooLargeException} for bad input, {@link QueueFullException} when the session already
- * holds as much unfinished input as it may.
+ * holds as much unfinished input as it may. No argument may be {@code null}: a {@code null} one throws
+ * {@link NullPointerException} naming the parameter, and changes nothing.
  */
 public interface SessionHandle {
 
@@ -41,12 +42,18 @@ public interface SessionHandle {
      * Sends an out-of-band command to the session's executor. It is delivered before any unit of
      * work that has not yet started, and at once to a run in flight.
      *
-     * @throws RuntimeNotReadyException if the session has no runtime loop (queue-only or already
-     *                                  stopped); a stop is then applied to the session directly
+     * @throws RuntimeNotReadyException if the session is DESTROYED (every time, for every command but a
+     *                                  stop, which is idempotent and does nothing), or has no runtime
+     *                                  loop (queue-only or already stopped); a stop is then applied to
+     *                                  the session directly
      */
     void control(RunControlCommand command);
 
-    /** Applies a runtime-level command ({@code Stop}, {@code Resume}). */
+    /**
+     * Applies a runtime-level command ({@code Stop}, {@code Resume}). On a DESTROYED session both
+     * return and do nothing: a stop asks for an end already reached, a resume resumes only a session
+     * that can resume.
+     */
     void runtimeControl(RuntimeControlCommand command);
 
     /** Refuses new input and drains what is queued; the session then stays RETIRED. */
@@ -55,7 +62,18 @@ public interface SessionHandle {
     /** Abandons every non-terminal input and returns to IDLE; refused while RUNNING. */
     LifecycleReport reset();
 
-    /** Abandons everything and ends the session for good. */
+    /**
+     * Abandons everything and ends the session for good: the waiters of its unfinished inputs get
+     * {@link CompletionOutcome.RuntimeTerminated} {@code "runtime destroyed"}. The session stays listed by
+     * its runtime, in state DESTROYED, its id taken and its inputs' statuses readable, until
+     * {@link MeerkatRuntime#removeSession} forgets it. Afterwards every request that would change it is
+     * refused: {@link #submit}, {@link #accept} and {@link #control} with {@link RuntimeNotReadyException}
+     * (a stop, already achieved, returns and does nothing, as does {@link #runtimeControl}),
+     * {@link #destroy}, {@link #reset}, {@link #retire} and {@link #recycle} with
+     * {@link IllegalTransitionException}.
+     *
+     * @throws IllegalTransitionException if it is already destroyed
+     */
     LifecycleReport destroy();
 
     /** Rebuilds the session's driver keeping its queued work; refused while RUNNING. */

@@ -34,7 +34,8 @@ public interface ExecutorFactory extends ExtensionPoint {
     }
 
     /**
-     * Creates the executor of one session.
+     * Creates the executor of one session; never {@code null} (the runtime refuses the session with an
+     * {@link IllegalStateException} naming this factory).
      *
      * @throws IllegalArgumentException if the configuration is invalid (the session is not created)
      */

@@ -14,7 +14,8 @@ import java.util.Map;
 /**
  * The default admission policy of Meerkat 0.5, one row per input kind. An explicit
  * {@link HandlingMode} on the header overrides the lane (never for peer response progress).
- * Decisions are precomputed: resolving one is two lookups, no allocation.
+ * Decisions are precomputed: resolving one is two lookups, no allocation. Only a {@code COALESCE} row
+ * (peer response progress) replaces queued inputs; every other kind is FIFO, supersession key or not.
  */
 public final class DefaultPolicyTable {
 

@@ -47,7 +47,12 @@ public final class Ingress {
     private final LinkedHashMap<InputId, InputRecord> ledger = new LinkedHashMap<>();
     private final ArrayDeque<InputRecord> finished = new ArrayDeque<>();
     private final Map<String, InputRecord> byIdempotencyKey = new HashMap<>();
-    private final Map<ReplaceKey, InputRecord> replaceable = new HashMap<>();
+    /**
+     * The unfinished records of each replace scope (at most a staged batch's worth plus the one queued
+     * after them), so that a new input of the scope replaces every one of them still QUEUED: a record
+     * a failed run put back beside a newer one included.
+     */
+    private final Map<ReplaceKey, List<InputRecord>> unfinishedByScope = new HashMap<>();
     private final ArrayDeque<InputRecord> queueLane = new ArrayDeque<>();
     private final ArrayDeque<InputRecord> steerLane = new ArrayDeque<>();
     private int activeCount;
@@ -106,7 +111,7 @@ public final class Ingress {
             onTerminal(record);
             return new Admission.Accepted(record, List.of(), false);
         }
-        List<InputRecord> displaced = displaceQueuedTwin(record, nowMillis);
+        List<InputRecord> displaced = displaceQueuedTwins(record, nowMillis);
         record.moveTo(InputLifecycleState.QUEUED, nowMillis, null);
         ArrayDeque<InputRecord> lane = laneOf(record);
         if (policy.queueMode() == QueueMode.PRIORITY) {
@@ -138,22 +143,33 @@ public final class Ingress {
         }
     }
 
-    private List<InputRecord> displaceQueuedTwin(InputRecord record, long nowMillis) {
+    /**
+     * Coalesces every QUEUED record of the new record's scope into it, oldest first. One STAGED belongs
+     * to a run and finishes there; if that run fails, it goes back QUEUED beside the newer one, and the
+     * next input of the scope coalesces both.
+     */
+    private List<InputRecord> displaceQueuedTwins(InputRecord record, long nowMillis) {
         ReplaceKey replaceKey = ReplaceKey.of(record);
         if (replaceKey == null) {
             return List.of();
         }
-        InputRecord twin = replaceable.put(replaceKey, record);
-        // Only a QUEUED twin is displaced: one already staged belongs to a run and must finish there.
-        if (twin == null || twin.state() != InputLifecycleState.QUEUED) {
-            return List.of();
+        List<InputRecord> scope = unfinishedByScope.computeIfAbsent(replaceKey, k -> new ArrayList<>(2));
+        List<InputRecord> displaced = List.of();
+        for (InputRecord twin : scope) {
+            if (twin.state() == InputLifecycleState.QUEUED) {
+                if (displaced.isEmpty()) {
+                    displaced = new ArrayList<>(2);
+                }
+                displaced.add(twin);
+            }
         }
-        laneOf(twin).remove(twin);
-        InputLifecycleState terminal = replaceKey.coalesce()
-                ? InputLifecycleState.COALESCED : InputLifecycleState.SUPERSEDED;
-        twin.replacedBy(terminal, record.id(), nowMillis);
-        onTerminal(twin);
-        return List.of(twin);
+        scope.add(record);
+        for (InputRecord twin : displaced) {
+            laneOf(twin).remove(twin);
+            twin.replacedBy(InputLifecycleState.COALESCED, record.id(), nowMillis);
+            onTerminal(twin);
+        }
+        return displaced;
     }
 
     /**
@@ -352,7 +368,10 @@ public final class Ingress {
         runtimeBudget.release(record.payloadChars());
         ReplaceKey replaceKey = ReplaceKey.of(record);
         if (replaceKey != null) {
-            replaceable.remove(replaceKey, record);
+            List<InputRecord> scope = unfinishedByScope.get(replaceKey);
+            if (scope != null && scope.remove(record) && scope.isEmpty()) {
+                unfinishedByScope.remove(replaceKey);
+            }
         }
         record.releasePayload();
         finished.addLast(record);
@@ -384,19 +403,27 @@ public final class Ingress {
     }
 
     /**
-     * What makes two queued inputs replace one another: the same kind and supersession key, or for
-     * peer response progress (which coalesces) the same peer and request.
+     * What makes two queued inputs replace one another. Only an input whose policy says so
+     * ({@link QueueMode#COALESCE}: peer response progress) replaces anything, as in Meerkat 0.5's policy
+     * table; every other kind is FIFO and keeps all its inputs, supersession key or not. The scope is the
+     * kind and supersession key; progress without a key coalesces by peer and request (a departure,
+     * see the module README).
      */
-    private record ReplaceKey(InputKind kind, String key, boolean coalesce) {
+    private record ReplaceKey(InputKind kind, String supersessionKey, String peer, String requestId) {
 
         static ReplaceKey of(InputRecord record) {
-            Input input = record.input();
-            if (record.policy().queueMode() == QueueMode.COALESCE
-                    && input instanceof Input.PeerResponseProgress progress) {
-                return new ReplaceKey(input.kind(), progress.peer() + '\u0000' + progress.requestId(), true);
+            if (record.policy().queueMode() != QueueMode.COALESCE) {
+                return null;
             }
+            Input input = record.input();
             String supersession = input.header().supersessionKey();
-            return supersession == null ? null : new ReplaceKey(input.kind(), supersession, false);
+            if (supersession != null) {
+                return new ReplaceKey(input.kind(), supersession, null, null);
+            }
+            if (input instanceof Input.PeerResponseProgress progress) {
+                return new ReplaceKey(input.kind(), null, progress.peer(), progress.requestId());
+            }
+            return null;
         }
     }
 }

@@ -39,7 +39,10 @@ public record PolicyDecision(ApplyMode applyMode, WakeMode wakeMode, QueueMode q
     public enum QueueMode {
         /** At the back. */
         FIFO,
-        /** Replaces a queued input of the same kind, peer and request. */
+        /**
+         * At the back, replacing (COALESCED) every queued input of its scope: the same kind and
+         * supersession key, or without a key (peer response progress) the same peer and request.
+         */
         COALESCE,
         /** At the front. */
         PRIORITY

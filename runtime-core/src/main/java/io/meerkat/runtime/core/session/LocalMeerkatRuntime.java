@@ -26,6 +26,7 @@ import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -48,6 +49,9 @@ import org.slf4j.LoggerFactory;
 public final class LocalMeerkatRuntime implements MeerkatRuntime {
 
     private static final Logger LOG = LoggerFactory.getLogger(LocalMeerkatRuntime.class);
+
+    /** What {@link #removeSession} tells the waiters it terminates (Meerkat 0.5's wording for removal). */
+    public static final String SESSION_UNREGISTERED = "runtime session unregistered";
 
     private final Map<String, ExecutorFactory> factories;
     private final ExecutorCatalog catalog;
@@ -84,6 +88,7 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
 
     @Override
     public SessionHandle createSession(SessionSpec spec) {
+        Objects.requireNonNull(spec, "spec");
         ensureOpen();
         SessionId sessionId = spec.sessionId() != null ? spec.sessionId() : SessionId.random();
         if (sessions.containsKey(sessionId)) {
@@ -103,6 +108,12 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         CoreExecutor executor = factory == null ? null
                 : factory.create(new ExecutorContext(sessionId, spec.executorKind(), spec.config(), blockingExecutor,
                         driver::reportProgress));
+        if (factory != null && executor == null) {
+            // Without an executor the session would queue every input for ever: refused, with the culprit.
+            driver.closeEvents();
+            throw new IllegalStateException("executor factory " + factory.getClass().getName() + " for kind '"
+                    + spec.executorKind() + "' returned no executor");
+        }
         RuntimeLoop loop = executor == null ? null
                 : new RuntimeLoop(driver, completions, executor, scheduler, settings.loopThroughput());
         LocalSession session = new LocalSession(driver, loop, validator, completions, events);
@@ -132,6 +143,7 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
 
     @Override
     public Optional<SessionHandle> session(SessionId sessionId) {
+        Objects.requireNonNull(sessionId, "sessionId");
         return Optional.ofNullable(sessions.get(sessionId));
     }
 
@@ -142,12 +154,13 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
 
     @Override
     public LifecycleReport removeSession(SessionId sessionId) {
+        Objects.requireNonNull(sessionId, "sessionId");
         LocalSession session = sessions.remove(sessionId);
         if (session == null) {
             throw new SessionNotFoundException(sessionId);
         }
         try {
-            return session.destroy();
+            return session.destroy(SESSION_UNREGISTERED);
         } catch (IllegalTransitionException alreadyDestroyed) {
             return new LifecycleReport(session.state(), 0, 0, 0);
         } finally {

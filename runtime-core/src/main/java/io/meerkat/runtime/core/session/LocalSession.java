@@ -22,6 +22,7 @@ import io.meerkat.runtime.core.driver.Settlement;
 import io.meerkat.runtime.core.ingress.InputValidator;
 import io.meerkat.runtime.core.loop.RuntimeLoop;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
@@ -32,6 +33,9 @@ import java.util.concurrent.Flow;
  * resolves the waiters the driver hands back, always after the driver lock is released.
  */
 final class LocalSession implements SessionHandle {
+
+    /** What {@link #destroy()} tells the waiters it terminates. */
+    static final String DESTROYED = "runtime destroyed";
 
     private final SessionId sessionId;
     private final SessionDriver driver;
@@ -78,6 +82,10 @@ final class LocalSession implements SessionHandle {
 
     @Override
     public void control(RunControlCommand command) {
+        Objects.requireNonNull(command, "command");
+        if (!(command instanceof RunControlCommand.StopRuntimeExecutor)) {
+            refuseIfDestroyed("run control");
+        }
         if (loop != null && loop.sendControl(command)) {
             return;
         }
@@ -91,6 +99,7 @@ final class LocalSession implements SessionHandle {
 
     @Override
     public void runtimeControl(RuntimeControlCommand command) {
+        Objects.requireNonNull(command, "command");
         if (command instanceof RuntimeControlCommand.Stop) {
             stopDirectly("runtime stopped");
         } else if (command instanceof RuntimeControlCommand.Resume) {
@@ -98,6 +107,18 @@ final class LocalSession implements SessionHandle {
             if (loop != null) {
                 loop.wake();
             }
+        }
+    }
+
+    /**
+     * DESTROYED is final and set under the driver lock before {@link #destroy} returns, so every command
+     * sent after it is refused here, whatever the loop is doing meanwhile. Stops are not refused: a stop
+     * asks for an end the session has already reached, and is idempotent.
+     */
+    private void refuseIfDestroyed(String request) {
+        RuntimeState state = driver.state();
+        if (state == RuntimeState.DESTROYED) {
+            throw new RuntimeNotReadyException(sessionId, state, request);
         }
     }
 
@@ -154,9 +175,14 @@ final class LocalSession implements SessionHandle {
 
     @Override
     public LifecycleReport destroy() {
+        return destroy(DESTROYED);
+    }
+
+    /** Destroys the session, telling the waiters it terminates {@code reason}. */
+    LifecycleReport destroy(String reason) {
         LifecycleReport report = driver.destroy();
-        int resolved = terminateLeftWaiters(AbandonReason.DESTROYED, "runtime destroyed");
-        endLoop("runtime destroyed");
+        int resolved = terminateLeftWaiters(AbandonReason.DESTROYED, reason);
+        endLoop(reason);
         return withResolved(report, resolved);
     }
 
@@ -190,6 +216,7 @@ final class LocalSession implements SessionHandle {
 
     @Override
     public Optional<InputStatus> inputStatus(InputId inputId) {
+        Objects.requireNonNull(inputId, "inputId");
         return Optional.ofNullable(driver.inputStatus(inputId));
     }
 

@@ -78,16 +78,51 @@ class IngressTest {
     }
 
     @Test
-    void aNewInputSupersedesAQueuedOneWithTheSameKindAndKey() {
-        InputHeader header = InputHeader.from(InputSource.OPERATOR).withSupersessionKey("status");
-        InputRecord old = admit(new Input.Prompt(header, "old"));
-        Admission.Accepted accepted = (Admission.Accepted) ingress.admit(
-                new Input.Prompt(InputHeader.from(InputSource.OPERATOR).withSupersessionKey("status"), "new"), true, now);
+    void fifoKindsKeepEveryInputWithTheSameSupersessionKeyAsTheOriginalsPolicyTable() {
+        List<InputRecord> kept = new java.util.ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            kept.add(admit(new Input.Prompt(InputHeader.from(InputSource.OPERATOR).withSupersessionKey("status"), "p" + i)));
+            kept.add(admit(new Input.ExternalEvent(InputHeader.from(InputSource.EXTERNAL).withSupersessionKey("status"),
+                    "webhook", "e" + i)));
+        }
 
-        assertEquals(List.of(old), accepted.displaced());
-        assertEquals(InputLifecycleState.SUPERSEDED, old.state());
-        assertEquals(accepted.record().id(), old.supersededBy());
-        assertEquals(List.of(accepted.record()), ingress.drainNextBatch(10).records());
+        for (InputRecord record : kept) {
+            assertEquals(InputLifecycleState.QUEUED, record.state(), "a FIFO input is never replaced");
+        }
+        assertEquals(4, ingress.depth(Lane.QUEUE));
+    }
+
+    @Test
+    void progressWithASupersessionKeyCoalescesByKindAndKeyAcrossRequests() {
+        InputRecord first = admit(new Input.PeerResponseProgress(
+                InputHeader.from(InputSource.PEER).withSupersessionKey("build"), "peer", "r1", "10%"));
+        InputRecord second = admit(new Input.PeerResponseProgress(
+                InputHeader.from(InputSource.PEER).withSupersessionKey("build"), "other", "r2", "20%"));
+        InputRecord keyless = admit(progress("r1", "30%"));
+
+        assertEquals(InputLifecycleState.COALESCED, first.state());
+        assertEquals(second.id(), first.supersededBy());
+        assertEquals(List.of(second, keyless), ingress.drainNextBatch(10).records());
+    }
+
+    @Test
+    void aNewProgressReportCoalescesEveryQueuedOneOfItsScopeAfterARollback() {
+        InputRecord v1 = admit(progress("r1", "v1"));
+        Batch run = ingress.drainNextBatch(10);
+        ingress.stage(run, RunId.random(), now);
+        InputRecord v2 = admit(progress("r1", "v2"));
+        assertEquals(InputLifecycleState.QUEUED, v2.state(), "a staged report is not replaced");
+        ingress.rollback(run, "boom", now);
+        assertEquals(InputLifecycleState.QUEUED, v1.state());
+
+        Admission.Accepted v3 = (Admission.Accepted) ingress.admit(progress("r1", "v3"), true, now++);
+
+        assertEquals(List.of(v1, v2), v3.displaced());
+        assertEquals(InputLifecycleState.COALESCED, v1.state());
+        assertEquals(InputLifecycleState.COALESCED, v2.state());
+        assertEquals(v3.record().id(), v1.supersededBy());
+        assertEquals(List.of(v3.record()), ingress.drainNextBatch(10).records());
+        assertEquals(1, ingress.activeCount());
     }
 
     @Test

@@ -58,8 +58,9 @@ class BadInputTest {
     }
 
     @Test
-    void nullInputIsRejected() throws Exception {
-        assertThrows(InputRejectedException.class, () -> healthy.submit(null));
+    void nullInputIsANullPointerExceptionNamingIt() throws Exception {
+        assertEquals("input", assertThrows(NullPointerException.class, () -> healthy.submit(null)).getMessage());
+        assertEquals("input", assertThrows(NullPointerException.class, () -> healthy.accept(null)).getMessage());
         assertStillServing();
     }
 
