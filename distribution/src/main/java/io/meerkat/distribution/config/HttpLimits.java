@@ -5,8 +5,9 @@ package io.meerkat.distribution.config;
  *
  * @param maxConnections        the most connections open at once; past it, new ones wait in the
  *                              operating system's accept queue until one closes
- * @param minRequestDataRate    the slowest a request body may arrive, in bytes per second averaged from its
- *                              first read (checked after the first second); slower bodies are answered 408.
+ * @param minRequestDataRate    the slowest a request body may arrive, in bytes per second, checked on a timer:
+ *                              over every window of the idle timeout (at least a second), and whole within
+ *                              1 s + its declared length at this rate; slower bodies are answered 408.
  *                              0 turns the check off (the idle timeout still applies)
  * @param idleTimeoutMs         how long a connection may stay silent (no byte either way) before it is closed;
  *                              a request whose body stops arriving is answered 408
