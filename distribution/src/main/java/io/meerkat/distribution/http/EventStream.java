@@ -56,7 +56,12 @@ final class EventStream implements StreamEndpoint, AutoCloseable {
             throw ApiException.serverBusy("at most " + maxStreams + " event streams are open at once; retry later");
         }
         startAnswer(response);
-        session.events().subscribe(connection);
+        try {
+            session.events().subscribe(connection);
+        } catch (RuntimeException e) {
+            connections.remove(connection);
+            throw e;
+        }
     }
 
     /**

@@ -174,7 +174,8 @@ final class Exchange {
         BodyReader(long declared) {
             this.declared = declared;
             this.drain = declared > maxBodyBytes;
-            this.bytes = new ByteArrayOutputStream(drain || declared < 0 ? 256 : (int) declared);
+            this.bytes = new ByteArrayOutputStream(drain || declared < 0 ? 256
+                    : (int) Math.min(declared, Integer.MAX_VALUE - 8));
         }
 
         /**

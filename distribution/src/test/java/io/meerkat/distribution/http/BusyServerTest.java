@@ -39,7 +39,7 @@ class BusyServerTest {
     private static final int MAX_STREAMS = 2;
     private static final int MAX_WAITING = 2;
     /** How long a held request is watched for an answer that must not come. */
-    private static final int HELD_MS = 1_500;
+    private static final int HELD_MS = 2_000;
 
     @TempDir
     static Path root;

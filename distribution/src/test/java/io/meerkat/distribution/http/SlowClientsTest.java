@@ -112,7 +112,8 @@ class SlowClientsTest {
 
             assertTrue(answer.startsWith("HTTP/1.1 408 "), answer);
             assertEquals("request_timeout", errorCode(answer), answer);
-            assertTrue(answeredMs < 3 * IDLE_TIMEOUT_MS, "answered after " + answeredMs + " ms");
+            // Two windows by design, plus room for a loaded machine; the average alone would take 90 s.
+            assertTrue(answeredMs < 5 * IDLE_TIMEOUT_MS, "answered after " + answeredMs + " ms");
         }
     }
 
