@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.meerkat.distribution.PackagedLauncher;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -58,7 +59,9 @@ class BufferedBodiesIT {
                     counts.merge(outcome.get(60, TimeUnit.SECONDS), 1, Integer::sum);
                 }
 
-                assertTrue(served.process().isAlive(), "the launcher died: " + Files.readString(served.stderr()));
+                assertTrue(served.process().isAlive(), () -> "the launcher died (exit status "
+                        + served.process().exitValue() + ", 3 is an OutOfMemoryError), outcomes " + counts + ": "
+                        + stderr(served));
                 ApiClient.Answer health = api.send(api.request("/v1/health").timeout(PROBE_LIMIT).GET());
                 assertEquals(200, health.status(), "health answers while the bodies are held: " + counts);
                 assertTrue(counts.getOrDefault("held", 0) > 0, "some bodies fit the budget: " + counts);
@@ -74,17 +77,30 @@ class BufferedBodiesIT {
             }
             ApiClient.Answer after = api.send(api.request("/v1/health").timeout(PROBE_LIMIT).GET());
             assertEquals(200, after.status(), "healthy after the clients are gone");
-            assertTrue(served.process().isAlive(), Files.readString(served.stderr()));
+            assertTrue(served.process().isAlive(), () -> stderr(served));
+        }
+    }
+
+    private static String stderr(PackagedLauncher.Served served) {
+        try {
+            return Files.readString(served.stderr());
+        } catch (IOException e) {
+            return "(standard error unreadable: " + e + ")";
         }
     }
 
     /**
      * Sends the headers and all but the last byte of a 1 MiB body, then waits two seconds for an answer:
      * {@code held} if none came (the body is buffered), the status and error code if one did, {@code closed}
-     * if the server cut the connection (a refusal that arrived while the body was still being written).
+     * if the server cut the connection (a refusal that arrived while the body was still being written),
+     * {@code connection refused} if the launcher is no longer there.
      */
     private static String sendAllButTheLastByteAndListen(Socket socket, URI uri) throws IOException {
-        socket.connect(new InetSocketAddress("127.0.0.1", uri.getPort()), 5_000);
+        try {
+            socket.connect(new InetSocketAddress("127.0.0.1", uri.getPort()), 5_000);
+        } catch (ConnectException gone) {
+            return "connection refused";
+        }
         String head = "POST /v1/sessions HTTP/1.1\r\nHost: 127.0.0.1:" + uri.getPort()
                 + "\r\nContent-Type: application/json\r\nContent-Length: " + BODY_BYTES + "\r\n\r\n";
         byte[] body = new byte[BODY_BYTES - 1];
