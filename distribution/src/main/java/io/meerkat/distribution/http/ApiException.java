@@ -32,4 +32,14 @@ public final class ApiException extends RuntimeException {
     static ApiException notFound(String code, String message) {
         return new ApiException(404, code, message);
     }
+
+    /** 503 {@code server_busy}: a launcher-wide limit is reached; the client may retry (with {@code Retry-After}). */
+    static ApiException serverBusy(String message) {
+        return new ApiException(503, "server_busy", message);
+    }
+
+    /** Whether the client is told when to retry: the server is full for now, not failing. */
+    boolean retryLater() {
+        return status == 429 || code.equals("server_busy");
+    }
 }

@@ -17,6 +17,7 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.Scheduler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +32,10 @@ final class ApiHandler extends Handler.Abstract {
 
     private static final Logger LOG = LoggerFactory.getLogger(ApiHandler.class);
     private static final String JSON = "application/json";
-    /** What a 429 (queue_full) tells the client to wait before retrying: a second, as runs drain queues. */
+    /**
+     * What a 429 ({@code queue_full}) or 503 ({@code server_busy}) tells the client to wait before retrying:
+     * a second, as runs drain queues and requests end.
+     */
     private static final String RETRY_AFTER_SECONDS = "1";
 
     private final List<Route> routes;
@@ -39,14 +43,23 @@ final class ApiHandler extends Handler.Abstract {
     private final AccessGuard guard;
     private final long maxBodyBytes;
     private final HttpLimits limits;
+    private final BodyBudget bodyBudget;
+    private final Scheduler scheduler;
     private volatile boolean shuttingDown;
 
-    ApiHandler(List<Route> routes, Json json, AccessGuard guard, long maxBodyBytes, HttpLimits limits) {
+    /**
+     * @param bodyBudget the request body bytes all requests may buffer at once
+     * @param scheduler  runs the body data-rate checks
+     */
+    ApiHandler(List<Route> routes, Json json, AccessGuard guard, long maxBodyBytes, HttpLimits limits,
+               BodyBudget bodyBudget, Scheduler scheduler) {
         this.routes = List.copyOf(routes);
         this.json = json;
         this.guard = guard;
         this.maxBodyBytes = maxBodyBytes;
         this.limits = limits;
+        this.bodyBudget = bodyBudget;
+        this.scheduler = scheduler;
     }
 
     @Override
@@ -81,7 +94,7 @@ final class ApiHandler extends Handler.Abstract {
                 if (!get && shuttingDown) {
                     throw shuttingDownError();
                 }
-                exchange = new Exchange(request, parameters, json, maxBodyBytes, limits);
+                exchange = new Exchange(request, parameters, json, maxBodyBytes, limits, bodyBudget, scheduler);
                 if (route.stream() != null) {
                     if (head) {
                         route.stream().head(exchange, response, callback);
@@ -95,6 +108,9 @@ final class ApiHandler extends Handler.Abstract {
                 // waits for a body still arriving.
                 CompletableFuture<Void> body = get ? CompletableFuture.completedFuture(null) : exchange.readBody();
                 body.thenCompose(read -> route.endpoint().handle(current)).whenComplete((answer, failure) -> {
+                    // Every path ends here (the body read failing, the endpoint throwing or answering): the
+                    // body's budget is given back exactly once, as the endpoint is done with it.
+                    current.releaseBody();
                     if (failure == null) {
                         write(response, callback, answer);
                     } else {
@@ -146,7 +162,7 @@ final class ApiHandler extends Handler.Abstract {
             callback.failed(failure);
             return;
         }
-        if (error.status() == 429) {
+        if (error.retryLater()) {
             response.getHeaders().put(HttpHeader.RETRY_AFTER, RETRY_AFTER_SECONDS);
         }
         write(response, callback, new Reply(error.status(), Map.of("error", detail), null, null));

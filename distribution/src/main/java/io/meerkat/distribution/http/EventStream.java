@@ -27,6 +27,9 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * events instead, visible as gaps in the sequence). The stream opens with a {@code : subscribed} comment,
  * written after the subscription is in place, so a client that sees it will see every later event. A
  * {@code : keepalive} comment every 15 s finds clients that went away.
+ *
+ * <p>At most {@code maxStreams} are open at once; past that a stream is refused with 503 {@code server_busy},
+ * so that streams, which never idle out, cannot take every connection.
  */
 final class EventStream implements StreamEndpoint, AutoCloseable {
 
@@ -36,34 +39,59 @@ final class EventStream implements StreamEndpoint, AutoCloseable {
     private final Json json;
     private final Scheduler scheduler;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    private final int maxStreams;
 
-    EventStream(MeerkatRuntime runtime, Json json, Scheduler scheduler) {
+    EventStream(MeerkatRuntime runtime, Json json, Scheduler scheduler, int maxStreams) {
         this.runtime = runtime;
         this.json = json;
         this.scheduler = scheduler;
+        this.maxStreams = maxStreams;
     }
 
     @Override
     public void open(Exchange exchange, Response response, Callback callback) {
-        SessionHandle session = startAnswer(exchange, response);
+        SessionHandle session = session(exchange);
         Connection connection = new Connection(response, callback);
+        if (!admit(connection)) {
+            throw ApiException.serverBusy("at most " + maxStreams + " event streams are open at once; retry later");
+        }
+        startAnswer(response);
+        try {
+            session.events().subscribe(connection);
+        } catch (RuntimeException e) {
+            connections.remove(connection);
+            throw e;
+        }
+    }
+
+    /**
+     * Counts the stream in if there is room. The check and the add are one step under the lock; removals
+     * (at a stream's end) only shrink the set, so it never holds more than {@code maxStreams}.
+     */
+    private synchronized boolean admit(Connection connection) {
+        if (connections.size() >= maxStreams) {
+            return false;
+        }
         connections.add(connection);
-        session.events().subscribe(connection);
+        return true;
     }
 
     @Override
     public void head(Exchange exchange, Response response, Callback callback) {
-        startAnswer(exchange, response);
+        session(exchange);
+        startAnswer(response);
         response.write(true, null, callback);
     }
 
-    private SessionHandle startAnswer(Exchange exchange, Response response) {
-        SessionHandle session = runtime.session(exchange.sessionId())
+    private SessionHandle session(Exchange exchange) {
+        return runtime.session(exchange.sessionId())
                 .orElseThrow(() -> ApiException.notFound("session_not_found", "no session " + exchange.sessionId()));
+    }
+
+    private static void startAnswer(Response response) {
         response.setStatus(200);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream; charset=utf-8");
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
-        return session;
     }
 
     /**

@@ -19,7 +19,9 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  *
  * <p>Slow or idle clients cannot take it from the others ({@link HttpLimits}): request bodies are read
  * without holding a thread while they arrive, a body slower than the minimum data rate or stalled past
- * the idle timeout is answered 408, and the open connections are capped.
+ * the idle timeout is answered 408, the open connections are capped, the body bytes buffered at once
+ * are budgeted, and event streams and waiting completion requests have caps of their own below the
+ * connection cap (past them, 503 {@code server_busy}), so connections stay for everything else.
  */
 public final class HttpApi implements AutoCloseable {
 
@@ -30,12 +32,17 @@ public final class HttpApi implements AutoCloseable {
     private final ServerConnector connector;
     private final EventStream events;
     private final ApiHandler handler;
+    private final BodyBudget bodyBudget;
+    private final PendingCompletions completions;
 
-    private HttpApi(Server server, ServerConnector connector, EventStream events, ApiHandler handler) {
+    private HttpApi(Server server, ServerConnector connector, EventStream events, ApiHandler handler,
+                    BodyBudget bodyBudget, PendingCompletions completions) {
         this.server = server;
         this.connector = connector;
         this.events = events;
         this.handler = handler;
+        this.bodyBudget = bodyBudget;
+        this.completions = completions;
     }
 
     /** Starts the server; the port is taken when this returns. */
@@ -59,10 +66,11 @@ public final class HttpApi implements AutoCloseable {
 
         Json json = new Json();
         PendingCompletions completions = new PendingCompletions(context.registry(), context.metrics(),
-                config.memory().maxRetainedResultBytes(), id -> context.runtime().session(id).isPresent());
+                config.memory().maxRetainedResultBytes(), limits.maxPendingCompletions(),
+                id -> context.runtime().session(id).isPresent());
         context.metrics().watchRetainedResults(() -> completions.retainedBytes()
                 + context.registry().rememberedOutcomeBytes());
-        EventStream events = new EventStream(context.runtime(), json, server.getScheduler());
+        EventStream events = new EventStream(context.runtime(), json, server.getScheduler(), limits.maxEventStreams());
         List<Route> routes = new ArrayList<>();
         routes.addAll(new SystemEndpoints(context).routes());
         routes.addAll(new SessionEndpoints(context, completions).routes());
@@ -70,7 +78,9 @@ public final class HttpApi implements AutoCloseable {
         routes.add(Route.streaming("GET", "/v1/sessions/{id}/events", events));
         AccessGuard guard = new AccessGuard(config, connector::getLocalPort);
         // Graceful: stopping waits (bounded) for answers and stream endings already on their way.
-        ApiHandler handler = new ApiHandler(routes, json, guard, config.maxBodyBytes(), limits);
+        BodyBudget bodyBudget = new BodyBudget(limits.maxBufferedBodyBytes());
+        ApiHandler handler = new ApiHandler(routes, json, guard, config.maxBodyBytes(), limits, bodyBudget,
+                server.getScheduler());
         server.setHandler(new GracefulHandler(handler));
         server.setErrorHandler(new JsonErrorHandler(json));
         server.setStopTimeout(STOP_TIMEOUT_MS);
@@ -85,7 +95,7 @@ public final class HttpApi implements AutoCloseable {
             throw new IllegalStateException("the HTTP API cannot listen on " + config.bind() + ":" + config.port()
                     + ": " + e.getMessage(), e);
         }
-        return new HttpApi(server, connector, events, handler);
+        return new HttpApi(server, connector, events, handler, bodyBudget, completions);
     }
 
     /** The port listened on (the one picked when the configuration said 0). */
@@ -105,6 +115,16 @@ public final class HttpApi implements AutoCloseable {
     /** How many event streams are open now; package-private, for the stress tests (see EventStream). */
     int openEventStreams() {
         return events.openConnections();
+    }
+
+    /** Request body bytes buffered now, of the budget; package-private, for the tests. */
+    long bufferedBodyBytes() {
+        return bodyBudget.used();
+    }
+
+    /** Completion requests waiting now; package-private, for the tests. */
+    int waitingCompletions() {
+        return completions.waitingPolls();
     }
 
     /**

@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 /**
@@ -25,6 +26,9 @@ import java.util.function.Predicate;
  * completion registry's own history answers
  * ({@link io.meerkat.runtime.api.spi.CompletionRegistry#finishedOutcome}, kept by the outcome-history
  * registry), so a client that asks right after a fast run still gets its result with any registry.
+ *
+ * <p>At most {@code maxWaiting} polls wait at once; past that a poll that would wait is refused with 503
+ * {@code server_busy}, so that waiting requests cannot take every connection.
  */
 final class PendingCompletions {
 
@@ -49,16 +53,20 @@ final class PendingCompletions {
     private final SwappableCompletionRegistry registry;
     private final RuntimeMetrics metrics;
     private final Predicate<SessionId> sessionExists;
+    private final int maxWaiting;
+    private final AtomicInteger waiting = new AtomicInteger();
 
     /**
      * @param maxRetainedBytes the most bytes of delivered outcomes kept, as {@link RecentOutcomes#sizeOf} counts
+     * @param maxWaiting       the most polls waiting at once
      * @param sessionExists    whether a session is still there (a deleted one's outcomes are not kept)
      */
     PendingCompletions(SwappableCompletionRegistry registry, RuntimeMetrics metrics, long maxRetainedBytes,
-                       Predicate<SessionId> sessionExists) {
+                       int maxWaiting, Predicate<SessionId> sessionExists) {
         this.registry = registry;
         this.metrics = metrics;
         this.recent = new RecentOutcomes(RECENT, maxRetainedBytes);
+        this.maxWaiting = maxWaiting;
         this.sessionExists = sessionExists;
     }
 
@@ -96,6 +104,7 @@ final class PendingCompletions {
      *
      * @return empty if the API tracks no pending completion for the input; else a future completed with
      *         the outcome, or with {@code null} when the timeout passes first
+     * @throws ApiException 503 {@code server_busy} when the poll would wait and {@code maxWaiting} polls already do
      */
     Optional<CompletableFuture<CompletionOutcome>> poll(SessionId sessionId, InputId inputId, long timeoutMs) {
         Tracked tracked = pending.get(new Key(sessionId, inputId));
@@ -105,9 +114,17 @@ final class PendingCompletions {
         if (tracked.completion.isDone() || timeoutMs == 0) {
             return Optional.of(CompletableFuture.completedFuture(tracked.completion.getNow(null)));
         }
+        // Taken before the poll exists and given back when it completes, whichever way: the count is exact.
+        if (waiting.incrementAndGet() > maxWaiting) {
+            waiting.decrementAndGet();
+            throw ApiException.serverBusy("at most " + maxWaiting + " completion requests wait at once; retry later");
+        }
         CompletableFuture<CompletionOutcome> poll = new CompletableFuture<>();
+        poll.whenComplete((outcome, failure) -> {
+            tracked.polls.remove(poll);
+            waiting.decrementAndGet();
+        });
         tracked.polls.add(poll);
-        poll.whenComplete((outcome, failure) -> tracked.polls.remove(poll));
         // Dekker-style: the completion's callback completes the polls it finds after it is done; a poll
         // added after that sweep sees isDone() here and completes itself.
         if (tracked.completion.isDone()) {
@@ -134,6 +151,6 @@ final class PendingCompletions {
 
     /** Polls waiting now, in all (for tests). */
     int waitingPolls() {
-        return pending.values().stream().mapToInt(tracked -> tracked.polls.size()).sum();
+        return waiting.get();
     }
 }

@@ -82,7 +82,7 @@ class LauncherConfigTest {
     @Test
     void httpLimitsDefaultAndAreCheckedByKey() {
         HttpLimits defaults = ConfigLoader.load(home, null, Map.of(), Map.of()).validate().httpLimits();
-        assertEquals(new HttpLimits(1_000, 1_024, 30_000), defaults);
+        assertEquals(new HttpLimits(1_000, 1_024, 30_000, HttpLimits.defaultMaxBufferedBodyBytes(), 256, 512), defaults);
 
         LauncherConfig noConnections = ConfigLoader.load(home, null, Map.of(ConfigLoader.MAX_CONNECTIONS, "0"), Map.of());
         ConfigException error = assertThrows(ConfigException.class, noConnections::validate);
@@ -90,6 +90,25 @@ class LauncherConfigTest {
         ConfigException notANumber = assertThrows(ConfigException.class,
                 () -> ConfigLoader.load(home, null, Map.of(ConfigLoader.IDLE_TIMEOUT_MS, "soon"), Map.of()));
         assertTrue(notANumber.getMessage().startsWith("meerkat.http.idle-timeout-ms "), notANumber.getMessage());
+    }
+
+    @Test
+    void longLivedRequestCapsStayBelowTheConnectionLimit() {
+        LauncherConfig streams = ConfigLoader.load(home, null, Map.of(ConfigLoader.MAX_CONNECTIONS, "20"), Map.of());
+        ConfigException error = assertThrows(ConfigException.class, streams::validate);
+        assertEquals("meerkat.http.max-event-streams must be at least 1 and below meerkat.http.max-connections (20), "
+                + "was 256", error.getMessage());
+        LauncherConfig completions = ConfigLoader.load(home, null, Map.of(ConfigLoader.MAX_CONNECTIONS, "20",
+                ConfigLoader.MAX_EVENT_STREAMS, "10", ConfigLoader.MAX_PENDING_COMPLETIONS, "20"), Map.of());
+        error = assertThrows(ConfigException.class, completions::validate);
+        assertTrue(error.getMessage().startsWith("meerkat.http.max-pending-completions "), error.getMessage());
+        LauncherConfig budget = ConfigLoader.load(home, null, Map.of(ConfigLoader.MAX_BUFFERED_BODY_BYTES, "0"), Map.of());
+        error = assertThrows(ConfigException.class, budget::validate);
+        assertTrue(error.getMessage().startsWith("meerkat.http.max-buffered-body-bytes "), error.getMessage());
+        HttpLimits small = ConfigLoader.load(home, null, Map.of(ConfigLoader.MAX_CONNECTIONS, "20",
+                ConfigLoader.MAX_EVENT_STREAMS, "5", ConfigLoader.MAX_PENDING_COMPLETIONS, "6",
+                ConfigLoader.MAX_BUFFERED_BODY_BYTES, "1000"), Map.of()).validate().httpLimits();
+        assertEquals(new HttpLimits(20, 1_024, 30_000, 1_000, 5, 6), small);
     }
 
     @Test

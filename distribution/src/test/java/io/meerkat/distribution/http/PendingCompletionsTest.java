@@ -2,6 +2,7 @@ package io.meerkat.distribution.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meerkat.completion.InMemoryCompletionRegistry;
@@ -30,7 +31,7 @@ class PendingCompletionsTest {
     private final java.util.Set<SessionId> deleted = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final PendingCompletions completions = new PendingCompletions(
             new SwappableCompletionRegistry(floor, ActiveRegistry.builtIn(floor)), new RuntimeMetrics(runtime),
-            MAX_RETAINED_BYTES, id -> !deleted.contains(id));
+            MAX_RETAINED_BYTES, 4_096, id -> !deleted.contains(id));
     private final SessionId session = SessionId.random();
     private final InputId input = InputId.random();
 
@@ -58,6 +59,31 @@ class PendingCompletionsTest {
         assertEquals(dependentsBefore, submitted.getNumberOfDependents());
         assertNull(completions.poll(session, input, 0).orElseThrow().getNow(new CompletionOutcome.CompletedWithoutResult()),
                 "a zero timeout answers at once");
+    }
+
+    @Test
+    void pollsPastTheWaitingCapAreRefusedAndAFinishedPollFreesItsSlot() throws Exception {
+        PendingCompletions capped = new PendingCompletions(
+                new SwappableCompletionRegistry(floor, ActiveRegistry.builtIn(floor)), new RuntimeMetrics(runtime),
+                MAX_RETAINED_BYTES, 2, id -> true);
+        CompletableFuture<CompletionOutcome> submitted = new CompletableFuture<>();
+        capped.track(session, input, submitted);
+        CompletableFuture<CompletionOutcome> first = capped.poll(session, input, 60_000).orElseThrow();
+        CompletableFuture<CompletionOutcome> second = capped.poll(session, input, 60_000).orElseThrow();
+
+        ApiException refused = assertThrows(ApiException.class, () -> capped.poll(session, input, 60_000));
+        assertEquals(503, refused.status());
+        assertEquals("server_busy", refused.code());
+        assertNull(capped.poll(session, input, 0).orElseThrow().getNow(new CompletionOutcome.CompletedWithoutResult()),
+                "a poll that does not wait is answered past the cap");
+
+        first.complete(null);
+        CompletableFuture<CompletionOutcome> third = capped.poll(session, input, 60_000).orElseThrow();
+        CompletionOutcome done = new CompletionOutcome.Completed(RunResult.of("done"));
+        submitted.complete(done);
+        assertEquals(done, second.get(10, TimeUnit.SECONDS));
+        assertEquals(done, third.get(10, TimeUnit.SECONDS));
+        assertEquals(0, capped.waitingPolls());
     }
 
     @Test

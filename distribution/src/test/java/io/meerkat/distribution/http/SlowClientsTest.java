@@ -49,6 +49,7 @@ class SlowClientsTest {
         launcher = Launcher.start(distribution.config(Map.of(
                 ConfigLoader.IDLE_TIMEOUT_MS, Long.toString(IDLE_TIMEOUT_MS),
                 ConfigLoader.MAX_CONNECTIONS, Integer.toString(MAX_CONNECTIONS),
+                ConfigLoader.MAX_EVENT_STREAMS, "1", ConfigLoader.MAX_PENDING_COMPLETIONS, "1",
                 ConfigLoader.MIN_REQUEST_DATA_RATE, "100")), true, step -> { });
         base = launcher.http().baseUri();
     }
@@ -90,6 +91,29 @@ class SlowClientsTest {
             assertTrue(answer.startsWith("HTTP/1.1 408 "), answer);
             assertEquals("request_timeout", errorCode(answer), answer);
             assertTrue(answer.contains("slower than 100 bytes/s"), answer);
+        }
+    }
+
+    @Test
+    void aBodyThatArrivesFastAndThenDripsIsAnswered408WithinAWindow() throws Exception {
+        try (Socket socket = connect()) {
+            send(socket, "POST /v1/sessions HTTP/1.1\r\nHost: 127.0.0.1:" + base.getPort()
+                    + "\r\nContent-Length: 10000\r\n\r\n{" + " ".repeat(8_999));
+            InputStream in = socket.getInputStream();
+            long start = System.nanoTime();
+            // A byte per quarter idle timeout: the connection never idles, and the average since the start
+            // stays above 100 bytes/s for 90 s; only the rate over the latest window can end it.
+            while (in.available() == 0 && System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10)) {
+                send(socket, " ");
+                TimeUnit.MILLISECONDS.sleep(IDLE_TIMEOUT_MS / 4); // the drip's pace
+            }
+            long answeredMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            String answer = readAll(socket);
+
+            assertTrue(answer.startsWith("HTTP/1.1 408 "), answer);
+            assertEquals("request_timeout", errorCode(answer), answer);
+            // Two windows by design, plus room for a loaded machine; the average alone would take 90 s.
+            assertTrue(answeredMs < 5 * IDLE_TIMEOUT_MS, "answered after " + answeredMs + " ms");
         }
     }
 
