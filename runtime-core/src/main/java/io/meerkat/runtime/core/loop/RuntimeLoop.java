@@ -37,7 +37,9 @@ import org.slf4j.LoggerFactory;
  * and waiters get {@code RuntimeTerminated("scheduler refused the runtime loop")}). Whatever ends it,
  * every waiter still pending is
  * resolved {@code RuntimeTerminated("runtime loop exited")}, and the executor is closed once no apply
- * is in flight.
+ * is in flight. Every exit path completes {@link #termination()} and closes the session's event stream,
+ * whatever the executor throws from any call, {@link Error}s included (a {@code NoClassDefFoundError}
+ * once its plugin is unloaded): such a throw is logged, never propagated.
  */
 public final class RuntimeLoop implements Runnable {
 
@@ -229,7 +231,7 @@ public final class RuntimeLoop implements Runnable {
             CompletionStage<CoreApplyOutput> stage = executor.apply(run.runId(), run.primitive());
             return stage != null ? stage
                     : CompletableFuture.failedFuture(new IllegalStateException("executor returned no stage"));
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             return CompletableFuture.failedFuture(e);
         }
     }
@@ -280,7 +282,7 @@ public final class RuntimeLoop implements Runnable {
      */
     boolean applyExecutorControl(RunControlCommand command) {
         boolean shouldStop = command instanceof RunControlCommand.StopRuntimeExecutor;
-        deliver(command);
+        deliver(executor, command);
         InFlightRun current = inFlight;
         if (command instanceof RunControlCommand.CancelCurrentRun cancel && current != null) {
             current.cancelReason = cancel.reason();
@@ -292,9 +294,9 @@ public final class RuntimeLoop implements Runnable {
         return shouldStop;
     }
 
-    private void deliver(RunControlCommand command) {
+    private void deliver(CoreExecutor target, RunControlCommand command) {
         try {
-            CompletionStage<Void> delivered = executor.control(command);
+            CompletionStage<Void> delivered = target.control(command);
             if (delivered != null) {
                 delivered.whenComplete((ignored, failure) -> {
                     if (failure != null) {
@@ -303,16 +305,17 @@ public final class RuntimeLoop implements Runnable {
                     }
                 });
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // What an executor throws, even an Error, never ends the loop by itself: the loop decides.
             LOG.warn("session {}: failed to deliver out-of-band executor control {}", sessionId, command, e);
         }
     }
 
     /** Delivers the queued commands without acting on them: the loop has ended and the session is stopped. */
-    private void deliverQueuedControls() {
+    private void deliverQueuedControls(CoreExecutor target) {
         RunControlCommand command;
         while ((command = controls.poll()) != null) {
-            deliver(command);
+            deliver(target, command);
         }
     }
 
@@ -340,24 +343,35 @@ public final class RuntimeLoop implements Runnable {
         InFlightRun current = inFlight;
         if (current != null) {
             if (!current.settled) {
-                deliverQueuedControls();
+                deliverQueuedControls(executor);
                 return;
             }
             inFlight = null;
-            settle(current);
+            try {
+                settle(current);
+            } catch (RuntimeException | Error e) {
+                // The loop ends regardless: a failure here must not leave termination incomplete.
+                LOG.error("session {}: failed to settle the last run", sessionId, e);
+            }
         }
         exited = true;
-        // After `exited` is set: a command queued before sendControl could see it is delivered here.
-        deliverQueuedControls();
         CoreExecutor closing = executor;
         executor = null;
         try {
+            // After `exited` is set: a command queued before sendControl could see it is delivered here.
+            deliverQueuedControls(closing);
             closing.close();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // An Error too (NoClassDefFoundError once the executor's plugin is unloaded): whatever the
+            // executor throws, the loop below still ends, or runtime.close() would wait for its timeout.
             LOG.warn("session {}: executor failed to close", sessionId, e);
+        } finally {
+            try {
+                driver.closeEvents();
+            } finally {
+                termination.complete(null);
+            }
         }
-        driver.closeEvents();
-        termination.complete(null);
     }
 
     private void failLoop(String reason) {
@@ -365,11 +379,11 @@ public final class RuntimeLoop implements Runnable {
             driver.stop();
             completions.resolveAllTerminated(sessionId, reason);
         } finally {
-            if (!draining) {
-                draining = true;
-                if (inFlight == null || inFlight.settled) {
-                    finishDraining();
-                }
+            // Also when already draining (the failure came from a draining pass): every exit path ends in
+            // finishDraining, which completes termination whatever happens in it.
+            draining = true;
+            if (!exited && (inFlight == null || inFlight.settled)) {
+                finishDraining();
             }
         }
     }
