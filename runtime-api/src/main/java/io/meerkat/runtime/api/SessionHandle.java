@@ -39,7 +39,10 @@ public interface SessionHandle {
 
     /**
      * Sends an out-of-band command to the session's executor. It is delivered before any unit of
-     * work that has not yet started, and at once to a run in flight.
+     * work that has not yet started, and at once to a run in flight. It never affects work that had
+     * not begun when it was sent: a {@code CancelCurrentRun} ends only the run in flight at that moment;
+     * sent while no run is in flight, it reaches the executor (before the next run's apply) and cancels
+     * nothing.
      *
      * @throws RuntimeNotReadyException if the session has no runtime loop (queue-only or already
      *                                  stopped); a stop is then applied to the session directly

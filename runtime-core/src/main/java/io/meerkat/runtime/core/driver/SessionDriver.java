@@ -65,6 +65,11 @@ public final class SessionDriver {
     private final int maxBatchSize;
     private final ReentrantLock lock = new ReentrantLock();
     private boolean refuseNewRuns;
+    /**
+     * The run in flight, or {@code null}: written under the lock with every transition, read without it
+     * by {@link #activeRunId()} (a control command's send time is ordered against the run's start by it).
+     */
+    private volatile RunId activeRunId;
     /** The machine's answer to SubmitWork, asked again after every transition (the hot path reads it). */
     private boolean acceptsInput = machine.canApply(SUBMIT_WORK);
 
@@ -354,6 +359,14 @@ public final class SessionDriver {
         }
     }
 
+    /**
+     * The run in flight now, or {@code null}; lock-free. A run that begins after this read is not the one
+     * returned: it begins under the lock, after writing the field this reads.
+     */
+    public RunId activeRunId() {
+        return activeRunId;
+    }
+
     private boolean isActive(RunId runId) {
         return machine.hasActiveRun() && runId.equals(machine.currentRunId().orElse(null));
     }
@@ -567,6 +580,7 @@ public final class SessionDriver {
     private void apply(RuntimeTransition transition) {
         TransitionResult result = machine.apply(transition);
         acceptsInput = machine.canApply(SUBMIT_WORK);
+        activeRunId = machine.currentRunId().orElse(null);
         if (result.from() != result.to() && events.enabled()) {
             events.publish(new RuntimeEvent.StateChanged(result.from(), result.to(), transition.name()));
         }

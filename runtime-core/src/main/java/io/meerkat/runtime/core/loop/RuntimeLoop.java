@@ -2,6 +2,7 @@ package io.meerkat.runtime.core.loop;
 
 import io.meerkat.runtime.api.CoreApplyOutput;
 import io.meerkat.runtime.api.RunControlCommand;
+import io.meerkat.runtime.api.RunId;
 import io.meerkat.runtime.api.SessionId;
 import io.meerkat.runtime.api.spi.CompletionRegistry;
 import io.meerkat.runtime.api.spi.CoreExecutor;
@@ -21,7 +22,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The runtime loop of one session: the sole owner of its executor. Ordinary work (woken by
  * {@link #wake()}) runs one unit at a time; out-of-band control commands ({@link #sendControl}) are
- * drained and delivered before every unit, and delivered at once to a run in flight.
+ * drained and delivered before every unit, and delivered at once to a run in flight. A cancel ends only
+ * the run that was in flight when it was sent ({@link SessionDriver#activeRunId()} read at send time); one
+ * sent while no run was in flight is still delivered, before the next run's apply, and cancels nothing.
  *
  * <h2>Scheduling</h2>
  * Mailbox style: the loop holds no thread while idle. A signal (wake, control, a finished apply)
@@ -53,7 +56,7 @@ public final class RuntimeLoop implements Runnable {
     private final Executor scheduler;
     private final int throughput;
 
-    private final ConcurrentLinkedQueue<RunControlCommand> controls = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Sent> controls = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final CompletableFuture<Void> termination = new CompletableFuture<>();
     private volatile boolean wakePending;
@@ -104,10 +107,13 @@ public final class RuntimeLoop implements Runnable {
             // Under the driver lock: any run not begun by now will not begin (the stop's linearisation point).
             driver.refuseNewRuns();
         }
-        controls.offer(command);
+        // The run a cancel may end is the one in flight when it is sent: a run that begins later is not
+        // touched (SessionHandle.control), even if the cancel is drained while that run is in flight.
+        Sent sent = new Sent(command, driver.activeRunId());
+        controls.offer(sent);
         // Pairs with finishDraining, which sets `exited` and then delivers what is queued: we queue and then
         // read `exited`, so either it delivers our command or we see `exited` and take the command back.
-        if (exited && controls.remove(command)) {
+        if (exited && controls.remove(sent)) {
             return false;
         }
         signal();
@@ -215,6 +221,22 @@ public final class RuntimeLoop implements Runnable {
                 return;
             }
             InFlightRun flight = new InFlightRun(run);
+            inFlight = flight;
+            // Commands sent between the drain above and the run's start (sent before it began) reach the
+            // executor now, before its apply, so that they cannot end this run from inside the executor.
+            // One sent after the start targets this run: a cancel then ends it without an apply.
+            if (drainReadyExecutorControls()) {
+                // Stopped (the driver abandoned the staged inputs) or ending: the run was never applied.
+                inFlight = null;
+                leaveLoop();
+                return;
+            }
+            if (flight.cancelReason != null) {
+                inFlight = null;
+                settle(flight);
+                continue;
+            }
+            inFlight = null;
             invokeApply(run).whenComplete(flight::onApplyDone);
             if (!flight.settled) {
                 inFlight = flight;
@@ -265,9 +287,9 @@ public final class RuntimeLoop implements Runnable {
      *         scheduler refused the loop
      */
     boolean drainReadyExecutorControls() {
-        RunControlCommand command;
-        while ((command = controls.poll()) != null) {
-            if (applyExecutorControl(command)) {
+        Sent sent;
+        while ((sent = controls.poll()) != null) {
+            if (applyExecutorControl(sent.command(), sent.activeRun())) {
                 return true;
             }
         }
@@ -280,11 +302,12 @@ public final class RuntimeLoop implements Runnable {
      *
      * @return whether the loop must end
      */
-    boolean applyExecutorControl(RunControlCommand command) {
+    boolean applyExecutorControl(RunControlCommand command, RunId sentDuring) {
         boolean shouldStop = command instanceof RunControlCommand.StopRuntimeExecutor;
         deliver(executor, command);
         InFlightRun current = inFlight;
-        if (command instanceof RunControlCommand.CancelCurrentRun cancel && current != null) {
+        if (command instanceof RunControlCommand.CancelCurrentRun cancel && current != null
+                && current.run.runId().equals(sentDuring)) {
             current.cancelReason = cancel.reason();
         }
         if (shouldStop) {
@@ -313,10 +336,14 @@ public final class RuntimeLoop implements Runnable {
 
     /** Delivers the queued commands without acting on them: the loop has ended and the session is stopped. */
     private void deliverQueuedControls(CoreExecutor target) {
-        RunControlCommand command;
-        while ((command = controls.poll()) != null) {
-            deliver(target, command);
+        Sent sent;
+        while ((sent = controls.poll()) != null) {
+            deliver(target, sent.command());
         }
+    }
+
+    /** A command on the control channel, with the run that was in flight when it was sent (or {@code null}). */
+    private record Sent(RunControlCommand command, RunId activeRun) {
     }
 
     private void markRuntimeStopped() {
