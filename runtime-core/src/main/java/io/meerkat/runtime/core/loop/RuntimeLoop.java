@@ -34,13 +34,15 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Ending</h2>
  * A {@link RunControlCommand.StopRuntimeExecutor} marks the session STOPPED (unless already STOPPED
- * or DESTROYED), resolves every waiter {@code RuntimeTerminated("runtime stopped")} and ends the
- * loop; so does {@link #closeControlChannel()}, and so does a scheduler that refuses a pass (with
+ * or DESTROYED), resolves the waiters of the inputs that abandons {@code RuntimeTerminated("runtime
+ * stopped")} and ends the loop; so does {@link #closeControlChannel()}, and so does a scheduler that refuses a pass (with
  * {@code RejectedExecutionException}: the refused caller then runs the loop's last passes itself,
  * and waiters get {@code RuntimeTerminated("scheduler refused the runtime loop")}). Whatever ends it,
- * every waiter still pending is
+ * the waiters of every input still unfinished are
  * resolved {@code RuntimeTerminated("runtime loop exited")}, and the executor is closed once no apply
- * is in flight. Every exit path completes {@link #termination()} and closes the session's event stream,
+ * is in flight. The loop resolves only its own session's inputs, never every waiter filed under the
+ * session id: once the session is removed, the id may belong to a new session before this loop ends.
+ * It calls the registry holding no driver lock (lock order: see {@link SessionDriver}). Every exit path completes {@link #termination()} and closes the session's event stream,
  * whatever the executor throws from any call, {@link Error}s included (a {@code NoClassDefFoundError}
  * once its plugin is unloaded): such a throw is logged, never propagated.
  */
@@ -311,8 +313,7 @@ public final class RuntimeLoop implements Runnable {
             current.cancelReason = cancel.reason();
         }
         if (shouldStop) {
-            markRuntimeStopped();
-            completions.resolveAllTerminated(sessionId, "runtime stopped");
+            markRuntimeStopped("runtime stopped");
         }
         return shouldStop;
     }
@@ -346,18 +347,24 @@ public final class RuntimeLoop implements Runnable {
     private record Sent(RunControlCommand command, RunId activeRun) {
     }
 
-    private void markRuntimeStopped() {
+    /**
+     * Marks the session STOPPED (unless it already ended) and terminates the waiters of the inputs it
+     * abandoned: this session's own, never all those filed under its id, which a new session may reuse
+     * once this one is removed.
+     */
+    private void markRuntimeStopped(String reason) {
+        Settlement settlement;
         try {
-            driver.stop();
+            settlement = driver.stop(reason);
         } catch (RuntimeException e) {
             LOG.warn("session {}: failed to mark runtime stopped after a stop command", sessionId, e);
+            return;
         }
+        settlement.resolveIn(completions, sessionId);
     }
 
     private void leaveLoop() {
-        markRuntimeStopped();
-        completions.resolveAllTerminated(sessionId,
-                schedulerRefused ? "scheduler refused the runtime loop" : "runtime loop exited");
+        markRuntimeStopped(schedulerRefused ? "scheduler refused the runtime loop" : "runtime loop exited");
         draining = true;
         finishDraining();
     }
@@ -403,8 +410,7 @@ public final class RuntimeLoop implements Runnable {
 
     private void failLoop(String reason) {
         try {
-            driver.stop();
-            completions.resolveAllTerminated(sessionId, reason);
+            driver.stop(reason).resolveIn(completions, sessionId);
         } finally {
             // Also when already draining (the failure came from a draining pass): every exit path ends in
             // finishDraining, which completes termination whatever happens in it.
