@@ -84,6 +84,15 @@ public final class SessionDriver {
      * by {@link #activeRunId()} (a control command's send time is ordered against the run's start by it).
      */
     private volatile RunId activeRunId;
+    /**
+     * The run whose apply completed with an output, not committed yet: written by the executor's callback
+     * (lock-free), read under the lock by a stop or destroy, which commit it first. Cleared under the lock.
+     */
+    private volatile Applied applied;
+
+    /** A run whose apply completed, and its output. */
+    private record Applied(StagedRun run, CoreApplyOutput output) {
+    }
     /** The machine's answer to SubmitWork, asked again after every transition (the hot path reads it). */
     private boolean acceptsInput = machine.canApply(SUBMIT_WORK);
 
@@ -335,19 +344,43 @@ public final class SessionDriver {
             if (!isActive(run.runId())) {
                 return Settlement.NONE;
             }
-            if (events.enabled()) {
-                events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.BoundaryApplied(run.runId(), output.receipt())));
-            }
-            apply(new RuntimeTransition.RunCompleted(run.runId()));
-            List<InputRecord> consumed = ingress.consume(run.batch(), System.currentTimeMillis());
-            if (events.enabled()) {
-                publishConsumed(consumed);
-                events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.RunCompleted(run.runId(), idsOf(consumed))));
-            }
-            return settle(consumed, outcomeOf(output));
+            return commit(run, output);
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Records that {@code run}'s apply completed with {@code output}; lock-free (called by the executor's
+     * completion). From now on a stop or destroy commits the run before abandoning the rest: the work was
+     * done, as for a cancel that arrives after apply completed.
+     */
+    public void applied(StagedRun run, CoreApplyOutput output) {
+        applied = new Applied(run, output);
+    }
+
+    /** Commits the active run if its apply already completed ({@link #applied}). Call under the lock. */
+    private Settlement commitIfApplied() {
+        Applied done = applied;
+        if (done == null || !isActive(done.run().runId())) {
+            return Settlement.NONE;
+        }
+        return commit(done.run(), done.output());
+    }
+
+    /** Consumes the active run's inputs. Call under the lock. */
+    private Settlement commit(StagedRun run, CoreApplyOutput output) {
+        applied = null;
+        if (events.enabled()) {
+            events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.BoundaryApplied(run.runId(), output.receipt())));
+        }
+        apply(new RuntimeTransition.RunCompleted(run.runId()));
+        List<InputRecord> consumed = ingress.consume(run.batch(), System.currentTimeMillis());
+        if (events.enabled()) {
+            publishConsumed(consumed);
+            events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.RunCompleted(run.runId(), idsOf(consumed))));
+        }
+        return settle(consumed, outcomeOf(output));
     }
 
     private static CompletionOutcome outcomeOf(CoreApplyOutput output) {
@@ -371,6 +404,7 @@ public final class SessionDriver {
             if (!isActive(run.runId())) {
                 return Settlement.NONE;
             }
+            applied = null;
             apply(new RuntimeTransition.RunFailed(run.runId()));
             List<InputRecord> staged = new ArrayList<>(run.batch().records());
             ingress.rollback(run.batch(), error, System.currentTimeMillis());
@@ -394,6 +428,7 @@ public final class SessionDriver {
             if (!isActive(run.runId())) {
                 return Settlement.NONE;
             }
+            applied = null;
             apply(new RuntimeTransition.RunCancelled(run.runId()));
             List<InputRecord> abandoned = ingress.abandonStaged(run.batch(), AbandonReason.CANCELLED,
                     System.currentTimeMillis());
@@ -440,7 +475,8 @@ public final class SessionDriver {
 
     /**
      * Stops the session: STOPPED, every non-terminal input abandoned ({@link AbandonReason#STOPPED}),
-     * both lanes emptied. Idempotent: a session already STOPPED or DESTROYED is left as it is.
+     * both lanes emptied. A run whose apply already completed ({@link #applied}) is committed first.
+     * Idempotent: a session already STOPPED or DESTROYED is left as it is.
      *
      * @return the waiters of the inputs this call abandoned, to resolve {@code RuntimeTerminated(reason)}
      *         (none if the session had already ended)
@@ -451,9 +487,10 @@ public final class SessionDriver {
             if (machine.state().isTerminal()) {
                 return Settlement.NONE;
             }
+            Settlement committed = commitIfApplied();
             List<InputRecord> abandoned = abandonAllAfter(STOP, AbandonReason.STOPPED);
             publishTopology(RuntimeEvent.TopologyChange.STOPPED);
-            return settle(abandoned, new CompletionOutcome.RuntimeTerminated(reason));
+            return committed.and(settle(abandoned, new CompletionOutcome.RuntimeTerminated(reason)));
         } finally {
             lock.unlock();
         }
@@ -472,7 +509,8 @@ public final class SessionDriver {
     }
 
     /**
-     * Destroys the session: DESTROYED, every non-terminal input abandoned.
+     * Destroys the session: DESTROYED, every non-terminal input abandoned; a run whose apply already
+     * completed is committed first.
      *
      * @return the report and the abandoned inputs whose waiters must be terminated
      * @throws io.meerkat.runtime.api.IllegalTransitionException if it is already destroyed
@@ -480,10 +518,14 @@ public final class SessionDriver {
     public Settled destroy(String reason) {
         lock.lock();
         try {
+            Settlement committed = Settlement.NONE;
+            if (machine.canApply(DESTROY)) {
+                committed = commitIfApplied();
+            }
             List<InputRecord> abandoned = abandonAllAfter(DESTROY, AbandonReason.DESTROYED);
             publishTopology(RuntimeEvent.TopologyChange.DESTROYED);
             return new Settled(new LifecycleReport(machine.state(), abandoned.size(), 0, 0),
-                    settle(abandoned, new CompletionOutcome.RuntimeTerminated(reason)));
+                    committed.and(settle(abandoned, new CompletionOutcome.RuntimeTerminated(reason))));
         } finally {
             lock.unlock();
         }

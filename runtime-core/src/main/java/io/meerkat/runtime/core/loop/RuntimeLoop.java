@@ -440,6 +440,10 @@ public final class RuntimeLoop implements Runnable {
         }
 
         void onApplyDone(CoreApplyOutput result, Throwable error) {
+            if (error == null && result != null) {
+                // Before `settled`: a stop that comes before this loop commits the run commits it first.
+                driver.applied(run, result);
+            }
             output = result;
             failure = error;
             settled = true;
