@@ -55,7 +55,10 @@ public interface SessionHandle {
     /** Refuses new input and drains what is queued; the session then stays RETIRED. */
     LifecycleReport retire();
 
-    /** Abandons every non-terminal input and returns to IDLE; refused while RUNNING. */
+    /**
+     * Abandons every non-terminal input and returns to IDLE; refused while a run is active (RUNNING, or
+     * RETIRED with a run still in flight), as in Meerkat: cancel or let the run end first.
+     */
     LifecycleReport reset();
 
     /** Abandons everything and ends the session for good. */

@@ -535,7 +535,8 @@ public final class SessionDriver {
      * Resets the session to IDLE (re-attached when it has a loop), abandoning every non-terminal input.
      *
      * @return the report and the abandoned inputs whose waiters must be terminated
-     * @throws io.meerkat.runtime.api.IllegalTransitionException while RUNNING or after a stop
+     * @throws io.meerkat.runtime.api.IllegalTransitionException while a run is active (RUNNING, or RETIRED
+     *         with a run in flight: the executor would go on applying a run nobody tracks) or after a stop
      */
     public Settled reset(boolean hasLoop) {
         lock.lock();
