@@ -24,9 +24,10 @@ import org.slf4j.LoggerFactory;
  * which {@link #swapTo} replaces while sessions run.
  *
  * <p>Guarantee: a swap moves every pending waiter from the old registry to the new one, unresolved;
- * none is lost and none is resolved twice. Every call is served by exactly one registry, the one active
- * when it started: calls hold the read lock, a swap holds the write lock, so no register or resolve can
- * fall between the old registry's drain and the switch to the new one.
+ * none is lost and none is resolved twice. Every call but {@link #resolveNotPending} is served by exactly
+ * one registry, the one active when it started: calls hold the read lock, a swap holds the write lock, so
+ * no register or resolve can fall between the old registry's drain and the switch to the new one
+ * ({@code resolveNotPending} runs unlocked and is repeated on the new registry when a swap overlapped it).
  *
  * <p>Waiter callbacks that run inside a resolve run under the read lock; they may call back into this
  * registry but must not trigger a swap on the same thread.

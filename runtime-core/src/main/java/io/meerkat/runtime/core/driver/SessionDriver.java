@@ -197,8 +197,8 @@ public final class SessionDriver {
      * Closes the handshake of a waiter {@link #admit} handed out, once it is in the registry.
      *
      * @return the outcome its input was settled with before the waiter was registered (its settler may
-     *         have found no waiter to resolve): resolve the input with it; {@code null} when the input has
-     *         not been settled yet, so its settler will find the waiter
+     *         have found no waiter to resolve): resolve the input with it; {@code null} when the input is
+     *         not finished (not settled yet, or requeued), so its next settler will find the waiter
      */
     public CompletionOutcome registered(InputId inputId) {
         lock.lock();
@@ -209,6 +209,12 @@ public final class SessionDriver {
             }
             if (--registration.inFlight == 0) {
                 registering.remove(inputId);
+            }
+            InputRecord record = ingress.find(inputId);
+            if (record != null && !record.state().isTerminal()) {
+                // Requeued after a failed run: the waiter is in the registry now, so the input's next
+                // settlement finds it; the run that failed does not end it early.
+                return null;
             }
             return registration.settledWith;
         } finally {
