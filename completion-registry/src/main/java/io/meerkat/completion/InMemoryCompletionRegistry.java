@@ -30,8 +30,10 @@ import java.util.function.Predicate;
  *       already-done ones.</li>
  *   <li>A session's table stays, empty, after its last waiter is resolved (the common case is one
  *       in-flight input at a time, so dropping and re-creating it would cost an allocation per input);
- *       it is removed by {@link #resolveAllTerminated(SessionId, String)}, which the runtime calls when
- *       the session stops, and by the registry-wide operations.</li>
+ *       it is removed by {@link #resolveAllTerminated(SessionId, String)}, by {@link #forgetSession} when
+ *       empty (the runtime calls it when the session is removed), and by the registry-wide operations.</li>
+ *   <li>Lock order: a table's monitor is held only for map work, never while calling a
+ *       {@code stillPending} predicate or completing a waiter, so either may take any lock (a session's).</li>
  *   <li>After {@link #close()}, {@link #register} completes the given waiter at once with
  *       {@code RuntimeTerminated("completion registry closed")}, so no waiter is left hanging.</li>
  * </ul>
@@ -70,7 +72,9 @@ public final class InMemoryCompletionRegistry implements CompletionRegistry {
             if (table.add(inputId, waiter)) {
                 break;
             }
-            // The table was detached by a concurrent session-wide operation; use a fresh one.
+            // The table was detached by a concurrent session-wide operation (or retired empty by
+            // forgetSession, which removes it from the map right after): use a fresh one.
+            sessions.remove(sessionId, table);
         }
         // Dekker-style handshake with close(): we add the waiter then read `closed`, close() writes
         // `closed` then sweeps every table; volatile/lock actions are totally ordered, so either the
@@ -135,6 +139,18 @@ public final class InMemoryCompletionRegistry implements CompletionRegistry {
             return 0;
         }
         return completeRemoved(table.removeAll(notPending), outcome);
+    }
+
+    /**
+     * Drops the session's table if it holds no waiter (a removed session's table would stay otherwise);
+     * waiters are never touched, so this is safe whenever it runs, even once the id is in use again.
+     */
+    @Override
+    public void forgetSession(SessionId sessionId) {
+        Table table = sessions.get(Objects.requireNonNull(sessionId, "sessionId"));
+        if (table != null && table.retireIfEmpty()) {
+            sessions.remove(sessionId, table);
+        }
     }
 
     @Override
@@ -332,6 +348,15 @@ public final class InMemoryCompletionRegistry implements CompletionRegistry {
 
         synchronized int size() {
             return size;
+        }
+
+        /** Retires the table if it holds no waiter; the caller then removes it from the map. */
+        synchronized boolean retireIfEmpty() {
+            if (!waiters.isEmpty()) {
+                return false;
+            }
+            retired = true;
+            return true;
         }
 
         /** Marks the table retired and hands over its waiters; the caller has removed it from the map. */

@@ -126,6 +126,7 @@ public final class OutcomeHistoryCompletionRegistry implements CompletionRegistr
     @Override
     public void forgetSession(SessionId sessionId) {
         history.forget(sessionId);
+        waiters.forgetSession(sessionId);
     }
 
     @Override

@@ -24,12 +24,19 @@ import org.slf4j.LoggerFactory;
  * which {@link #swapTo} replaces while sessions run.
  *
  * <p>Guarantee: a swap moves every pending waiter from the old registry to the new one, unresolved;
- * none is lost and none is resolved twice. Every call is served by exactly one registry, the one active
- * when it started: calls hold the read lock, a swap holds the write lock, so no register or resolve can
- * fall between the old registry's drain and the switch to the new one.
+ * none is lost and none is resolved twice. Every call but {@link #resolveNotPending} is served by exactly
+ * one registry, the one active when it started: calls hold the read lock, a swap holds the write lock, so
+ * no register or resolve can fall between the old registry's drain and the switch to the new one
+ * ({@code resolveNotPending} runs unlocked and is repeated on the new registry when a swap overlapped it).
  *
  * <p>Waiter callbacks that run inside a resolve run under the read lock; they may call back into this
  * registry but must not trigger a swap on the same thread.
+ *
+ * <p>Lock order: read/write lock of this front, then the active registry's own locks, then a session's
+ * lock (a waiter callback that submits). Never the reverse: the runtime calls no registry method while
+ * holding a session lock, so a reader here never waits for a thread that waits for this lock (a queued
+ * swap blocks new readers). {@code stillPending} predicates run outside the read lock
+ * ({@link #resolveNotPending}).
  */
 public final class SwappableCompletionRegistry implements CompletionRegistry {
 
@@ -39,6 +46,8 @@ public final class SwappableCompletionRegistry implements CompletionRegistry {
     private final Lock read = lock.readLock();
     private final Lock write = lock.writeLock();
     private volatile Active active;
+    /** Swaps attempted so far (written under the write lock): tells a lock-free call whether one overlapped it. */
+    private long swaps;
     private final AtomicLong handedOver = new AtomicLong();
 
     /** The registry in use now and what the launcher shows about it. */
@@ -78,6 +87,7 @@ public final class SwappableCompletionRegistry implements CompletionRegistry {
         Objects.requireNonNull(description, "description");
         write.lock();
         try {
+            swaps++;
             Active old = active;
             if (old.registry() == next) {
                 active = new Active(next, description);
@@ -153,9 +163,35 @@ public final class SwappableCompletionRegistry implements CompletionRegistry {
         return call(() -> active.registry().resolveAllTerminated(reason));
     }
 
+    /**
+     * Runs outside the read lock, because {@code stillPending} takes a session's lock. A swap that overlapped
+     * the call may have moved waiters to the next registry before they were tested (or back, after a refused
+     * swap): the call is repeated on the registry active afterwards until no swap overlapped it. Repeating
+     * is harmless: it only terminates waiters whose input is no longer pending.
+     */
     @Override
     public int resolveNotPending(SessionId sessionId, Predicate<InputId> stillPending, String reason) {
-        return call(() -> active.registry().resolveNotPending(sessionId, stillPending, reason));
+        int resolved = 0;
+        while (true) {
+            long before;
+            CompletionRegistry registry;
+            read.lock();
+            try {
+                before = swaps;
+                registry = active.registry();
+            } finally {
+                read.unlock();
+            }
+            resolved += registry.resolveNotPending(sessionId, stillPending, reason);
+            read.lock();
+            try {
+                if (swaps == before) {
+                    return resolved;
+                }
+            } finally {
+                read.unlock();
+            }
+        }
     }
 
     @Override

@@ -269,4 +269,40 @@ class SwappableCompletionRegistryTest {
             delegate.close();
         }
     }
+
+    /**
+     * Issue 11, defect 1: {@code stillPending} runs outside the front's read lock, so it may take a lock
+     * that a registering thread holds while a swap is queued. Shown with the harshest case: a predicate
+     * that swaps, on its own thread (under the read lock the write lock could never be taken). The
+     * waiter the swap moved is still tested and terminated, on the new registry.
+     */
+    @Test
+    void stillPendingRunsOutsideTheReadLockAndSurvivesAnOverlappingSwap() throws Exception {
+        var first = new InMemoryCompletionRegistry();
+        var second = new InMemoryCompletionRegistry();
+        var front = new SwappableCompletionRegistry(first, named("first"));
+        SessionId session = SessionId.random();
+        InputId input = InputId.random();
+        CompletableFuture<CompletionOutcome> waiter = new CompletableFuture<>();
+        front.register(session, input, waiter);
+        AtomicInteger tested = new AtomicInteger();
+
+        ExecutorService thread = Executors.newSingleThreadExecutor();
+        try {
+            Future<Integer> resolved = thread.submit(() -> front.resolveNotPending(session, id -> {
+                if (tested.getAndIncrement() == 0) {
+                    front.swapTo(second, named("second"));
+                    return true;
+                }
+                return false;
+            }, "gone"));
+
+            assertEquals(1, resolved.get(10, TimeUnit.SECONDS), "a predicate under the read lock could not swap");
+        } finally {
+            thread.shutdownNow();
+        }
+        assertEquals("second", front.active().name());
+        assertEquals(new CompletionOutcome.RuntimeTerminated("gone"), waiter.getNow(null));
+        assertEquals(2, tested.get());
+    }
 }

@@ -40,7 +40,10 @@ public interface SessionHandle {
 
     /**
      * Sends an out-of-band command to the session's executor. It is delivered before any unit of
-     * work that has not yet started, and at once to a run in flight.
+     * work that has not yet started, and at once to a run in flight. It never affects work that had
+     * not begun when it was sent: a {@code CancelCurrentRun} ends only the run in flight at that moment;
+     * sent while no run is in flight, it reaches the executor (before the next run's apply) and cancels
+     * nothing.
      *
      * @throws RuntimeNotReadyException if the session is DESTROYED (every time, for every command but a
      *                                  stop, which is idempotent and does nothing), or has no runtime
@@ -59,7 +62,10 @@ public interface SessionHandle {
     /** Refuses new input and drains what is queued; the session then stays RETIRED. */
     LifecycleReport retire();
 
-    /** Abandons every non-terminal input and returns to IDLE; refused while RUNNING. */
+    /**
+     * Abandons every non-terminal input and returns to IDLE; refused while a run is active (RUNNING, or
+     * RETIRED with a run still in flight), as in Meerkat: cancel or let the run end first.
+     */
     LifecycleReport reset();
 
     /**

@@ -27,6 +27,13 @@ import java.util.function.Predicate;
  *   <li>{@link #drainPending()} hands waiters over unresolved, so a replacement registry can adopt
  *       them with {@link #register}.</li>
  * </ul>
+ *
+ * <h2>Lock order</h2>
+ * The runtime never calls a registry while holding a lock of its own (a session's driver lock): it
+ * registers a waiter and resolves waiters after releasing it. A registry may therefore complete waiters
+ * (whose callbacks may submit to a session) under a lock of its own. A {@code stillPending} predicate
+ * takes the session's lock: call it outside every lock of the registry (as the runtime's registries do),
+ * or at least never under a lock that a {@link #register} can wait for while another thread holds it.
  * Resolving an unknown input is a no-op that returns 0.
  */
 public interface CompletionRegistry extends AutoCloseable {
@@ -74,7 +81,8 @@ public interface CompletionRegistry extends AutoCloseable {
      * Resolves {@link CompletionOutcome.RuntimeTerminated}{@code (reason)} the waiters of one session
      * whose input is no longer pending.
      *
-     * @param stillPending tells whether an input is still pending; called under no lock of the caller's
+     * @param stillPending tells whether an input is still pending; called under no lock of the caller's, and
+     *                     by the registry outside its own locks (it takes the session's lock)
      * @return how many waiters were resolved
      */
     int resolveNotPending(SessionId sessionId, Predicate<InputId> stillPending, String reason);

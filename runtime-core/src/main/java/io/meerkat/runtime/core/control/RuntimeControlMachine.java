@@ -190,9 +190,10 @@ public final class RuntimeControlMachine {
 
         // A run in flight stays active in RETIRED until it reports its end.
         t.on(RetireRequested.class, accepting, to(RETIRED, new ApplyControlPlaneCommand("Retire")));
-        // Reset, Stop and Destroy drop any run: a run is active only in RUNNING or RETIRED.
+        // Stop and Destroy drop any run: a run is active only in RUNNING or RETIRED. Reset is refused while
+        // a run is active (as in Meerkat): it would leave the executor applying a run nobody tracks.
         t.on(ResetRequested.class, EnumSet.of(INITIALIZING, IDLE, ATTACHED, RECOVERING, RETIRED),
-                toClearingRun(IDLE, new ApplyControlPlaneCommand("Reset"), new ResolveCompletionAsTerminated("Reset")));
+                RuntimeControlMachine::reset);
         t.on(StopRequested.class, nonTerminal,
                 toClearingRun(STOPPED, new ApplyControlPlaneCommand("Stop"), new ResolveCompletionAsTerminated("Stopped")));
         Set<RuntimeState> destroyable = EnumSet.copyOf(nonTerminal);
@@ -237,6 +238,16 @@ public final class RuntimeControlMachine {
             case ATTACHED -> ATTACHED;
             case INITIALIZING, IDLE, RUNNING, RECOVERING, STOPPED, DESTROYED -> IDLE;
         };
+    }
+
+    private static final List<RuntimeEffect> RESET_EFFECTS = List.of(new ApplyControlPlaneCommand("Reset"),
+            new ResolveCompletionAsTerminated("Reset"));
+
+    private static Verdict reset(Snapshot now, ResetRequested in) {
+        if (now.runId() != null) {
+            return new Refused(() -> "run " + now.runId() + " is still active");
+        }
+        return new Allowed(new Snapshot(IDLE, null, null), RESET_EFFECTS);
     }
 
     private static Verdict recycle(Snapshot now, RecycleRequested in) {

@@ -24,7 +24,6 @@ import io.meerkat.runtime.api.RuntimeTransition;
 import io.meerkat.runtime.api.SessionId;
 import io.meerkat.runtime.api.SessionStatus;
 import io.meerkat.runtime.api.TurnMetadata;
-import io.meerkat.runtime.api.spi.CompletionRegistry;
 import io.meerkat.runtime.core.control.RuntimeControlMachine;
 import io.meerkat.runtime.core.control.TransitionResult;
 import io.meerkat.runtime.core.ingress.Admission;
@@ -33,6 +32,7 @@ import io.meerkat.runtime.core.ingress.InputRecord;
 import io.meerkat.runtime.core.ingress.Ingress;
 import io.meerkat.runtime.core.session.SessionEvents;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -43,6 +43,15 @@ import java.util.concurrent.locks.ReentrantLock;
  * behind one lock. Every method is atomic with respect to the others; none calls an executor or
  * completes a caller's future while holding the lock (resolutions are handed back as
  * {@link Settlement}s for the caller to carry out).
+ *
+ * <h2>Lock order</h2>
+ * The driver lock is a leaf: while holding it, nothing calls a completion registry (the driver has no
+ * reference to one), an executor, or a caller's callback. A registry may therefore hold its own locks
+ * while calling into a session (a {@code stillPending} predicate, a waiter callback that submits): the
+ * order is registry lock, then driver lock, never the reverse. A waiter is registered after the lock is
+ * released ({@link #admit} hands it out, {@link #registered} closes the handshake), and every waiter
+ * the driver settles is one of this session's own inputs (this incarnation's: a session id reused after
+ * a removal never gets the old session's resolutions).
  */
 public final class SessionDriver {
 
@@ -61,20 +70,38 @@ public final class SessionDriver {
     private final RuntimeControlMachine machine = new RuntimeControlMachine(RuntimeState.IDLE);
     private final Ingress ingress;
     private final SessionEvents events;
-    private final CompletionRegistry completions;
     private final int maxBatchSize;
     private final ReentrantLock lock = new ReentrantLock();
+    /** Guarded by lock. */
     private boolean refuseNewRuns;
+    /**
+     * Guarded by lock. Waiters handed out by {@link #admit} and not yet in the registry, per input, with
+     * the outcome the input was settled with meanwhile (the settler resolved before they were there).
+     */
+    private final HashMap<InputId, Registration> registering = new HashMap<>();
+    /**
+     * The run in flight, or {@code null}: written under the lock with every transition, read without it
+     * by {@link #activeRunId()} (a control command's send time is ordered against the run's start by it).
+     */
+    private volatile RunId activeRunId;
+    /**
+     * The run whose apply completed with an output, not committed yet: written by the executor's callback
+     * (lock-free), read under the lock by a stop or destroy, which commit it first. Cleared under the lock.
+     */
+    private volatile Applied applied;
+
+    /** A run whose apply completed, and its output. */
+    private record Applied(StagedRun run, CoreApplyOutput output) {
+    }
     /** The machine's answer to SubmitWork, asked again after every transition (the hot path reads it). */
     private boolean acceptsInput = machine.canApply(SUBMIT_WORK);
 
     public SessionDriver(SessionId sessionId, String executorKind, Ingress ingress, SessionEvents events,
-                         CompletionRegistry completions, int maxBatchSize) {
+                         int maxBatchSize) {
         this.sessionId = sessionId;
         this.executorKind = executorKind;
         this.ingress = ingress;
         this.events = events;
-        this.completions = completions;
         this.maxBatchSize = maxBatchSize;
     }
 
@@ -88,14 +115,37 @@ public final class SessionDriver {
     }
 
 
-    /** The result of admitting one input. */
-    public record Admitted(AcceptOutcome outcome, CompletableFuture<CompletionOutcome> completion, boolean wake,
-                          Settlement displaced) {
+    /**
+     * The result of admitting one input.
+     *
+     * @param waiter the waiter to hand to the registry ({@code null} without completion)
+     */
+    public record Admitted(AcceptOutcome outcome, Waiter waiter, boolean wake, Settlement displaced) {
+
+        public CompletableFuture<CompletionOutcome> completion() {
+            return waiter == null ? null : waiter.future();
+        }
     }
 
     /**
-     * Admits a validated input; registers a waiter first when {@code withCompletion}, so the input
-     * cannot finish before its waiter exists.
+     * A waiter {@link #admit} handed out. With {@code finished} set, its input had already finished:
+     * complete it (with the registry's remembered outcome, else {@code finished}) instead of registering it.
+     * Otherwise register it, then call {@link #registered} and resolve it with what that returns, if anything.
+     */
+    public record Waiter(InputId inputId, CompletableFuture<CompletionOutcome> future, CompletionOutcome finished) {
+    }
+
+    /** Registrations in flight for one input; guarded by the driver lock. */
+    private static final class Registration {
+        int inFlight;
+        CompletionOutcome settledWith;
+    }
+
+    /**
+     * Admits a validated input. With {@code withCompletion}, hands out a waiter to register once the lock
+     * is released; an input that finishes before it is in the registry keeps its outcome here until
+     * {@link #registered} passes it on, so the waiter is never stranded and gets the outcome the settler
+     * gave the others.
      *
      * @throws RuntimeNotReadyException if the phase refuses input
      */
@@ -133,30 +183,67 @@ public final class SessionDriver {
         }
     }
 
-    private CompletableFuture<CompletionOutcome> waiterFor(InputRecord record) {
-        CompletableFuture<CompletionOutcome> waiter = new CompletableFuture<>();
+    private Waiter waiterFor(InputRecord record) {
+        CompletableFuture<CompletionOutcome> future = new CompletableFuture<>();
         if (record.state().isTerminal()) {
-            waiter.complete(completions.finishedOutcome(sessionId, record.id())
-                    .orElseGet(() -> outcomeOfFinished(record)));
-        } else {
-            record.markAwaited();
-            completions.register(sessionId, record.id(), waiter);
+            return new Waiter(record.id(), future, outcomeOfFinished(record));
         }
-        return waiter;
+        record.markAwaited();
+        registering.computeIfAbsent(record.id(), id -> new Registration()).inFlight++;
+        return new Waiter(record.id(), future, null);
     }
 
-    private static Settlement displacedSettlement(Admission.Accepted accepted) {
+    /**
+     * Closes the handshake of a waiter {@link #admit} handed out, once it is in the registry.
+     *
+     * @return the outcome its input was settled with before the waiter was registered (its settler may
+     *         have found no waiter to resolve): resolve the input with it; {@code null} when the input is
+     *         not finished (not settled yet, or requeued), so its next settler will find the waiter
+     */
+    public CompletionOutcome registered(InputId inputId) {
+        lock.lock();
+        try {
+            Registration registration = registering.get(inputId);
+            if (registration == null) {
+                return null;
+            }
+            if (--registration.inFlight == 0) {
+                registering.remove(inputId);
+            }
+            InputRecord record = ingress.find(inputId);
+            if (record != null && !record.state().isTerminal()) {
+                // Requeued after a failed run: the waiter is in the registry now, so the input's next
+                // settlement finds it; the run that failed does not end it early.
+                return null;
+            }
+            return registration.settledWith;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The settlement of {@code records}: their awaited ids and {@code outcome}. Records whose waiter is
+     * still on its way to the registry keep the outcome for {@link #registered}. Call under the lock.
+     */
+    private Settlement settle(List<InputRecord> records, CompletionOutcome outcome) {
+        if (!registering.isEmpty()) {
+            for (InputRecord record : records) {
+                Registration registration = registering.get(record.id());
+                if (registration != null) {
+                    registration.settledWith = outcome;
+                }
+            }
+        }
+        List<InputId> awaited = awaitedIds(records);
+        return awaited.isEmpty() ? Settlement.NONE : new Settlement(awaited, outcome);
+    }
+
+    private Settlement displacedSettlement(Admission.Accepted accepted) {
         if (accepted.displaced().isEmpty()) {
             return Settlement.NONE;
         }
-        List<InputId> awaited = new ArrayList<>(1);
-        for (InputRecord displaced : accepted.displaced()) {
-            if (displaced.awaited()) {
-                awaited.add(displaced.id());
-            }
-        }
-        return new Settlement(awaited, new CompletionOutcome.Abandoned(
-                "replaced by " + accepted.record().id()));
+        return settle(accepted.displaced(), new CompletionOutcome.Abandoned("replaced by " + accepted.record().id()));
     }
 
     /** The outcome of an input that finished before the registry could be asked. */
@@ -266,19 +353,43 @@ public final class SessionDriver {
             if (!isActive(run.runId())) {
                 return Settlement.NONE;
             }
-            if (events.enabled()) {
-                events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.BoundaryApplied(run.runId(), output.receipt())));
-            }
-            apply(new RuntimeTransition.RunCompleted(run.runId()));
-            List<InputRecord> consumed = ingress.consume(run.batch(), System.currentTimeMillis());
-            if (events.enabled()) {
-                publishConsumed(consumed);
-                events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.RunCompleted(run.runId(), idsOf(consumed))));
-            }
-            return new Settlement(awaitedIds(consumed), outcomeOf(output));
+            return commit(run, output);
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Records that {@code run}'s apply completed with {@code output}; lock-free (called by the executor's
+     * completion). From now on a stop or destroy commits the run before abandoning the rest: the work was
+     * done, as for a cancel that arrives after apply completed.
+     */
+    public void applied(StagedRun run, CoreApplyOutput output) {
+        applied = new Applied(run, output);
+    }
+
+    /** Commits the active run if its apply already completed ({@link #applied}). Call under the lock. */
+    private Settlement commitIfApplied() {
+        Applied done = applied;
+        if (done == null || !isActive(done.run().runId())) {
+            return Settlement.NONE;
+        }
+        return commit(done.run(), done.output());
+    }
+
+    /** Consumes the active run's inputs. Call under the lock. */
+    private Settlement commit(StagedRun run, CoreApplyOutput output) {
+        applied = null;
+        if (events.enabled()) {
+            events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.BoundaryApplied(run.runId(), output.receipt())));
+        }
+        apply(new RuntimeTransition.RunCompleted(run.runId()));
+        List<InputRecord> consumed = ingress.consume(run.batch(), System.currentTimeMillis());
+        if (events.enabled()) {
+            publishConsumed(consumed);
+            events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.RunCompleted(run.runId(), idsOf(consumed))));
+        }
+        return settle(consumed, outcomeOf(output));
     }
 
     private static CompletionOutcome outcomeOf(CoreApplyOutput output) {
@@ -302,6 +413,7 @@ public final class SessionDriver {
             if (!isActive(run.runId())) {
                 return Settlement.NONE;
             }
+            applied = null;
             apply(new RuntimeTransition.RunFailed(run.runId()));
             List<InputRecord> staged = new ArrayList<>(run.batch().records());
             ingress.rollback(run.batch(), error, System.currentTimeMillis());
@@ -312,7 +424,7 @@ public final class SessionDriver {
                 }
                 events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.RunFailed(run.runId(), error, true)));
             }
-            return new Settlement(awaitedIds(staged), new CompletionOutcome.Abandoned("apply failed: " + error));
+            return settle(staged, new CompletionOutcome.Abandoned("apply failed: " + error));
         } finally {
             lock.unlock();
         }
@@ -325,6 +437,7 @@ public final class SessionDriver {
             if (!isActive(run.runId())) {
                 return Settlement.NONE;
             }
+            applied = null;
             apply(new RuntimeTransition.RunCancelled(run.runId()));
             List<InputRecord> abandoned = ingress.abandonStaged(run.batch(), AbandonReason.CANCELLED,
                     System.currentTimeMillis());
@@ -332,7 +445,7 @@ public final class SessionDriver {
                 publishTransitions(abandoned, InputLifecycleState.STAGED, "cancelled: " + reason);
                 events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.RunCancelled(run.runId(), reason)));
             }
-            return new Settlement(awaitedIds(abandoned), new CompletionOutcome.Abandoned("cancelled: " + reason));
+            return settle(abandoned, new CompletionOutcome.Abandoned("cancelled: " + reason));
         } finally {
             lock.unlock();
         }
@@ -357,25 +470,36 @@ public final class SessionDriver {
         }
     }
 
+    /**
+     * The run in flight now, or {@code null}; lock-free. A run that begins after this read is not the one
+     * returned: it begins under the lock, after writing the field this reads.
+     */
+    public RunId activeRunId() {
+        return activeRunId;
+    }
+
     private boolean isActive(RunId runId) {
         return machine.hasActiveRun() && runId.equals(machine.currentRunId().orElse(null));
     }
 
     /**
      * Stops the session: STOPPED, every non-terminal input abandoned ({@link AbandonReason#STOPPED}),
-     * both lanes emptied. Idempotent: a session already STOPPED or DESTROYED is left as it is.
+     * both lanes emptied. A run whose apply already completed ({@link #applied}) is committed first.
+     * Idempotent: a session already STOPPED or DESTROYED is left as it is.
      *
-     * @return {@code true} if this call stopped the session
+     * @return the waiters of the inputs this call abandoned, to resolve {@code RuntimeTerminated(reason)}
+     *         (none if the session had already ended)
      */
-    public boolean stop() {
+    public Settlement stop(String reason) {
         lock.lock();
         try {
             if (machine.state().isTerminal()) {
-                return false;
+                return Settlement.NONE;
             }
-            abandonAllAfter(STOP, AbandonReason.STOPPED);
+            Settlement committed = commitIfApplied();
+            List<InputRecord> abandoned = abandonAllAfter(STOP, AbandonReason.STOPPED);
             publishTopology(RuntimeEvent.TopologyChange.STOPPED);
-            return true;
+            return committed.and(settle(abandoned, new CompletionOutcome.RuntimeTerminated(reason)));
         } finally {
             lock.unlock();
         }
@@ -394,16 +518,23 @@ public final class SessionDriver {
     }
 
     /**
-     * Destroys the session: DESTROYED, every non-terminal input abandoned.
+     * Destroys the session: DESTROYED, every non-terminal input abandoned; a run whose apply already
+     * completed is committed first.
      *
+     * @return the report and the abandoned inputs whose waiters must be terminated
      * @throws io.meerkat.runtime.api.IllegalTransitionException if it is already destroyed
      */
-    public LifecycleReport destroy() {
+    public Settled destroy(String reason) {
         lock.lock();
         try {
-            int abandoned = abandonAllAfter(DESTROY, AbandonReason.DESTROYED).size();
+            Settlement committed = Settlement.NONE;
+            if (machine.canApply(DESTROY)) {
+                committed = commitIfApplied();
+            }
+            List<InputRecord> abandoned = abandonAllAfter(DESTROY, AbandonReason.DESTROYED);
             publishTopology(RuntimeEvent.TopologyChange.DESTROYED);
-            return new LifecycleReport(machine.state(), abandoned, 0, 0);
+            return new Settled(new LifecycleReport(machine.state(), abandoned.size(), 0, 0),
+                    committed.and(settle(abandoned, new CompletionOutcome.RuntimeTerminated(reason))));
         } finally {
             lock.unlock();
         }
@@ -413,7 +544,8 @@ public final class SessionDriver {
      * Resets the session to IDLE (re-attached when it has a loop), abandoning every non-terminal input.
      *
      * @return the report and the abandoned inputs whose waiters must be terminated
-     * @throws io.meerkat.runtime.api.IllegalTransitionException while RUNNING or after a stop
+     * @throws io.meerkat.runtime.api.IllegalTransitionException while a run is active (RUNNING, or RETIRED
+     *         with a run in flight: the executor would go on applying a run nobody tracks) or after a stop
      */
     public Settled reset(boolean hasLoop) {
         lock.lock();
@@ -424,7 +556,7 @@ public final class SessionDriver {
             }
             publishTopology(RuntimeEvent.TopologyChange.RESET);
             return new Settled(new LifecycleReport(machine.state(), abandoned.size(), 0, 0),
-                    new Settlement(awaitedIds(abandoned), new CompletionOutcome.RuntimeTerminated("runtime reset")));
+                    settle(abandoned, new CompletionOutcome.RuntimeTerminated("runtime reset")));
         } finally {
             lock.unlock();
         }
@@ -446,8 +578,7 @@ public final class SessionDriver {
             }
             List<InputRecord> abandoned = abandonActive(AbandonReason.RETIRED);
             return new Settled(new LifecycleReport(machine.state(), abandoned.size(), 0, 0),
-                    new Settlement(awaitedIds(abandoned),
-                            new CompletionOutcome.RuntimeTerminated("retired without runtime loop")));
+                    settle(abandoned, new CompletionOutcome.RuntimeTerminated("retired without runtime loop")));
         } finally {
             lock.unlock();
         }
@@ -570,6 +701,7 @@ public final class SessionDriver {
     private void apply(RuntimeTransition transition) {
         TransitionResult result = machine.apply(transition);
         acceptsInput = machine.canApply(SUBMIT_WORK);
+        activeRunId = machine.currentRunId().orElse(null);
         if (result.from() != result.to() && events.enabled()) {
             events.publish(new RuntimeEvent.StateChanged(result.from(), result.to(), transition.name()));
         }

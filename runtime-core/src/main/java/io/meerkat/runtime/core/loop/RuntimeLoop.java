@@ -2,6 +2,7 @@ package io.meerkat.runtime.core.loop;
 
 import io.meerkat.runtime.api.CoreApplyOutput;
 import io.meerkat.runtime.api.RunControlCommand;
+import io.meerkat.runtime.api.RunId;
 import io.meerkat.runtime.api.SessionId;
 import io.meerkat.runtime.api.spi.CompletionRegistry;
 import io.meerkat.runtime.api.spi.CoreExecutor;
@@ -21,7 +22,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The runtime loop of one session: the sole owner of its executor. Ordinary work (woken by
  * {@link #wake()}) runs one unit at a time; out-of-band control commands ({@link #sendControl}) are
- * drained and delivered before every unit, and delivered at once to a run in flight.
+ * drained and delivered before every unit, and delivered at once to a run in flight. A cancel ends only
+ * the run that was in flight when it was sent ({@link SessionDriver#activeRunId()} read at send time); one
+ * sent while no run was in flight is still delivered, before the next run's apply, and cancels nothing.
  *
  * <h2>Scheduling</h2>
  * Mailbox style: the loop holds no thread while idle. A signal (wake, control, a finished apply)
@@ -31,13 +34,17 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Ending</h2>
  * A {@link RunControlCommand.StopRuntimeExecutor} marks the session STOPPED (unless already STOPPED
- * or DESTROYED), resolves every waiter {@code RuntimeTerminated("runtime stopped")} and ends the
- * loop; so does {@link #closeControlChannel()}, and so does a scheduler that refuses a pass (with
+ * or DESTROYED), resolves the waiters of the inputs that abandons {@code RuntimeTerminated("runtime
+ * stopped")} and ends the loop; so does {@link #closeControlChannel()}, and so does a scheduler that refuses a pass (with
  * {@code RejectedExecutionException}: the refused caller then runs the loop's last passes itself,
  * and waiters get {@code RuntimeTerminated("scheduler refused the runtime loop")}). Whatever ends it,
- * every waiter still pending is
+ * the waiters of every input still unfinished are
  * resolved {@code RuntimeTerminated("runtime loop exited")}, and the executor is closed once no apply
- * is in flight.
+ * is in flight. The loop resolves only its own session's inputs, never every waiter filed under the
+ * session id: once the session is removed, the id may belong to a new session before this loop ends.
+ * It calls the registry holding no driver lock (lock order: see {@link SessionDriver}). Every exit path completes {@link #termination()} and closes the session's event stream,
+ * whatever the executor throws from any call, {@link Error}s included (a {@code NoClassDefFoundError}
+ * once its plugin is unloaded): such a throw is logged, never propagated.
  */
 public final class RuntimeLoop implements Runnable {
 
@@ -51,7 +58,7 @@ public final class RuntimeLoop implements Runnable {
     private final Executor scheduler;
     private final int throughput;
 
-    private final ConcurrentLinkedQueue<RunControlCommand> controls = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Sent> controls = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final CompletableFuture<Void> termination = new CompletableFuture<>();
     private volatile boolean wakePending;
@@ -102,10 +109,13 @@ public final class RuntimeLoop implements Runnable {
             // Under the driver lock: any run not begun by now will not begin (the stop's linearisation point).
             driver.refuseNewRuns();
         }
-        controls.offer(command);
+        // The run a cancel may end is the one in flight when it is sent: a run that begins later is not
+        // touched (SessionHandle.control), even if the cancel is drained while that run is in flight.
+        Sent sent = new Sent(command, driver.activeRunId());
+        controls.offer(sent);
         // Pairs with finishDraining, which sets `exited` and then delivers what is queued: we queue and then
         // read `exited`, so either it delivers our command or we see `exited` and take the command back.
-        if (exited && controls.remove(command)) {
+        if (exited && controls.remove(sent)) {
             return false;
         }
         signal();
@@ -213,6 +223,22 @@ public final class RuntimeLoop implements Runnable {
                 return;
             }
             InFlightRun flight = new InFlightRun(run);
+            inFlight = flight;
+            // Commands sent between the drain above and the run's start (sent before it began) reach the
+            // executor now, before its apply, so that they cannot end this run from inside the executor.
+            // One sent after the start targets this run: a cancel then ends it without an apply.
+            if (drainReadyExecutorControls()) {
+                // Stopped (the driver abandoned the staged inputs) or ending: the run was never applied.
+                inFlight = null;
+                leaveLoop();
+                return;
+            }
+            if (flight.cancelReason != null) {
+                inFlight = null;
+                settle(flight);
+                continue;
+            }
+            inFlight = null;
             invokeApply(run).whenComplete(flight::onApplyDone);
             if (!flight.settled) {
                 inFlight = flight;
@@ -229,7 +255,7 @@ public final class RuntimeLoop implements Runnable {
             CompletionStage<CoreApplyOutput> stage = executor.apply(run.runId(), run.primitive());
             return stage != null ? stage
                     : CompletableFuture.failedFuture(new IllegalStateException("executor returned no stage"));
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             return CompletableFuture.failedFuture(e);
         }
     }
@@ -263,9 +289,9 @@ public final class RuntimeLoop implements Runnable {
      *         scheduler refused the loop
      */
     boolean drainReadyExecutorControls() {
-        RunControlCommand command;
-        while ((command = controls.poll()) != null) {
-            if (applyExecutorControl(command)) {
+        Sent sent;
+        while ((sent = controls.poll()) != null) {
+            if (applyExecutorControl(sent.command(), sent.activeRun())) {
                 return true;
             }
         }
@@ -278,23 +304,23 @@ public final class RuntimeLoop implements Runnable {
      *
      * @return whether the loop must end
      */
-    boolean applyExecutorControl(RunControlCommand command) {
+    boolean applyExecutorControl(RunControlCommand command, RunId sentDuring) {
         boolean shouldStop = command instanceof RunControlCommand.StopRuntimeExecutor;
-        deliver(command);
+        deliver(executor, command);
         InFlightRun current = inFlight;
-        if (command instanceof RunControlCommand.CancelCurrentRun cancel && current != null) {
+        if (command instanceof RunControlCommand.CancelCurrentRun cancel && current != null
+                && current.run.runId().equals(sentDuring)) {
             current.cancelReason = cancel.reason();
         }
         if (shouldStop) {
-            markRuntimeStopped();
-            completions.resolveAllTerminated(sessionId, "runtime stopped");
+            markRuntimeStopped("runtime stopped");
         }
         return shouldStop;
     }
 
-    private void deliver(RunControlCommand command) {
+    private void deliver(CoreExecutor target, RunControlCommand command) {
         try {
-            CompletionStage<Void> delivered = executor.control(command);
+            CompletionStage<Void> delivered = target.control(command);
             if (delivered != null) {
                 delivered.whenComplete((ignored, failure) -> {
                     if (failure != null) {
@@ -303,31 +329,42 @@ public final class RuntimeLoop implements Runnable {
                     }
                 });
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // What an executor throws, even an Error, never ends the loop by itself: the loop decides.
             LOG.warn("session {}: failed to deliver out-of-band executor control {}", sessionId, command, e);
         }
     }
 
     /** Delivers the queued commands without acting on them: the loop has ended and the session is stopped. */
-    private void deliverQueuedControls() {
-        RunControlCommand command;
-        while ((command = controls.poll()) != null) {
-            deliver(command);
+    private void deliverQueuedControls(CoreExecutor target) {
+        Sent sent;
+        while ((sent = controls.poll()) != null) {
+            deliver(target, sent.command());
         }
     }
 
-    private void markRuntimeStopped() {
+    /** A command on the control channel, with the run that was in flight when it was sent (or {@code null}). */
+    private record Sent(RunControlCommand command, RunId activeRun) {
+    }
+
+    /**
+     * Marks the session STOPPED (unless it already ended) and terminates the waiters of the inputs it
+     * abandoned: this session's own, never all those filed under its id, which a new session may reuse
+     * once this one is removed.
+     */
+    private void markRuntimeStopped(String reason) {
+        Settlement settlement;
         try {
-            driver.stop();
+            settlement = driver.stop(reason);
         } catch (RuntimeException e) {
             LOG.warn("session {}: failed to mark runtime stopped after a stop command", sessionId, e);
+            return;
         }
+        settlement.resolveIn(completions, sessionId);
     }
 
     private void leaveLoop() {
-        markRuntimeStopped();
-        completions.resolveAllTerminated(sessionId,
-                schedulerRefused ? "scheduler refused the runtime loop" : "runtime loop exited");
+        markRuntimeStopped(schedulerRefused ? "scheduler refused the runtime loop" : "runtime loop exited");
         draining = true;
         finishDraining();
     }
@@ -340,36 +377,46 @@ public final class RuntimeLoop implements Runnable {
         InFlightRun current = inFlight;
         if (current != null) {
             if (!current.settled) {
-                deliverQueuedControls();
+                deliverQueuedControls(executor);
                 return;
             }
             inFlight = null;
-            settle(current);
+            try {
+                settle(current);
+            } catch (RuntimeException | Error e) {
+                // The loop ends regardless: a failure here must not leave termination incomplete.
+                LOG.error("session {}: failed to settle the last run", sessionId, e);
+            }
         }
         exited = true;
-        // After `exited` is set: a command queued before sendControl could see it is delivered here.
-        deliverQueuedControls();
         CoreExecutor closing = executor;
         executor = null;
         try {
+            // After `exited` is set: a command queued before sendControl could see it is delivered here.
+            deliverQueuedControls(closing);
             closing.close();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // An Error too (NoClassDefFoundError once the executor's plugin is unloaded): whatever the
+            // executor throws, the loop below still ends, or runtime.close() would wait for its timeout.
             LOG.warn("session {}: executor failed to close", sessionId, e);
+        } finally {
+            try {
+                driver.closeEvents();
+            } finally {
+                termination.complete(null);
+            }
         }
-        driver.closeEvents();
-        termination.complete(null);
     }
 
     private void failLoop(String reason) {
         try {
-            driver.stop();
-            completions.resolveAllTerminated(sessionId, reason);
+            driver.stop(reason).resolveIn(completions, sessionId);
         } finally {
-            if (!draining) {
-                draining = true;
-                if (inFlight == null || inFlight.settled) {
-                    finishDraining();
-                }
+            // Also when already draining (the failure came from a draining pass): every exit path ends in
+            // finishDraining, which completes termination whatever happens in it.
+            draining = true;
+            if (!exited && (inFlight == null || inFlight.settled)) {
+                finishDraining();
             }
         }
     }
@@ -393,6 +440,10 @@ public final class RuntimeLoop implements Runnable {
         }
 
         void onApplyDone(CoreApplyOutput result, Throwable error) {
+            if (error == null && result != null) {
+                // Before `settled`: a stop that comes before this loop commits the run commits it first.
+                driver.applied(run, result);
+            }
             output = result;
             failure = error;
             settled = true;

@@ -104,7 +104,7 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         SessionDriver driver = new SessionDriver(sessionId, spec.executorKind(),
                 new Ingress(settings.finishedInputRetention(), settings.maxQueuedInputs(),
                         settings.maxQueuedCharsPerSession(), queuedPayload),
-                events, completions, settings.maxBatchSize());
+                events, settings.maxBatchSize());
         CoreExecutor executor = factory == null ? null
                 : factory.create(new ExecutorContext(sessionId, spec.executorKind(), spec.config(), blockingExecutor,
                         driver::reportProgress));
@@ -165,9 +165,14 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
             return new LifecycleReport(session.state(), 0, 0, 0);
         } finally {
             // The session is gone for good: its remembered outcomes go too. Again once its loop has ended,
-            // for the outcomes of a run the loop was resolving while the session was destroyed.
+            // for the outcomes of a run the loop was resolving while the session was destroyed, unless the id
+            // belongs to a new session by then (whose outcomes are not this one's to forget).
             completions.forgetSession(sessionId);
-            session.termination().whenComplete((ended, failure) -> completions.forgetSession(sessionId));
+            session.termination().whenComplete((ended, failure) -> {
+                if (!sessions.containsKey(sessionId)) {
+                    completions.forgetSession(sessionId);
+                }
+            });
         }
     }
 

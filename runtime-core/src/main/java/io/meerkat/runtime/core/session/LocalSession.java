@@ -1,10 +1,9 @@
 package io.meerkat.runtime.core.session;
 
-import io.meerkat.runtime.api.AbandonReason;
 import io.meerkat.runtime.api.AcceptOutcome;
+import io.meerkat.runtime.api.CompletionOutcome;
 import io.meerkat.runtime.api.Input;
 import io.meerkat.runtime.api.InputId;
-import io.meerkat.runtime.api.InputLifecycleState;
 import io.meerkat.runtime.api.InputStatus;
 import io.meerkat.runtime.api.LifecycleReport;
 import io.meerkat.runtime.api.RunControlCommand;
@@ -31,6 +30,12 @@ import java.util.concurrent.Flow;
  * A session of a {@link LocalMeerkatRuntime}: its driver, and its runtime loop when it has an
  * executor. Carries out what the driver decides: wakes the loop, sends it control commands and
  * resolves the waiters the driver hands back, always after the driver lock is released.
+ *
+ * <p>Lock order: every registry call here is made holding no session lock (the driver returns before
+ * it); a registry may call back into the driver (the {@code stillPending} predicate of {@link #recycle})
+ * under a lock of its own. This session resolves only the waiters of its own inputs, as the driver
+ * names them, never every waiter filed under its id: after a removal the id may already belong to a
+ * new session.
  */
 final class LocalSession implements SessionHandle {
 
@@ -77,7 +82,30 @@ final class LocalSession implements SessionHandle {
         if (admitted.wake() && loop != null) {
             loop.wake();
         }
+        if (admitted.waiter() != null) {
+            // After the wake: the run need not wait for the registry; the handshake covers a run that ends first.
+            hand(admitted.waiter());
+        }
         return admitted;
+    }
+
+    /** Puts a waiter the driver handed out in the registry, or completes it if its input has finished. */
+    private void hand(SessionDriver.Waiter waiter) {
+        if (waiter.finished() != null) {
+            waiter.future().complete(completions.finishedOutcome(sessionId, waiter.inputId()).orElse(waiter.finished()));
+            return;
+        }
+        try {
+            completions.register(sessionId, waiter.inputId(), waiter.future());
+        } finally {
+            // If the input was settled before the waiter got here, its settler found nothing to resolve:
+            // resolve it now with the same outcome (the registry resolves a waiter once, so a settler that
+            // did find it makes this a no-op).
+            CompletionOutcome settled = driver.registered(waiter.inputId());
+            if (settled != null) {
+                completions.resolve(sessionId, waiter.inputId(), settled);
+            }
+        }
     }
 
     @Override
@@ -122,31 +150,14 @@ final class LocalSession implements SessionHandle {
         }
     }
 
-    /** Stops the session now, terminates its waiters and tells the executor to stop. */
-    void stopDirectly(String reason) {
-        driver.stop();
-        terminateLeftWaiters(AbandonReason.STOPPED, reason);
-        endLoop(reason);
-    }
-
     /**
-     * Terminates the waiters a stop or destroy leaves: those of the inputs it abandoned ({@code abandoned})
-     * and of inputs the session does not know. Not those of inputs that finished otherwise, e.g. consumed
-     * by a run the loop committed just before (it then released the lock and is about to resolve them with
-     * their real outcome): terminating them here would contradict the ledger (CONSUMED, told
-     * RuntimeTerminated), as for {@link #recycle()}.
+     * Stops the session now, terminates the waiters of the inputs the stop abandoned and tells the
+     * executor to stop. Only those: an input that finished otherwise (consumed by a run the loop committed
+     * just before) gets its real outcome from whoever finished it.
      */
-    private int terminateLeftWaiters(AbandonReason abandoned, String reason) {
-        if (loop == null) {
-            // No loop, so no run commits meanwhile: every waiter left is this stop's, and terminating them
-            // session-wide also drops the session's table from the registry (the loop does that otherwise).
-            return completions.resolveAllTerminated(sessionId, reason);
-        }
-        return completions.resolveNotPending(sessionId, inputId -> {
-            InputStatus status = driver.inputStatus(inputId);
-            return status != null && status.state().isTerminal()
-                    && !(status.state() == InputLifecycleState.ABANDONED && status.abandonReason() == abandoned);
-        }, reason);
+    void stopDirectly(String reason) {
+        resolve(driver.stop(reason));
+        endLoop(reason);
     }
 
     private void endLoop(String reason) {
@@ -178,12 +189,12 @@ final class LocalSession implements SessionHandle {
         return destroy(DESTROYED);
     }
 
-    /** Destroys the session, telling the waiters it terminates {@code reason}. */
+    /** Destroys the session, telling the waiters of the inputs it abandons that it terminates {@code reason}. */
     LifecycleReport destroy(String reason) {
-        LifecycleReport report = driver.destroy();
-        int resolved = terminateLeftWaiters(AbandonReason.DESTROYED, reason);
+        SessionDriver.Settled settled = driver.destroy(reason);
+        int resolved = resolve(settled.settlement());
         endLoop(reason);
-        return withResolved(report, resolved);
+        return withResolved(settled.report(), resolved);
     }
 
     @Override
@@ -192,7 +203,8 @@ final class LocalSession implements SessionHandle {
         // "Still pending" must mean "the session still owes this waiter an outcome", i.e. it knows the
         // input. Not "active": an input that finished just before (the loop committed its run, then
         // released the lock) is no longer active, yet its waiter is about to get its real outcome;
-        // terminating it here would contradict the ledger (CONSUMED, told RuntimeTerminated).
+        // terminating it here would contradict the ledger (CONSUMED, told RuntimeTerminated). The predicate
+        // takes the driver lock, possibly under a registry lock: the allowed order (see the class comment).
         int resolved = completions.resolveNotPending(sessionId, driver::isInputKnown,
                 "recycled input no longer pending");
         if (loop != null) {

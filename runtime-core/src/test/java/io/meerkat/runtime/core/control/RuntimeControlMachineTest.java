@@ -219,12 +219,11 @@ class RuntimeControlMachineTest {
                 List.of(new EmitRuntimeNotice("ExternalToolDeltaReceived")));
         legal(ret, Kind.RECYCLE, RECOVERING, RunAfter.NONE, List.of(new InitiateRecycle()));
 
-        // BeginRun and Recycle are refused by the no-active-run guard here.
+        // BeginRun, Recycle and (issue 11, defect 6) Reset are refused by the no-active-run guard here.
         Setup fly = Setup.RETIRED_IN_FLIGHT;
         legal(fly, Kind.RUN_COMPLETED, RETIRED, RunAfter.NONE);
         legal(fly, Kind.RUN_FAILED, RETIRED, RunAfter.NONE);
         legal(fly, Kind.RUN_CANCELLED, RETIRED, RunAfter.NONE);
-        legal(fly, Kind.RESET, IDLE, RunAfter.NONE, RESET);
         legal(fly, Kind.STOP, STOPPED, RunAfter.NONE, STOP);
         legal(fly, Kind.DESTROY, DESTROYED, RunAfter.NONE, DESTROY);
         legal(fly, Kind.EXTERNAL_TOOL_DELTA, RETIRED, RunAfter.KEPT,

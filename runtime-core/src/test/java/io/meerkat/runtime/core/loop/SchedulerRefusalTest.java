@@ -13,6 +13,7 @@ import io.meerkat.runtime.api.InputStatus;
 import io.meerkat.runtime.api.MeerkatException;
 import io.meerkat.runtime.api.MeerkatRuntime;
 import io.meerkat.runtime.api.RunControlCommand;
+import io.meerkat.runtime.api.RunResult;
 import io.meerkat.runtime.api.RuntimeState;
 import io.meerkat.runtime.api.SessionHandle;
 import io.meerkat.runtime.api.SessionSpec;
@@ -87,7 +88,8 @@ class SchedulerRefusalTest {
         inFlight.complete("done");
 
         assertEquals(1, executor.closeCalls(), "the executor is closed once its run has ended");
-        assertEquals(REFUSED, running.completion().getNow(null));
+        // Issue 11, defect 8: the run had finished when the loop ended, so it is committed first.
+        assertEquals(new CompletionOutcome.Completed(RunResult.of("done")), running.completion().getNow(null));
         assertEquals(REFUSED, queued.completion().getNow(null));
         assertEquals(RuntimeState.STOPPED, session.state());
         assertFalse(executor.calledAfterClose());
