@@ -75,6 +75,12 @@ public final class SessionDriver {
     /** Guarded by lock. */
     private boolean refuseNewRuns;
     /**
+     * Written under the lock when the session is destroyed (DESTROYED is final); read without it, so that
+     * refusing a command to a destroyed session never waits behind the lock (a command must not block on
+     * work under way, e.g. a submit whose event subscriber holds the lock).
+     */
+    private volatile boolean destroyed;
+    /**
      * Guarded by lock. Waiters handed out by {@link #admit} and not yet in the registry, per input, with
      * the outcome the input was settled with meanwhile (the settler resolved before they were there).
      */
@@ -517,6 +523,11 @@ public final class SessionDriver {
         }
     }
 
+    /** Whether the session was destroyed; reads no lock. */
+    public boolean isDestroyed() {
+        return destroyed;
+    }
+
     /**
      * Destroys the session: DESTROYED, every non-terminal input abandoned; a run whose apply already
      * completed is committed first.
@@ -532,6 +543,7 @@ public final class SessionDriver {
                 committed = commitIfApplied();
             }
             List<InputRecord> abandoned = abandonAllAfter(DESTROY, AbandonReason.DESTROYED);
+            destroyed = true;
             publishTopology(RuntimeEvent.TopologyChange.DESTROYED);
             return new Settled(new LifecycleReport(machine.state(), abandoned.size(), 0, 0),
                     committed.and(settle(abandoned, new CompletionOutcome.RuntimeTerminated(reason))));

@@ -144,9 +144,8 @@ final class LocalSession implements SessionHandle {
      * asks for an end the session has already reached, and is idempotent.
      */
     private void refuseIfDestroyed(String request) {
-        RuntimeState state = driver.state();
-        if (state == RuntimeState.DESTROYED) {
-            throw new RuntimeNotReadyException(sessionId, state, request);
+        if (driver.isDestroyed()) {
+            throw new RuntimeNotReadyException(sessionId, RuntimeState.DESTROYED, request);
         }
     }
 
