@@ -46,7 +46,11 @@ public interface SessionHandle {
      */
     void control(RunControlCommand command);
 
-    /** Applies a runtime-level command ({@code Stop}, {@code Resume}). */
+    /**
+     * Applies a runtime-level command ({@code Stop}, {@code Resume}).
+     *
+     * @throws IllegalTransitionException for a {@code Resume} after the session was stopped or destroyed
+     */
     void runtimeControl(RuntimeControlCommand command);
 
     /** Refuses new input and drains what is queued; the session then stays RETIRED. */
