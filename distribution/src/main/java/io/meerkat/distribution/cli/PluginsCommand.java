@@ -11,7 +11,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-/** {@code meerkat plugins}: loads the plugins folder and lists each plugin with its state and reason. */
+/**
+ * {@code meerkat plugins}: loads the plugins folder and lists each plugin with its state and reason;
+ * exits 1 (after the list) when any plugin failed, so a script or an install check can tell.
+ */
 @Command(name = "plugins", mixinStandardHelpOptions = true, description = "List the executor plugins and their state.")
 final class PluginsCommand implements Callable<Integer> {
 
@@ -34,7 +37,7 @@ final class PluginsCommand implements Callable<Integer> {
                         plugin.reason() == null ? "" : plugin.reason());
             }
             out.flush();
-            return 0;
+            return CheckOutcome.report(host.plugins(), java.util.List.of(), spec.commandLine().getErr());
         }
     }
 }

@@ -174,7 +174,9 @@ public final class ExecutorPluginHost implements ExecutorCatalog, AutoCloseable 
                     try {
                         manager.startPlugin(pluginId);
                     } catch (PluginRuntimeException | LinkageError e) {
-                        LOG.warn("plugin '{}' failed to start", pluginId, e);
+                        // The report carries the reason; the stack trace is for whoever asks for debug output.
+                        LOG.warn("plugin '{}' failed to start: {}", pluginId, Reasons.describe(e));
+                        LOG.debug("plugin '{}' failed to start", pluginId, e);
                     }
                     reconcile();
                     publish();
@@ -272,7 +274,8 @@ public final class ExecutorPluginHost implements ExecutorCatalog, AutoCloseable 
             manager.loadPlugins();
         } catch (PluginRuntimeException e) {
             // A dependency cycle aborts PF4J's resolution; the plugins involved stay unresolved and are reported below.
-            LOG.error("plugins in {} could not all be resolved", pluginsRoot, e);
+            LOG.warn("plugins in {} could not all be resolved: {}", pluginsRoot, Reasons.describe(e));
+            LOG.debug("plugins in {} could not all be resolved", pluginsRoot, e);
         }
         for (HostPluginManager.LoadFailure failure : manager.loadFailures()) {
             reports.put(failure.pluginId(), new PluginReport(failure.pluginId(), "", failure.path(),
