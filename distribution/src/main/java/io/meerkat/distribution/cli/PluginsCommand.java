@@ -4,6 +4,7 @@ import io.meerkat.distribution.config.LauncherConfig;
 import io.meerkat.plugin.host.ExecutorPluginHost;
 import io.meerkat.plugin.host.PluginReport;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -37,7 +38,7 @@ final class PluginsCommand implements Callable<Integer> {
                         plugin.reason() == null ? "" : plugin.reason());
             }
             out.flush();
-            return CheckOutcome.report(host.plugins(), java.util.List.of(), spec.commandLine().getErr());
+            return CheckOutcome.report(host.plugins(), List.of(), spec.commandLine().getErr());
         }
     }
 }
