@@ -70,7 +70,14 @@ public final class PackagedLauncher implements AutoCloseable {
 
     /** Runs {@code meerkat ARGS} to the end. */
     public Result run(String... args) throws Exception {
-        Process process = builder(args).start();
+        return run(Map.of(), args);
+    }
+
+    /** Runs {@code meerkat ARGS} to the end with these environment variables added. */
+    public Result run(Map<String, String> environment, String... args) throws Exception {
+        ProcessBuilder builder = builder(args);
+        builder.environment().putAll(environment);
+        Process process = builder.start();
         processes.add(process);
         CompletableFuture<String> stdout = CompletableFuture.supplyAsync(() -> read(process.getInputStream()));
         CompletableFuture<String> stderr = CompletableFuture.supplyAsync(() -> read(process.getErrorStream()));

@@ -4,6 +4,7 @@ import io.meerkat.distribution.config.LauncherConfig;
 import io.meerkat.plugin.host.ExecutorPluginHost;
 import io.meerkat.plugin.host.PluginReport;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -11,7 +12,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-/** {@code meerkat plugins}: loads the plugins folder and lists each plugin with its state and reason. */
+/**
+ * {@code meerkat plugins}: loads the plugins folder and lists each plugin with its state and reason;
+ * exits 1 (after the list) when any plugin failed, so a script or an install check can tell.
+ */
 @Command(name = "plugins", mixinStandardHelpOptions = true, description = "List the executor plugins and their state.")
 final class PluginsCommand implements Callable<Integer> {
 
@@ -34,7 +38,7 @@ final class PluginsCommand implements Callable<Integer> {
                         plugin.reason() == null ? "" : plugin.reason());
             }
             out.flush();
-            return 0;
+            return CheckOutcome.report(host.plugins(), List.of(), spec.commandLine().getErr());
         }
     }
 }

@@ -43,8 +43,8 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--token", paramLabel = "TOKEN", description = "Bearer token every request must carry, at least 16 characters (or set MEERKAT_TOKEN).")
     String token;
 
-    @Option(names = "--check", description = "Start everything, report, then shut down and exit (a smoke test; "
-            + "bin/meerkat warm-up uses it to record the start-up class cache).")
+    @Option(names = "--check", description = "Start everything, report, then shut down and exit: 0, or 1 when a "
+            + "plugin or bundle failed (a smoke test; bin/meerkat warm-up uses it to record the start-up class cache).")
     boolean check;
 
     @Override
@@ -63,8 +63,8 @@ final class ServeCommand implements Callable<Integer> {
                 progress.accept("ready; --check: shutting down");
                 out.println("meerkat ready: " + launcher.http().baseUri());
                 out.flush();
+                return CheckOutcome.report(launcher.plugins().plugins(), launcher.felix().bundles(), err);
             }
-            return 0;
         }
         // The hook is in place before anything starts: a SIGTERM during start-up waits for the start to
         // finish (or fail and clean up), then shuts down what started; nothing is left behind.

@@ -1,6 +1,8 @@
 package io.meerkat.distribution.http;
 
+import io.meerkat.plugin.host.PluginStatus;
 import io.meerkat.runtime.api.LifecycleReport;
+import io.meerkat.runtime.api.MeerkatException;
 import io.meerkat.runtime.api.RunControlCommand;
 import io.meerkat.runtime.api.RuntimeControlCommand;
 import io.meerkat.runtime.api.SessionHandle;
@@ -16,10 +18,14 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
 
 /** Sessions: create, list, show, out-of-band control, runtime commands, retire/reset/recycle/destroy. */
 final class SessionEndpoints {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SessionEndpoints.class);
 
     static final int DEFAULT_PAGE = 100;
     static final int MAX_PAGE = 1_000;
@@ -76,7 +82,7 @@ final class SessionEndpoints {
                     + "limit (meerkat.runtime.max-sessions); delete sessions no longer needed");
         }
         ExecutorFactory factory = context.plugins().factory(request.executor())
-                .orElseThrow(() -> new UnknownExecutorException(request.executor(), context.runtime().executorKinds()));
+                .orElseThrow(() -> unknownExecutor(request.executor()));
         SessionHandle session;
         try {
             Map<String, String> config = context.sessionConfigs().resolve(factory, request.profile(),
@@ -85,9 +91,29 @@ final class SessionEndpoints {
         } catch (IllegalArgumentException e) {
             // Executor factories refuse a bad config this way (ExecutorConfig's messages name the key).
             throw ApiException.badRequest("invalid_config", e.getMessage());
+        } catch (MeerkatException | ApiException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // Anything else out of createSession comes from the plugin's factory (a bug in its create):
+            // the client learns what the plugin said, the operator gets the stack trace.
+            LOG.error("executor '{}' failed to create session {}", request.executor(), id, e);
+            throw ApiException.badRequest("executor_failed", "executor '" + request.executor()
+                    + "' failed to create the session: " + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()));
         }
         context.metrics().watch(session);
         return Reply.created(new Views.Created(session.id().toString(), WireNames.state(session.state())));
+    }
+
+    /** No plugin serves {@code kind}: says which kinds there are and which plugins failed, as {@code /v1/plugins} does. */
+    private ApiException unknownExecutor(String kind) {
+        List<String> failed = context.plugins().plugins().stream()
+                .filter(plugin -> plugin.status() == PluginStatus.FAILED)
+                .map(plugin -> "'" + plugin.pluginId() + "'").toList();
+        String message = new UnknownExecutorException(kind, context.runtime().executorKinds()).getMessage()
+                + (failed.isEmpty() ? "" : "; plugins that failed to start: " + String.join(", ", failed)
+                + " (GET /v1/plugins says why)");
+        return ApiException.badRequest("unknown_executor", message);
     }
 
     /**

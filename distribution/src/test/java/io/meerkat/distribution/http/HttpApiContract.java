@@ -375,6 +375,18 @@ public abstract class HttpApiContract {
         assertTrue(metrics.body().contains("meerkat_run_duration_seconds_count{result=\"completed\"}"), metrics.body());
     }
 
+    @Test
+    void aRefusedRuntimeCommandAnswers409() {
+        String session = api().createSession("echo", "{}");
+        Answer stop = api().post("/v1/sessions/" + session + "/runtime", "{\"command\":\"stop\"}");
+        assertEquals(200, stop.status(), stop.body());
+        Answer resume = api().post("/v1/sessions/" + session + "/runtime", "{\"command\":\"resume\"}");
+        assertError(resume, 409, "illegal_transition");
+        assertTrue(resume.json().path("error").path("message").asString().contains("STOPPED"), resume.body());
+        Answer again = api().post("/v1/sessions/" + session + "/runtime", "{\"command\":\"stop\"}");
+        assertEquals(200, again.status(), "a second stop is harmless: " + again.body());
+    }
+
     private static void assertError(Answer answer, int status, String code) {
         assertEquals(status, answer.status(), answer.body());
         assertEquals(code, answer.errorCode(), answer.body());

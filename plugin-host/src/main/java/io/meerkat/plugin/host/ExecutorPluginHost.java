@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>A broken plugin never stops the host: an unreadable archive or manifest, a missing class, an
  *       exception in {@code start}, a {@code Plugin-Requires} this runtime does not meet, a missing
- *       plugin dependency, a kind another plugin already serves. Each is logged and reported by
+ *       plugin dependency, no executor kind served, a kind another plugin also declares (both fail,
+ *       each naming the other: no plugin silently takes a kind from another). Each is logged and reported by
  *       {@link #plugins()} as {@link PluginStatus#FAILED} with its reason; the other plugins work.</li>
  *   <li>Stopping or unloading a plugin first withdraws its kinds: new sessions can no longer ask for
  *       them, and the runtime stops the sessions that run them (with the reason) and closes their
@@ -173,7 +174,9 @@ public final class ExecutorPluginHost implements ExecutorCatalog, AutoCloseable 
                     try {
                         manager.startPlugin(pluginId);
                     } catch (PluginRuntimeException | LinkageError e) {
-                        LOG.warn("plugin '{}' failed to start", pluginId, e);
+                        // The report carries the reason; the stack trace is for whoever asks for debug output.
+                        LOG.warn("plugin '{}' failed to start: {}", pluginId, Reasons.describe(e));
+                        LOG.debug("plugin '{}' failed to start", pluginId, e);
                     }
                     reconcile();
                     publish();
@@ -271,7 +274,8 @@ public final class ExecutorPluginHost implements ExecutorCatalog, AutoCloseable 
             manager.loadPlugins();
         } catch (PluginRuntimeException e) {
             // A dependency cycle aborts PF4J's resolution; the plugins involved stay unresolved and are reported below.
-            LOG.error("plugins in {} could not all be resolved", pluginsRoot, e);
+            LOG.warn("plugins in {} could not all be resolved: {}", pluginsRoot, Reasons.describe(e));
+            LOG.debug("plugins in {} could not all be resolved", pluginsRoot, e);
         }
         for (HostPluginManager.LoadFailure failure : manager.loadFailures()) {
             reports.put(failure.pluginId(), new PluginReport(failure.pluginId(), "", failure.path(),
@@ -295,6 +299,7 @@ public final class ExecutorPluginHost implements ExecutorCatalog, AutoCloseable 
     private void reconcile() {
         List<PluginWrapper> wrappers = new ArrayList<>(manager.getPlugins());
         wrappers.sort(Comparator.comparing(PluginWrapper::getPluginId));
+        List<Candidate> candidates = new ArrayList<>();
         for (PluginWrapper wrapper : wrappers) {
             String id = wrapper.getPluginId();
             PluginReport current = reports.get(id);
@@ -305,7 +310,7 @@ public final class ExecutorPluginHost implements ExecutorCatalog, AutoCloseable 
                     PluginStatus.FAILED, Set.of(), "");
             PluginState state = wrapper.getPluginState();
             if (state == PluginState.STARTED) {
-                reports.put(id, activate(wrapper, base));
+                candidates.add(collect(wrapper, base));
             } else if (state == PluginState.DISABLED) {
                 String incompatibility = manager.incompatibility(id);
                 reports.put(id, incompatibility != null ? base.with(PluginStatus.FAILED, Set.of(), incompatibility)
@@ -319,18 +324,26 @@ public final class ExecutorPluginHost implements ExecutorCatalog, AutoCloseable 
                         "not started (PF4J state " + state + "; see the log for its dependencies)"));
             }
         }
+        for (Candidate candidate : withCollisions(candidates)) {
+            reports.put(candidate.base().pluginId(), activate(candidate));
+        }
     }
 
-    /**
-     * Collects a started plugin's executor factories and serves their kinds; a plugin whose
-     * extensions cannot be created, or which claims a kind already served, is stopped and reported failed.
-     */
-    private PluginReport activate(PluginWrapper wrapper, PluginReport base) {
+    /** A started plugin's executor factories, not yet served, or the reason it cannot serve them. */
+    private record Candidate(PluginReport base, List<ExecutorFactory> factories, Set<String> kinds, String problem) {
+
+        Candidate failed(String reason) {
+            return new Candidate(base, factories, kinds, problem == null ? reason : problem + "; " + reason);
+        }
+    }
+
+    /** Creates a started plugin's executor factories; a plugin serving no kind is a failure unless others depend on it. */
+    private Candidate collect(PluginWrapper wrapper, PluginReport base) {
         String id = wrapper.getPluginId();
         List<ExecutorFactory> factories = new ArrayList<>();
         Set<String> kinds = new LinkedHashSet<>();
-        String problem = null;
-        for (String className : manager.getExtensionClassNames(id)) {
+        Set<String> classNames = manager.getExtensionClassNames(id);
+        for (String className : classNames) {
             try {
                 Class<?> type = wrapper.getPluginClassLoader().loadClass(className);
                 if (!ExecutorFactory.class.isAssignableFrom(type)) {
@@ -339,27 +352,75 @@ public final class ExecutorPluginHost implements ExecutorCatalog, AutoCloseable 
                 }
                 ExecutorFactory factory = (ExecutorFactory) manager.getExtensionFactory().create(type);
                 String kind = factory.kind();
-                problem = kindProblem(kind, className, kinds);
-                if (problem != null) {
-                    break;
-                }
                 factories.add(factory);
+                String problem = kindProblem(kind, className, kinds);
+                if (problem != null) {
+                    return new Candidate(base, factories, Set.of(), problem);
+                }
                 kinds.add(kind);
             } catch (ClassNotFoundException | RuntimeException | LinkageError e) {
-                problem = "extension " + className + " cannot be created: " + Reasons.describe(e);
-                break;
+                return new Candidate(base, factories, Set.of(),
+                        "extension " + className + " cannot be created: " + Reasons.describe(e));
             }
         }
-        if (problem != null) {
-            closeFactories(factories, id);
-            stopQuietly(id);
-            return base.with(PluginStatus.FAILED, Set.of(), problem);
+        // A library plugin (others depend on it) may serve nothing; any other plugin serving nothing is a build mistake.
+        if (kinds.isEmpty() && manager.dependentsOf(id).isEmpty()) {
+            return new Candidate(base, factories, Set.of(), (classNames.isEmpty()
+                    ? "serves no executor kind: the archive lists no extension in META-INF/extensions.idx"
+                    : "serves no executor kind: none of its extensions " + classNames + " is an ExecutorFactory")
+                    + " (mark the factory class @Extension and run PF4J's annotation processor, pf4j in"
+                    + " annotationProcessorPaths, which writes META-INF/extensions.idx)");
         }
-        factoriesByPlugin.put(id, List.copyOf(factories));
+        return new Candidate(base, factories, kinds, null);
+    }
+
+    /**
+     * Fails every candidate that declares a kind another candidate or a started plugin declares: no
+     * plugin silently takes a kind from another. Candidates starting together all fail, each naming
+     * the others; a plugin started later fails and the started holder keeps its kind.
+     */
+    private List<Candidate> withCollisions(List<Candidate> candidates) {
+        Map<String, List<String>> claimants = new HashMap<>();
+        for (Candidate candidate : candidates) {
+            if (candidate.problem() == null) {
+                candidate.kinds().forEach(kind -> claimants.computeIfAbsent(kind, k -> new ArrayList<>())
+                        .add(candidate.base().pluginId()));
+            }
+        }
+        List<Candidate> checked = new ArrayList<>();
+        for (Candidate candidate : candidates) {
+            Candidate result = candidate;
+            String id = candidate.base().pluginId();
+            for (String kind : candidate.problem() == null ? candidate.kinds() : Set.<String>of()) {
+                List<String> others = new ArrayList<>(claimants.get(kind));
+                others.remove(id);
+                if (!others.isEmpty()) {
+                    result = result.failed("executor kind '" + kind + "' is also declared by plugin "
+                            + quoted(others) + "; a kind is served by one plugin only: remove one or list it in "
+                            + "disabled.txt");
+                } else if (served.containsKey(kind)) {
+                    result = result.failed("executor kind '" + kind + "' is already served by plugin '"
+                            + holderOf(kind) + "'");
+                }
+            }
+            checked.add(result);
+        }
+        return checked;
+    }
+
+    /** Serves a candidate's kinds, or closes its factories and stops it when it has a problem. */
+    private PluginReport activate(Candidate candidate) {
+        String id = candidate.base().pluginId();
+        if (candidate.problem() != null) {
+            closeFactories(candidate.factories(), id);
+            stopQuietly(id);
+            return candidate.base().with(PluginStatus.FAILED, Set.of(), candidate.problem());
+        }
+        factoriesByPlugin.put(id, List.copyOf(candidate.factories()));
         Map<String, ExecutorFactory> next = new HashMap<>(served);
-        factories.forEach(factory -> next.put(factory.kind(), factory));
+        candidate.factories().forEach(factory -> next.put(factory.kind(), factory));
         served = Map.copyOf(next);
-        return base.with(PluginStatus.STARTED, kinds, "");
+        return candidate.base().with(PluginStatus.STARTED, candidate.kinds(), "");
     }
 
     private String kindProblem(String kind, String className, Set<String> ownKinds) {
@@ -369,13 +430,17 @@ public final class ExecutorPluginHost implements ExecutorCatalog, AutoCloseable 
         if (ownKinds.contains(kind)) {
             return "executor kind '" + kind + "' is claimed twice by the plugin itself";
         }
-        if (served.containsKey(kind)) {
-            String holder = reports.values().stream()
-                    .filter(report -> report.executorKinds().contains(kind))
-                    .map(PluginReport::pluginId).findFirst().orElse("another plugin");
-            return "executor kind '" + kind + "' is already served by plugin '" + holder + "'";
-        }
         return null;
+    }
+
+    private String holderOf(String kind) {
+        return reports.values().stream()
+                .filter(report -> report.executorKinds().contains(kind))
+                .map(PluginReport::pluginId).findFirst().orElse("another plugin");
+    }
+
+    private static String quoted(List<String> ids) {
+        return ids.stream().map(id -> "'" + id + "'").collect(java.util.stream.Collectors.joining(", "));
     }
 
     /** Withdraws a started plugin's kinds (sessions stop first), closes its factories, then stops it. */

@@ -65,10 +65,19 @@ class BrokenPluginTest {
                 Fixtures.plugin("broken", "x").omit("fixture.broken.Factory").writeTo(folder);
             }
         },
-        KIND_ALREADY_SERVED("zz-duplicate", "executor kind 'good' is already served by plugin 'good'") {
+        NO_EXTENSION_INDEX("broken", "serves no executor kind: the archive lists no extension in "
+                + "META-INF/extensions.idx (mark the factory class @Extension and run PF4J's annotation processor") {
             @Override
             void writeTo(Path folder) throws IOException {
-                Fixtures.plugin("zz-duplicate", GOOD_KIND).writeTo(folder);
+                Fixtures.plugin("broken", "x").withoutExtensionIndex().writeTo(folder);
+            }
+        },
+        NO_EXECUTOR_FACTORY("broken", "serves no executor kind: none of its extensions [fixture.broken.FixturePlugin]"
+                + " is an ExecutorFactory") {
+            @Override
+            void writeTo(Path folder) throws IOException {
+                Fixtures.plugin("broken", "x").withoutExtensionIndex().extension("fixture.broken.FixturePlugin")
+                        .writeTo(folder);
             }
         };
 

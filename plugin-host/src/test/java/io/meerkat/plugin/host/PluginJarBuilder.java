@@ -74,6 +74,12 @@ final class PluginJarBuilder {
         return this;
     }
 
+    /** Writes no {@code META-INF/extensions.idx}, as a build without PF4J's annotation processor does. */
+    PluginJarBuilder withoutExtensionIndex() {
+        extensions.clear();
+        return this;
+    }
+
     /** Compiles the class but leaves it out of the jar. */
     PluginJarBuilder omit(String className) {
         omitted.add(className);

@@ -53,9 +53,10 @@ public interface SessionHandle {
     void control(RunControlCommand command);
 
     /**
-     * Applies a runtime-level command ({@code Stop}, {@code Resume}). On a DESTROYED session both
-     * return and do nothing: a stop asks for an end already reached, a resume resumes only a session
-     * that can resume.
+     * Applies a runtime-level command ({@code Stop}, {@code Resume}). A {@code Stop} of a stopped or
+     * destroyed session returns and does nothing: it asks for an end already reached.
+     *
+     * @throws IllegalTransitionException for a {@code Resume} after the session was stopped or destroyed
      */
     void runtimeControl(RuntimeControlCommand command);
 

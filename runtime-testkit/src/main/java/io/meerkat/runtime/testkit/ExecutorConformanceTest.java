@@ -53,9 +53,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The executor SPI contract as tests. An executor author extends this class with a factory and three
- * configurations; each test creates executors the way the runtime does and drives them through the
- * calls of {@link CoreExecutor}'s documented call order, then once inside a real runtime.
+ * The executor SPI contract as tests. An executor author extends this class with a factory and four
+ * configurations (completing, slow, failing, invalid); each test creates executors the way the runtime
+ * does and drives them through the calls of {@link CoreExecutor}'s documented call order, then once
+ * inside a real runtime.
  *
  * <pre>{@code
  * class MyExecutorConformanceTest extends ExecutorConformanceTest {
@@ -73,11 +74,19 @@ import org.junit.jupiter.api.Test;
  * throws and its stage always completes; {@code close} returns promptly and the executor reports
  * nothing after it; an invalid configuration is refused with {@link IllegalArgumentException};
  * and inside a runtime, completions, a cancel and a stop resolve every waiter.
+ *
+ * <p>The kit never hangs on an executor: every call it makes into the SPI ({@code factory()},
+ * {@code kind()}, {@code create}, {@code apply}, {@code control}, {@code close}) runs on a kit thread
+ * and must return within {@link #patience()}; one that blocks fails the test with a message saying to
+ * move the blocking work to {@link ExecutorContext#blockingExecutor()}. Use {@link #prompt(String)}
+ * and {@link #create(Map)} in tests of your own.
  */
 public abstract class ExecutorConformanceTest {
 
     private ExecutorService blocking;
+    private ExecutorService caller;
     private ExecutorFactory factory;
+    private String kind;
     private final RecordingProgress progress = new RecordingProgress();
 
     /** A fresh factory; called once per test. If it is {@link AutoCloseable}, it is closed after the test. */
@@ -95,9 +104,14 @@ public abstract class ExecutorConformanceTest {
     /** A configuration the factory must refuse with {@link IllegalArgumentException}. */
     protected abstract Map<String, String> invalidConfig();
 
-    /** How long a run, a cancel, a stop or a close may take; 10 s unless overridden. */
+    /** How long a run, a close or one SPI call may take; 10 s unless overridden. */
     protected Duration patience() {
         return Duration.ofSeconds(10);
+    }
+
+    /** How long a run in flight may take to end after a cancel or a stop; {@link #patience()} unless overridden. */
+    protected Duration cancelPatience() {
+        return patience();
     }
 
     @BeforeEach
@@ -107,17 +121,30 @@ public abstract class ExecutorConformanceTest {
             thread.setDaemon(true);
             return thread;
         });
-        factory = factory();
+        caller = Executors.newCachedThreadPool(task -> {
+            Thread thread = new Thread(task, "conformance-caller");
+            thread.setDaemon(true);
+            return thread;
+        });
+        factory = spi("factory()", this::factory);
         assertNotNull(factory, "factory()");
-        assertFalse(factory.kind() == null || factory.kind().isBlank(), "kind() names the kind");
+        kind = spi("kind()", factory::kind);
+        assertFalse(kind == null || kind.isBlank(), "kind() names the kind");
     }
 
     @AfterEach
-    final void closeFactory() throws Exception {
-        if (factory instanceof AutoCloseable closeable) {
-            closeable.close();
+    final void closeFactory() {
+        try {
+            if (factory instanceof AutoCloseable closeable) {
+                spi("the factory's close()", () -> {
+                    closeable.close();
+                    return null;
+                });
+            }
+        } finally {
+            blocking.shutdownNow();
+            caller.shutdownNow();
         }
-        blocking.shutdownNow();
     }
 
     @Test
@@ -126,7 +153,7 @@ public abstract class ExecutorConformanceTest {
         try {
             RunId runId = RunId.random();
             RunPrimitive.StagedInput primitive = prompt("hello");
-            CoreApplyOutput output = await(executor.apply(runId, primitive), "apply");
+            CoreApplyOutput output = await(apply(executor, runId, primitive), "apply");
             assertNotNull(output, "the stage completes with an output");
             assertEquals(runId, output.receipt().runId(), "the receipt names the run");
             assertEquals(primitive.contributingInputIds(), output.receipt().contributingInputIds(),
@@ -135,7 +162,7 @@ public abstract class ExecutorConformanceTest {
                 assertNotNull(result.result().text(), "a result has text");
             }
         } finally {
-            executor.close();
+            close(executor);
         }
     }
 
@@ -145,10 +172,10 @@ public abstract class ExecutorConformanceTest {
         try {
             for (int i = 0; i < 3; i++) {
                 RunId runId = RunId.random();
-                assertEquals(runId, await(executor.apply(runId, prompt("turn " + i)), "apply " + i).receipt().runId());
+                assertEquals(runId, await(apply(executor, runId, prompt("turn " + i)), "apply " + i).receipt().runId());
             }
         } finally {
-            executor.close();
+            close(executor);
         }
     }
 
@@ -156,12 +183,12 @@ public abstract class ExecutorConformanceTest {
     void aFailingRunCompletesItsStageExceptionally() {
         CoreExecutor executor = create(failingConfig());
         try {
-            CompletableFuture<CoreApplyOutput> stage = executor.apply(RunId.random(), prompt("fail")).toCompletableFuture();
+            CompletableFuture<CoreApplyOutput> stage = apply(executor, RunId.random(), prompt("fail")).toCompletableFuture();
             ExecutionException failure = assertThrows(ExecutionException.class,
                     () -> stage.get(patience().toMillis(), TimeUnit.MILLISECONDS), "the run fails");
             assertNotNull(failure.getCause(), "with a cause");
         } finally {
-            executor.close();
+            close(executor);
         }
     }
 
@@ -170,15 +197,15 @@ public abstract class ExecutorConformanceTest {
         CoreExecutor executor = create(slowConfig());
         try {
             long started = System.nanoTime();
-            CompletionStage<CoreApplyOutput> stage = executor.apply(RunId.random(), prompt("slow"));
+            CompletionStage<CoreApplyOutput> stage = apply(executor, RunId.random(), prompt("slow"));
             long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
             assertNotNull(stage, "apply returns a stage");
             assertFalse(stage.toCompletableFuture().isDone(), "the slow run is still going");
             assertTrue(tookMillis < patience().toMillis() / 2,
                     "apply returned after " + tookMillis + " ms: long work belongs on another thread");
-            await(executor.control(new RunControlCommand.CancelCurrentRun("test over")), "cancel");
+            await(control(executor, new RunControlCommand.CancelCurrentRun("test over")), "cancel");
         } finally {
-            executor.close();
+            close(executor);
         }
     }
 
@@ -186,13 +213,13 @@ public abstract class ExecutorConformanceTest {
     void aCancelEndsARunInFlightPromptly() {
         CoreExecutor executor = create(slowConfig());
         try {
-            CompletableFuture<CoreApplyOutput> stage = executor.apply(RunId.random(), prompt("slow")).toCompletableFuture();
-            CompletionStage<Void> control = executor.control(new RunControlCommand.CancelCurrentRun("changed my mind"));
+            CompletableFuture<CoreApplyOutput> stage = apply(executor, RunId.random(), prompt("slow")).toCompletableFuture();
+            CompletionStage<Void> control = control(executor, new RunControlCommand.CancelCurrentRun("changed my mind"));
             assertNotNull(control, "control returns a stage");
-            awaitSettled(stage, "the cancelled run");
-            awaitSettled(control.toCompletableFuture(), "the cancel");
+            awaitSettled(stage, "the cancelled run", cancelPatience());
+            awaitSettled(control.toCompletableFuture(), "the cancel", cancelPatience());
         } finally {
-            executor.close();
+            close(executor);
         }
     }
 
@@ -200,26 +227,24 @@ public abstract class ExecutorConformanceTest {
     void aCancelWithNoRunInFlightIsHarmless() throws Exception {
         CoreExecutor executor = create(completingConfig());
         try {
-            awaitSettled(executor.control(new RunControlCommand.CancelCurrentRun("nothing to cancel"))
-                    .toCompletableFuture(), "the cancel");
+            awaitSettled(control(executor, new RunControlCommand.CancelCurrentRun("nothing to cancel"))
+                    .toCompletableFuture(), "the cancel", cancelPatience());
             RunId runId = RunId.random();
-            assertEquals(runId, await(executor.apply(runId, prompt("after cancel")), "apply").receipt().runId(),
+            assertEquals(runId, await(apply(executor, runId, prompt("after cancel")), "apply").receipt().runId(),
                     "the next run still completes");
         } finally {
-            executor.close();
+            close(executor);
         }
     }
 
     @Test
     void aStopEndsARunInFlightAndCloseThenReturnsPromptly() {
         CoreExecutor executor = create(slowConfig());
-        CompletableFuture<CoreApplyOutput> stage = executor.apply(RunId.random(), prompt("slow")).toCompletableFuture();
-        CompletionStage<Void> stop = executor.control(new RunControlCommand.StopRuntimeExecutor("shutting down"));
-        awaitSettled(stage, "the stopped run");
-        awaitSettled(stop.toCompletableFuture(), "the stop");
-        CompletableFuture<Void> closed = CompletableFuture.runAsync(executor::close, blocking);
-        awaitSettled(closed, "close");
-        assertFalse(closed.isCompletedExceptionally(), "close does not throw");
+        CompletableFuture<CoreApplyOutput> stage = apply(executor, RunId.random(), prompt("slow")).toCompletableFuture();
+        CompletionStage<Void> stop = control(executor, new RunControlCommand.StopRuntimeExecutor("shutting down"));
+        awaitSettled(stage, "the stopped run", cancelPatience());
+        awaitSettled(stop.toCompletableFuture(), "the stop", cancelPatience());
+        assertDoesNotThrow(() -> close(executor), "close does not throw");
     }
 
     @Test
@@ -232,23 +257,24 @@ public abstract class ExecutorConformanceTest {
                     new RunControlCommand.StopRuntimeExecutor("stop again"),
                     new RunControlCommand.CancelCurrentRun("cancel after stop"));
             for (RunControlCommand command : commands) {
-                CompletionStage<Void> stage = assertDoesNotThrow(() -> executor.control(command),
+                CompletionStage<Void> stage = assertDoesNotThrow(() -> control(executor, command),
                         "control(" + command + ") reports failures through its stage, never by throwing");
                 assertNotNull(stage, "control returns a stage");
-                awaitSettled(stage.toCompletableFuture(), "control(" + command + ")");
+                awaitSettled(stage.toCompletableFuture(), "control(" + command + ")", cancelPatience());
             }
         } finally {
-            executor.close();
+            close(executor);
         }
     }
 
     @Test
     void nothingIsReportedAfterClose() throws Exception {
         CoreExecutor executor = create(slowConfig());
-        CompletableFuture<CoreApplyOutput> stage = executor.apply(RunId.random(), prompt("slow")).toCompletableFuture();
-        awaitSettled(executor.control(new RunControlCommand.CancelCurrentRun("cancel")).toCompletableFuture(), "cancel");
-        awaitSettled(stage, "the cancelled run");
-        executor.close();
+        CompletableFuture<CoreApplyOutput> stage = apply(executor, RunId.random(), prompt("slow")).toCompletableFuture();
+        awaitSettled(control(executor, new RunControlCommand.CancelCurrentRun("cancel")).toCompletableFuture(), "cancel",
+                cancelPatience());
+        awaitSettled(stage, "the cancelled run", cancelPatience());
+        close(executor);
         progress.closed.set(true);
         // An observation window, not synchronisation: a late report would come from a thread still at work.
         Thread.sleep(Math.min(500, patience().toMillis() / 10));
@@ -264,12 +290,18 @@ public abstract class ExecutorConformanceTest {
 
     @Test
     void insideARuntimeEveryWaiterIsResolved() throws Exception {
-        try (MeerkatRuntime runtime = MeerkatRuntimeBuilder.newBuilder()
+        MeerkatRuntime runtime = MeerkatRuntimeBuilder.newBuilder()
                 .executorFactory(factory)
                 .completionRegistry(new InMemoryCompletionRegistry())
                 .blockingExecutor(blocking)
-                .build()) {
-            SessionHandle quick = runtime.createSession(SessionSpec.of(factory.kind()).withConfig(completingConfig()));
+                .build();
+        // Closed through the kit's timeout: a blocked executor must fail the test, not hang the close.
+        try (AutoCloseable closing = () -> spi("the runtime's close (it closes the executors)", () -> {
+            runtime.close();
+            return null;
+        })) {
+            SessionHandle quick = spi("createSession (the factory's create)",
+                    () -> runtime.createSession(SessionSpec.of(kind).withConfig(completingConfig())));
             List<Submission> submissions = List.of(quick.submit(Input.prompt("one")),
                     quick.submit(Input.prompt("two")), quick.submit(Input.prompt("three")));
             for (Submission submission : submissions) {
@@ -278,7 +310,8 @@ public abstract class ExecutorConformanceTest {
                         || outcome instanceof CompletionOutcome.CompletedWithoutResult, "completed: " + outcome);
             }
 
-            SessionHandle slow = runtime.createSession(SessionSpec.of(factory.kind()).withConfig(slowConfig()));
+            SessionHandle slow = spi("createSession (the factory's create)",
+                    () -> runtime.createSession(SessionSpec.of(kind).withConfig(slowConfig())));
             CompletableFuture<RunId> started = firstRunStarted(slow);
             Submission running = slow.submit(Input.prompt("slow one"));
             await(started, "the slow run to start");
@@ -292,9 +325,57 @@ public abstract class ExecutorConformanceTest {
         }
     }
 
-    /** Creates an executor as the runtime would, for a fresh session. */
+    /** Creates an executor as the runtime would, for a fresh session; fails if {@code create} blocks. */
     protected final CoreExecutor create(Map<String, String> config) {
-        return factory.create(new ExecutorContext(SessionId.random(), factory.kind(), config, blocking, progress));
+        ExecutorContext context = new ExecutorContext(SessionId.random(), kind, config, blocking, progress);
+        return spi("create(" + config + ")", () -> factory.create(context));
+    }
+
+    /** Calls {@code apply} as the runtime would; fails if it blocks instead of returning its stage. */
+    protected final CompletionStage<CoreApplyOutput> apply(CoreExecutor executor, RunId runId, RunPrimitive primitive) {
+        return spi("apply", () -> executor.apply(runId, primitive));
+    }
+
+    /** Calls {@code control} as the runtime would; fails if it blocks instead of returning its stage. */
+    protected final CompletionStage<Void> control(CoreExecutor executor, RunControlCommand command) {
+        return spi("control(" + command + ")", () -> executor.control(command));
+    }
+
+    /** Calls {@code close}; fails if it does not return within {@link #patience()}. */
+    protected final void close(CoreExecutor executor) {
+        spi("close", () -> {
+            executor.close();
+            return null;
+        });
+    }
+
+    /**
+     * Runs one call into the executor's code on a kit thread and waits {@link #patience()} for it to
+     * return: the runtime calls the SPI from threads that must never block, and a kit that hangs
+     * teaches nothing. A call that does not return is interrupted and the test fails saying what to do.
+     */
+    private <T> T spi(String call, java.util.concurrent.Callable<T> body) {
+        java.util.concurrent.Future<T> result = caller.submit(body);
+        try {
+            return result.get(patience().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            result.cancel(true);
+            throw new AssertionError(call + " did not return within " + patience().toMillis() + " ms: the runtime "
+                    + "calls the SPI on threads that must not block. Return at once and do the blocking work on "
+                    + "context.blockingExecutor() (or your own thread), completing the stage from there.");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            if (cause instanceof Error error) {
+                throw error;
+            }
+            throw new AssertionError(call + " threw " + cause, cause);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while waiting for " + call, e);
+        }
     }
 
     /** A staged prompt of one user message, as the runtime hands it to {@code apply}. */
@@ -313,11 +394,11 @@ public abstract class ExecutorConformanceTest {
     }
 
     /** Waits until the stage completes, normally or not. */
-    private void awaitSettled(CompletableFuture<?> stage, String what) {
+    private void awaitSettled(CompletableFuture<?> stage, String what, Duration within) {
         try {
-            stage.get(patience().toMillis(), TimeUnit.MILLISECONDS);
+            stage.get(within.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            fail(what + " did not complete within " + patience().toMillis() + " ms");
+            fail(what + " did not complete within " + within.toMillis() + " ms");
         } catch (ExecutionException | java.util.concurrent.CancellationException expected) {
             // Settled exceptionally, which the contract allows here.
         } catch (InterruptedException e) {

@@ -2,7 +2,7 @@ package io.meerkat.runtime.testkit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import io.meerkat.completion.InMemoryCompletionRegistry;
 import io.meerkat.plugin.host.ExecutorPluginHost;
@@ -20,6 +20,8 @@ import java.lang.ref.WeakReference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -45,6 +47,9 @@ public abstract class PluginArchiveTest {
 
     @TempDir
     Path plugins;
+
+    /** The threads alive before the plugin was loaded, to tell which ones it left behind. */
+    private Set<Thread> threadsBefore = Set.of();
 
     /** The plugin archive under test. */
     protected abstract Path archive();
@@ -97,6 +102,7 @@ public abstract class PluginArchiveTest {
 
     @Test
     void unloadingReleasesThePluginsClassLoader() throws Exception {
+        threadsBefore = Set.copyOf(Thread.getAllStackTraces().keySet());
         try (ExecutorPluginHost host = ExecutorPluginHost.start(install());
              MeerkatRuntime runtime = runtimeOn(host)) {
             WeakReference<ClassLoader> loader = new WeakReference<>(
@@ -128,8 +134,34 @@ public abstract class PluginArchiveTest {
             // Gives reference processing time; ends as soon as the reference clears.
             Thread.sleep(50);
         }
-        assertNull(loader.get(), "a thread, cache or static of the plugin still holds its class loader after "
-                + unloadPatience().toMillis() + " ms");
+        ClassLoader leaked = loader.get();
+        if (leaked != null) {
+            String threads = leftBehind(leaked, threadsBefore);
+            fail("a thread, cache or static of the plugin still holds its class loader after "
+                    + unloadPatience().toMillis() + " ms; " + threads);
+        }
+    }
+
+    /**
+     * The threads started since {@code before} that are still alive, each with its state, where it is,
+     * and whether it is the plugin's (its class or context class loader is {@code loader}): the usual
+     * holders of an unloaded plugin's class loader.
+     */
+    static String leftBehind(ClassLoader loader, Set<Thread> before) {
+        List<String> alive = new ArrayList<>();
+        Thread.getAllStackTraces().forEach((thread, stack) -> {
+            if (before.contains(thread) || thread == Thread.currentThread()) {
+                return;
+            }
+            boolean plugins = thread.getContextClassLoader() == loader || thread.getClass().getClassLoader() == loader;
+            alive.add("'" + thread.getName() + "' (" + thread.getState()
+                    + (stack.length == 0 ? "" : ", at " + stack[0]) + ")"
+                    + (plugins ? " [the plugin's: its class or context class loader]" : ""));
+        });
+        Collections.sort(alive);
+        return alive.isEmpty() ? "no thread started during the test is still alive (look for a static or a cache)"
+                : "threads started during the test and still alive (end them in the factory's close()): "
+                + String.join(", ", alive);
     }
 
     /** Copies the archive into a fresh plugins folder and returns the folder. */

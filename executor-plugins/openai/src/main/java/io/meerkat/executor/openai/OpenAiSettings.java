@@ -100,7 +100,7 @@ record OpenAiSettings(URI endpoint, String model, String apiKeyEnv, Optional<Api
         if (!VARIABLE_NAME.matcher(apiKeyEnv).matches()) {
             throw invalid(config, "apiKeyEnv", "must be an environment variable name", apiKeyEnv);
         }
-        boolean apiKeyRequired = bool(config, "apiKeyRequired", true);
+        boolean apiKeyRequired = config.bool("apiKeyRequired", true);
         Optional<ApiKey> apiKey = Optional.ofNullable(environment.apply(apiKeyEnv))
                 .filter(value -> !value.isBlank()).map(value -> new ApiKey(value.trim()));
         if (apiKey.isEmpty() && apiKeyRequired) {
@@ -108,11 +108,11 @@ record OpenAiSettings(URI endpoint, String model, String apiKeyEnv, Optional<Api
                     + "' (config 'apiKeyEnv') holds no API key; set it, or set 'apiKeyRequired' to false"
                     + " for a server that needs none");
         }
-        Duration connectTimeout = Duration.ofMillis(config.longValue("connectTimeoutMs", 30_000, 1, MAX_TIMEOUT_MS));
-        Duration readTimeout = Duration.ofMillis(config.longValue("readTimeoutMs", 60_000, 1, MAX_TIMEOUT_MS));
-        int maxRetries = (int) config.longValue("maxRetries", 0, 0, 5);
-        Duration retryDelay = Duration.ofMillis(config.longValue("retryDelayMs", 1_000, 0, 60_000));
-        int maxHistoryMessages = (int) config.longValue("maxHistoryMessages", 50, 0, 10_000);
+        Duration connectTimeout = config.millis("connectTimeoutMs", Duration.ofSeconds(30), Duration.ofMillis(1), Duration.ofMillis(MAX_TIMEOUT_MS));
+        Duration readTimeout = config.millis("readTimeoutMs", Duration.ofSeconds(60), Duration.ofMillis(1), Duration.ofMillis(MAX_TIMEOUT_MS));
+        int maxRetries = config.intValue("maxRetries", 0, 0, 5);
+        Duration retryDelay = config.millis("retryDelayMs", Duration.ofSeconds(1), Duration.ofMinutes(1));
+        int maxHistoryMessages = config.intValue("maxHistoryMessages", 50, 0, 10_000);
         Duration progressInterval = config.millis("progressIntervalMs", Duration.ofMillis(250), Duration.ofHours(1));
         OptionalDouble temperature = config.string("temperature").isPresent()
                 ? OptionalDouble.of(config.doubleValue("temperature", 1, 0, 2)) : OptionalDouble.empty();
@@ -120,7 +120,7 @@ record OpenAiSettings(URI endpoint, String model, String apiKeyEnv, Optional<Api
                 ? OptionalLong.of(config.longValue("maxTokens", 1, 1, Integer.MAX_VALUE)) : OptionalLong.empty();
         return new OpenAiSettings(endpoint, model, apiKeyEnv, apiKey, config.string("systemPrompt"), connectTimeout,
                 readTimeout, maxRetries, retryDelay, maxHistoryMessages, progressInterval, temperature, maxTokens,
-                bool(config, "stream", true));
+                config.bool("stream", true));
     }
 
     private static URI endpoint(ExecutorConfig config) {
@@ -143,18 +143,6 @@ record OpenAiSettings(URI endpoint, String model, String apiKeyEnv, Optional<Api
         } catch (URISyntaxException e) {
             throw invalid(config, "baseUrl", "must be an http or https URL (" + e.getReason() + ")", baseUrl);
         }
-    }
-
-    private static boolean bool(ExecutorConfig config, String key, boolean defaultValue) {
-        Optional<String> raw = config.string(key);
-        if (raw.isEmpty()) {
-            return defaultValue;
-        }
-        String value = raw.get().trim();
-        if (value.equalsIgnoreCase("true") || value.equalsIgnoreCase("false")) {
-            return Boolean.parseBoolean(value);
-        }
-        throw invalid(config, key, "must be true or false", raw.get());
     }
 
     private static IllegalArgumentException invalid(ExecutorConfig config, String key, String expectation, String given) {

@@ -96,7 +96,7 @@ record ProcessSettings(String command, List<String> args, Optional<Path> working
                 environment.put(name, value);
             }
         });
-        boolean inheritEnv = bool(config, "inheritEnv", false);
+        boolean inheritEnv = config.bool("inheritEnv", false);
         Duration timeout = config.millis("timeoutMs", DEFAULT_TIMEOUT, MAX_TIMEOUT);
         Duration cancelGrace = config.millis("cancelGraceMs", DEFAULT_CANCEL_GRACE, MAX_CANCEL_GRACE);
         int maxLineBytes = (int) config.longValue("maxLineBytes", DEFAULT_MAX_LINE_BYTES, 256, 64 << 20);
@@ -182,18 +182,6 @@ record ProcessSettings(String command, List<String> args, Optional<Path> working
         } catch (InvalidPathException e) {
             throw invalid(config, "command", "must be a path or a program name", command);
         }
-    }
-
-    private static boolean bool(ExecutorConfig config, String key, boolean defaultValue) {
-        Optional<String> raw = config.string(key);
-        if (raw.isEmpty()) {
-            return defaultValue;
-        }
-        return switch (raw.get().trim()) {
-            case "true" -> true;
-            case "false" -> false;
-            default -> throw invalid(config, key, "must be true or false", raw.get());
-        };
     }
 
     /** The same message shape as {@link ExecutorConfig}'s own errors. */

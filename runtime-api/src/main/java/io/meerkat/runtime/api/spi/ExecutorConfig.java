@@ -69,14 +69,37 @@ public record ExecutorConfig(String kind, Map<String, String> values) {
         }
     }
 
+    /** A whole number in {@code [min, max]}, for keys that fit an {@code int}. */
+    public int intValue(String key, int defaultValue, int min, int max) {
+        return (int) longValue(key, defaultValue, min, max);
+    }
+
+    /** {@code true} or {@code false} (any case); anything else is refused rather than read as {@code false}. */
+    public boolean bool(String key, boolean defaultValue) {
+        Optional<String> raw = string(key);
+        if (raw.isEmpty()) {
+            return defaultValue;
+        }
+        String value = raw.get().trim();
+        if (value.equalsIgnoreCase("true") || value.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(value);
+        }
+        throw invalid(key, "must be true or false", raw.get());
+    }
+
     /** A duration given in whole milliseconds, at least zero. */
     public Duration millis(String key, Duration defaultValue) {
-        return millis(key, defaultValue, Duration.ofMillis(Long.MAX_VALUE));
+        return millis(key, defaultValue, Duration.ZERO, Duration.ofMillis(Long.MAX_VALUE));
     }
 
     /** A duration given in whole milliseconds, from zero to {@code max}. */
     public Duration millis(String key, Duration defaultValue, Duration max) {
-        return Duration.ofMillis(longValue(key, defaultValue.toMillis(), 0, max.toMillis()));
+        return millis(key, defaultValue, Duration.ZERO, max);
+    }
+
+    /** A duration given in whole milliseconds, in {@code [min, max]}. */
+    public Duration millis(String key, Duration defaultValue, Duration min, Duration max) {
+        return Duration.ofMillis(longValue(key, defaultValue.toMillis(), min.toMillis(), max.toMillis()));
     }
 
     private IllegalArgumentException invalid(String key, String expectation, String given) {

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 class ExecutorConfigTest {
 
     private final ExecutorConfig config = new ExecutorConfig("demo", Map.of(
-            "name", "agent", "blank", "  ", "count", "42", "rate", "0.25", "delayMs", "1500", "word", "soon"));
+            "name", "agent", "blank", "  ", "count", "42", "rate", "0.25", "delayMs", "1500", "word", "soon",
+            "on", "TRUE", "off", "false", "typo", "yes"));
 
     @Test
     void readsValuesAndFallsBackToDefaultsForMissingOrBlankKeys() {
@@ -38,6 +39,23 @@ class ExecutorConfigTest {
                 assertThrows(IllegalArgumentException.class, () -> config.doubleValue("word", 0, 0, 1)).getMessage());
         assertEquals("executor 'demo': config 'count' must be between 0.0 and 1.0, was '42'",
                 assertThrows(IllegalArgumentException.class, () -> config.doubleValue("count", 0, 0, 1)).getMessage());
+    }
+
+    @Test
+    void readsIntsBooleansAndBoundedDurations() {
+        assertEquals(42, config.intValue("count", 0, 0, 100));
+        assertEquals(5, config.intValue("absent", 5, 0, 100));
+        assertEquals(true, config.bool("on", false));
+        assertEquals(false, config.bool("off", true));
+        assertEquals(true, config.bool("absent", true));
+        assertEquals(Duration.ofMillis(1500), config.millis("delayMs", Duration.ZERO, Duration.ofSeconds(1), Duration.ofSeconds(2)));
+        assertEquals("executor 'demo': config 'typo' must be true or false, was 'yes'",
+                assertThrows(IllegalArgumentException.class, () -> config.bool("typo", false)).getMessage());
+        assertEquals("executor 'demo': config 'count' must be between 0 and 10, was '42'",
+                assertThrows(IllegalArgumentException.class, () -> config.intValue("count", 0, 0, 10)).getMessage());
+        assertEquals("executor 'demo': config 'delayMs' must be between 2000 and 3000, was '1500'",
+                assertThrows(IllegalArgumentException.class,
+                        () -> config.millis("delayMs", Duration.ZERO, Duration.ofSeconds(2), Duration.ofSeconds(3))).getMessage());
     }
 
     @Test

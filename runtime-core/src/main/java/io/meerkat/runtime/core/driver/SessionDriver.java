@@ -6,6 +6,7 @@ import io.meerkat.runtime.api.CompletionOutcome;
 import io.meerkat.runtime.api.ConversationAppend;
 import io.meerkat.runtime.api.CoreApplyOutput;
 import io.meerkat.runtime.api.ExecutionKind;
+import io.meerkat.runtime.api.IllegalTransitionException;
 import io.meerkat.runtime.api.Input;
 import io.meerkat.runtime.api.InputId;
 import io.meerkat.runtime.api.InputKind;
@@ -511,12 +512,18 @@ public final class SessionDriver {
         }
     }
 
-    /** Applies {@code Resume}: leaves RECOVERING; a no-op in any other phase. */
+    /**
+     * Applies {@code Resume}: leaves RECOVERING; a no-op in any other live phase.
+     *
+     * @throws io.meerkat.runtime.api.IllegalTransitionException after a stop or destroy: the session never runs again
+     */
     public void resume() {
         lock.lock();
         try {
             if (machine.canApply(RESUME)) {
                 apply(RESUME);
+            } else if (machine.state().isTerminal()) {
+                throw new IllegalTransitionException(machine.state(), RESUME, "the session is stopped for good");
             }
         } finally {
             lock.unlock();
