@@ -132,8 +132,9 @@ class EntryPointMisuseTest {
             }
             session.control(new RunControlCommand.StopRuntimeExecutor("late"));
             session.runtimeControl(new RuntimeControlCommand.Stop());
-            session.runtimeControl(new RuntimeControlCommand.Resume());
-            assertEquals(RuntimeState.DESTROYED, session.state(), "a stop or resume of a destroyed session does nothing");
+            assertThrows(IllegalTransitionException.class,
+                    () -> session.runtimeControl(new RuntimeControlCommand.Resume()), "a resume is refused (HTTP 409)");
+            assertEquals(RuntimeState.DESTROYED, session.state(), "a stop of a destroyed session does nothing");
         }
         assertTrue(executor.controls().stream()
                 .noneMatch(RunControlCommand.CancelCurrentRun.class::isInstance), "no refused command was delivered");
