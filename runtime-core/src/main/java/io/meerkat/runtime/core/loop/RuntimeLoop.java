@@ -74,8 +74,6 @@ public final class RuntimeLoop implements Runnable {
      * the run in flight before closing; commands sent meanwhile are still delivered.
      */
     private volatile boolean draining;
-    /** Loop-confined. Once a {@code StopRuntimeExecutor} reached the executor, no other command does. */
-    private boolean stopDelivered;
 
     /**
      * @param throughput units of work one pass may run before yielding its thread to other sessions
@@ -308,12 +306,7 @@ public final class RuntimeLoop implements Runnable {
      */
     boolean applyExecutorControl(RunControlCommand command, RunId sentDuring) {
         boolean shouldStop = command instanceof RunControlCommand.StopRuntimeExecutor;
-        if (stopDelivered) {
-            LOG.debug("session {}: {} dropped, sent after the executor was stopped", sessionId, command);
-            return true;
-        }
         deliver(executor, command);
-        stopDelivered = shouldStop;
         InFlightRun current = inFlight;
         if (command instanceof RunControlCommand.CancelCurrentRun cancel && current != null
                 && current.run.runId().equals(sentDuring)) {
@@ -346,13 +339,7 @@ public final class RuntimeLoop implements Runnable {
     private void deliverQueuedControls(CoreExecutor target) {
         Sent sent;
         while ((sent = controls.poll()) != null) {
-            if (stopDelivered) {
-                // As Meerkat 0.5: draining ends at a stop; what was queued behind it never reaches the executor.
-                LOG.debug("session {}: {} dropped, sent after the executor was stopped", sessionId, sent.command());
-                continue;
-            }
             deliver(target, sent.command());
-            stopDelivered = sent.command() instanceof RunControlCommand.StopRuntimeExecutor;
         }
     }
 
