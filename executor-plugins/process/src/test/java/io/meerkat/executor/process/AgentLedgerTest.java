@@ -56,7 +56,7 @@ class AgentLedgerTest {
 
     @BeforeAll
     static void processGroups() {
-        EchoAgent.assumeProcessGroups();
+        EchoAgent.requireProcessGroups();
     }
 
     @AfterEach

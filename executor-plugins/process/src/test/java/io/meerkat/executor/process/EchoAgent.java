@@ -1,6 +1,6 @@
 package io.meerkat.executor.process;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -15,10 +15,13 @@ final class EchoAgent {
     private EchoAgent() {
     }
 
-    /** The tests start POSIX {@code sh} programs and signal process trees: Linux and macOS only. */
-    static void assumePosix() {
+    /**
+     * The tests start POSIX {@code sh} programs and signal process trees: Linux and macOS only. Elsewhere
+     * they fail with this reason rather than skip, so a run never passes having proven nothing.
+     */
+    static void requirePosix() {
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
-        assumeTrue(os.contains("linux") || os.contains("mac"),
+        assertTrue(os.contains("linux") || os.contains("mac"),
                 "the process executor tests need POSIX sh and POSIX signals (Linux or macOS), not " + os);
     }
 
@@ -26,10 +29,10 @@ final class EchoAgent {
      * For the tests of process groups: Linux has {@code setsid} and {@code kill} at their usual paths
      * (util-linux, procps), so there they always run; elsewhere the executor falls back to the scan.
      */
-    static void assumeProcessGroups() {
-        assumePosix();
+    static void requireProcessGroups() {
+        requirePosix();
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
-        assumeTrue(os.contains("linux") || ProcessGroups.detect().available(),
+        assertTrue(os.contains("linux") || ProcessGroups.detect().available(),
                 "process groups need /usr/bin/setsid and /bin/kill, which " + os + " does not have");
     }
 

@@ -16,7 +16,7 @@ class ExampleAgentTest {
 
     @BeforeAll
     static void posixOnly() {
-        EchoAgent.assumePosix();
+        EchoAgent.requirePosix();
     }
 
     @Test

@@ -10,7 +10,7 @@ class ProcessExecutorConformanceTest extends ExecutorConformanceTest {
 
     @BeforeAll
     static void posixOnly() {
-        EchoAgent.assumePosix();
+        EchoAgent.requirePosix();
     }
 
     @Override

@@ -56,7 +56,7 @@ class ProcessExecutorTest {
 
     @BeforeAll
     static void posixOnly() {
-        EchoAgent.assumePosix();
+        EchoAgent.requirePosix();
     }
 
     @AfterEach
@@ -293,7 +293,7 @@ class ProcessExecutorTest {
 
     @Test
     void aCancelEndsAProcessTheProgramOrphanedThroughItsProcessGroup() throws Exception {
-        EchoAgent.assumeProcessGroups();
+        EchoAgent.requireProcessGroups();
         String script = "read r; " + ORPHAN
                 + " printf '{\"type\":\"progress\",\"message\":\"pids %s %s\"}\\n' $$ $orphan; exec sleep 600";
         CoreExecutor executor = executor(EchoAgent.inline(script, "cancelGraceMs", "200"));
@@ -308,7 +308,7 @@ class ProcessExecutorTest {
 
     @Test
     void aProcessOrphanedBeforeTheResultIsEndedOnceTheProgramExits() throws Exception {
-        EchoAgent.assumeProcessGroups();
+        EchoAgent.requireProcessGroups();
         String script = "read r; " + ORPHAN
                 + " printf '{\"type\":\"progress\",\"message\":\"pids %s %s\"}\\n' $$ $orphan;"
                 + " echo '{\"type\":\"result\",\"text\":\"done\"}'";

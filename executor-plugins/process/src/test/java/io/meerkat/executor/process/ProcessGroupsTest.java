@@ -20,7 +20,7 @@ class ProcessGroupsTest {
 
     @BeforeAll
     static void processGroups() {
-        EchoAgent.assumeProcessGroups();
+        EchoAgent.requireProcessGroups();
     }
 
     @Test

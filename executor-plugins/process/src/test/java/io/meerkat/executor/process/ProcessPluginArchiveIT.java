@@ -10,7 +10,7 @@ class ProcessPluginArchiveIT extends PluginArchiveTest {
 
     @BeforeAll
     static void posixOnly() {
-        EchoAgent.assumePosix();
+        EchoAgent.requirePosix();
     }
 
     @Override

@@ -16,16 +16,13 @@ import io.meerkat.runtime.api.SessionId;
 import io.meerkat.runtime.api.SessionSpec;
 import io.meerkat.runtime.api.Submission;
 import io.meerkat.runtime.api.spi.CompletionRegistry;
-import io.meerkat.runtime.api.spi.PendingCompletion;
+import io.meerkat.runtime.core.testing.ForwardingRegistry;
 import io.meerkat.runtime.core.testing.ManualScheduler;
 import io.meerkat.runtime.core.testing.ScriptedExecutor;
 import io.meerkat.runtime.core.testing.TestRuntimes;
-import java.util.Collection;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -70,13 +67,12 @@ class LateRegistrationTest {
     }
 
     /** Parks the first register until released; everything else goes straight to the delegate. */
-    private static final class ParkingRegistry implements CompletionRegistry {
-        final CompletionRegistry delegate;
+    private static final class ParkingRegistry extends ForwardingRegistry {
         final CountDownLatch parked = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
 
         ParkingRegistry(CompletionRegistry delegate) {
-            this.delegate = delegate;
+            super(delegate);
         }
 
         @Override
@@ -88,51 +84,6 @@ class LateRegistrationTest {
                 Thread.currentThread().interrupt();
             }
             delegate.register(sessionId, inputId, waiter);
-        }
-
-        @Override
-        public int resolve(SessionId sessionId, InputId inputId, CompletionOutcome outcome) {
-            return delegate.resolve(sessionId, inputId, outcome);
-        }
-
-        @Override
-        public int resolveEach(SessionId sessionId, Collection<InputId> inputIds, CompletionOutcome outcome) {
-            return delegate.resolveEach(sessionId, inputIds, outcome);
-        }
-
-        @Override
-        public int resolveAllTerminated(SessionId sessionId, String reason) {
-            return delegate.resolveAllTerminated(sessionId, reason);
-        }
-
-        @Override
-        public int resolveAllTerminated(String reason) {
-            return delegate.resolveAllTerminated(reason);
-        }
-
-        @Override
-        public int resolveNotPending(SessionId sessionId, Predicate<InputId> stillPending, String reason) {
-            return delegate.resolveNotPending(sessionId, stillPending, reason);
-        }
-
-        @Override
-        public int pendingCount(SessionId sessionId) {
-            return delegate.pendingCount(sessionId);
-        }
-
-        @Override
-        public int pendingCount() {
-            return delegate.pendingCount();
-        }
-
-        @Override
-        public List<PendingCompletion> drainPending() {
-            return delegate.drainPending();
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
         }
     }
 }
