@@ -1,5 +1,6 @@
 package io.meerkat.runtime.api;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 
@@ -32,7 +33,10 @@ public sealed interface RunEvent {
         }
     }
 
-    /** The run failed; recoverable failures requeue the inputs. */
+    /**
+     * The run failed. With {@code recoverable}, some of its inputs went back to their lanes to be retried
+     * after a backoff; the others (if any) were abandoned, and their waiters told so.
+     */
     record RunFailed(RunId runId, String error, boolean recoverable) implements RunEvent {
         public RunFailed {
             Objects.requireNonNull(runId, "runId");
@@ -45,6 +49,17 @@ public sealed interface RunEvent {
         public RunCancelled {
             Objects.requireNonNull(runId, "runId");
             Objects.requireNonNull(reason, "reason");
+        }
+    }
+
+    /**
+     * The run went on past its session's {@code maxRunDuration} and was cancelled; its inputs are abandoned
+     * ({@link AbandonReason#TIMED_OUT}). Takes the place of {@link RunCancelled} for that run.
+     */
+    record RunTimedOut(RunId runId, Duration limit) implements RunEvent {
+        public RunTimedOut {
+            Objects.requireNonNull(runId, "runId");
+            Objects.requireNonNull(limit, "limit");
         }
     }
 

@@ -29,9 +29,10 @@ import io.meerkat.runtime.core.control.RuntimeControlMachine;
 import io.meerkat.runtime.core.control.TransitionResult;
 import io.meerkat.runtime.core.ingress.Admission;
 import io.meerkat.runtime.core.ingress.Batch;
-import io.meerkat.runtime.core.ingress.InputRecord;
 import io.meerkat.runtime.core.ingress.Ingress;
+import io.meerkat.runtime.core.ingress.InputRecord;
 import io.meerkat.runtime.core.session.SessionEvents;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -72,6 +73,7 @@ public final class SessionDriver {
     private final Ingress ingress;
     private final SessionEvents events;
     private final int maxBatchSize;
+    private final int maxAttempts;
     private final ReentrantLock lock = new ReentrantLock();
     /** Guarded by lock. */
     private boolean refuseNewRuns;
@@ -104,12 +106,13 @@ public final class SessionDriver {
     private boolean acceptsInput = machine.canApply(SUBMIT_WORK);
 
     public SessionDriver(SessionId sessionId, String executorKind, Ingress ingress, SessionEvents events,
-                         int maxBatchSize) {
+                         int maxBatchSize, int maxAttempts) {
         this.sessionId = sessionId;
         this.executorKind = executorKind;
         this.ingress = ingress;
         this.events = events;
         this.maxBatchSize = maxBatchSize;
+        this.maxAttempts = maxAttempts;
     }
 
     /** The executor kind, or {@code null} for a queue-only session. */
@@ -411,34 +414,58 @@ public final class SessionDriver {
     }
 
     /**
-     * Rolls back a failed run: its inputs return to the front of their lanes (or are abandoned after
-     * {@link Ingress#MAX_STAGE_ATTEMPTS}); their waiters are told {@code Abandoned("apply failed: …")}.
+     * Rolls back a failed run: its inputs return to the front of their lanes to be retried, except those
+     * that have taken part in {@code maxAttempts} runs, or all of them when the failure is
+     * {@code permanent}: those are abandoned, and only their waiters are resolved
+     * ({@code Abandoned("apply failed: …")}). The waiter of a requeued input learns its final outcome later.
      */
-    public Settlement failRun(StagedRun run, String error) {
+    public RolledBack failRun(StagedRun run, String error, boolean permanent) {
         lock.lock();
         try {
             if (!isActive(run.runId())) {
-                return Settlement.NONE;
+                return RolledBack.NOTHING;
             }
             applied = null;
             apply(new RuntimeTransition.RunFailed(run.runId()));
-            List<InputRecord> staged = new ArrayList<>(run.batch().records());
-            ingress.rollback(run.batch(), error, System.currentTimeMillis());
-            if (events.enabled()) {
-                for (InputRecord record : staged) {
-                    events.publish(new RuntimeEvent.InputTransitioned(record.id(), InputLifecycleState.STAGED,
-                            record.state(), "run failed: " + error));
+            long now = System.currentTimeMillis();
+            List<InputRecord> abandoned = permanent
+                    ? ingress.abandonStaged(run.batch(), AbandonReason.FAILED_PERMANENTLY, now)
+                    : ingress.rollback(run.batch(), error, now, maxAttempts);
+            int failures = 0;
+            for (InputRecord record : run.batch().records()) {
+                if (record.state() == InputLifecycleState.QUEUED) {
+                    failures = Math.max(failures, record.attempts());
                 }
-                events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.RunFailed(run.runId(), error, true)));
             }
-            return settle(staged, new CompletionOutcome.Abandoned("apply failed: " + error));
+            if (events.enabled()) {
+                publishTransitions(run.batch().records(), InputLifecycleState.STAGED, "run failed: " + error);
+                events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.RunFailed(run.runId(), error, failures > 0)));
+            }
+            return new RolledBack(settle(abandoned, new CompletionOutcome.Abandoned("apply failed: " + error)),
+                    failures);
         } finally {
             lock.unlock();
         }
     }
 
-    /** Ends a cancelled run: its inputs are abandoned (CANCELLED), their waiters told so. */
-    public Settlement cancelRun(StagedRun run, String reason) {
+    /**
+     * A failed run, rolled back.
+     *
+     * @param settlement the waiters of the inputs abandoned for good
+     * @param failures   the failed runs of the most-tried input sent back to be retried; 0 if none was
+     */
+    public record RolledBack(Settlement settlement, int failures) {
+
+        static final RolledBack NOTHING = new RolledBack(Settlement.NONE, 0);
+    }
+
+    /**
+     * Ends a cancelled run: its inputs are abandoned, their waiters told so; {@code CANCELLED}, or
+     * {@code TIMED_OUT} when the run was cancelled for going on past {@code timedOutAfter}.
+     *
+     * @param timedOutAfter the run duration limit it exceeded, or {@code null} for a cancel sent by a caller
+     */
+    public Settlement cancelRun(StagedRun run, String reason, Duration timedOutAfter) {
         lock.lock();
         try {
             if (!isActive(run.runId())) {
@@ -446,13 +473,17 @@ public final class SessionDriver {
             }
             applied = null;
             apply(new RuntimeTransition.RunCancelled(run.runId()));
-            List<InputRecord> abandoned = ingress.abandonStaged(run.batch(), AbandonReason.CANCELLED,
-                    System.currentTimeMillis());
+            boolean timedOut = timedOutAfter != null;
+            List<InputRecord> abandoned = ingress.abandonStaged(run.batch(),
+                    timedOut ? AbandonReason.TIMED_OUT : AbandonReason.CANCELLED, System.currentTimeMillis());
+            String why = (timedOut ? "timed out: " : "cancelled: ") + reason;
             if (events.enabled()) {
-                publishTransitions(abandoned, InputLifecycleState.STAGED, "cancelled: " + reason);
-                events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.RunCancelled(run.runId(), reason)));
+                publishTransitions(abandoned, InputLifecycleState.STAGED, why);
+                events.publish(new RuntimeEvent.RunLifecycle(timedOut
+                        ? new RunEvent.RunTimedOut(run.runId(), timedOutAfter)
+                        : new RunEvent.RunCancelled(run.runId(), reason)));
             }
-            return settle(abandoned, new CompletionOutcome.Abandoned("cancelled: " + reason));
+            return settle(abandoned, new CompletionOutcome.Abandoned(why));
         } finally {
             lock.unlock();
         }
