@@ -64,6 +64,10 @@ public final class RuntimeLoop implements Runnable {
     private final LoopSettings settings;
 
     private final ConcurrentLinkedQueue<Sent> controls = new ConcurrentLinkedQueue<>();
+    /** Makes "is a stop queued?" and the enqueue one step, so that nothing is ever queued behind a stop. */
+    private final Object enqueueGate = new Object();
+    /** Guarded by enqueueGate: a stop is on the control channel (or was delivered); it is the last command. */
+    private boolean stopQueued;
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final CompletableFuture<Void> termination = new CompletableFuture<>();
     private volatile boolean wakePending;
@@ -76,7 +80,8 @@ public final class RuntimeLoop implements Runnable {
     private InFlightRun inFlight;
     /**
      * Loop-confined (volatile only for {@link #hasPendingSignal}): the loop has ended and waits only for
-     * the run in flight before closing; commands sent meanwhile are still delivered.
+     * the run in flight before closing; commands sent meanwhile, unless the loop ended at a stop (which is
+     * the last command), are still delivered.
      */
     private volatile boolean draining;
 
@@ -107,9 +112,13 @@ public final class RuntimeLoop implements Runnable {
     }
 
     /**
-     * Enqueues an out-of-band command on the control channel.
+     * Enqueues an out-of-band command on the control channel. A {@code StopRuntimeExecutor} is the last
+     * command the channel takes: every command accepted before it reaches the executor before it, none
+     * is accepted after it (as in Meerkat 0.5, where draining ends at the stop). An executor ends a run
+     * in flight on a stop as on a cancel ({@code CoreExecutor}), so no later command is needed to end it.
      *
-     * @return {@code false} if the loop has ended or its channel is closed (the command is dropped)
+     * @return {@code false} if a stop was sent before, or the loop has ended or its channel is closed (the
+     *         command is dropped)
      */
     public boolean sendControl(RunControlCommand command) {
         if (exited || controlChannelClosed) {
@@ -125,7 +134,15 @@ public final class RuntimeLoop implements Runnable {
     }
 
     private boolean enqueue(Sent sent) {
-        controls.offer(sent);
+        synchronized (enqueueGate) {
+            if (stopQueued) {
+                return false;
+            }
+            controls.offer(sent);
+            if (sent.command() instanceof RunControlCommand.StopRuntimeExecutor) {
+                stopQueued = true;
+            }
+        }
         // Pairs with finishDraining, which sets `exited` and then delivers what is queued: we queue and then
         // read `exited`, so either it delivers our command or we see `exited` and take the command back.
         if (exited && controls.remove(sent)) {
@@ -467,7 +484,8 @@ public final class RuntimeLoop implements Runnable {
 
     /**
      * Closes the executor once no apply is in flight; no call reaches it after that. Until then every
-     * command sent is still delivered (a cancel may be what ends the run in flight).
+     * command accepted is still delivered: after a stop there is none (the stop was the last), and when the
+     * loop ended otherwise (its channel closed), a cancel may be what ends the run in flight.
      */
     private void finishDraining() {
         InFlightRun current = inFlight;

@@ -122,7 +122,8 @@ final class LocalSession implements SessionHandle {
             stopDirectly("runtime stopped");
             return;
         }
-        throw new RuntimeNotReadyException(sessionId, driver.state(), "run control (no runtime loop)");
+        throw new RuntimeNotReadyException(sessionId, driver.state(), loop == null ? "run control (no runtime loop)"
+                : "run control (its executor was sent a stop, which is the last command)");
     }
 
     @Override
