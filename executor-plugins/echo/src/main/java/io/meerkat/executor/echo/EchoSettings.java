@@ -14,7 +14,8 @@ import java.util.Random;
  *   <tr><th>key</th><th>default</th><th>meaning</th></tr>
  *   <tr><td>{@code delayMs}</td><td>0</td><td>how long each run takes, at most one hour</td></tr>
  *   <tr><td>{@code failureRate}</td><td>0</td><td>share of runs that fail, 0 to 1</td></tr>
- *   <tr><td>{@code seed}</td><td>random</td><td>seed of the failure draw, for repeatable runs</td></tr>
+ *   <tr><td>{@code seed}</td><td>a fresh random one per session</td><td>seed of the failure draw; set it to
+ *       repeat a session's sequence of failures</td></tr>
  *   <tr><td>{@code template}</td><td>{@code {text}}</td><td>the reply; {@code {text}} stands for the input text
  *       (at most 4 times; at most 1024 characters)</td></tr>
  * </table>
@@ -32,13 +33,14 @@ record EchoSettings(Duration delay, double failureRate, Random random, String te
     static final List<ConfigKey> KEYS = List.of(
             ConfigKey.client("delayMs", "how long each run takes, in milliseconds (0 to 3600000)"),
             ConfigKey.client("failureRate", "share of runs that fail, 0 to 1"),
-            ConfigKey.client("seed", "seed of the failure draw, for repeatable runs"),
+            ConfigKey.client("seed", "seed of the failure draw, for repeatable runs; random per session when absent"),
             ConfigKey.client("template", "the reply; {text} (at most 4 times) stands for the input text; "
                     + "at most 1024 characters"));
 
     static EchoSettings from(ExecutorConfig config) {
         Duration delay = config.millis("delayMs", Duration.ZERO, MAX_DELAY);
         double failureRate = config.doubleValue("failureRate", 0, 0, 1);
+        // Unseeded by default on purpose: simulated failures of separate sessions are independent.
         long seed = config.longValue("seed", new Random().nextLong(), Long.MIN_VALUE, Long.MAX_VALUE);
         String template = config.string("template", TEXT_PLACEHOLDER);
         // A client sets the template: bounded, so that a reply stays within a few times its input.

@@ -17,6 +17,7 @@ import io.meerkat.runtime.api.spi.ExecutorCatalog;
 import io.meerkat.runtime.api.spi.ExecutorContext;
 import io.meerkat.runtime.api.spi.ExecutorFactory;
 import io.meerkat.runtime.core.driver.SessionDriver;
+import io.meerkat.runtime.core.events.SessionEvents;
 import io.meerkat.runtime.core.ingress.Ingress;
 import io.meerkat.runtime.core.ingress.InputValidator;
 import io.meerkat.runtime.core.ingress.QueuedPayloadBudget;

@@ -17,6 +17,7 @@ import io.meerkat.runtime.api.SessionStatus;
 import io.meerkat.runtime.api.Submission;
 import io.meerkat.runtime.api.spi.CompletionRegistry;
 import io.meerkat.runtime.core.driver.SessionDriver;
+import io.meerkat.runtime.core.events.SessionEvents;
 import io.meerkat.runtime.core.driver.Settlement;
 import io.meerkat.runtime.core.ingress.InputValidator;
 import io.meerkat.runtime.core.loop.RuntimeLoop;

@@ -81,7 +81,7 @@ class AdmissionDuringRunTest {
         long seed = BASE_SEED + repetition.getCurrentRepetition();
         String context = "seed " + seed;
         TestRuntimes.RecordingFactory factory =
-                new TestRuntimes.RecordingFactory(() -> new ScriptedExecutor(ScriptedExecutor.Mode.MIXED));
+                new TestRuntimes.RecordingFactory(() -> ScriptedExecutor.mixed(seed));
         InMemoryCompletionRegistry registry = new InMemoryCompletionRegistry();
         List<Submission> submissions = new CopyOnWriteArrayList<>();
         List<Throwable> unexpected = new CopyOnWriteArrayList<>();
