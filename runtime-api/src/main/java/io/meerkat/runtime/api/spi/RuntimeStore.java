@@ -37,8 +37,8 @@ public interface RuntimeStore extends AutoCloseable {
     void commit(List<StoreBatch> batches);
 
     /**
-     * Hands every stored session to {@code visitor}, each followed by its inputs in admission order
-     * ({@link StoredInput#sequence()}), for a runtime opening the store to recover them.
+     * Hands every stored session to {@code visitor}, each followed by its inputs in
+     * {@link StoredInput#sequence()} order, for a runtime opening the store to recover them.
      *
      * @throws io.meerkat.runtime.api.StoreUnavailableException if the store cannot be read
      */

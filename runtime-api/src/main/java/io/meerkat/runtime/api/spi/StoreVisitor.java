@@ -6,6 +6,6 @@ public interface StoreVisitor {
     /** The next session; its inputs follow. */
     void session(StoredSession session);
 
-    /** An input of the session last visited, in admission order. */
+    /** An input of the session last visited, in {@link StoredInput#sequence()} order. */
     void input(StoredInput input);
 }

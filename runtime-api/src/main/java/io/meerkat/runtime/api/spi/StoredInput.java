@@ -11,7 +11,9 @@ import java.util.Objects;
  * An input as a store keeps it: durable inputs only (an ephemeral one is never written).
  *
  * @param sessionId      its session
- * @param sequence       its place in the session's admission order (lanes are rebuilt in this order)
+ * @param sequence       its place in its lane, lower first (lanes are rebuilt in this order): the session
+ *                       numbers an input put at the back of a lane above, and one put at the front below,
+ *                       every input already there
  * @param input          what was submitted; {@code null} once the input is finished (its content is let go)
  * @param idempotencyKey its idempotency key, kept after it finished for dedup; {@code null} if none
  * @param status         its lifecycle: state, lane, attempts, abandon reason, replacement, history
