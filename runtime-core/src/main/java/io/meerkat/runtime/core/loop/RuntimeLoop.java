@@ -11,6 +11,7 @@ import io.meerkat.runtime.core.driver.SessionDriver;
 import io.meerkat.runtime.core.driver.Settlement;
 import io.meerkat.runtime.core.driver.StagedRun;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -97,6 +98,11 @@ public final class RuntimeLoop implements Runnable {
      * begins; control commands are still served.
      */
     private Future<?> backoff;
+    /**
+     * Loop-confined: caller cancels drained while a run that began after they were sent was in flight, in
+     * order; delivered once that run has ended (delivered then, they would end it: a cancel names no run).
+     */
+    private final ArrayDeque<RunControlCommand> deferred = new ArrayDeque<>();
     /** Set by the timer when {@link #backoff} has passed; cleared by the pass that takes note of it. */
     private volatile boolean backoffElapsed;
 
@@ -260,6 +266,7 @@ public final class RuntimeLoop implements Runnable {
             }
             inFlight = null;
             settle(current);
+            deliverDeferred();
         } else if (!wakePending) {
             return;
         }
@@ -299,6 +306,7 @@ public final class RuntimeLoop implements Runnable {
                 continue;
             }
             inFlight = null;
+            flight.applyInvoked = true;
             invokeApply(run).whenComplete(flight::onApplyDone);
             if (!flight.settled) {
                 inFlight = flight;
@@ -332,7 +340,7 @@ public final class RuntimeLoop implements Runnable {
         }
         try {
             backoffElapsed = false;
-            backoff = settings.delays().schedule(this::endBackoff, wait.toNanos(), TimeUnit.NANOSECONDS);
+            backoff = settings.delays().schedule(this::endBackoff, TimeUnit.NANOSECONDS.convert(wait), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException e) {
             // The timer is shut down, so the runtime is closing: retry at once rather than never.
             LOG.debug("session {}: timer refused the retry backoff; retrying at once", sessionId, e);
@@ -348,7 +356,8 @@ public final class RuntimeLoop implements Runnable {
         }
         RunId runId = flight.run.runId();
         try {
-            flight.limit = settings.delays().schedule(() -> timeOut(runId), limit.toNanos(), TimeUnit.NANOSECONDS);
+            flight.limit = settings.delays().schedule(() -> timeOut(runId), TimeUnit.NANOSECONDS.convert(limit),
+                    TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException e) {
             // The timer is shut down, so the runtime is closing: the run ends with the loop.
             LOG.debug("session {}: timer refused the run duration limit", sessionId, e);
@@ -388,10 +397,11 @@ public final class RuntimeLoop implements Runnable {
             SessionDriver.RolledBack rolledBack = driver.failRun(flight.run, String.valueOf(
                     failure.getMessage() != null ? failure.getMessage() : failure.getClass().getSimpleName()),
                     PermanentFailureException.isPermanent(failure));
-            settlement = rolledBack.settlement();
+            rolledBack.settlement().resolveIn(completions, sessionId);
             if (rolledBack.failures() > 0 && !draining) {
                 startBackoff(rolledBack.failures());
             }
+            return;
         }
         settlement.resolveIn(completions, sessionId);
     }
@@ -421,11 +431,26 @@ public final class RuntimeLoop implements Runnable {
     private boolean applyExecutorControl(Sent sent) {
         RunControlCommand command = sent.command();
         boolean shouldStop = command instanceof RunControlCommand.StopRuntimeExecutor;
-        deliver(executor, command);
         InFlightRun current = inFlight;
+        if (command instanceof RunControlCommand.CancelCurrentRun && current != null && current.applyInvoked
+                && !current.settled && !current.run.runId().equals(sent.activeRun())) {
+            // Sent before this run began (aimed at an earlier run, or at none) and drained only now: the
+            // executor would end this run with it. A caller's is delivered once this run has ended; the
+            // loop's own time limit of a run that has ended has nothing left to do.
+            if (!sent.timeout()) {
+                deferred.add(command);
+            }
+            return false;
+        }
+        deliverDeferred();
+        // Read before the delivery, which may end the apply (an executor that fails its stage on a cancel).
+        boolean endedByItself = current != null && current.settled;
+        deliver(executor, command);
         if (command instanceof RunControlCommand.CancelCurrentRun cancel && current != null
-                && current.cancelReason == null && current.run.runId().equals(sent.activeRun())) {
-            // The first cancel to reach the run decides how it ended: a caller's, or its time limit.
+                && current.cancelReason == null && current.run.runId().equals(sent.activeRun())
+                && !(sent.timeout() && endedByItself)) {
+            // The first cancel to reach the run decides how it ended: a caller's, or its time limit (which
+            // decides nothing once the apply has completed: the run ended by itself, in time or failing).
             current.cancelReason = cancel.reason();
             current.timedOut = sent.timeout();
         }
@@ -433,6 +458,13 @@ public final class RuntimeLoop implements Runnable {
             markRuntimeStopped("runtime stopped");
         }
         return shouldStop;
+    }
+
+    private void deliverDeferred() {
+        RunControlCommand command;
+        while ((command = deferred.poll()) != null) {
+            deliver(executor, command);
+        }
     }
 
     private void deliver(CoreExecutor target, RunControlCommand command) {
@@ -509,6 +541,8 @@ public final class RuntimeLoop implements Runnable {
                 LOG.error("session {}: failed to settle the last run", sessionId, e);
             }
         }
+        // No run is in flight any more: cancels held back from the last one can no longer end it.
+        deliverDeferred();
         exited = true;
         if (backoff != null) {
             backoff.cancel(false);
@@ -556,6 +590,8 @@ public final class RuntimeLoop implements Runnable {
         /** Loop-confined: the first cancel that reached this run, and whether it was its time limit. */
         String cancelReason;
         boolean timedOut;
+        /** Loop-confined: the executor has been handed this run (a cancel delivered now would end it). */
+        boolean applyInvoked;
         /** Loop-confined: the timer that cancels the run at its time limit, or {@code null}. */
         Future<?> limit;
         CoreApplyOutput output;

@@ -6,7 +6,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * Where the runtime schedules its delayed work: the end of a retry backoff and a run's time limit.
  * A {@link java.util.concurrent.ScheduledExecutorService}'s {@code schedule} method fits
- * ({@code service::schedule}). Tasks are short: they signal a session's loop and return.
+ * ({@code service::schedule}); give a {@link java.util.concurrent.ScheduledThreadPoolExecutor}
+ * {@code setRemoveOnCancelPolicy(true)}, or each run that ends in time leaves its cancelled limit queued
+ * (holding its session) until the limit would have passed. Tasks are short: they signal a session's loop
+ * and return. Delays beyond {@code Long.MAX_VALUE} nanoseconds are given as that.
  */
 @FunctionalInterface
 public interface DelayScheduler {

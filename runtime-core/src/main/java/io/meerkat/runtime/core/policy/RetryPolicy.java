@@ -2,6 +2,7 @@ package io.meerkat.runtime.core.policy;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 
 /**
  * How a session retries the inputs of a failed run. An input takes part in at most {@code maxAttempts}
@@ -71,9 +72,10 @@ public record RetryPolicy(int maxAttempts, Duration initialBackoff, double multi
         if (failures < 1) {
             throw new IllegalArgumentException("failures must be at least 1, was " + failures);
         }
-        double nanos = initialBackoff.toNanos() * Math.pow(multiplier, failures - 1);
-        nanos = Math.min(nanos, maxBackoff.toNanos());
+        long maxNanos = TimeUnit.NANOSECONDS.convert(maxBackoff);   // saturates instead of overflowing
+        double nanos = TimeUnit.NANOSECONDS.convert(initialBackoff) * Math.pow(multiplier, failures - 1);
+        nanos = Math.min(nanos, maxNanos);
         nanos *= 1.0 + jitter * (2.0 * random - 1.0);
-        return Duration.ofNanos(Math.max(0L, Math.min((long) nanos, maxBackoff.toNanos())));
+        return Duration.ofNanos(Math.max(0L, Math.min((long) nanos, maxNanos)));
     }
 }

@@ -124,7 +124,7 @@ final class LocalSession implements SessionHandle {
             return;
         }
         throw new RuntimeNotReadyException(sessionId, driver.state(), loop == null ? "run control (no runtime loop)"
-                : "run control (its executor was sent a stop, which is the last command)");
+                : "run control (its runtime loop was sent a stop, the last command, or has ended)");
     }
 
     @Override

@@ -97,6 +97,29 @@ class RunTimeLimitTest {
     }
 
     @Test
+    void aRunThatFailedBeforeItsLimitFiredIsRetriedNotTimedOut() throws Exception {
+        MeerkatRuntime runtime = manualRuntime(null);
+        try {
+            SessionHandle session = runtime.createSession(SessionSpec.of(TestRuntimes.KIND).withMaxRunDuration(LIMIT));
+            ScriptedExecutor executor = factory.executorOf(session.id());
+            Submission submission = session.submit(Input.prompt("fails in time"));
+            scheduler.runAll();
+            // The apply fails, and the limit fires before the loop has settled the run.
+            executor.nextApply().result().completeExceptionally(new IllegalStateException("transient"));
+            delays.fireAll();
+            scheduler.runAll();
+
+            // No backoff in these tests: the retry has begun at once.
+            assertEquals(2, executor.applyCalls(), "the failure decides: the input is retried");
+            assertEquals(2, session.inputStatus(submission.inputId()).orElseThrow().attempts());
+            assertEquals(false, submission.completion().isDone(), "not abandoned TIMED_OUT");
+        } finally {
+            scheduler.autoRun();
+            runtime.close();
+        }
+    }
+
+    @Test
     void theRuntimeDefaultAppliesToSessionsThatSetNoLimit() throws Exception {
         MeerkatRuntime runtime = manualRuntime(Duration.ofMinutes(5));
         try {
