@@ -392,11 +392,12 @@ public final class SessionDriver {
         }
         apply(new RuntimeTransition.RunCompleted(run.runId()));
         List<InputRecord> consumed = ingress.consume(run.batch(), System.currentTimeMillis());
+        CompletionOutcome outcome = outcomeOf(output);
         if (events.enabled()) {
             publishConsumed(consumed);
-            events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.RunCompleted(run.runId(), idsOf(consumed))));
+            events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.RunCompleted(run.runId(), idsOf(consumed), outcome)));
         }
-        return settle(consumed, outcomeOf(output));
+        return settle(consumed, outcome);
     }
 
     private static CompletionOutcome outcomeOf(CoreApplyOutput output) {
@@ -471,6 +472,25 @@ public final class SessionDriver {
             // Checked under the lock that also ends runs: a report never follows its run's end event.
             if (isActive(runId)) {
                 events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.RunProgress(runId, message)));
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Publishes a piece of the output of {@code runId}, as {@link #reportProgress} does a progress report:
+     * dropped when the run is not the current one or {@code text} is empty.
+     */
+    public void reportOutputDelta(RunId runId, String text) {
+        if (!events.enabled() || text.isEmpty()) {
+            return;
+        }
+        lock.lock();
+        try {
+            // Checked under the lock that also ends runs: a delta never follows its run's end event.
+            if (isActive(runId)) {
+                events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.OutputDelta(runId, text)));
             }
         } finally {
             lock.unlock();
