@@ -8,6 +8,7 @@ module io.meerkat.runtime.core {
     requires org.slf4j;
 
     exports io.meerkat.runtime.core;
+    exports io.meerkat.runtime.core.policy;
 
     uses io.meerkat.runtime.api.spi.CompletionRegistry;
 }

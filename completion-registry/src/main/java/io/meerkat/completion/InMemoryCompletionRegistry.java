@@ -47,6 +47,7 @@ public final class InMemoryCompletionRegistry implements CompletionRegistry {
 
     private static final CompletionOutcome CLOSED = new CompletionOutcome.RuntimeTerminated(CLOSED_REASON);
 
+    /** Lock-free map of per-session tables; each {@link Table} guards its own content. */
     private final ConcurrentHashMap<SessionId, Table> sessions = new ConcurrentHashMap<>();
 
     private volatile boolean closed;
@@ -130,6 +131,7 @@ public final class InMemoryCompletionRegistry implements CompletionRegistry {
         }
         List<InputId> candidates = table.inputIds();
         List<InputId> notPending = new ArrayList<>();
+        // Tested on a copy, holding no lock of this registry: the predicate takes the session's driver lock.
         for (InputId inputId : candidates) {
             if (!stillPending.test(inputId)) {
                 notPending.add(inputId);
@@ -300,6 +302,7 @@ public final class InMemoryCompletionRegistry implements CompletionRegistry {
      * is empty and refuses new waiters.
      */
     private static final class Table {
+        // All three guarded by this table's monitor, which is held for map work only (see the class Javadoc).
         private HashMap<InputId, Object> waiters = new HashMap<>();
         private int size;
         private boolean retired;

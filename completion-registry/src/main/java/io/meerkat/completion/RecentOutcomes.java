@@ -32,8 +32,9 @@ public final class RecentOutcomes {
 
     private final int capacity;
     private final long maxBytes;
+    /** Guarded by this object's monitor, as {@link #bytes} is; nothing is called out to under it. */
     private final LinkedHashMap<Key, Entry> outcomes;
-    /** Invariant: the sum of the entries' bytes; at most {@code maxBytes} between calls. */
+    /** Guarded by this. Invariant: the sum of the entries' bytes; at most {@code maxBytes} between calls. */
     private long bytes;
 
     /**

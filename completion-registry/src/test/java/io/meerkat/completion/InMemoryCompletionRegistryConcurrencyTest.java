@@ -35,8 +35,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Randomised stress tests. The base seed comes from the system property {@code meerkat.seed} (a fresh
- * one otherwise) and is printed in every assertion message; each thread derives its own seed from it.
+ * Randomised stress tests. The base seed comes from the system property {@code meerkat.seed} (a fixed
+ * one otherwise, so a failure replays) and is printed in every assertion message; each thread derives
+ * its own seed from it.
  * Thread interleavings are not reproducible, but the operation sequences are.
  */
 class InMemoryCompletionRegistryConcurrencyTest {
@@ -45,7 +46,7 @@ class InMemoryCompletionRegistryConcurrencyTest {
     private static final int SESSIONS = 4;
     private static final int INPUTS_PER_SESSION = 32;
 
-    private final long seed = Long.getLong("meerkat.seed", System.nanoTime());
+    private final long seed = Long.getLong("meerkat.seed", 0x1_4E3E_5EEDL);
     private final String where = "meerkat.seed=" + seed;
     private final SessionId[] sessions = new SessionId[SESSIONS];
     private final InputId[][] inputs = new InputId[SESSIONS][INPUTS_PER_SESSION];

@@ -20,9 +20,12 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.RepetitionInfo;
 import org.junit.jupiter.api.Test;
@@ -128,10 +131,13 @@ class OutcomeHistoryCompletionRegistryTest {
         assertTrue(error.getMessage().contains("capacity"), error.getMessage());
     }
 
+    private static final long BASE_SEED = Long.getLong("meerkat.seed", 0x0_4157_0A1EL);
+
     /** Many threads resolve at once: the bound holds and every waiter gets its own outcome. */
     @RepeatedTest(5)
     void concurrentResolvesKeepTheBoundAndEveryOutcome(RepetitionInfo repetition) throws Exception {
-        long seed = new Random().nextLong() ^ repetition.getCurrentRepetition();
+        long seed = BASE_SEED + repetition.getCurrentRepetition();
+        String where = "seed " + seed + " (replay: -Dmeerkat.seed=" + BASE_SEED + ")";
         Random random = new Random(seed);
         int threads = 4;
         int perThread = 2_000;
@@ -158,7 +164,7 @@ class OutcomeHistoryCompletionRegistryTest {
                             registry.resolveEach(own, List.of(input), new Completed(RunResult.of(input.toString())));
                         }
                         if (!waiter.join().equals(new Completed(RunResult.of(input.toString())))) {
-                            throw new AssertionError("seed " + seed + ": wrong outcome for " + input);
+                            throw new AssertionError(where + ": wrong outcome for " + input);
                         }
                         mine.add(input);
                     }
@@ -167,10 +173,14 @@ class OutcomeHistoryCompletionRegistryTest {
             }
             start.countDown();
             for (Future<List<InputId>> result : results) {
-                result.get();
+                try {
+                    result.get(60, TimeUnit.SECONDS);
+                } catch (ExecutionException | TimeoutException e) {
+                    throw new AssertionError(where + ": a resolving thread failed", e);
+                }
             }
-            assertEquals(capacity, registry.rememberedCount(), "seed " + seed);
-            assertEquals(0, registry.pendingCount(), "seed " + seed);
+            assertEquals(capacity, registry.rememberedCount(), where);
+            assertEquals(0, registry.pendingCount(), where);
         } finally {
             pool.shutdownNow();
         }

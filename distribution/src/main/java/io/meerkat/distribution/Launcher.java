@@ -134,6 +134,8 @@ public final class Launcher implements AutoCloseable {
                     .maxQueuedInputs(config.memory().maxQueuedInputs())
                     .maxQueuedCharsPerSession(config.memory().maxQueuedCharsPerSession())
                     .maxQueuedCharsRuntime(config.memory().maxQueuedCharsRuntime())
+                    .maxRunDuration(config.runs().maxRunDuration())
+                    .retryPolicy(config.runs().retryPolicy())
                     .build();
             started.push(runtime);
             RuntimeMetrics metrics = new RuntimeMetrics(runtime);
@@ -141,7 +143,7 @@ public final class Launcher implements AutoCloseable {
             HttpApi http = null;
             if (withHttp) {
                 http = HttpApi.start(config, new ApiContext(runtime, registry, plugins, felix, metrics,
-                        sessionConfigs, config.memory()));
+                        sessionConfigs, config.memory(), config.runs()));
                 started.push(http);
                 progress.accept("HTTP API listening on " + http.baseUri());
             }

@@ -1,6 +1,7 @@
 package io.meerkat.distribution.config;
 
 import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
+import io.meerkat.runtime.core.policy.RetryPolicy;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +25,8 @@ import java.util.Properties;
  * {@code meerkat.http.max-pending-completions}, {@code meerkat.http.max-buffered-event-bytes} (see {@link HttpLimits}),
  * {@code meerkat.session.max-queued-inputs}, {@code meerkat.session.max-queued-chars},
  * {@code meerkat.runtime.max-queued-chars}, {@code meerkat.results.max-retained-bytes}, {@code meerkat.runtime.max-sessions} ({@link MemoryLimits}),
+ * {@code meerkat.runtime.max-run-duration-ms}, {@code meerkat.runtime.retry.max-attempts},
+ * {@code meerkat.runtime.retry.initial-backoff-ms}, {@code meerkat.runtime.retry.max-backoff-ms} ({@link RunLimits}),
  * {@code meerkat.unsafe.client-operator-config};
  * every {@code meerkat.registry.*} key is handed to the registry bundles; every {@code meerkat.profile.*}
  * key declares an executor profile ({@link ExecutorProfiles}), where {@value #HOME_PLACEHOLDER} stands
@@ -54,6 +57,10 @@ public final class ConfigLoader {
     public static final String MAX_QUEUED_CHARS_RUNTIME = "meerkat.runtime.max-queued-chars";
     public static final String MAX_RETAINED_RESULT_BYTES = "meerkat.results.max-retained-bytes";
     public static final String MAX_SESSIONS = "meerkat.runtime.max-sessions";
+    public static final String MAX_RUN_DURATION_MS = "meerkat.runtime.max-run-duration-ms";
+    public static final String RETRY_MAX_ATTEMPTS = "meerkat.runtime.retry.max-attempts";
+    public static final String RETRY_INITIAL_BACKOFF_MS = "meerkat.runtime.retry.initial-backoff-ms";
+    public static final String RETRY_MAX_BACKOFF_MS = "meerkat.runtime.retry.max-backoff-ms";
     public static final String TOKEN_ENVIRONMENT_VARIABLE = "MEERKAT_TOKEN";
     /** Stands for the distribution folder in profile values, e.g. {@code ${meerkat.home}/examples/echo-agent.sh}. */
     public static final String HOME_PLACEHOLDER = "${meerkat.home}";
@@ -93,6 +100,11 @@ public final class ConfigLoader {
         values.put(MAX_QUEUED_CHARS_RUNTIME, Long.toString(MeerkatRuntimeBuilder.defaultMaxQueuedCharsRuntime()));
         values.put(MAX_RETAINED_RESULT_BYTES, Long.toString(MemoryLimits.defaultMaxRetainedResultBytes()));
         values.put(MAX_SESSIONS, Integer.toString(MemoryLimits.DEFAULT_MAX_SESSIONS));
+        RetryPolicy retry = RetryPolicy.defaults();
+        values.put(MAX_RUN_DURATION_MS, Long.toString(RunLimits.DEFAULT_MAX_RUN_DURATION_MS));
+        values.put(RETRY_MAX_ATTEMPTS, Integer.toString(retry.maxAttempts()));
+        values.put(RETRY_INITIAL_BACKOFF_MS, Long.toString(retry.initialBackoff().toMillis()));
+        values.put(RETRY_MAX_BACKOFF_MS, Long.toString(retry.maxBackoff().toMillis()));
         Path file = configFile != null ? configFile : home.resolve("conf").resolve("meerkat.properties");
         if (configFile != null || Files.exists(file)) {
             values.putAll(read(file));
@@ -123,7 +135,9 @@ public final class ConfigLoader {
                 new MemoryLimits(intValue(values, MAX_QUEUED_INPUTS), longValue(values, MAX_QUEUED_CHARS_PER_SESSION),
                         longValue(values, MAX_QUEUED_CHARS_RUNTIME), longValue(values, MAX_RETAINED_RESULT_BYTES),
                         intValue(values, MAX_SESSIONS)),
-                profiles(home, values), booleanValue(values, CLIENT_OPERATOR_CONFIG));
+                profiles(home, values), booleanValue(values, CLIENT_OPERATOR_CONFIG),
+                new RunLimits(longValue(values, MAX_RUN_DURATION_MS), intValue(values, RETRY_MAX_ATTEMPTS),
+                        longValue(values, RETRY_INITIAL_BACKOFF_MS), longValue(values, RETRY_MAX_BACKOFF_MS)));
     }
 
     private static ExecutorProfiles profiles(Path home, Map<String, String> values) {

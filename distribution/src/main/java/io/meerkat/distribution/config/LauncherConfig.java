@@ -34,7 +34,7 @@ import java.util.Objects;
 public record LauncherConfig(Path home, String bind, int port, Path pluginsDir, Path bundlesDir, Path dataDir,
                              String store, String token, long maxBodyBytes, List<String> allowedOrigins,
                              HttpLimits httpLimits, Map<String, String> bundleProperties, MemoryLimits memory,
-                             ExecutorProfiles profiles, boolean clientOperatorConfig) {
+                             ExecutorProfiles profiles, boolean clientOperatorConfig, RunLimits runs) {
 
     /** The port the API listens on unless told otherwise. */
     public static final int DEFAULT_PORT = 7878;
@@ -71,6 +71,7 @@ public record LauncherConfig(Path home, String bind, int port, Path pluginsDir, 
         }
         httpLimits.validate();
         memory.validate();
+        runs.validate();
         if (!store.equals("memory")) {
             throw new ConfigException("--store " + store + " is not available in this version; use --store memory");
         }

@@ -167,6 +167,8 @@ public final class DemoScenario {
                     print("   run completed");
                 } else if (run instanceof RunEvent.RunCancelled cancelled) {
                     print("   run cancelled (" + cancelled.reason() + ")");
+                } else if (run instanceof RunEvent.RunTimedOut timedOut) {
+                    print("   run timed out (after " + timedOut.limit().toMillis() + " ms)");
                 } else if (run instanceof RunEvent.RunFailed failed) {
                     print("   run failed (" + failed.error() + ")");
                 }

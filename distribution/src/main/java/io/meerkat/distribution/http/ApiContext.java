@@ -1,6 +1,7 @@
 package io.meerkat.distribution.http;
 
 import io.meerkat.distribution.config.MemoryLimits;
+import io.meerkat.distribution.config.RunLimits;
 import io.meerkat.distribution.config.SessionConfigPolicy;
 import io.meerkat.distribution.metrics.RuntimeMetrics;
 import io.meerkat.distribution.osgi.EmbeddedFelix;
@@ -15,5 +16,5 @@ import io.meerkat.runtime.api.MeerkatRuntime;
  */
 public record ApiContext(MeerkatRuntime runtime, SwappableCompletionRegistry registry, ExecutorPluginHost plugins,
                          EmbeddedFelix felix, RuntimeMetrics metrics, SessionConfigPolicy sessionConfigs,
-                         MemoryLimits memory) {
+                         MemoryLimits memory, RunLimits runs) {
 }

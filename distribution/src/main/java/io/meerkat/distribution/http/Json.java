@@ -6,8 +6,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.exc.MismatchedInputException;
 import tools.jackson.databind.exc.UnrecognizedPropertyException;
 import tools.jackson.databind.json.JsonMapper;
@@ -53,7 +53,7 @@ final class Json {
 
     /**
      * Refuses a top-level text field given as another JSON type: Jackson would turn {@code 123} or
-     * {@code true} into text silently; likewise an object field ({@code config}) given as anything but an
+     * {@code true} into text silently, and {@code "200"} or {@code 2.5} into a number; likewise an object field ({@code config}) given as anything but an
      * object. Only the request record's own fields are checked; nested values (the keys of a session's
      * {@code config}) are left to their own rules.
      */
@@ -65,6 +65,12 @@ final class Json {
             JsonNode value = tree.get(component.getName());
             if (component.getType() == String.class && value != null && !value.isNull() && !value.isString()) {
                 throw ApiException.badRequest("invalid_field", "'" + component.getName() + "' must be a string, was "
+                        + (value.isObject() || value.isArray() ? "an " : "a ")
+                        + value.getNodeType().name().toLowerCase(Locale.ROOT));
+            }
+            if ((component.getType() == Long.class || component.getType() == Integer.class) && value != null
+                    && !value.isNull() && !value.isIntegralNumber()) {
+                throw ApiException.badRequest("invalid_field", "'" + component.getName() + "' must be a whole number, was "
                         + (value.isObject() || value.isArray() ? "an " : "a ")
                         + value.getNodeType().name().toLowerCase(Locale.ROOT));
             }

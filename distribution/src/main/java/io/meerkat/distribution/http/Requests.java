@@ -15,8 +15,11 @@ final class Requests {
      * @param profile the operator's profile of the executor to start from; absent picks {@code default}, if any
      * @param config  the client's own keys: strings, numbers or booleans, each one its executor declares
      *                client-settable
+     * @param maxRunDurationMs how long one run may go on before it is cancelled (inputs abandoned
+     *                {@code timed_out}); at most, and by default, the operator's {@code meerkat.runtime.max-run-duration-ms}
      */
-    record CreateSession(String executor, String profile, Map<String, JsonNode> config, String id) {
+    record CreateSession(String executor, String profile, Map<String, JsonNode> config, String id,
+                         Long maxRunDurationMs) {
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.meerkat.distribution.http;
 
+import io.meerkat.distribution.WireNames;
 import io.meerkat.plugin.host.PluginStatus;
 import io.meerkat.runtime.api.LifecycleReport;
 import io.meerkat.runtime.api.MeerkatException;
@@ -10,7 +11,7 @@ import io.meerkat.runtime.api.SessionId;
 import io.meerkat.runtime.api.SessionSpec;
 import io.meerkat.runtime.api.UnknownExecutorException;
 import io.meerkat.runtime.api.spi.ExecutorFactory;
-import io.meerkat.distribution.WireNames;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -75,6 +76,7 @@ final class SessionEndpoints {
         } catch (IllegalArgumentException e) {
             throw ApiException.badRequest("invalid_field", "'id' must be a UUID, was '" + request.id() + "'");
         }
+        Duration maxRunDuration = maxRunDuration(request.maxRunDurationMs());
         // Checked before creating, so concurrent creates may pass it by a few: a bound on memory, not a quota.
         int maxSessions = context.memory().maxSessions();
         if (context.runtime().sessions().size() >= maxSessions) {
@@ -87,7 +89,7 @@ final class SessionEndpoints {
         try {
             Map<String, String> config = context.sessionConfigs().resolve(factory, request.profile(),
                     clientConfig(request.config()));
-            session = context.runtime().createSession(new SessionSpec(id, request.executor(), config));
+            session = context.runtime().createSession(new SessionSpec(id, request.executor(), config, maxRunDuration));
         } catch (IllegalArgumentException e) {
             // Executor factories refuse a bad config this way (ExecutorConfig's messages name the key).
             throw ApiException.badRequest("invalid_config", e.getMessage());
@@ -103,6 +105,22 @@ final class SessionEndpoints {
         }
         context.metrics().watch(session);
         return Reply.created(new Views.Created(session.id().toString(), WireNames.state(session.state())));
+    }
+
+    /**
+     * The run duration limit a client asks for: at most the operator's ({@code meerkat.runtime.max-run-duration-ms}),
+     * which also applies when the client asks for none.
+     */
+    private Duration maxRunDuration(Long requestedMillis) {
+        long operatorMax = context.runs().maxRunDurationMs();
+        if (requestedMillis == null) {
+            return null;
+        }
+        if (requestedMillis <= 0 || requestedMillis > operatorMax) {
+            throw ApiException.badRequest("invalid_field", "'maxRunDurationMs' must be between 1 and " + operatorMax
+                    + " (meerkat.runtime.max-run-duration-ms), was " + requestedMillis);
+        }
+        return Duration.ofMillis(requestedMillis);
     }
 
     /** No plugin serves {@code kind}: says which kinds there are and which plugins failed, as {@code /v1/plugins} does. */

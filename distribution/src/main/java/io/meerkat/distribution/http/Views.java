@@ -127,6 +127,9 @@ final class Views {
             } else if (run instanceof RunEvent.RunCancelled cancelled) {
                 view.put("type", "run_cancelled");
                 view.put("reason", cancelled.reason());
+            } else if (run instanceof RunEvent.RunTimedOut timedOut) {
+                view.put("type", "run_timed_out");
+                view.put("limitMs", timedOut.limit().toMillis());
             } else if (run instanceof RunEvent.RunProgress progress) {
                 view.put("type", "run_progress");
                 view.put("message", progress.message());

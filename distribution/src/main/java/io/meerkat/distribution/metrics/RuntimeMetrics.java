@@ -26,7 +26,7 @@ import java.util.function.LongSupplier;
  * <ul>
  *   <li>{@code meerkat_sessions{state}}: sessions by state, read when scraped;</li>
  *   <li>{@code meerkat_inputs_total{outcome}}: inputs submitted through the API, by final outcome;</li>
- *   <li>{@code meerkat_run_duration_seconds{result}}: run durations (completed, failed, cancelled);</li>
+ *   <li>{@code meerkat_run_duration_seconds{result}}: run durations (completed, failed, cancelled, timed_out);</li>
  *   <li>{@code meerkat_control_latency_seconds{command}}: from an out-of-band command's arrival to the end
  *       of the run it was aimed at;</li>
  *   <li>{@code meerkat_retained_result_bytes}: the finished inputs' outcomes kept for late readers (the API's
@@ -131,6 +131,8 @@ public final class RuntimeMetrics {
             result = "failed";
         } else if (event instanceof RunEvent.RunCancelled) {
             result = "cancelled";
+        } else if (event instanceof RunEvent.RunTimedOut) {
+            result = "timed_out";
         } else {
             return;
         }

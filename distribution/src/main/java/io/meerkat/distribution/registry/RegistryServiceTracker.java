@@ -29,6 +29,8 @@ public final class RegistryServiceTracker implements AutoCloseable {
     private final ServiceTracker<CompletionRegistry, CompletionRegistry> tracker;
     // A plain map, ordered on demand: a ServiceReference compares by its *current* ranking, which
     // setProperties can change, so a sorted map keyed by references would lose its entries.
+    // Guarded by this tracker's monitor. Lock order: this monitor, then the front's write lock (swapTo);
+    // the front never calls back here, so the order cannot invert.
     private final Map<ServiceReference<CompletionRegistry>, CompletionRegistry> services = new HashMap<>();
 
     /** Starts tracking at once; the front is swapped to the best service found. */

@@ -45,8 +45,12 @@ public final class SwappableCompletionRegistry implements CompletionRegistry {
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final Lock read = lock.readLock();
     private final Lock write = lock.writeLock();
+    /**
+     * Written only under the write lock; read under the read lock by every registry call (so no call is
+     * served by a registry a swap has drained), and without it by {@link #active()} and {@link #current()}.
+     */
     private volatile Active active;
-    /** Swaps attempted so far (written under the write lock): tells a lock-free call whether one overlapped it. */
+    /** Swaps attempted so far; guarded by {@link #lock} (written under write, read under read). */
     private long swaps;
     private final AtomicLong handedOver = new AtomicLong();
 
@@ -182,6 +186,7 @@ public final class SwappableCompletionRegistry implements CompletionRegistry {
             } finally {
                 read.unlock();
             }
+            // Holding no lock of this front: the predicate takes the session's driver lock.
             resolved += registry.resolveNotPending(sessionId, stillPending, reason);
             read.lock();
             try {

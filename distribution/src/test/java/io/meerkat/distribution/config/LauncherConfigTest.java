@@ -80,6 +80,25 @@ class LauncherConfigTest {
     }
 
     @Test
+    void runLimitsDefaultToAnHourAndThreeAttemptsAndAreCheckedByKey() {
+        RunLimits defaults = ConfigLoader.load(home, null, Map.of(), Map.of()).validate().runs();
+        assertEquals(new RunLimits(3_600_000, 3, 200, 30_000), defaults);
+        assertEquals(java.time.Duration.ofMillis(400), defaults.retryPolicy().backoffAfter(2, 0.5));
+
+        RunLimits custom = ConfigLoader.load(home, null, Map.of(ConfigLoader.RETRY_MAX_ATTEMPTS, "1",
+                ConfigLoader.MAX_RUN_DURATION_MS, "5000"), Map.of()).validate().runs();
+        assertEquals(1, custom.retryPolicy().maxAttempts());
+        assertEquals(java.time.Duration.ofSeconds(5), custom.maxRunDuration());
+
+        for (Map.Entry<String, String> bad : Map.of(ConfigLoader.MAX_RUN_DURATION_MS, "0",
+                ConfigLoader.RETRY_MAX_ATTEMPTS, "0", ConfigLoader.RETRY_MAX_BACKOFF_MS, "100").entrySet()) {
+            LauncherConfig config = ConfigLoader.load(home, null, Map.of(bad.getKey(), bad.getValue()), Map.of());
+            ConfigException error = assertThrows(ConfigException.class, config::validate, bad.toString());
+            assertTrue(error.getMessage().contains(bad.getKey()), error.getMessage());
+        }
+    }
+
+    @Test
     void httpLimitsDefaultAndAreCheckedByKey() {
         HttpLimits defaults = ConfigLoader.load(home, null, Map.of(), Map.of()).validate().httpLimits();
         assertEquals(new HttpLimits(1_000, 1_024, 30_000, HttpLimits.defaultMaxBufferedBodyBytes(), 256, 512,

@@ -156,15 +156,15 @@ public final class ApiClient {
         }
 
         /**
-         * The events read up to and including the next run's end ({@code run_completed}, {@code run_failed}
-         * or {@code run_cancelled}), each at most {@code seconds} apart.
+         * The events read up to and including the next run's end ({@code run_completed}, {@code run_failed},
+         * {@code run_cancelled} or {@code run_timed_out}), each at most {@code seconds} apart.
          */
         public List<JsonNode> untilRunEnds(long seconds) throws InterruptedException {
             List<JsonNode> events = new ArrayList<>();
             while (true) {
                 JsonNode event = nextEvent(seconds);
                 events.add(event);
-                if (Set.of("run_completed", "run_failed", "run_cancelled").contains(event.path("type").asString())) {
+                if (Set.of("run_completed", "run_failed", "run_cancelled", "run_timed_out").contains(event.path("type").asString())) {
                     return events;
                 }
             }

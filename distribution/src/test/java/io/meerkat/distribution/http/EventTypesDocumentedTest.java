@@ -17,6 +17,7 @@ import java.lang.reflect.Type;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -132,6 +133,9 @@ class EventTypesDocumentedTest {
         if (raw == List.class) {
             Type element = ((ParameterizedType) type).getActualTypeArguments()[0];
             return List.of(List.of(samples(element).get(0)));
+        }
+        if (raw == Duration.class) {
+            return List.of(Duration.ofMillis(200));
         }
         if (raw == Map.class) {
             return List.of(Map.of("key", "value"));

@@ -367,6 +367,48 @@ public abstract class HttpApiContract {
         }
     }
 
+    @Test
+    void aRunPastItsSessionsTimeLimitIsCancelledAndItsInputTimesOut() throws Exception {
+        Answer tooLong = api().post("/v1/sessions", "{\"executor\":\"echo\",\"maxRunDurationMs\":3600001}");
+        assertError(tooLong, 400, "invalid_field");
+        assertTrue(tooLong.body().contains("meerkat.runtime.max-run-duration-ms"), tooLong.body());
+        assertError(api().post("/v1/sessions", "{\"executor\":\"echo\",\"maxRunDurationMs\":\"200\"}"), 400, "invalid_field");
+
+        Answer created = api().post("/v1/sessions",
+                "{\"executor\":\"echo\",\"config\":{\"delayMs\":600000},\"maxRunDurationMs\":200}");
+        assertEquals(201, created.status(), created.body());
+        String session = created.text("id");
+        ApiClient.EventLines events = api().events(session);
+        try {
+            events.awaitSubscribed(10);
+            String input = api().post("/v1/sessions/" + session + "/inputs", "{\"text\":\"never done\"}").text("inputId");
+            Answer completion = api().get("/v1/sessions/" + session + "/inputs/" + input + "/completion?timeoutMs=10000");
+            assertEquals("abandoned", completion.text("outcome"), completion.body());
+            assertTrue(completion.text("reason").startsWith("timed out: "), completion.body());
+            assertEquals("timed_out", api().get("/v1/sessions/" + session + "/inputs/" + input).text("abandonReason"));
+            JsonNode timedOut;
+            do {
+                timedOut = events.nextEvent(10);
+            } while (!timedOut.path("type").asString().equals("run_timed_out"));
+            assertEquals(200, timedOut.path("limitMs").asLong(), timedOut.toString());
+        } finally {
+            events.close();
+        }
+        assertEquals("attached", api().get("/v1/sessions/" + session).text("state"), "the session goes on");
+        assertTrue(api().get("/metrics").body().contains("result=\"timed_out\""), "counted in the metrics");
+    }
+
+    @Test
+    void aFailingRunIsRetriedAndTheWaiterLearnsOnlyTheFinalOutcome() {
+        String session = api().createSession("echo", "{\"failureRate\":1}");
+        String input = api().post("/v1/sessions/" + session + "/inputs", "{\"text\":\"doomed\"}").text("inputId");
+        Answer completion = api().get("/v1/sessions/" + session + "/inputs/" + input + "/completion?timeoutMs=10000");
+        assertEquals("abandoned", completion.text("outcome"), completion.body());
+        Answer status = api().get("/v1/sessions/" + session + "/inputs/" + input);
+        assertEquals(3, status.json().path("attempts").asInt(), "resolved after the last attempt: " + status.body());
+        assertEquals("max_attempts_exhausted", status.text("abandonReason"));
+    }
+
     /** More idle event streams than the server has threads (64): they hold none, so the API still answers. */
     @Test
     void idleEventStreamsHoldNoServerThread() throws Exception {

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.RepetitionInfo;
 import org.junit.jupiter.api.Test;
@@ -99,6 +100,8 @@ class RegistryBundleSwapTest {
         }
     }
 
+    private static final long BASE_SEED = Long.getLong("meerkat.seed", 0xB5_5A4BL);
+
     /**
      * Sessions on a slow echo executor keep waiters pending while the registry is swapped up and down
      * (bundle installed, stopped, started, the in-memory one stopped and started). Every waiter must end
@@ -108,7 +111,8 @@ class RegistryBundleSwapTest {
      */
     @RepeatedTest(3)
     void swapsUnderLoadLoseNoWaiter(RepetitionInfo repetition) throws Exception {
-        long seed = new Random().nextLong() + repetition.getCurrentRepetition();
+        long seed = BASE_SEED + repetition.getCurrentRepetition();
+        String where = "seed " + seed + " (replay: -Dmeerkat.seed=" + BASE_SEED + ")";
         Random random = new Random(seed);
         var distribution = TestDistribution.create(root, TestDistribution.REGISTRY_BUNDLE);
         try (Launcher launcher = Launcher.start(distribution.config(), false, step -> { })) {
@@ -155,14 +159,19 @@ class RegistryBundleSwapTest {
                 swaps++;
             }
             for (int i = 0; i < completions.size(); i++) {
-                CompletionOutcome outcome = completions.get(i).get(30, TimeUnit.SECONDS);
+                CompletionOutcome outcome;
+                try {
+                    outcome = completions.get(i).get(30, TimeUnit.SECONDS);
+                } catch (TimeoutException e) {
+                    throw new AssertionError(where + ": input " + texts.get(i) + " was left pending", e);
+                }
                 assertTrue(outcome instanceof CompletionOutcome.Completed completed
                                 && completed.result().text().equals(texts.get(i)),
-                        "seed " + seed + ": input " + texts.get(i) + " ended " + outcome);
+                        where + ": input " + texts.get(i) + " ended " + outcome);
             }
-            assertEquals(0, launcher.registry().pendingCount(), "seed " + seed);
+            assertEquals(0, launcher.registry().pendingCount(), where);
             assertTrue(launcher.registry().handedOver() > 0,
-                    "seed " + seed + ": the swaps must have moved waiters (" + swaps + " swaps, up to " + maxPending + " pending)");
+                    where + ": the swaps must have moved waiters (" + swaps + " swaps, up to " + maxPending + " pending)");
         }
     }
 

@@ -19,10 +19,12 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.RepetitionInfo;
@@ -99,6 +101,8 @@ class SwappableCompletionRegistryTest {
         assertEquals("renamed", front.active().name());
     }
 
+    private static final long BASE_SEED = Long.getLong("meerkat.seed", 0x5A4B_F407L);
+
     /**
      * Producers register and resolve waiters while another thread swaps back and forth between
      * registries, closing each one it leaves (as a stopping bundle does). Every waiter must end with
@@ -106,7 +110,8 @@ class SwappableCompletionRegistryTest {
      */
     @RepeatedTest(6)
     void noWaiterIsLostOrResolvedTwiceWhileSwapsHappenUnderLoad(RepetitionInfo repetition) throws Exception {
-        long seed = new Random().nextLong() + repetition.getCurrentRepetition();
+        long seed = BASE_SEED + repetition.getCurrentRepetition();
+        String where = "seed " + seed + " (replay: -Dmeerkat.seed=" + BASE_SEED + ")";
         Random random = new Random(seed);
         int producers = 3;
         int perProducer = 3_000;
@@ -160,7 +165,7 @@ class SwappableCompletionRegistryTest {
                     swapsWhileHeld.await();
                     front.resolve(session, heldInput, new CompletionOutcome.Completed(RunResult.of("held")));
                     if (!(heldWaiter.get(10, TimeUnit.SECONDS) instanceof CompletionOutcome.Completed)) {
-                        throw new AssertionError("seed " + seed + ": the held waiter lost its outcome");
+                        throw new AssertionError(where + ": the held waiter lost its outcome");
                     }
                     for (CompletableFuture<CompletionOutcome> waiter : waiters) {
                         waiter.get(10, TimeUnit.SECONDS);
@@ -187,15 +192,20 @@ class SwappableCompletionRegistryTest {
                 return swaps;
             });
             start.countDown();
-            for (Future<?> future : work) {
-                future.get(60, TimeUnit.SECONDS);
+            int swaps;
+            try {
+                for (Future<?> future : work) {
+                    future.get(60, TimeUnit.SECONDS);
+                }
+                swaps = swapper.get(60, TimeUnit.SECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                throw new AssertionError(where + ": a producer or the swapper failed", e);
             }
-            int swaps = swapper.get(60, TimeUnit.SECONDS);
 
-            assertEquals(producers * perProducer, completions.get(), "seed " + seed + ": every waiter resolved once");
-            assertEquals(0, wrong.get(), "seed " + seed + ": no waiter got a foreign outcome (" + swaps + " swaps)");
-            assertEquals(0, front.pendingCount(), "seed " + seed);
-            assertTrue(swaps > 0 && front.handedOver() > 0, "seed " + seed + ": the swaps must have moved waiters");
+            assertEquals(producers * perProducer, completions.get(), where + ": every waiter resolved once");
+            assertEquals(0, wrong.get(), where + ": no waiter got a foreign outcome (" + swaps + " swaps)");
+            assertEquals(0, front.pendingCount(), where);
+            assertTrue(swaps > 0 && front.handedOver() > 0, where + ": the swaps must have moved waiters");
         } finally {
             pool.shutdownNow();
         }

@@ -20,10 +20,12 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.RepetitionInfo;
@@ -48,9 +50,12 @@ class PluginHostConcurrencyTest {
         }
     }
 
+    private static final long BASE_SEED = Long.getLong("meerkat.seed", 0x9F4_5708L);
+
     @RepeatedTest(6)
     void stopAndStartStormKeepsKindsSessionsAndWaitersConsistent(RepetitionInfo repetition) throws Exception {
-        long seed = new Random().nextLong() + repetition.getCurrentRepetition();
+        long seed = BASE_SEED + repetition.getCurrentRepetition();
+        String where = "seed " + seed + " (replay: -Dmeerkat.seed=" + BASE_SEED + ")";
         Journal.clear();
         ExecutorService threads = Executors.newFixedThreadPool(4);
         ConcurrentLinkedQueue<Submission> submissions = new ConcurrentLinkedQueue<>();
@@ -88,35 +93,44 @@ class PluginHostConcurrencyTest {
             }
             go.countDown();
             for (Future<?> worker : workers) {
-                worker.get(60, TimeUnit.SECONDS);
+                try {
+                    worker.get(60, TimeUnit.SECONDS);
+                } catch (ExecutionException | TimeoutException e) {
+                    throw new AssertionError(where + ": a storm worker failed", e);
+                }
             }
 
             Set<String> served = host.kinds();
             for (PluginReport report : host.plugins()) {
                 String kind = "k" + report.pluginId().substring(1);
                 assertEquals(report.status() == PluginStatus.STARTED, served.contains(kind),
-                        "seed " + seed + ": " + report);
+                        where + ": " + report);
             }
             for (SessionHandle session : sessions) {
                 String kind = session.status().executorKind();
                 if (!served.contains(kind)) {
-                    assertEquals(RuntimeState.STOPPED, session.state(), "seed " + seed + ": session of withdrawn " + kind);
+                    assertEquals(RuntimeState.STOPPED, session.state(), where + ": session of withdrawn " + kind);
                 }
             }
             for (String event : Journal.events()) {
                 if (event.startsWith("start ") || event.startsWith("stop ")) {
-                    assertTrue(event.endsWith(" on meerkat-plugin-host"), "seed " + seed + ": PF4J call off the owner: " + event);
+                    assertTrue(event.endsWith(" on meerkat-plugin-host"), where + ": PF4J call off the owner: " + event);
                 }
             }
         } finally {
             threads.shutdownNow();
         }
         // The runtime is closed: every waiter has an outcome (a hang fails the get).
-        assertFalse(submissions.isEmpty(), "seed " + seed + ": the storm submitted work");
+        assertFalse(submissions.isEmpty(), where + ": the storm submitted work");
         for (Submission submission : submissions) {
-            CompletionOutcome outcome = submission.completion().get(10, TimeUnit.SECONDS);
+            CompletionOutcome outcome;
+            try {
+                outcome = submission.completion().get(10, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                throw new AssertionError(where + ": a waiter was left pending", e);
+            }
             assertTrue(outcome instanceof CompletionOutcome.Completed || outcome instanceof CompletionOutcome.RuntimeTerminated
-                    || outcome instanceof CompletionOutcome.Abandoned, "seed " + seed + ": " + outcome);
+                    || outcome instanceof CompletionOutcome.Abandoned, where + ": " + outcome);
         }
     }
 }

@@ -17,6 +17,13 @@ public enum AbandonReason {
     DESTROYED,
     /** The run holding the input was cancelled. */
     CANCELLED,
-    /** The input failed {@code MAX_STAGE_ATTEMPTS} runs. */
-    MAX_ATTEMPTS_EXHAUSTED
+    /** The input failed as many runs as the runtime's retry policy allows. */
+    MAX_ATTEMPTS_EXHAUSTED,
+    /**
+     * The run holding the input failed with a failure its executor marked permanent
+     * ({@link io.meerkat.runtime.api.spi.PermanentFailureException}): retrying would fail again.
+     */
+    FAILED_PERMANENTLY,
+    /** The run holding the input ran past the session's {@code maxRunDuration} and was cancelled. */
+    TIMED_OUT
 }

@@ -45,8 +45,9 @@ public sealed interface CompletionOutcome {
     }
 
     /**
-     * The input was dropped or its run failed. After a failed run (reason starting with
-     * {@code "apply failed"}) the input itself may still be retried by the session.
+     * The input was dropped for good: superseded, cancelled, timed out, or its runs failed (reason
+     * starting with {@code "apply failed"}) as often as the retry policy allows, or permanently. A failed
+     * run that is retried resolves nothing: the waiter learns the input's final outcome.
      */
     record Abandoned(String reason) implements CompletionOutcome {
         public Abandoned {

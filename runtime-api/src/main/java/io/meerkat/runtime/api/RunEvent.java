@@ -1,5 +1,6 @@
 package io.meerkat.runtime.api;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 
@@ -46,7 +47,10 @@ public sealed interface RunEvent {
         }
     }
 
-    /** The run failed; recoverable failures requeue the inputs. */
+    /**
+     * The run failed. With {@code recoverable}, some of its inputs went back to their lanes to be retried
+     * after a backoff; the others (if any) were abandoned, and their waiters told so.
+     */
     record RunFailed(RunId runId, String error, boolean recoverable) implements RunEvent {
         public RunFailed {
             Objects.requireNonNull(runId, "runId");
@@ -62,6 +66,17 @@ public sealed interface RunEvent {
         }
     }
 
+    /**
+     * The run went on past its session's {@code maxRunDuration} and was cancelled; its inputs are abandoned
+     * ({@link AbandonReason#TIMED_OUT}). Takes the place of {@link RunCancelled} for that run.
+     */
+    record RunTimedOut(RunId runId, Duration limit) implements RunEvent {
+        public RunTimedOut {
+            Objects.requireNonNull(runId, "runId");
+            Objects.requireNonNull(limit, "limit");
+        }
+    }
+
     /** The executor reported how the run is going (free text, e.g. a subprocess's progress line). */
     record RunProgress(RunId runId, String message) implements RunEvent {
         public RunProgress {
@@ -74,7 +89,7 @@ public sealed interface RunEvent {
      * The executor produced more of the run's output: {@code text} follows the run's previous deltas.
      * Deltas are published in the order the executor emitted them, between the run's start and its end
      * event; what they add up to is the executor's to say (usually the result's text). Deltas of a run
-     * that ends with {@link RunFailed} or {@link RunCancelled} are not withdrawn.
+     * that ends with {@link RunFailed}, {@link RunCancelled} or {@link RunTimedOut} are not withdrawn.
      */
     record OutputDelta(RunId runId, String text) implements RunEvent {
         public OutputDelta {

@@ -4,8 +4,11 @@ import io.meerkat.runtime.api.MeerkatRuntime;
 import io.meerkat.runtime.api.spi.CompletionRegistry;
 import io.meerkat.runtime.api.spi.ExecutorCatalog;
 import io.meerkat.runtime.api.spi.ExecutorFactory;
+import io.meerkat.runtime.core.policy.DelayScheduler;
+import io.meerkat.runtime.core.policy.RetryPolicy;
 import io.meerkat.runtime.core.session.LocalMeerkatRuntime;
 import io.meerkat.runtime.core.session.RuntimeSettings;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,6 +20,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -58,6 +62,9 @@ public final class MeerkatRuntimeBuilder {
     private int maxQueuedInputs = RuntimeSettings.DEFAULT_MAX_QUEUED_INPUTS;
     private long maxQueuedCharsPerSession = RuntimeSettings.DEFAULT_MAX_QUEUED_CHARS_PER_SESSION;
     private long maxQueuedCharsRuntime = RuntimeSettings.defaultMaxQueuedCharsRuntime();
+    private RetryPolicy retryPolicy = RuntimeSettings.defaults().retryPolicy();
+    private Duration maxRunDuration;
+    private DelayScheduler delayScheduler;
 
     private MeerkatRuntimeBuilder() {
     }
@@ -170,6 +177,32 @@ public final class MeerkatRuntimeBuilder {
         return RuntimeSettings.defaultMaxQueuedCharsRuntime();
     }
 
+    /** How the inputs of a failed run are retried (default {@link RetryPolicy#defaults()}). */
+    public MeerkatRuntimeBuilder retryPolicy(RetryPolicy policy) {
+        this.retryPolicy = Objects.requireNonNull(policy, "policy");
+        return this;
+    }
+
+    /**
+     * How long a run may go on, for sessions whose spec sets no limit (default: no limit). A run past it
+     * is cancelled as by {@code CancelCurrentRun}; its inputs are abandoned {@code TIMED_OUT}.
+     *
+     * @param limit a positive duration, or {@code null} for no limit
+     */
+    public MeerkatRuntimeBuilder maxRunDuration(Duration limit) {
+        this.maxRunDuration = RuntimeSettings.requirePositive(limit);
+        return this;
+    }
+
+    /**
+     * Schedules retry backoffs and run time limits here (not shut down by the runtime); without it the
+     * runtime uses one daemon timer thread of its own.
+     */
+    public MeerkatRuntimeBuilder delayScheduler(DelayScheduler scheduler) {
+        this.delayScheduler = Objects.requireNonNull(scheduler, "scheduler");
+        return this;
+    }
+
     /** How long {@code close()} waits for runtime loops to end (default 10 s). */
     public MeerkatRuntimeBuilder shutdownTimeoutMillis(long millis) {
         this.shutdownTimeoutMillis = millis;
@@ -184,7 +217,7 @@ public final class MeerkatRuntimeBuilder {
     public MeerkatRuntime build() {
         RuntimeSettings settings = new RuntimeSettings(maxPayloadChars, finishedInputRetention, maxBatchSize,
                 loopThroughput, shutdownTimeoutMillis, maxQueuedInputs, maxQueuedCharsPerSession,
-                maxQueuedCharsRuntime);
+                maxQueuedCharsRuntime, retryPolicy, maxRunDuration);
         List<AutoCloseable> owned = new ArrayList<>();
         CompletionRegistry registry = completionRegistry;
         if (registry == null) {
@@ -205,7 +238,23 @@ public final class MeerkatRuntimeBuilder {
             blocking = service;
             owned.add(service::shutdown);
         }
-        return new LocalMeerkatRuntime(factories, executorCatalog, registry, loops, blocking, settings, owned);
+        DelayScheduler delays = delayScheduler;
+        if (delays == null) {
+            ScheduledThreadPoolExecutor timer = newTimer();
+            delays = timer::schedule;
+            owned.add(timer::shutdownNow);
+        }
+        return new LocalMeerkatRuntime(factories, executorCatalog, registry, loops, blocking, delays, settings,
+                owned);
+    }
+
+    private static ScheduledThreadPoolExecutor newTimer() {
+        ClassLoader runtimeLoader = MeerkatRuntimeBuilder.class.getClassLoader();
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1,
+                task -> newBlockingThread(task, "meerkat-timer", runtimeLoader));
+        // A run that ends in time cancels its limit: drop it now rather than hold it until it would fire.
+        timer.setRemoveOnCancelPolicy(true);
+        return timer;
     }
 
     private static ForkJoinPool newLoopPool() {

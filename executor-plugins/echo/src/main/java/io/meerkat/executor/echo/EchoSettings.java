@@ -15,7 +15,8 @@ import java.util.Random;
  *   <tr><th>key</th><th>default</th><th>meaning</th></tr>
  *   <tr><td>{@code delayMs}</td><td>0</td><td>how long each run takes, at most one hour</td></tr>
  *   <tr><td>{@code failureRate}</td><td>0</td><td>share of runs that fail, 0 to 1</td></tr>
- *   <tr><td>{@code seed}</td><td>random</td><td>seed of the failure draw, for repeatable runs</td></tr>
+ *   <tr><td>{@code seed}</td><td>a fresh random one per session</td><td>seed of the failure draw; set it to
+ *       repeat a session's sequence of failures</td></tr>
  *   <tr><td>{@code template}</td><td>{@code {text}}</td><td>the reply; {@code {text}} stands for the input text
  *       (at most 4 times; at most 1024 characters)</td></tr>
  *   <tr><td>{@code chunks}</td><td>1</td><td>how many output deltas the reply is streamed in (1 to 1000; fewer
@@ -36,7 +37,7 @@ record EchoSettings(Duration delay, double failureRate, Random random, String te
     static final List<ConfigKey> KEYS = List.of(
             ConfigKey.client("delayMs", "how long each run takes, in milliseconds (0 to 3600000)"),
             ConfigKey.client("failureRate", "share of runs that fail, 0 to 1"),
-            ConfigKey.client("seed", "seed of the failure draw, for repeatable runs"),
+            ConfigKey.client("seed", "seed of the failure draw, for repeatable runs; random per session when absent"),
             ConfigKey.client("template", "the reply; {text} (at most 4 times) stands for the input text; "
                     + "at most 1024 characters"),
             ConfigKey.client("chunks", "how many output deltas the reply is streamed in, spread over delayMs (1 to 1000)"));
@@ -44,6 +45,7 @@ record EchoSettings(Duration delay, double failureRate, Random random, String te
     static EchoSettings from(ExecutorConfig config) {
         Duration delay = config.millis("delayMs", Duration.ZERO, MAX_DELAY);
         double failureRate = config.doubleValue("failureRate", 0, 0, 1);
+        // Unseeded by default on purpose: simulated failures of separate sessions are independent.
         long seed = config.longValue("seed", new Random().nextLong(), Long.MIN_VALUE, Long.MAX_VALUE);
         String template = config.string("template", TEXT_PLACEHOLDER);
         // A client sets the template: bounded, so that a reply stays within a few times its input.

@@ -176,7 +176,7 @@ final class ChatRun {
             decided = true;
         }
         LOG.debug("openai run {} failed: {}", runId, cause.getMessage());
-        stage.completeExceptionally(cause);
+        stage.completeExceptionally(cause instanceof OpenAiCallException failure ? failure.asRunFailure() : cause);
     }
 
     private void onChunk(int chunks, int characters, String content) {

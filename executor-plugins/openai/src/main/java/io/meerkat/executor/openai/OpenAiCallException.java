@@ -1,5 +1,6 @@
 package io.meerkat.executor.openai;
 
+import io.meerkat.runtime.api.spi.PermanentFailureException;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -15,27 +16,31 @@ final class OpenAiCallException extends RuntimeException {
     private static final int SNIPPET_CHARS = 300;
 
     private final boolean retryable;
+    private final boolean permanent;
     private final transient Duration retryAfter;
 
-    private OpenAiCallException(String message, boolean retryable, Duration retryAfter, Throwable cause) {
+    private OpenAiCallException(String message, boolean retryable, boolean permanent, Duration retryAfter,
+                                Throwable cause) {
         super(PREFIX + message, cause);
         this.retryable = retryable;
+        this.permanent = permanent;
         this.retryAfter = retryAfter;
     }
 
     /** A failure that no retry would cure. */
     static OpenAiCallException of(String message) {
-        return new OpenAiCallException(message, false, null, null);
+        return new OpenAiCallException(message, false, false, null, null);
     }
 
     /** A failure caused by {@code cause}, e.g. a refused connection. */
     static OpenAiCallException of(String message, Throwable cause) {
-        return new OpenAiCallException(message, false, null, cause);
+        return new OpenAiCallException(message, false, false, null, cause);
     }
 
     /**
      * A response with a non-2xx status. 429 and 5xx are retryable (the server may take the same
-     * request later); the rest are not.
+     * request later); the rest are not, and a 4xx other than 408 is permanent: the same request would be
+     * refused again, so the runtime does not run it again either.
      *
      * @param retryAfterHeader the {@code Retry-After} header, if sent
      * @param body             the start of the error body
@@ -48,14 +53,26 @@ final class OpenAiCallException extends RuntimeException {
         detail.append(')');
         String snippet = snippet(body);
         boolean retryable = status == 429 || status >= 500;
-        return new OpenAiCallException(detail + (snippet.isEmpty() ? "" : ": " + snippet), retryable,
+        boolean permanent = status >= 400 && status < 500 && status != 429 && status != 408;
+        return new OpenAiCallException(detail + (snippet.isEmpty() ? "" : ": " + snippet), retryable, permanent,
                 retryAfter.orElse(null), null);
     }
 
-    /** The same failure, saying how many attempts were made. */
+    /**
+     * The same failure, saying how many attempts were made; permanent, since the executor has retried it
+     * already (the runtime retrying too would multiply the attempts).
+     */
     OpenAiCallException afterAttempts(int attempts) {
         return new OpenAiCallException(getMessage().substring(PREFIX.length()) + " (gave up after " + attempts
-                + " attempts)", false, retryAfter, this);
+                + " attempts)", false, true, retryAfter, this);
+    }
+
+    /**
+     * How the run's stage fails with this: wrapped in a {@link PermanentFailureException} when retrying
+     * the run would not help, so that the runtime abandons its inputs at once.
+     */
+    RuntimeException asRunFailure() {
+        return permanent ? new PermanentFailureException(getMessage(), this) : this;
     }
 
     /** Whether the same request may succeed if sent again (and nothing was streamed yet). */

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.meerkat.runtime.api.ConversationAppend;
 import io.meerkat.runtime.api.ConversationAppend.Role;
+import io.meerkat.runtime.api.ConversationAppend;
 import io.meerkat.runtime.api.CoreApplyOutput;
 import io.meerkat.runtime.api.ExecutionKind;
 import io.meerkat.runtime.api.InputId;
@@ -22,6 +22,7 @@ import io.meerkat.runtime.api.SessionId;
 import io.meerkat.runtime.api.TurnMetadata;
 import io.meerkat.runtime.api.spi.CoreExecutor;
 import io.meerkat.runtime.api.spi.ExecutorContext;
+import io.meerkat.runtime.api.spi.PermanentFailureException;
 import io.meerkat.runtime.api.spi.RunProgressListener;
 import java.net.ServerSocket;
 import java.util.ArrayList;
@@ -247,16 +248,26 @@ class OpenAiExecutorTest {
     @Test
     void whenRetriesRunOutTheLastFailureSaysHowManyAttemptsWereMade() throws Exception {
         server.next(Scripts.status(502, Map.of(), "bad gateway")).next(Scripts.status(502, Map.of(), "bad gateway"));
-        String message = failureOf(apply(executor("maxRetries", "1", "retryDelayMs", "0"), prompt("hi"))).getMessage();
+        Throwable failure = failureOf(apply(executor("maxRetries", "1", "retryDelayMs", "0"), prompt("hi")));
         assertEquals("executor 'openai': the server answered HTTP 502 (server error): bad gateway (gave up after 2 attempts)",
-                message);
+                failure.getMessage());
+        assertTrue(PermanentFailureException.isPermanent(failure), "retried here already: the runtime must not retry it too");
+    }
+
+    @Test
+    void aServerErrorNotRetriedHereIsLeftToTheRuntimesRetries() throws Exception {
+        server.next(Scripts.status(503, Map.of(), "overloaded"));
+        Throwable failure = failureOf(apply(executor(), prompt("hi")));
+        assertFalse(PermanentFailureException.isPermanent(failure), failure.toString());
     }
 
     @Test
     void aClientErrorIsNeverRetried() throws Exception {
         server.next(Scripts.status(401, Map.of(), "{\"error\":{\"message\":\"Incorrect API key\"}}"));
-        String message = failureOf(apply(executor("maxRetries", "3", "retryDelayMs", "0"), prompt("hi"))).getMessage();
+        Throwable failure = failureOf(apply(executor("maxRetries", "3", "retryDelayMs", "0"), prompt("hi")));
+        String message = failure.getMessage();
         assertTrue(message.startsWith("executor 'openai': the server answered HTTP 401 (request refused): "), message);
+        assertInstanceOf(PermanentFailureException.class, failure, "the runtime must not retry it either");
         server.takeRequest();
         assertEquals(0, server.pendingRequests(), "one request only");
     }

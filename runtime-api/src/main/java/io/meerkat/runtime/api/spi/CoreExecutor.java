@@ -26,9 +26,11 @@ import java.util.concurrent.CompletionStage;
  * <ul>
  *   <li>No method blocks: long work runs elsewhere (e.g. on {@link ExecutorContext#blockingExecutor()})
  *       and completes the returned stage.</li>
- *   <li>After {@link io.meerkat.runtime.api.RunControlCommand.CancelCurrentRun}, a pending
+ *   <li>After {@link io.meerkat.runtime.api.RunControlCommand.CancelCurrentRun} or
+ *       {@link io.meerkat.runtime.api.RunControlCommand.StopRuntimeExecutor}, a pending
  *       {@code apply} stage completes promptly, normally if the run had already finished, else
- *       exceptionally (any exception). The runtime then abandons the run's inputs.</li>
+ *       exceptionally (any exception). The runtime then abandons the run's inputs. A stop is the last
+ *       command an executor receives: nothing follows it but {@link #close}, once the stage has completed.</li>
  *   <li>A {@code control} stage that completes exceptionally is logged; it never stops the runtime.</li>
  * </ul>
  */

@@ -10,7 +10,6 @@ import static io.meerkat.runtime.api.RuntimeState.RUNNING;
 import static io.meerkat.runtime.api.RuntimeState.STOPPED;
 
 import io.meerkat.runtime.api.IllegalTransitionException;
-import io.meerkat.runtime.api.Lane;
 import io.meerkat.runtime.api.RunId;
 import io.meerkat.runtime.api.RuntimeState;
 import io.meerkat.runtime.api.RuntimeTransition;
@@ -35,20 +34,10 @@ import io.meerkat.runtime.api.RuntimeTransition.RunCompleted;
 import io.meerkat.runtime.api.RuntimeTransition.RunFailed;
 import io.meerkat.runtime.api.RuntimeTransition.StopRequested;
 import io.meerkat.runtime.api.RuntimeTransition.SubmitWork;
-import io.meerkat.runtime.core.control.RuntimeEffect.ApplyControlPlaneCommand;
-import io.meerkat.runtime.core.control.RuntimeEffect.EmitRuntimeNotice;
-import io.meerkat.runtime.core.control.RuntimeEffect.InitiateRecycle;
-import io.meerkat.runtime.core.control.RuntimeEffect.ResolveAdmission;
-import io.meerkat.runtime.core.control.RuntimeEffect.ResolveCompletionAsTerminated;
-import io.meerkat.runtime.core.control.RuntimeEffect.SignalImmediateProcess;
-import io.meerkat.runtime.core.control.RuntimeEffect.SignalWake;
-import io.meerkat.runtime.core.control.RuntimeEffect.SubmitAdmittedIngressEffect;
-import io.meerkat.runtime.core.control.RuntimeEffect.SubmitRunPrimitive;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -60,12 +49,13 @@ import java.util.function.Supplier;
  * The one owner of phase legality for a session: a table-driven state machine over
  * {@link RuntimeState} fed with {@link RuntimeTransition}s.
  *
- * <p>Guarantees: {@link #apply} either succeeds and returns the effects the caller must carry out,
- * or throws {@link IllegalTransitionException} naming the phase and input and changes nothing;
+ * <p>Guarantees: {@link #apply} either succeeds and returns the phases before and after, or throws {@link IllegalTransitionException} naming the phase and input and changes nothing;
  * {@link #canApply} answers the same question without changing anything. After every call
  * {@code RUNNING} implies an active run, an active run exists only in {@code RUNNING} or
  * {@code RETIRED}, {@code STOPPED} admits only {@code DestroyRequested} and {@code DESTROYED} admits
- * nothing. The machine has no side effects of its own.
+ * nothing. The machine decides legality only: the caller (the session driver) carries out what a
+ * transition means, such as abandoning inputs on a stop or waking the loop, in the same critical
+ * section as the {@code apply} that allowed it.
  *
  * <p>Not thread safe: the owner of a session serialises every call.
  */
@@ -107,7 +97,7 @@ public final class RuntimeControlMachine {
     /**
      * Applies {@code input} to the current phase.
      *
-     * @return the phases before and after, and the effects the caller must now carry out
+     * @return the phases before and after
      * @throws IllegalTransitionException if the table has no rule for the pair or its guard refuses;
      *                                    the machine is then unchanged
      */
@@ -119,7 +109,7 @@ public final class RuntimeControlMachine {
         }
         Allowed allowed = (Allowed) verdict;
         current = allowed.next();
-        return new TransitionResult(before.phase(), allowed.next().phase(), allowed.effects());
+        return new TransitionResult(before.phase(), allowed.next().phase());
     }
 
     /** {@code true} exactly when {@link #apply} would succeed now; changes nothing. */
@@ -172,35 +162,29 @@ public final class RuntimeControlMachine {
         // A retire that arrived mid-run keeps the session retired once that run ends.
         runEnded(t, RETIRED, now -> RETIRED);
 
-        t.on(SubmitWork.class, accepting, stay(new ResolveAdmission()));
-        t.on(AdmissionAccepted.class, EnumSet.of(IDLE, ATTACHED), (now, in) -> allowed(now, admittedWhileIdle(in.lane())));
-        t.on(AdmissionAccepted.class, Set.of(RUNNING), (now, in) -> allowed(now, admittedWhileRunning(in.lane())));
-        t.on(AdmissionRejected.class, accepting, stay(new EmitRuntimeNotice("AdmissionRejected")));
-        t.on(AdmissionDeduplicated.class, accepting, stay(new EmitRuntimeNotice("AdmissionDeduplicated")));
-        t.on(ExternalToolDeltaReceived.class, EnumSet.of(IDLE, ATTACHED, RUNNING, RECOVERING, RETIRED),
-                stay(new EmitRuntimeNotice("ExternalToolDeltaReceived")));
+        t.on(SubmitWork.class, accepting, stay());
+        t.on(AdmissionAccepted.class, accepting, stay());
+        t.on(AdmissionRejected.class, accepting, stay());
+        t.on(AdmissionDeduplicated.class, accepting, stay());
+        t.on(ExternalToolDeltaReceived.class, EnumSet.of(IDLE, ATTACHED, RUNNING, RECOVERING, RETIRED), stay());
 
         // From RUNNING the run is abandoned by recovery, so RECOVERING never holds a run.
         t.on(RecoverRequested.class, accepting, toClearingRun(RECOVERING));
         t.on(RecoverySucceeded.class, Set.of(RECOVERING), toClearingRun(IDLE));
         t.on(ResumeRequested.class, Set.of(RECOVERING), toClearingRun(IDLE));
         t.on(RecycleRequested.class, EnumSet.of(IDLE, ATTACHED, RETIRED), RuntimeControlMachine::recycle);
-        t.on(RecycleSucceeded.class, Set.of(RECOVERING),
-                toClearingRun(IDLE, new EmitRuntimeNotice("RecycleSucceeded")));
+        t.on(RecycleSucceeded.class, Set.of(RECOVERING), toClearingRun(IDLE));
 
         // A run in flight stays active in RETIRED until it reports its end.
-        t.on(RetireRequested.class, accepting, to(RETIRED, new ApplyControlPlaneCommand("Retire")));
+        t.on(RetireRequested.class, accepting, to(RETIRED));
         // Stop and Destroy drop any run: a run is active only in RUNNING or RETIRED. Reset is refused while
         // a run is active (as in Meerkat): it would leave the executor applying a run nobody tracks.
         t.on(ResetRequested.class, EnumSet.of(INITIALIZING, IDLE, ATTACHED, RECOVERING, RETIRED),
                 RuntimeControlMachine::reset);
-        t.on(StopRequested.class, nonTerminal,
-                toClearingRun(STOPPED, new ApplyControlPlaneCommand("Stop"), new ResolveCompletionAsTerminated("Stopped")));
+        t.on(StopRequested.class, nonTerminal, toClearingRun(STOPPED));
         Set<RuntimeState> destroyable = EnumSet.copyOf(nonTerminal);
         destroyable.add(STOPPED);
-        t.on(DestroyRequested.class, destroyable,
-                toClearingRun(DESTROYED, new ApplyControlPlaneCommand("Destroy"),
-                        new ResolveCompletionAsTerminated("Destroyed")));
+        t.on(DestroyRequested.class, destroyable, toClearingRun(DESTROYED));
         return t.build();
     }
 
@@ -209,7 +193,7 @@ public final class RuntimeControlMachine {
             // One active run at most: RUNNING ⇔ exactly one run id.
             return new Refused(() -> "run " + now.runId() + " is still active; cannot begin " + in.runId());
         }
-        return new Allowed(new Snapshot(RUNNING, in.runId(), now.phase()), List.of(new SubmitRunPrimitive()));
+        return new Allowed(new Snapshot(RUNNING, in.runId(), now.phase()));
     }
 
     private static void runEnded(TableBuilder t, RuntimeState from, Function<Snapshot, RuntimeState> target) {
@@ -226,7 +210,7 @@ public final class RuntimeControlMachine {
             // Only the active run may end itself; a stale report must not end its successor.
             return new Refused(() -> "expected run " + now.runId() + " but got " + reported);
         }
-        return new Allowed(new Snapshot(target.apply(now), null, null), List.of());
+        return new Allowed(new Snapshot(target.apply(now), null, null));
     }
 
     private static RuntimeState returnPhase(RuntimeState preRun) {
@@ -240,14 +224,11 @@ public final class RuntimeControlMachine {
         };
     }
 
-    private static final List<RuntimeEffect> RESET_EFFECTS = List.of(new ApplyControlPlaneCommand("Reset"),
-            new ResolveCompletionAsTerminated("Reset"));
-
     private static Verdict reset(Snapshot now, ResetRequested in) {
         if (now.runId() != null) {
             return new Refused(() -> "run " + now.runId() + " is still active");
         }
-        return new Allowed(new Snapshot(IDLE, null, null), RESET_EFFECTS);
+        return new Allowed(new Snapshot(IDLE, null, null));
     }
 
     private static Verdict recycle(Snapshot now, RecycleRequested in) {
@@ -255,40 +236,19 @@ public final class RuntimeControlMachine {
             // Recycling rebuilds the driver under the run; only a quiet session may recycle.
             return new Refused(() -> "run " + now.runId() + " is still active");
         }
-        return new Allowed(new Snapshot(RECOVERING, null, null), List.of(new InitiateRecycle()));
+        return new Allowed(new Snapshot(RECOVERING, null, null));
     }
 
-    private static List<RuntimeEffect> admittedWhileIdle(Lane lane) {
-        return switch (lane) {
-            case QUEUE -> List.of(new SubmitAdmittedIngressEffect(), new SignalWake());
-            case STEER -> List.of(new SubmitAdmittedIngressEffect(), new SignalWake(), new SignalImmediateProcess());
-        };
+    private static <T extends RuntimeTransition> TypedRule<T> stay() {
+        return (now, in) -> new Allowed(now);
     }
 
-    private static List<RuntimeEffect> admittedWhileRunning(Lane lane) {
-        return switch (lane) {
-            case QUEUE -> List.of(new SubmitAdmittedIngressEffect());
-            case STEER -> List.of(new SubmitAdmittedIngressEffect(), new SignalWake(), new SignalImmediateProcess());
-        };
+    private static <T extends RuntimeTransition> TypedRule<T> to(RuntimeState target) {
+        return (now, in) -> new Allowed(new Snapshot(target, now.runId(), now.preRun()));
     }
 
-    private static <T extends RuntimeTransition> TypedRule<T> stay(RuntimeEffect... effects) {
-        List<RuntimeEffect> list = List.of(effects);
-        return (now, in) -> allowed(now, list);
-    }
-
-    private static <T extends RuntimeTransition> TypedRule<T> to(RuntimeState target, RuntimeEffect... effects) {
-        List<RuntimeEffect> list = List.of(effects);
-        return (now, in) -> new Allowed(new Snapshot(target, now.runId(), now.preRun()), list);
-    }
-
-    private static <T extends RuntimeTransition> TypedRule<T> toClearingRun(RuntimeState target, RuntimeEffect... effects) {
-        List<RuntimeEffect> list = List.of(effects);
-        return (now, in) -> new Allowed(new Snapshot(target, null, null), list);
-    }
-
-    private static Verdict allowed(Snapshot now, List<RuntimeEffect> effects) {
-        return new Allowed(now, effects);
+    private static <T extends RuntimeTransition> TypedRule<T> toClearingRun(RuntimeState target) {
+        return (now, in) -> new Allowed(new Snapshot(target, null, null));
     }
 
     // ---- plumbing ---------------------------------------------------------------------------
@@ -300,7 +260,7 @@ public final class RuntimeControlMachine {
     private sealed interface Verdict permits Allowed, Refused {
     }
 
-    private record Allowed(Snapshot next, List<RuntimeEffect> effects) implements Verdict {
+    private record Allowed(Snapshot next) implements Verdict {
     }
 
     /** {@code detail} is built only when an exception needs it. */

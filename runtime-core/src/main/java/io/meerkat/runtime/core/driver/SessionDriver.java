@@ -3,39 +3,32 @@ package io.meerkat.runtime.core.driver;
 import io.meerkat.runtime.api.AbandonReason;
 import io.meerkat.runtime.api.AcceptOutcome;
 import io.meerkat.runtime.api.CompletionOutcome;
-import io.meerkat.runtime.api.ConversationAppend;
 import io.meerkat.runtime.api.CoreApplyOutput;
-import io.meerkat.runtime.api.ExecutionKind;
 import io.meerkat.runtime.api.IllegalTransitionException;
 import io.meerkat.runtime.api.Input;
 import io.meerkat.runtime.api.InputId;
-import io.meerkat.runtime.api.InputKind;
 import io.meerkat.runtime.api.InputLifecycleState;
 import io.meerkat.runtime.api.InputStatus;
 import io.meerkat.runtime.api.Lane;
 import io.meerkat.runtime.api.LifecycleReport;
-import io.meerkat.runtime.api.RunEvent;
 import io.meerkat.runtime.api.RunId;
 import io.meerkat.runtime.api.RunPrimitive;
-import io.meerkat.runtime.api.RunTerminal;
 import io.meerkat.runtime.api.RuntimeEvent;
 import io.meerkat.runtime.api.RuntimeNotReadyException;
 import io.meerkat.runtime.api.RuntimeState;
 import io.meerkat.runtime.api.RuntimeTransition;
 import io.meerkat.runtime.api.SessionId;
 import io.meerkat.runtime.api.SessionStatus;
-import io.meerkat.runtime.api.TurnMetadata;
 import io.meerkat.runtime.core.control.RuntimeControlMachine;
 import io.meerkat.runtime.core.control.TransitionResult;
+import io.meerkat.runtime.core.events.SessionEvents;
 import io.meerkat.runtime.core.ingress.Admission;
 import io.meerkat.runtime.core.ingress.Batch;
-import io.meerkat.runtime.core.ingress.InputRecord;
 import io.meerkat.runtime.core.ingress.Ingress;
-import io.meerkat.runtime.core.session.SessionEvents;
+import io.meerkat.runtime.core.ingress.InputRecord;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -43,7 +36,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * The ephemeral driver of one session: its control machine, its ingress and its event stream,
  * behind one lock. Every method is atomic with respect to the others; none calls an executor or
  * completes a caller's future while holding the lock (resolutions are handed back as
- * {@link Settlement}s for the caller to carry out).
+ * {@link Settlement}s for the caller to carry out). Each method is one locked sequence, in order:
+ * ask the machine, move the inputs, tell the event stream ({@link DriverEvents}), hand back who to resolve.
+ * What an executor is handed is built by {@link RunPrimitives}, what a waiter is told by {@link Outcomes}.
  *
  * <h2>Lock order</h2>
  * The driver lock is a leaf: while holding it, nothing calls a completion registry (the driver has no
@@ -70,8 +65,9 @@ public final class SessionDriver {
     private final String executorKind;
     private final RuntimeControlMachine machine = new RuntimeControlMachine(RuntimeState.IDLE);
     private final Ingress ingress;
-    private final SessionEvents events;
+    private final DriverEvents events;
     private final int maxBatchSize;
+    private final int maxAttempts;
     private final ReentrantLock lock = new ReentrantLock();
     /** Guarded by lock. */
     private boolean refuseNewRuns;
@@ -81,11 +77,8 @@ public final class SessionDriver {
      * work under way, e.g. a submit whose event subscriber holds the lock).
      */
     private volatile boolean destroyed;
-    /**
-     * Guarded by lock. Waiters handed out by {@link #admit} and not yet in the registry, per input, with
-     * the outcome the input was settled with meanwhile (the settler resolved before they were there).
-     */
-    private final HashMap<InputId, Registration> registering = new HashMap<>();
+    /** Guarded by lock: waiters handed out by {@link #admit} and not yet in the registry. */
+    private final WaitersInFlight waitersInFlight = new WaitersInFlight();
     /**
      * The run in flight, or {@code null}: written under the lock with every transition, read without it
      * by {@link #activeRunId()} (a control command's send time is ordered against the run's start by it).
@@ -104,12 +97,13 @@ public final class SessionDriver {
     private boolean acceptsInput = machine.canApply(SUBMIT_WORK);
 
     public SessionDriver(SessionId sessionId, String executorKind, Ingress ingress, SessionEvents events,
-                         int maxBatchSize) {
+                         int maxBatchSize, int maxAttempts) {
         this.sessionId = sessionId;
         this.executorKind = executorKind;
         this.ingress = ingress;
-        this.events = events;
+        this.events = new DriverEvents(events);
         this.maxBatchSize = maxBatchSize;
+        this.maxAttempts = maxAttempts;
     }
 
     /** The executor kind, or {@code null} for a queue-only session. */
@@ -142,12 +136,6 @@ public final class SessionDriver {
     public record Waiter(InputId inputId, CompletableFuture<CompletionOutcome> future, CompletionOutcome finished) {
     }
 
-    /** Registrations in flight for one input; guarded by the driver lock. */
-    private static final class Registration {
-        int inFlight;
-        CompletionOutcome settledWith;
-    }
-
     /**
      * Admits a validated input. With {@code withCompletion}, hands out a waiter to register once the lock
      * is released; an input that finishes before it is in the registry keeps its outcome here until
@@ -166,23 +154,13 @@ public final class SessionDriver {
             Admission admission = ingress.admit(input, !machine.hasActiveRun(), now);
             if (admission instanceof Admission.Deduplicated dedup) {
                 InputRecord existing = dedup.existing();
-                if (events.enabled()) {
-                    events.publish(new RuntimeEvent.InputDeduplicated(input.id(), existing.id()));
-                }
+                events.inputDeduplicated(input.id(), existing.id());
                 return new Admitted(new AcceptOutcome.Deduplicated(input.id(), existing.id()),
                         withCompletion ? waiterFor(existing) : null, false, Settlement.NONE);
             }
             Admission.Accepted accepted = (Admission.Accepted) admission;
             InputRecord record = accepted.record();
-            if (events.enabled()) {
-                events.publish(new RuntimeEvent.InputTransitioned(record.id(), null, InputLifecycleState.ACCEPTED, null));
-                events.publish(new RuntimeEvent.InputTransitioned(record.id(), InputLifecycleState.ACCEPTED,
-                        record.state(), null));
-                for (InputRecord displaced : accepted.displaced()) {
-                    events.publish(new RuntimeEvent.InputTransitioned(displaced.id(), InputLifecycleState.QUEUED,
-                            displaced.state(), "replaced by " + record.id()));
-                }
-            }
+            events.inputAccepted(record, accepted.displaced());
             return new Admitted(new AcceptOutcome.Accepted(record.id(), record.state()),
                     withCompletion ? waiterFor(record) : null, accepted.wake(), displacedSettlement(accepted));
         } finally {
@@ -193,10 +171,10 @@ public final class SessionDriver {
     private Waiter waiterFor(InputRecord record) {
         CompletableFuture<CompletionOutcome> future = new CompletableFuture<>();
         if (record.state().isTerminal()) {
-            return new Waiter(record.id(), future, outcomeOfFinished(record));
+            return new Waiter(record.id(), future, Outcomes.ofFinished(record));
         }
         record.markAwaited();
-        registering.computeIfAbsent(record.id(), id -> new Registration()).inFlight++;
+        waitersInFlight.handedOut(record.id());
         return new Waiter(record.id(), future, null);
     }
 
@@ -210,20 +188,8 @@ public final class SessionDriver {
     public CompletionOutcome registered(InputId inputId) {
         lock.lock();
         try {
-            Registration registration = registering.get(inputId);
-            if (registration == null) {
-                return null;
-            }
-            if (--registration.inFlight == 0) {
-                registering.remove(inputId);
-            }
             InputRecord record = ingress.find(inputId);
-            if (record != null && !record.state().isTerminal()) {
-                // Requeued after a failed run: the waiter is in the registry now, so the input's next
-                // settlement finds it; the run that failed does not end it early.
-                return null;
-            }
-            return registration.settledWith;
+            return waitersInFlight.registered(inputId, record == null || record.state().isTerminal());
         } finally {
             lock.unlock();
         }
@@ -234,14 +200,7 @@ public final class SessionDriver {
      * still on its way to the registry keep the outcome for {@link #registered}. Call under the lock.
      */
     private Settlement settle(List<InputRecord> records, CompletionOutcome outcome) {
-        if (!registering.isEmpty()) {
-            for (InputRecord record : records) {
-                Registration registration = registering.get(record.id());
-                if (registration != null) {
-                    registration.settledWith = outcome;
-                }
-            }
-        }
+        waitersInFlight.settled(records, outcome);
         List<InputId> awaited = awaitedIds(records);
         return awaited.isEmpty() ? Settlement.NONE : new Settlement(awaited, outcome);
     }
@@ -251,17 +210,6 @@ public final class SessionDriver {
             return Settlement.NONE;
         }
         return settle(accepted.displaced(), new CompletionOutcome.Abandoned("replaced by " + accepted.record().id()));
-    }
-
-    /** The outcome of an input that finished before the registry could be asked. */
-    static CompletionOutcome outcomeOfFinished(InputRecord record) {
-        return switch (record.state()) {
-            case CONSUMED -> new CompletionOutcome.CompletedWithoutResult();
-            case ABANDONED -> new CompletionOutcome.Abandoned("abandoned: " + record.abandonReason());
-            case SUPERSEDED, COALESCED -> new CompletionOutcome.Abandoned(
-                    record.state().name().toLowerCase(java.util.Locale.ROOT) + " by " + record.supersededBy());
-            default -> throw new IllegalStateException("input " + record.id() + " is not finished");
-        };
     }
 
     /** IDLE → ATTACHED: a runtime loop now owns this session's executor. */
@@ -308,45 +256,12 @@ public final class SessionDriver {
             ingress.stage(batch, runId, System.currentTimeMillis());
             // Built under the lock: a stop or destroy may finish the staged inputs as soon as it is
             // released, and a finished record lets go of its content (InputRecord.input() is then null).
-            primitive = primitiveOf(batch);
-            if (events.enabled()) {
-                publishTransitions(batch.records(), InputLifecycleState.QUEUED, null);
-                events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.RunStarted(runId, idsOf(batch.records()))));
-            }
+            primitive = RunPrimitives.of(batch);
+            events.runStarted(runId, batch.records());
         } finally {
             lock.unlock();
         }
         return new StagedRun(runId, batch, primitive);
-    }
-
-    private static RunPrimitive primitiveOf(Batch batch) {
-        List<InputRecord> records = batch.records();
-        List<ConversationAppend> appends = new ArrayList<>(records.size());
-        List<ConversationAppend> contextAppends = new ArrayList<>(0);
-        List<InputId> ids = new ArrayList<>(records.size());
-        List<String> correlationIds = new ArrayList<>(0);
-        boolean allContinuations = true;
-        for (InputRecord record : records) {
-            Input input = record.input();
-            ConversationAppend append = new ConversationAppend(roleOf(input), input.text());
-            (record.policy().recordTranscript() ? appends : contextAppends).add(append);
-            ids.add(record.id());
-            if (input.header().correlationId() != null) {
-                correlationIds.add(input.header().correlationId());
-            }
-            allContinuations &= input.kind() == InputKind.CONTINUATION;
-        }
-        // Scalars: the last input wins.
-        Input last = records.get(records.size() - 1).input();
-        Map<String, String> attributes = Map.of("source", last.header().source().wireName(), "kind", last.kind().wireName());
-        TurnMetadata metadata = new TurnMetadata(
-                allContinuations ? ExecutionKind.RESUME_PENDING : ExecutionKind.CONTENT_TURN, correlationIds, attributes);
-        return new RunPrimitive.StagedInput(batch.boundary(), appends, contextAppends, ids, metadata);
-    }
-
-    private static ConversationAppend.Role roleOf(Input input) {
-        return input.kind() == InputKind.CONTINUATION ? ConversationAppend.Role.SYSTEM_NOTICE
-                : ConversationAppend.Role.USER;
     }
 
     /**
@@ -387,59 +302,64 @@ public final class SessionDriver {
     /** Consumes the active run's inputs. Call under the lock. */
     private Settlement commit(StagedRun run, CoreApplyOutput output) {
         applied = null;
-        if (events.enabled()) {
-            events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.BoundaryApplied(run.runId(), output.receipt())));
-        }
+        events.boundaryApplied(run.runId(), output.receipt());
         apply(new RuntimeTransition.RunCompleted(run.runId()));
         List<InputRecord> consumed = ingress.consume(run.batch(), System.currentTimeMillis());
-        CompletionOutcome outcome = outcomeOf(output);
-        if (events.enabled()) {
-            publishConsumed(consumed);
-            events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.RunCompleted(run.runId(), idsOf(consumed), outcome)));
-        }
+        CompletionOutcome outcome = Outcomes.of(output);
+        events.runCompleted(run.runId(), consumed, outcome);
         return settle(consumed, outcome);
     }
 
-    private static CompletionOutcome outcomeOf(CoreApplyOutput output) {
-        RunTerminal terminal = output.terminal();
-        if (terminal instanceof RunTerminal.Result result) {
-            return new CompletionOutcome.Completed(result.result());
-        }
-        if (terminal instanceof RunTerminal.CallbackPending callback) {
-            return new CompletionOutcome.CallbackPending(callback.toolName(), callback.arguments());
-        }
-        return new CompletionOutcome.CompletedWithoutResult();
-    }
-
     /**
-     * Rolls back a failed run: its inputs return to the front of their lanes (or are abandoned after
-     * {@link Ingress#MAX_STAGE_ATTEMPTS}); their waiters are told {@code Abandoned("apply failed: …")}.
+     * Rolls back a failed run: its inputs return to the front of their lanes to be retried, except those
+     * that have taken part in {@code maxAttempts} runs, or all of them when the failure is
+     * {@code permanent}: those are abandoned, and only their waiters are resolved
+     * ({@code Abandoned("apply failed: …")}). The waiter of a requeued input learns its final outcome later.
      */
-    public Settlement failRun(StagedRun run, String error) {
+    public RolledBack failRun(StagedRun run, String error, boolean permanent) {
         lock.lock();
         try {
             if (!isActive(run.runId())) {
-                return Settlement.NONE;
+                return RolledBack.NOTHING;
             }
             applied = null;
             apply(new RuntimeTransition.RunFailed(run.runId()));
-            List<InputRecord> staged = new ArrayList<>(run.batch().records());
-            ingress.rollback(run.batch(), error, System.currentTimeMillis());
-            if (events.enabled()) {
-                for (InputRecord record : staged) {
-                    events.publish(new RuntimeEvent.InputTransitioned(record.id(), InputLifecycleState.STAGED,
-                            record.state(), "run failed: " + error));
+            long now = System.currentTimeMillis();
+            List<InputRecord> abandoned = permanent
+                    ? ingress.abandonStaged(run.batch(), AbandonReason.FAILED_PERMANENTLY, now)
+                    : ingress.rollback(run.batch(), error, now, maxAttempts);
+            int failures = 0;
+            for (InputRecord record : run.batch().records()) {
+                if (record.state() == InputLifecycleState.QUEUED) {
+                    failures = Math.max(failures, record.attempts());
                 }
-                events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.RunFailed(run.runId(), error, true)));
             }
-            return settle(staged, new CompletionOutcome.Abandoned("apply failed: " + error));
+            events.runFailed(run.runId(), run.batch().records(), error, failures > 0);
+            return new RolledBack(settle(abandoned, new CompletionOutcome.Abandoned("apply failed: " + error)),
+                    failures);
         } finally {
             lock.unlock();
         }
     }
 
-    /** Ends a cancelled run: its inputs are abandoned (CANCELLED), their waiters told so. */
-    public Settlement cancelRun(StagedRun run, String reason) {
+    /**
+     * A failed run, rolled back.
+     *
+     * @param settlement the waiters of the inputs abandoned for good
+     * @param failures   the failed runs of the most-tried input sent back to be retried; 0 if none was
+     */
+    public record RolledBack(Settlement settlement, int failures) {
+
+        static final RolledBack NOTHING = new RolledBack(Settlement.NONE, 0);
+    }
+
+    /**
+     * Ends a cancelled run: its inputs are abandoned, their waiters told so; {@code CANCELLED}, or
+     * {@code TIMED_OUT} when the run was cancelled for going on past {@code timedOutAfter}.
+     *
+     * @param timedOutAfter the run duration limit it exceeded, or {@code null} for a cancel sent by a caller
+     */
+    public Settlement cancelRun(StagedRun run, String reason, Duration timedOutAfter) {
         lock.lock();
         try {
             if (!isActive(run.runId())) {
@@ -447,13 +367,12 @@ public final class SessionDriver {
             }
             applied = null;
             apply(new RuntimeTransition.RunCancelled(run.runId()));
-            List<InputRecord> abandoned = ingress.abandonStaged(run.batch(), AbandonReason.CANCELLED,
-                    System.currentTimeMillis());
-            if (events.enabled()) {
-                publishTransitions(abandoned, InputLifecycleState.STAGED, "cancelled: " + reason);
-                events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.RunCancelled(run.runId(), reason)));
-            }
-            return settle(abandoned, new CompletionOutcome.Abandoned("cancelled: " + reason));
+            boolean timedOut = timedOutAfter != null;
+            List<InputRecord> abandoned = ingress.abandonStaged(run.batch(),
+                    timedOut ? AbandonReason.TIMED_OUT : AbandonReason.CANCELLED, System.currentTimeMillis());
+            String why = (timedOut ? "timed out: " : "cancelled: ") + reason;
+            events.runCancelled(run.runId(), abandoned, why, reason, timedOutAfter);
+            return settle(abandoned, new CompletionOutcome.Abandoned(why));
         } finally {
             lock.unlock();
         }
@@ -471,7 +390,7 @@ public final class SessionDriver {
         try {
             // Checked under the lock that also ends runs: a report never follows its run's end event.
             if (isActive(runId)) {
-                events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.RunProgress(runId, message)));
+                events.runProgress(runId, message);
             }
         } finally {
             lock.unlock();
@@ -490,7 +409,7 @@ public final class SessionDriver {
         try {
             // Checked under the lock that also ends runs: a delta never follows its run's end event.
             if (isActive(runId)) {
-                events.publish(new RuntimeEvent.RunLifecycle(new RunEvent.OutputDelta(runId, text)));
+                events.outputDelta(runId, text);
             }
         } finally {
             lock.unlock();
@@ -525,7 +444,7 @@ public final class SessionDriver {
             }
             Settlement committed = commitIfApplied();
             List<InputRecord> abandoned = abandonAllAfter(STOP, AbandonReason.STOPPED);
-            publishTopology(RuntimeEvent.TopologyChange.STOPPED);
+            events.topology(RuntimeEvent.TopologyChange.STOPPED);
             return committed.and(settle(abandoned, new CompletionOutcome.RuntimeTerminated(reason)));
         } finally {
             lock.unlock();
@@ -571,7 +490,7 @@ public final class SessionDriver {
             }
             List<InputRecord> abandoned = abandonAllAfter(DESTROY, AbandonReason.DESTROYED);
             destroyed = true;
-            publishTopology(RuntimeEvent.TopologyChange.DESTROYED);
+            events.topology(RuntimeEvent.TopologyChange.DESTROYED);
             return new Settled(new LifecycleReport(machine.state(), abandoned.size(), 0, 0),
                     committed.and(settle(abandoned, new CompletionOutcome.RuntimeTerminated(reason))));
         } finally {
@@ -593,7 +512,7 @@ public final class SessionDriver {
             if (hasLoop) {
                 apply(ATTACH);
             }
-            publishTopology(RuntimeEvent.TopologyChange.RESET);
+            events.topology(RuntimeEvent.TopologyChange.RESET);
             return new Settled(new LifecycleReport(machine.state(), abandoned.size(), 0, 0),
                     settle(abandoned, new CompletionOutcome.RuntimeTerminated("runtime reset")));
         } finally {
@@ -611,7 +530,7 @@ public final class SessionDriver {
         lock.lock();
         try {
             apply(RETIRE);
-            publishTopology(RuntimeEvent.TopologyChange.RETIRED);
+            events.topology(RuntimeEvent.TopologyChange.RETIRED);
             if (hasLoop) {
                 return new Settled(new LifecycleReport(machine.state(), 0, ingress.activeCount(), 0), Settlement.NONE);
             }
@@ -638,7 +557,7 @@ public final class SessionDriver {
             if (hasLoop) {
                 apply(ATTACH);
             }
-            publishTopology(RuntimeEvent.TopologyChange.RECYCLED);
+            events.topology(RuntimeEvent.TopologyChange.RECYCLED);
             return new LifecycleReport(machine.state(), 0, ingress.activeCount(), requeued);
         } finally {
             lock.unlock();
@@ -656,12 +575,7 @@ public final class SessionDriver {
 
     private List<InputRecord> abandonActive(AbandonReason reason) {
         List<InputRecord> abandoned = ingress.abandonAll(reason, System.currentTimeMillis());
-        if (events.enabled()) {
-            for (InputRecord record : abandoned) {
-                events.publish(new RuntimeEvent.InputTransitioned(record.id(), null, InputLifecycleState.ABANDONED,
-                        reason.name()));
-            }
-        }
+        events.abandoned(abandoned, reason);
         return abandoned;
     }
 
@@ -721,7 +635,7 @@ public final class SessionDriver {
     public List<InputId> activeInputIds() {
         lock.lock();
         try {
-            return idsOf(ingress.activeRecords());
+            return InputRecord.ids(ingress.activeRecords());
         } finally {
             lock.unlock();
         }
@@ -731,7 +645,7 @@ public final class SessionDriver {
         lock.lock();
         try {
             return new SessionStatus(sessionId, executorKind, machine.state(), ingress.depth(Lane.QUEUE),
-                    ingress.depth(Lane.STEER), idsOf(ingress.activeRecords()), machine.currentRunId().orElse(null));
+                    ingress.depth(Lane.STEER), InputRecord.ids(ingress.activeRecords()), machine.currentRunId().orElse(null));
         } finally {
             lock.unlock();
         }
@@ -741,40 +655,7 @@ public final class SessionDriver {
         TransitionResult result = machine.apply(transition);
         acceptsInput = machine.canApply(SUBMIT_WORK);
         activeRunId = machine.currentRunId().orElse(null);
-        if (result.from() != result.to() && events.enabled()) {
-            events.publish(new RuntimeEvent.StateChanged(result.from(), result.to(), transition.name()));
-        }
-    }
-
-    private void publishTopology(RuntimeEvent.TopologyChange change) {
-        if (events.enabled()) {
-            events.publish(new RuntimeEvent.Topology(change));
-        }
-    }
-
-    private void publishTransitions(List<InputRecord> records, InputLifecycleState from, String reason) {
-        for (InputRecord record : records) {
-            events.publish(new RuntimeEvent.InputTransitioned(record.id(), from, record.state(), reason));
-        }
-    }
-
-    private void publishConsumed(List<InputRecord> consumed) {
-        for (InputRecord record : consumed) {
-            events.publish(new RuntimeEvent.InputTransitioned(record.id(), InputLifecycleState.STAGED,
-                    InputLifecycleState.APPLIED, null));
-            events.publish(new RuntimeEvent.InputTransitioned(record.id(), InputLifecycleState.APPLIED,
-                    InputLifecycleState.APPLIED_PENDING_CONSUMPTION, null));
-            events.publish(new RuntimeEvent.InputTransitioned(record.id(),
-                    InputLifecycleState.APPLIED_PENDING_CONSUMPTION, InputLifecycleState.CONSUMED, null));
-        }
-    }
-
-    private static List<InputId> idsOf(List<InputRecord> records) {
-        List<InputId> ids = new ArrayList<>(records.size());
-        for (InputRecord record : records) {
-            ids.add(record.id());
-        }
-        return ids;
+        events.stateChanged(result.from(), result.to(), transition.name());
     }
 
     private static List<InputId> awaitedIds(List<InputRecord> records) {

@@ -37,9 +37,6 @@ import java.util.Map;
  */
 public final class Ingress {
 
-    /** A rollback of an input staged this many times abandons it instead. */
-    public static final int MAX_STAGE_ATTEMPTS = 3;
-
     private final int finishedRetention;
     private final int maxQueuedInputs;
     private final long maxQueuedChars;
@@ -234,11 +231,12 @@ public final class Ingress {
 
     /**
      * Puts a failed batch's staged records back at the front of their lanes, in order; a record that
-     * has used up {@link #MAX_STAGE_ATTEMPTS} is abandoned instead.
+     * has been staged {@code maxAttempts} times is abandoned ({@link AbandonReason#MAX_ATTEMPTS_EXHAUSTED})
+     * instead.
      *
      * @return the records abandoned for good
      */
-    public List<InputRecord> rollback(Batch batch, String error, long nowMillis) {
+    public List<InputRecord> rollback(Batch batch, String error, long nowMillis, int maxAttempts) {
         List<InputRecord> exhausted = new ArrayList<>(0);
         List<InputRecord> records = batch.records();
         for (int i = records.size() - 1; i >= 0; i--) {
@@ -246,7 +244,7 @@ public final class Ingress {
             if (record.state() != InputLifecycleState.STAGED) {
                 continue;
             }
-            if (record.attempts() >= MAX_STAGE_ATTEMPTS) {
+            if (record.attempts() >= maxAttempts) {
                 record.abandon(AbandonReason.MAX_ATTEMPTS_EXHAUSTED, nowMillis);
                 onTerminal(record);
                 exhausted.add(0, record);

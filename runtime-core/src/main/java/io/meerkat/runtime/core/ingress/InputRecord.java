@@ -177,4 +177,13 @@ public final class InputRecord {
         }
         return new InputStatus(id(), kind, state, lane(), attempts, abandonReason, supersededBy, steps);
     }
+
+    /** The ids of {@code records}, in order. */
+    public static List<InputId> ids(List<InputRecord> records) {
+        List<InputId> ids = new ArrayList<>(records.size());
+        for (InputRecord record : records) {
+            ids.add(record.id());
+        }
+        return ids;
+    }
 }

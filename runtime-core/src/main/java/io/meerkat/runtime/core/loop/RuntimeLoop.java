@@ -6,15 +6,20 @@ import io.meerkat.runtime.api.RunId;
 import io.meerkat.runtime.api.SessionId;
 import io.meerkat.runtime.api.spi.CompletionRegistry;
 import io.meerkat.runtime.api.spi.CoreExecutor;
+import io.meerkat.runtime.api.spi.PermanentFailureException;
 import io.meerkat.runtime.core.driver.SessionDriver;
 import io.meerkat.runtime.core.driver.Settlement;
 import io.meerkat.runtime.core.driver.StagedRun;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,9 +61,13 @@ public final class RuntimeLoop implements Runnable {
     /** Loop-confined; dropped once closed, so an unloaded plugin's classes can be collected. */
     private CoreExecutor executor;
     private final Executor scheduler;
-    private final int throughput;
+    private final LoopSettings settings;
 
     private final ConcurrentLinkedQueue<Sent> controls = new ConcurrentLinkedQueue<>();
+    /** Makes "is a stop queued?" and the enqueue one step, so that nothing is ever queued behind a stop. */
+    private final Object enqueueGate = new Object();
+    /** Guarded by enqueueGate: a stop is on the control channel (or was delivered); it is the last command. */
+    private boolean stopQueued;
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final CompletableFuture<Void> termination = new CompletableFuture<>();
     private volatile boolean wakePending;
@@ -71,21 +80,27 @@ public final class RuntimeLoop implements Runnable {
     private InFlightRun inFlight;
     /**
      * Loop-confined (volatile only for {@link #hasPendingSignal}): the loop has ended and waits only for
-     * the run in flight before closing; commands sent meanwhile are still delivered.
+     * the run in flight before closing; commands sent meanwhile, unless the loop ended at a stop (which is
+     * the last command), are still delivered.
      */
     private volatile boolean draining;
 
     /**
-     * @param throughput units of work one pass may run before yielding its thread to other sessions
+     * Loop-confined: the end of the retry backoff under way, or {@code null}. While it is set, no run
+     * begins; control commands are still served.
      */
+    private Future<?> backoff;
+    /** Set by the timer when {@link #backoff} has passed; cleared by the pass that takes note of it. */
+    private volatile boolean backoffElapsed;
+
     public RuntimeLoop(SessionDriver driver, CompletionRegistry completions, CoreExecutor executor,
-                       Executor scheduler, int throughput) {
+                       Executor scheduler, LoopSettings settings) {
         this.sessionId = driver.sessionId();
         this.driver = driver;
         this.completions = completions;
         this.executor = executor;
         this.scheduler = scheduler;
-        this.throughput = throughput;
+        this.settings = settings;
     }
 
     /** Asks the loop to process its queue. Cheap and idempotent; extra wakes coalesce. */
@@ -97,9 +112,13 @@ public final class RuntimeLoop implements Runnable {
     }
 
     /**
-     * Enqueues an out-of-band command on the control channel.
+     * Enqueues an out-of-band command on the control channel. A {@code StopRuntimeExecutor} is the last
+     * command the channel takes: every command accepted before it reaches the executor before it, none
+     * is accepted after it (as in Meerkat 0.5, where draining ends at the stop). An executor ends a run
+     * in flight on a stop as on a cancel ({@code CoreExecutor}), so no later command is needed to end it.
      *
-     * @return {@code false} if the loop has ended or its channel is closed (the command is dropped)
+     * @return {@code false} if a stop was sent before, or the loop has ended or its channel is closed (the
+     *         command is dropped)
      */
     public boolean sendControl(RunControlCommand command) {
         if (exited || controlChannelClosed) {
@@ -111,8 +130,19 @@ public final class RuntimeLoop implements Runnable {
         }
         // The run a cancel may end is the one in flight when it is sent: a run that begins later is not
         // touched (SessionHandle.control), even if the cancel is drained while that run is in flight.
-        Sent sent = new Sent(command, driver.activeRunId());
-        controls.offer(sent);
+        return enqueue(new Sent(command, driver.activeRunId(), false));
+    }
+
+    private boolean enqueue(Sent sent) {
+        synchronized (enqueueGate) {
+            if (stopQueued) {
+                return false;
+            }
+            controls.offer(sent);
+            if (sent.command() instanceof RunControlCommand.StopRuntimeExecutor) {
+                stopQueued = true;
+            }
+        }
         // Pairs with finishDraining, which sets `exited` and then delivers what is queued: we queue and then
         // read `exited`, so either it delivers our command or we see `exited` and take the command back.
         if (exited && controls.remove(sent)) {
@@ -120,6 +150,25 @@ public final class RuntimeLoop implements Runnable {
         }
         signal();
         return true;
+    }
+
+    /**
+     * Called by the timer when run {@code runId} has gone on for the session's maximum duration: cancels
+     * it through the control channel, as a {@code CancelCurrentRun} sent now would, its inputs abandoned
+     * {@code TIMED_OUT}. Nothing is sent if the run has ended meanwhile; if it ends after the read below,
+     * the command reaches the executor when no run of it is in flight, and cancels nothing.
+     */
+    private void timeOut(RunId runId) {
+        if (runId.equals(driver.activeRunId())) {
+            enqueue(new Sent(new RunControlCommand.CancelCurrentRun(
+                    "run exceeded maxRunDuration " + settings.maxRunDuration()), runId, true));
+        }
+    }
+
+    /** Called by the timer when the retry backoff has passed. */
+    private void endBackoff() {
+        backoffElapsed = true;
+        wake();
     }
 
     /** Closes the control channel: the loop ends after delivering the commands already sent. */
@@ -213,9 +262,13 @@ public final class RuntimeLoop implements Runnable {
 
     /** Runs up to {@code throughput} units of work; each is preceded by a drain of the control channel. */
     private void processQueue() {
-        for (int unit = 0; unit < throughput; unit++) {
+        for (int unit = 0; unit < settings.throughput(); unit++) {
             if (drainReadyExecutorControls()) {
                 leaveLoop();
+                return;
+            }
+            if (backingOff()) {
+                // The timer wakes the loop when the backoff has passed.
                 return;
             }
             StagedRun run = driver.beginNextRun();
@@ -242,12 +295,57 @@ public final class RuntimeLoop implements Runnable {
             invokeApply(run).whenComplete(flight::onApplyDone);
             if (!flight.settled) {
                 inFlight = flight;
+                limitDuration(flight);
                 return;
             }
             settle(flight);
         }
         // Budget used: yield the thread to other sessions and come back for the rest.
         wakePending = true;
+    }
+
+    /** Whether a retry backoff is under way; takes note of one that has passed. */
+    private boolean backingOff() {
+        if (backoff == null) {
+            return false;
+        }
+        if (!backoffElapsed) {
+            return true;
+        }
+        backoff = null;
+        backoffElapsed = false;
+        return false;
+    }
+
+    /** Waits before the next run, once the most-tried input sent back to be retried has failed {@code failures} runs. */
+    private void startBackoff(int failures) {
+        Duration wait = settings.retryPolicy().backoffAfter(failures, ThreadLocalRandom.current().nextDouble());
+        if (wait.isZero()) {
+            return;
+        }
+        try {
+            backoffElapsed = false;
+            backoff = settings.delays().schedule(this::endBackoff, wait.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            // The timer is shut down, so the runtime is closing: retry at once rather than never.
+            LOG.debug("session {}: timer refused the retry backoff; retrying at once", sessionId, e);
+            backoff = null;
+        }
+    }
+
+    /** Arms the session's run duration limit, if it has one, for a run whose apply is in flight. */
+    private void limitDuration(InFlightRun flight) {
+        Duration limit = settings.maxRunDuration();
+        if (limit == null) {
+            return;
+        }
+        RunId runId = flight.run.runId();
+        try {
+            flight.limit = settings.delays().schedule(() -> timeOut(runId), limit.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            // The timer is shut down, so the runtime is closing: the run ends with the loop.
+            LOG.debug("session {}: timer refused the run duration limit", sessionId, e);
+        }
     }
 
     private CompletionStage<CoreApplyOutput> invokeApply(StagedRun run) {
@@ -267,17 +365,26 @@ public final class RuntimeLoop implements Runnable {
      * make that a hot loop: each rollback counts an attempt, and the third abandons it.
      */
     private void settle(InFlightRun flight) {
+        if (flight.limit != null) {
+            flight.limit.cancel(false);
+        }
         Settlement settlement;
         if (flight.failure == null && flight.output != null) {
             settlement = driver.completeRun(flight.run, flight.output);
         } else if (flight.cancelReason != null) {
-            settlement = driver.cancelRun(flight.run, flight.cancelReason);
+            settlement = driver.cancelRun(flight.run, flight.cancelReason,
+                    flight.timedOut ? settings.maxRunDuration() : null);
         } else {
             Throwable failure = flight.failure != null ? unwrap(flight.failure)
                     : new IllegalStateException("executor completed the run with no output");
             LOG.debug("session {}: run {} failed", sessionId, flight.run.runId(), failure);
-            settlement = driver.failRun(flight.run, String.valueOf(failure.getMessage() != null
-                    ? failure.getMessage() : failure.getClass().getSimpleName()));
+            SessionDriver.RolledBack rolledBack = driver.failRun(flight.run, String.valueOf(
+                    failure.getMessage() != null ? failure.getMessage() : failure.getClass().getSimpleName()),
+                    PermanentFailureException.isPermanent(failure));
+            settlement = rolledBack.settlement();
+            if (rolledBack.failures() > 0 && !draining) {
+                startBackoff(rolledBack.failures());
+            }
         }
         settlement.resolveIn(completions, sessionId);
     }
@@ -291,7 +398,7 @@ public final class RuntimeLoop implements Runnable {
     boolean drainReadyExecutorControls() {
         Sent sent;
         while ((sent = controls.poll()) != null) {
-            if (applyExecutorControl(sent.command(), sent.activeRun())) {
+            if (applyExecutorControl(sent)) {
                 return true;
             }
         }
@@ -304,13 +411,16 @@ public final class RuntimeLoop implements Runnable {
      *
      * @return whether the loop must end
      */
-    boolean applyExecutorControl(RunControlCommand command, RunId sentDuring) {
+    private boolean applyExecutorControl(Sent sent) {
+        RunControlCommand command = sent.command();
         boolean shouldStop = command instanceof RunControlCommand.StopRuntimeExecutor;
         deliver(executor, command);
         InFlightRun current = inFlight;
         if (command instanceof RunControlCommand.CancelCurrentRun cancel && current != null
-                && current.run.runId().equals(sentDuring)) {
+                && current.cancelReason == null && current.run.runId().equals(sent.activeRun())) {
+            // The first cancel to reach the run decides how it ended: a caller's, or its time limit.
             current.cancelReason = cancel.reason();
+            current.timedOut = sent.timeout();
         }
         if (shouldStop) {
             markRuntimeStopped("runtime stopped");
@@ -343,8 +453,11 @@ public final class RuntimeLoop implements Runnable {
         }
     }
 
-    /** A command on the control channel, with the run that was in flight when it was sent (or {@code null}). */
-    private record Sent(RunControlCommand command, RunId activeRun) {
+    /**
+     * A command on the control channel, with the run that was in flight when it was sent (or {@code null});
+     * {@code timeout} marks the cancel the loop sends itself when that run goes on past its time limit.
+     */
+    private record Sent(RunControlCommand command, RunId activeRun, boolean timeout) {
     }
 
     /**
@@ -371,7 +484,8 @@ public final class RuntimeLoop implements Runnable {
 
     /**
      * Closes the executor once no apply is in flight; no call reaches it after that. Until then every
-     * command sent is still delivered (a cancel may be what ends the run in flight).
+     * command accepted is still delivered: after a stop there is none (the stop was the last), and when the
+     * loop ended otherwise (its channel closed), a cancel may be what ends the run in flight.
      */
     private void finishDraining() {
         InFlightRun current = inFlight;
@@ -389,6 +503,10 @@ public final class RuntimeLoop implements Runnable {
             }
         }
         exited = true;
+        if (backoff != null) {
+            backoff.cancel(false);
+            backoff = null;
+        }
         CoreExecutor closing = executor;
         executor = null;
         try {
@@ -428,8 +546,11 @@ public final class RuntimeLoop implements Runnable {
     /** A run whose apply stage the loop waits for. */
     private final class InFlightRun {
         final StagedRun run;
-        /** Loop-confined. */
+        /** Loop-confined: the first cancel that reached this run, and whether it was its time limit. */
         String cancelReason;
+        boolean timedOut;
+        /** Loop-confined: the timer that cancels the run at its time limit, or {@code null}. */
+        Future<?> limit;
         CoreApplyOutput output;
         Throwable failure;
         /** Written last by the apply callback; its volatile write publishes output and failure. */

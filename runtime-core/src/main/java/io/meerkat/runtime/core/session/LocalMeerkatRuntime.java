@@ -19,10 +19,13 @@ import io.meerkat.runtime.api.spi.ExecutorContext;
 import io.meerkat.runtime.api.spi.ExecutorFactory;
 import io.meerkat.runtime.api.spi.RunProgressListener;
 import io.meerkat.runtime.core.driver.SessionDriver;
+import io.meerkat.runtime.core.events.SessionEvents;
 import io.meerkat.runtime.core.ingress.Ingress;
 import io.meerkat.runtime.core.ingress.InputValidator;
 import io.meerkat.runtime.core.ingress.QueuedPayloadBudget;
+import io.meerkat.runtime.core.loop.LoopSettings;
 import io.meerkat.runtime.core.loop.RuntimeLoop;
+import io.meerkat.runtime.core.policy.DelayScheduler;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -60,6 +63,7 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
     private final CompletionRegistry completions;
     private final Executor scheduler;
     private final Executor blockingExecutor;
+    private final DelayScheduler delays;
     private final RuntimeSettings settings;
     private final InputValidator validator;
     private final QueuedPayloadBudget queuedPayload;
@@ -73,12 +77,13 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
      */
     public LocalMeerkatRuntime(Map<String, ExecutorFactory> factories, ExecutorCatalog catalog,
                                CompletionRegistry completions, Executor scheduler, Executor blockingExecutor,
-                               RuntimeSettings settings, List<AutoCloseable> owned) {
+                               DelayScheduler delays, RuntimeSettings settings, List<AutoCloseable> owned) {
         this.factories = Map.copyOf(factories);
         this.catalog = catalog;
         this.completions = completions;
         this.scheduler = scheduler;
         this.blockingExecutor = blockingExecutor;
+        this.delays = delays;
         this.settings = settings;
         this.validator = new InputValidator(settings.maxPayloadChars());
         this.queuedPayload = new QueuedPayloadBudget(settings.maxQueuedCharsRuntime());
@@ -106,7 +111,7 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         SessionDriver driver = new SessionDriver(sessionId, spec.executorKind(),
                 new Ingress(settings.finishedInputRetention(), settings.maxQueuedInputs(),
                         settings.maxQueuedCharsPerSession(), queuedPayload),
-                events, settings.maxBatchSize());
+                events, settings.maxBatchSize(), settings.retryPolicy().maxAttempts());
         CoreExecutor executor = factory == null ? null
                 : factory.create(new ExecutorContext(sessionId, spec.executorKind(), spec.config(), blockingExecutor,
                         reportsTo(driver)));
@@ -117,7 +122,9 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
                     + spec.executorKind() + "' returned no executor");
         }
         RuntimeLoop loop = executor == null ? null
-                : new RuntimeLoop(driver, completions, executor, scheduler, settings.loopThroughput());
+                : new RuntimeLoop(driver, completions, executor, scheduler, new LoopSettings(settings.loopThroughput(),
+                        settings.retryPolicy(), spec.maxRunDuration() != null ? spec.maxRunDuration()
+                        : settings.maxRunDuration(), delays));
         LocalSession session = new LocalSession(driver, loop, validator, completions, events);
         if (loop != null) {
             // Before the session is published: once in the map, a submit may start its loop.

@@ -17,6 +17,7 @@ import io.meerkat.runtime.api.SessionStatus;
 import io.meerkat.runtime.api.Submission;
 import io.meerkat.runtime.api.spi.CompletionRegistry;
 import io.meerkat.runtime.core.driver.SessionDriver;
+import io.meerkat.runtime.core.events.SessionEvents;
 import io.meerkat.runtime.core.driver.Settlement;
 import io.meerkat.runtime.core.ingress.InputValidator;
 import io.meerkat.runtime.core.loop.RuntimeLoop;
@@ -122,7 +123,8 @@ final class LocalSession implements SessionHandle {
             stopDirectly("runtime stopped");
             return;
         }
-        throw new RuntimeNotReadyException(sessionId, driver.state(), "run control (no runtime loop)");
+        throw new RuntimeNotReadyException(sessionId, driver.state(), loop == null ? "run control (no runtime loop)"
+                : "run control (its executor was sent a stop, which is the last command)");
     }
 
     @Override

@@ -40,15 +40,6 @@ import io.meerkat.runtime.api.RuntimeTransition.RunCompleted;
 import io.meerkat.runtime.api.RuntimeTransition.RunFailed;
 import io.meerkat.runtime.api.RuntimeTransition.StopRequested;
 import io.meerkat.runtime.api.RuntimeTransition.SubmitWork;
-import io.meerkat.runtime.core.control.RuntimeEffect.ApplyControlPlaneCommand;
-import io.meerkat.runtime.core.control.RuntimeEffect.EmitRuntimeNotice;
-import io.meerkat.runtime.core.control.RuntimeEffect.InitiateRecycle;
-import io.meerkat.runtime.core.control.RuntimeEffect.ResolveAdmission;
-import io.meerkat.runtime.core.control.RuntimeEffect.ResolveCompletionAsTerminated;
-import io.meerkat.runtime.core.control.RuntimeEffect.SignalImmediateProcess;
-import io.meerkat.runtime.core.control.RuntimeEffect.SignalWake;
-import io.meerkat.runtime.core.control.RuntimeEffect.SubmitAdmittedIngressEffect;
-import io.meerkat.runtime.core.control.RuntimeEffect.SubmitRunPrimitive;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -133,21 +124,10 @@ class RuntimeControlMachineTest {
     /** What happens to the active run on a legal transition. */
     enum RunAfter { NONE, KEPT, STARTED }
 
-    record Expect(RuntimeState to, RunAfter run, List<RuntimeEffect> effects) {
+    record Expect(RuntimeState to, RunAfter run) {
     }
 
     // ---- the expected table, written from the reference, independent of the machine's table ----
-
-    private static final ApplyControlPlaneCommand RETIRE_CMD = new ApplyControlPlaneCommand("Retire");
-    private static final List<RuntimeEffect> RESET = List.of(
-            new ApplyControlPlaneCommand("Reset"), new ResolveCompletionAsTerminated("Reset"));
-    private static final List<RuntimeEffect> STOP = List.of(
-            new ApplyControlPlaneCommand("Stop"), new ResolveCompletionAsTerminated("Stopped"));
-    private static final List<RuntimeEffect> DESTROY = List.of(
-            new ApplyControlPlaneCommand("Destroy"), new ResolveCompletionAsTerminated("Destroyed"));
-    private static final List<RuntimeEffect> WAKE_QUEUE = List.of(new SubmitAdmittedIngressEffect(), new SignalWake());
-    private static final List<RuntimeEffect> WAKE_STEER = List.of(
-            new SubmitAdmittedIngressEffect(), new SignalWake(), new SignalImmediateProcess());
 
     private static final Map<Setup, Map<Kind, Expect>> EXPECTED = new EnumMap<>(Setup.class);
 
@@ -156,9 +136,9 @@ class RuntimeControlMachineTest {
             EXPECTED.put(s, new EnumMap<>(Kind.class));
         }
         legal(Setup.INITIALIZING_, Kind.INITIALIZE, IDLE, RunAfter.NONE);
-        legal(Setup.INITIALIZING_, Kind.RESET, IDLE, RunAfter.NONE, RESET);
-        legal(Setup.INITIALIZING_, Kind.STOP, STOPPED, RunAfter.NONE, STOP);
-        legal(Setup.INITIALIZING_, Kind.DESTROY, DESTROYED, RunAfter.NONE, DESTROY);
+        legal(Setup.INITIALIZING_, Kind.RESET, IDLE, RunAfter.NONE);
+        legal(Setup.INITIALIZING_, Kind.STOP, STOPPED, RunAfter.NONE);
+        legal(Setup.INITIALIZING_, Kind.DESTROY, DESTROYED, RunAfter.NONE);
 
         for (Setup s : List.of(Setup.IDLE_, Setup.ATTACHED_)) {
             RuntimeState here = s.state;
@@ -167,77 +147,68 @@ class RuntimeControlMachineTest {
             } else {
                 legal(s, Kind.DETACH, IDLE, RunAfter.NONE);
             }
-            legal(s, Kind.BEGIN_RUN, RUNNING, RunAfter.STARTED, List.of(new SubmitRunPrimitive()));
-            legal(s, Kind.SUBMIT_WORK, here, RunAfter.NONE, List.of(new ResolveAdmission()));
-            legal(s, Kind.ACCEPTED_QUEUE, here, RunAfter.NONE, WAKE_QUEUE);
-            legal(s, Kind.ACCEPTED_STEER, here, RunAfter.NONE, WAKE_STEER);
-            legal(s, Kind.REJECTED, here, RunAfter.NONE, List.of(new EmitRuntimeNotice("AdmissionRejected")));
-            legal(s, Kind.DEDUPLICATED, here, RunAfter.NONE, List.of(new EmitRuntimeNotice("AdmissionDeduplicated")));
+            legal(s, Kind.BEGIN_RUN, RUNNING, RunAfter.STARTED);
+            legal(s, Kind.SUBMIT_WORK, here, RunAfter.NONE);
+            legal(s, Kind.ACCEPTED_QUEUE, here, RunAfter.NONE);
+            legal(s, Kind.ACCEPTED_STEER, here, RunAfter.NONE);
+            legal(s, Kind.REJECTED, here, RunAfter.NONE);
+            legal(s, Kind.DEDUPLICATED, here, RunAfter.NONE);
             legal(s, Kind.RECOVER, RECOVERING, RunAfter.NONE);
-            legal(s, Kind.RETIRE, RETIRED, RunAfter.NONE, List.of(RETIRE_CMD));
-            legal(s, Kind.RESET, IDLE, RunAfter.NONE, RESET);
-            legal(s, Kind.STOP, STOPPED, RunAfter.NONE, STOP);
-            legal(s, Kind.DESTROY, DESTROYED, RunAfter.NONE, DESTROY);
-            legal(s, Kind.EXTERNAL_TOOL_DELTA, here, RunAfter.NONE,
-                    List.of(new EmitRuntimeNotice("ExternalToolDeltaReceived")));
-            legal(s, Kind.RECYCLE, RECOVERING, RunAfter.NONE, List.of(new InitiateRecycle()));
+            legal(s, Kind.RETIRE, RETIRED, RunAfter.NONE);
+            legal(s, Kind.RESET, IDLE, RunAfter.NONE);
+            legal(s, Kind.STOP, STOPPED, RunAfter.NONE);
+            legal(s, Kind.DESTROY, DESTROYED, RunAfter.NONE);
+            legal(s, Kind.EXTERNAL_TOOL_DELTA, here, RunAfter.NONE);
+            legal(s, Kind.RECYCLE, RECOVERING, RunAfter.NONE);
         }
 
         Setup r = Setup.RUNNING_;
         legal(r, Kind.RUN_COMPLETED, IDLE, RunAfter.NONE);
         legal(r, Kind.RUN_FAILED, IDLE, RunAfter.NONE);
         legal(r, Kind.RUN_CANCELLED, IDLE, RunAfter.NONE);
-        legal(r, Kind.SUBMIT_WORK, RUNNING, RunAfter.KEPT, List.of(new ResolveAdmission()));
-        legal(r, Kind.ACCEPTED_QUEUE, RUNNING, RunAfter.KEPT, List.of(new SubmitAdmittedIngressEffect()));
-        legal(r, Kind.ACCEPTED_STEER, RUNNING, RunAfter.KEPT, WAKE_STEER);
-        legal(r, Kind.REJECTED, RUNNING, RunAfter.KEPT, List.of(new EmitRuntimeNotice("AdmissionRejected")));
-        legal(r, Kind.DEDUPLICATED, RUNNING, RunAfter.KEPT, List.of(new EmitRuntimeNotice("AdmissionDeduplicated")));
+        legal(r, Kind.SUBMIT_WORK, RUNNING, RunAfter.KEPT);
+        legal(r, Kind.ACCEPTED_QUEUE, RUNNING, RunAfter.KEPT);
+        legal(r, Kind.ACCEPTED_STEER, RUNNING, RunAfter.KEPT);
+        legal(r, Kind.REJECTED, RUNNING, RunAfter.KEPT);
+        legal(r, Kind.DEDUPLICATED, RUNNING, RunAfter.KEPT);
         legal(r, Kind.RECOVER, RECOVERING, RunAfter.NONE);
-        legal(r, Kind.RETIRE, RETIRED, RunAfter.KEPT, List.of(RETIRE_CMD));
-        legal(r, Kind.STOP, STOPPED, RunAfter.NONE, STOP);
-        legal(r, Kind.DESTROY, DESTROYED, RunAfter.NONE, DESTROY);
-        legal(r, Kind.EXTERNAL_TOOL_DELTA, RUNNING, RunAfter.KEPT,
-                List.of(new EmitRuntimeNotice("ExternalToolDeltaReceived")));
+        legal(r, Kind.RETIRE, RETIRED, RunAfter.KEPT);
+        legal(r, Kind.STOP, STOPPED, RunAfter.NONE);
+        legal(r, Kind.DESTROY, DESTROYED, RunAfter.NONE);
+        legal(r, Kind.EXTERNAL_TOOL_DELTA, RUNNING, RunAfter.KEPT);
 
         Setup rec = Setup.RECOVERING_;
-        legal(rec, Kind.BEGIN_RUN, RUNNING, RunAfter.STARTED, List.of(new SubmitRunPrimitive()));
+        legal(rec, Kind.BEGIN_RUN, RUNNING, RunAfter.STARTED);
         legal(rec, Kind.RECOVERY_SUCCEEDED, IDLE, RunAfter.NONE);
         legal(rec, Kind.RESUME, IDLE, RunAfter.NONE);
-        legal(rec, Kind.RESET, IDLE, RunAfter.NONE, RESET);
-        legal(rec, Kind.STOP, STOPPED, RunAfter.NONE, STOP);
-        legal(rec, Kind.DESTROY, DESTROYED, RunAfter.NONE, DESTROY);
-        legal(rec, Kind.EXTERNAL_TOOL_DELTA, RECOVERING, RunAfter.NONE,
-                List.of(new EmitRuntimeNotice("ExternalToolDeltaReceived")));
-        legal(rec, Kind.RECYCLE_SUCCEEDED, IDLE, RunAfter.NONE, List.of(new EmitRuntimeNotice("RecycleSucceeded")));
+        legal(rec, Kind.RESET, IDLE, RunAfter.NONE);
+        legal(rec, Kind.STOP, STOPPED, RunAfter.NONE);
+        legal(rec, Kind.DESTROY, DESTROYED, RunAfter.NONE);
+        legal(rec, Kind.EXTERNAL_TOOL_DELTA, RECOVERING, RunAfter.NONE);
+        legal(rec, Kind.RECYCLE_SUCCEEDED, IDLE, RunAfter.NONE);
 
         Setup ret = Setup.RETIRED_;
-        legal(ret, Kind.BEGIN_RUN, RUNNING, RunAfter.STARTED, List.of(new SubmitRunPrimitive()));
-        legal(ret, Kind.RESET, IDLE, RunAfter.NONE, RESET);
-        legal(ret, Kind.STOP, STOPPED, RunAfter.NONE, STOP);
-        legal(ret, Kind.DESTROY, DESTROYED, RunAfter.NONE, DESTROY);
-        legal(ret, Kind.EXTERNAL_TOOL_DELTA, RETIRED, RunAfter.NONE,
-                List.of(new EmitRuntimeNotice("ExternalToolDeltaReceived")));
-        legal(ret, Kind.RECYCLE, RECOVERING, RunAfter.NONE, List.of(new InitiateRecycle()));
+        legal(ret, Kind.BEGIN_RUN, RUNNING, RunAfter.STARTED);
+        legal(ret, Kind.RESET, IDLE, RunAfter.NONE);
+        legal(ret, Kind.STOP, STOPPED, RunAfter.NONE);
+        legal(ret, Kind.DESTROY, DESTROYED, RunAfter.NONE);
+        legal(ret, Kind.EXTERNAL_TOOL_DELTA, RETIRED, RunAfter.NONE);
+        legal(ret, Kind.RECYCLE, RECOVERING, RunAfter.NONE);
 
         // BeginRun, Recycle and (issue 11, defect 6) Reset are refused by the no-active-run guard here.
         Setup fly = Setup.RETIRED_IN_FLIGHT;
         legal(fly, Kind.RUN_COMPLETED, RETIRED, RunAfter.NONE);
         legal(fly, Kind.RUN_FAILED, RETIRED, RunAfter.NONE);
         legal(fly, Kind.RUN_CANCELLED, RETIRED, RunAfter.NONE);
-        legal(fly, Kind.STOP, STOPPED, RunAfter.NONE, STOP);
-        legal(fly, Kind.DESTROY, DESTROYED, RunAfter.NONE, DESTROY);
-        legal(fly, Kind.EXTERNAL_TOOL_DELTA, RETIRED, RunAfter.KEPT,
-                List.of(new EmitRuntimeNotice("ExternalToolDeltaReceived")));
+        legal(fly, Kind.STOP, STOPPED, RunAfter.NONE);
+        legal(fly, Kind.DESTROY, DESTROYED, RunAfter.NONE);
+        legal(fly, Kind.EXTERNAL_TOOL_DELTA, RETIRED, RunAfter.KEPT);
 
-        legal(Setup.STOPPED_, Kind.DESTROY, DESTROYED, RunAfter.NONE, DESTROY);
+        legal(Setup.STOPPED_, Kind.DESTROY, DESTROYED, RunAfter.NONE);
     }
 
     private static void legal(Setup s, Kind k, RuntimeState to, RunAfter run) {
-        legal(s, k, to, run, List.of());
-    }
-
-    private static void legal(Setup s, Kind k, RuntimeState to, RunAfter run, List<RuntimeEffect> effects) {
-        assertTrue(EXPECTED.get(s).put(k, new Expect(to, run, effects)) == null, "duplicate row " + s + "/" + k);
+        assertTrue(EXPECTED.get(s).put(k, new Expect(to, run)) == null, "duplicate row " + s + "/" + k);
     }
 
     static Stream<Arguments> everyPair() {
@@ -267,7 +238,7 @@ class RuntimeControlMachineTest {
         }
 
         TransitionResult result = machine.apply(input);
-        assertEquals(new TransitionResult(setup.state, expect.to(), expect.effects()), result);
+        assertEquals(new TransitionResult(setup.state, expect.to()), result);
         assertEquals(expect.to(), machine.state());
         Optional<RunId> expectedRun = switch (expect.run()) {
             case NONE -> Optional.empty();
@@ -386,7 +357,7 @@ class RuntimeControlMachineTest {
         machine.apply(new AttachExecutor());
         machine.apply(new BeginRun(run));
 
-        assertEquals(new TransitionResult(RUNNING, ATTACHED, List.of()), machine.apply(new RunFailed(run)));
+        assertEquals(new TransitionResult(RUNNING, ATTACHED), machine.apply(new RunFailed(run)));
         assertFalse(machine.hasActiveRun());
     }
 
@@ -397,7 +368,7 @@ class RuntimeControlMachineTest {
         machine.apply(new RetireRequested());
         machine.apply(new BeginRun(run));
 
-        assertEquals(new TransitionResult(RUNNING, RETIRED, List.of()), machine.apply(new RunCompleted(run)));
+        assertEquals(new TransitionResult(RUNNING, RETIRED), machine.apply(new RunCompleted(run)));
         assertFalse(machine.hasActiveRun());
     }
 
@@ -408,7 +379,7 @@ class RuntimeControlMachineTest {
         machine.apply(new RecoverRequested());
         machine.apply(new BeginRun(run));
 
-        assertEquals(new TransitionResult(RUNNING, IDLE, List.of()), machine.apply(new RunCancelled(run)));
+        assertEquals(new TransitionResult(RUNNING, IDLE), machine.apply(new RunCancelled(run)));
     }
 
     @Test
@@ -420,7 +391,7 @@ class RuntimeControlMachineTest {
         machine.apply(new RetireRequested());
         assertEquals(Optional.of(run), machine.currentRunId());
 
-        assertEquals(new TransitionResult(RETIRED, RETIRED, List.of()), machine.apply(new RunCompleted(run)));
+        assertEquals(new TransitionResult(RETIRED, RETIRED), machine.apply(new RunCompleted(run)));
         assertFalse(machine.hasActiveRun());
 
         RunId drain = RunId.random();

@@ -12,6 +12,7 @@ import io.meerkat.runtime.api.InputKind;
 import io.meerkat.runtime.api.InputLifecycleState;
 import io.meerkat.runtime.api.InputSource;
 import io.meerkat.runtime.api.RunId;
+import io.meerkat.runtime.core.policy.RetryPolicy;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -77,7 +78,7 @@ class IngressCoalescePropertyTest {
                 inFlight = null;
             } else if (roll < 90 && inFlight != null) {
                 trace.add("rollback");
-                ingress.rollback(inFlight, "failed", step);
+                ingress.rollback(inFlight, "failed", step, RetryPolicy.DEFAULT_MAX_ATTEMPTS);
                 inFlight = null;
             } else if (roll < 94 && inFlight != null) {
                 trace.add("cancel");

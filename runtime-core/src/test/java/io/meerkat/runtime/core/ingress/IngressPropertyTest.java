@@ -14,6 +14,7 @@ import io.meerkat.runtime.api.InputSource;
 import io.meerkat.runtime.api.InputStatus;
 import io.meerkat.runtime.api.InputTransitionRecord;
 import io.meerkat.runtime.api.RunId;
+import io.meerkat.runtime.core.policy.RetryPolicy;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -83,7 +84,7 @@ class IngressPropertyTest {
                 inFlight = null;
             } else if (roll < 82 && inFlight != null) {
                 trace.add("rollback");
-                ingress.rollback(inFlight, "failed", now);
+                ingress.rollback(inFlight, "failed", now, RetryPolicy.DEFAULT_MAX_ATTEMPTS);
                 inFlight = null;
             } else if (roll < 88 && inFlight != null) {
                 trace.add("cancel");

@@ -16,6 +16,7 @@ import io.meerkat.runtime.api.InputTransitionRecord;
 import io.meerkat.runtime.api.Lane;
 import io.meerkat.runtime.api.RunBoundary;
 import io.meerkat.runtime.api.RunId;
+import io.meerkat.runtime.core.policy.RetryPolicy;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -112,7 +113,7 @@ class IngressTest {
         ingress.stage(run, RunId.random(), now);
         InputRecord v2 = admit(progress("r1", "v2"));
         assertEquals(InputLifecycleState.QUEUED, v2.state(), "a staged report is not replaced");
-        ingress.rollback(run, "boom", now);
+        ingress.rollback(run, "boom", now, RetryPolicy.DEFAULT_MAX_ATTEMPTS);
         assertEquals(InputLifecycleState.QUEUED, v1.state());
 
         Admission.Accepted v3 = (Admission.Accepted) ingress.admit(progress("r1", "v3"), true, now++);
@@ -165,13 +166,13 @@ class IngressTest {
     void aFailedBatchGoesBackToTheFrontInOrderAndIsAbandonedAfterThreeAttempts() {
         InputRecord a = admit(event("a"));
         InputRecord b = admit(event("b"));
-        for (int attempt = 1; attempt <= Ingress.MAX_STAGE_ATTEMPTS; attempt++) {
+        for (int attempt = 1; attempt <= RetryPolicy.DEFAULT_MAX_ATTEMPTS; attempt++) {
             Batch batch = ingress.drainNextBatch(10);
             assertEquals(List.of(a, b), batch.records(), "attempt " + attempt);
             ingress.stage(batch, RunId.random(), now);
             admit(Input.prompt("later " + attempt));
-            List<InputRecord> exhausted = ingress.rollback(batch, "boom", now);
-            if (attempt < Ingress.MAX_STAGE_ATTEMPTS) {
+            List<InputRecord> exhausted = ingress.rollback(batch, "boom", now, RetryPolicy.DEFAULT_MAX_ATTEMPTS);
+            if (attempt < RetryPolicy.DEFAULT_MAX_ATTEMPTS) {
                 assertEquals(List.of(), exhausted);
                 assertEquals(InputLifecycleState.QUEUED, a.state());
             } else {

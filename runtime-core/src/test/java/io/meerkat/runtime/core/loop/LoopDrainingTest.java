@@ -26,8 +26,9 @@ import org.junit.jupiter.api.RepetitionInfo;
 import org.junit.jupiter.api.Test;
 
 /**
- * The loop after a stop, while the run in flight has not ended yet ("draining"): commands sent meanwhile
- * still reach the executor (a cancel may be what unblocks it), and the loop waits without spinning.
+ * The loop after a stop, while the run in flight has not ended yet ("draining"). The stop is the last
+ * command: {@code [a, stop, b]} gets {@code a} and the stop to the executor, and {@code b} is refused, never
+ * delivered, as in Meerkat 0.5; the loop waits for the run without spinning and closes the executor once.
  */
 class LoopDrainingTest {
 
@@ -54,7 +55,7 @@ class LoopDrainingTest {
     }
 
     @Test
-    void controlsSentWhileTheLoopDrainsReachTheExecutorAndTheLoopWaitsWithoutSpinning() throws Exception {
+    void theStopIsTheLastCommandAndTheLoopWaitsForTheRunWithoutSpinning() throws Exception {
         Submission parked = session.submit(Input.prompt("ignores the stop"));
         scheduler.runAll();
         ScriptedExecutor.PendingApply inFlight = executor.nextApply();
@@ -64,15 +65,16 @@ class LoopDrainingTest {
         assertEquals(new CompletionOutcome.RuntimeTerminated("runtime stopped"), parked.completion().getNow(null));
         assertEquals(RuntimeState.STOPPED, session.state());
 
-        // The executor ignored the stop; the operator now cancels the run to unblock it.
-        session.control(new RunControlCommand.CancelCurrentRun("unstick"));
+        assertThrows(RuntimeNotReadyException.class,
+                () -> session.control(new RunControlCommand.CancelCurrentRun("after the stop")),
+                "refused, not accepted and then dropped");
+        session.control(new RunControlCommand.StopRuntimeExecutor("again"));
         int passes = scheduler.runAtMost(20);
 
-        assertTrue(passes < 20, "a draining loop with a command pending must not reschedule itself forever");
+        assertTrue(passes < 20, "a draining loop must not reschedule itself forever");
         assertEquals(0, scheduler.pending());
-        assertEquals(List.of(new RunControlCommand.StopRuntimeExecutor("stop"),
-                new RunControlCommand.CancelCurrentRun("unstick")), executor.controls(),
-                "a command accepted while the loop drains is delivered to the executor");
+        assertEquals(List.of(new RunControlCommand.StopRuntimeExecutor("stop")), executor.controls(),
+                "nothing reaches the executor after the stop");
         assertEquals(0, executor.closeCalls(), "the executor is not closed under a run in flight");
 
         inFlight.complete("late");
@@ -80,10 +82,22 @@ class LoopDrainingTest {
 
         assertEquals(1, executor.closeCalls());
         assertFalse(executor.calledAfterClose());
-        assertThrows(RuntimeNotReadyException.class,
-                () -> session.control(new RunControlCommand.CancelCurrentRun("after the end")),
-                "once the loop has ended a command is refused, not silently dropped");
         assertEquals(0, registry.pendingCount());
+    }
+
+    @Test
+    void aCommandSentBehindAStopNeverReachesTheExecutor() {
+        RunControlCommand a = new RunControlCommand.CancelCurrentRun("a");
+        RunControlCommand stop = new RunControlCommand.StopRuntimeExecutor("stop");
+
+        session.control(a);
+        session.control(stop);
+        assertThrows(RuntimeNotReadyException.class, () -> session.control(new RunControlCommand.CancelCurrentRun("b")));
+        scheduler.runAll();
+
+        assertEquals(List.of(a, stop), executor.controls());
+        assertEquals(RuntimeState.STOPPED, session.state());
+        assertEquals(1, executor.closeCalls());
     }
 
     private static final long BASE_SEED = Long.getLong("meerkat.seed", 0xD8A1_4E5L);

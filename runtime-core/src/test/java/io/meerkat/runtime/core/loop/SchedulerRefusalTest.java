@@ -131,7 +131,7 @@ class SchedulerRefusalTest {
         String context = "seed " + seed;
         FlakyScheduler flaky = new FlakyScheduler(seed);
         TestRuntimes.RecordingFactory mixed =
-                new TestRuntimes.RecordingFactory(() -> new ScriptedExecutor(ScriptedExecutor.Mode.MIXED));
+                new TestRuntimes.RecordingFactory(() -> ScriptedExecutor.mixed(seed));
         InMemoryCompletionRegistry shared = new InMemoryCompletionRegistry();
         List<Submission> submissions = new CopyOnWriteArrayList<>();
         List<Throwable> unexpected = new CopyOnWriteArrayList<>();

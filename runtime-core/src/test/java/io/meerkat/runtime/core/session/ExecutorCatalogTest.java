@@ -33,6 +33,7 @@ import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
@@ -128,9 +129,12 @@ class ExecutorCatalogTest {
         }
     }
 
+    private static final long BASE_SEED = Long.getLong("meerkat.seed", 0xCA7A_1065L);
+
     @RepeatedTest(20)
     void aSessionCreatedWhileItsKindIsWithdrawnIsNeverLeftRunning(RepetitionInfo repetition) throws Exception {
-        long seed = new Random().nextLong() ^ repetition.getCurrentRepetition();
+        long seed = BASE_SEED + repetition.getCurrentRepetition();
+        String where = "seed " + seed + " (replay: -Dmeerkat.seed=" + BASE_SEED + ")";
         Random random = new Random(seed);
         MutableCatalog catalog = new MutableCatalog();
         catalog.add(new HeldFactory(PLUGGED));
@@ -159,15 +163,20 @@ class ExecutorCatalogTest {
             }
             start.countDown();
             creators.shutdown();
-            assertTrue(creators.awaitTermination(30, TimeUnit.SECONDS), "seed " + seed);
+            assertTrue(creators.awaitTermination(30, TimeUnit.SECONDS), where);
             for (Future<SessionHandle> future : created) {
-                SessionHandle session = future.get();
+                SessionHandle session;
+                try {
+                    session = future.get();
+                } catch (ExecutionException e) {
+                    throw new AssertionError(where + ": createSession failed", e.getCause());
+                }
                 if (session != null && runtime.session(session.id()).isPresent()) {
-                    assertEquals(RuntimeState.STOPPED, session.state(), "seed " + seed);
+                    assertEquals(RuntimeState.STOPPED, session.state(), where);
                 }
             }
             for (SessionHandle session : runtime.sessions()) {
-                assertEquals(RuntimeState.STOPPED, session.state(), "seed " + seed);
+                assertEquals(RuntimeState.STOPPED, session.state(), where);
             }
         } finally {
             creators.shutdownNow();

@@ -50,7 +50,7 @@ class LockOrderStormTest {
         String context = "seed " + seed + " (replay: -Dmeerkat.seed=" + (seed - repetition.getCurrentRepetition())
                 + ")";
         SwappingFront front = new SwappingFront(new InMemoryCompletionRegistry());
-        var factory = new TestRuntimes.RecordingFactory(() -> new ScriptedExecutor(ScriptedExecutor.Mode.MIXED));
+        var factory = new TestRuntimes.RecordingFactory(() -> ScriptedExecutor.mixed(seed));
         MeerkatRuntime runtime = TestRuntimes.builder(factory, front).shutdownTimeoutMillis(5_000).build();
         SessionId[] ids = new SessionId[SESSIONS];
         for (int i = 0; i < SESSIONS; i++) {

@@ -36,7 +36,7 @@ class RuntimeCloseRaceTest {
         String context = "seed " + seed;
         Random closer = new Random(seed);
         TestRuntimes.RecordingFactory factory =
-                new TestRuntimes.RecordingFactory(() -> new ScriptedExecutor(ScriptedExecutor.Mode.MIXED));
+                new TestRuntimes.RecordingFactory(() -> ScriptedExecutor.mixed(seed));
         InMemoryCompletionRegistry registry = new InMemoryCompletionRegistry();
         MeerkatRuntime runtime = TestRuntimes.builder(factory, registry).build();
         List<SessionHandle> sessions = new CopyOnWriteArrayList<>();

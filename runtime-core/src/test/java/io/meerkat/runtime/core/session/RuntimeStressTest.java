@@ -63,7 +63,7 @@ class RuntimeStressTest {
         String context = "seed " + seed + " (rerun with -Dmeerkat.seed=" + (seed - repetition.getCurrentRepetition()) + ")";
         CountingRegistry registry = new CountingRegistry(new InMemoryCompletionRegistry());
         TestRuntimes.RecordingFactory factory =
-                new TestRuntimes.RecordingFactory(() -> new ScriptedExecutor(ScriptedExecutor.Mode.MIXED));
+                new TestRuntimes.RecordingFactory(() -> ScriptedExecutor.mixed(seed));
         ConcurrentLinkedQueue<Waited> waited = new ConcurrentLinkedQueue<>();
         AtomicInteger refused = new AtomicInteger();
         List<Throwable> unexpected = new java.util.concurrent.CopyOnWriteArrayList<>();

@@ -7,6 +7,7 @@ import io.meerkat.runtime.api.RunPrimitive;
 import io.meerkat.runtime.api.RunResult;
 import io.meerkat.runtime.api.spi.CoreExecutor;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -32,7 +33,10 @@ public final class ScriptedExecutor implements CoreExecutor {
         HOLD,
         /** Fails every run. */
         FAIL,
-        /** Per run, at random: echo at once, echo later from another thread, or fail. */
+        /**
+         * Per run, drawn from the seed of {@link #mixed(long)}: echo at once, echo later from another
+         * thread, or fail. The k-th run of an executor gets the k-th draw, so a seed replays the same mix.
+         */
         MIXED,
         /** Hands each run to the test; control commands are recorded but leave the run pending. */
         PARK
@@ -46,6 +50,7 @@ public final class ScriptedExecutor implements CoreExecutor {
         }
     }
 
+    private final Random draws;
     private volatile Mode mode;
     private final AtomicInteger applyCalls = new AtomicInteger();
     private final AtomicInteger closeCalls = new AtomicInteger();
@@ -54,11 +59,28 @@ public final class ScriptedExecutor implements CoreExecutor {
     private volatile PendingApply current;
     private volatile boolean callAfterClose;
 
+    /** An executor in {@code mode}; {@link Mode#MIXED} needs a seed, see {@link #mixed(long)}. */
     public ScriptedExecutor(Mode mode) {
+        this(mode, null);
+        if (mode == Mode.MIXED) {
+            throw new IllegalArgumentException("MIXED draws from a seed: use ScriptedExecutor.mixed(seed)");
+        }
+    }
+
+    /** An executor in {@link Mode#MIXED} whose runs' fates are drawn from {@code new Random(seed)}. */
+    public static ScriptedExecutor mixed(long seed) {
+        return new ScriptedExecutor(Mode.MIXED, new Random(seed));
+    }
+
+    private ScriptedExecutor(Mode mode, Random draws) {
+        this.draws = draws;
         this.mode = mode;
     }
 
     public void mode(Mode newMode) {
+        if (newMode == Mode.MIXED && draws == null) {
+            throw new IllegalArgumentException("MIXED draws from a seed: use ScriptedExecutor.mixed(seed)");
+        }
         this.mode = newMode;
     }
 
@@ -81,7 +103,7 @@ public final class ScriptedExecutor implements CoreExecutor {
     }
 
     private CompletionStage<CoreApplyOutput> mixed(RunId runId, RunPrimitive primitive) {
-        int roll = java.util.concurrent.ThreadLocalRandom.current().nextInt(10);
+        int roll = draws.nextInt(10);
         if (roll < 5) {
             return CompletableFuture.completedFuture(CoreApplyOutput.completed(runId, primitive,
                     RunResult.of(textOf(primitive))));

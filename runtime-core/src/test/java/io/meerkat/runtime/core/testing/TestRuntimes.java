@@ -5,6 +5,8 @@ import io.meerkat.runtime.api.spi.CoreExecutor;
 import io.meerkat.runtime.api.spi.ExecutorContext;
 import io.meerkat.runtime.api.spi.ExecutorFactory;
 import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
+import io.meerkat.runtime.core.policy.RetryPolicy;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
@@ -48,7 +50,15 @@ public final class TestRuntimes {
     }
 
     /** A builder with the given factory and a fresh in-memory registry. */
+    /**
+     * A runtime builder with the factory and registry, and a retry policy without backoff (failed inputs
+     * are retried at once, in the same pass): tests that exercise the backoff set their own policy.
+     */
     public static MeerkatRuntimeBuilder builder(RecordingFactory factory, CompletionRegistry registry) {
-        return MeerkatRuntimeBuilder.newBuilder().executorFactory(factory).completionRegistry(registry);
+        return MeerkatRuntimeBuilder.newBuilder().executorFactory(factory).completionRegistry(registry)
+                .retryPolicy(NO_BACKOFF);
     }
+
+    /** The default number of attempts, retried without waiting. */
+    public static final RetryPolicy NO_BACKOFF = RetryPolicy.defaults().withBackoff(Duration.ZERO, Duration.ZERO);
 }

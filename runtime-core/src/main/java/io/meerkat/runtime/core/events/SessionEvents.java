@@ -1,4 +1,4 @@
-package io.meerkat.runtime.core.session;
+package io.meerkat.runtime.core.events;
 
 import io.meerkat.runtime.api.RuntimeEvent;
 import io.meerkat.runtime.api.RuntimeEventEnvelope;
