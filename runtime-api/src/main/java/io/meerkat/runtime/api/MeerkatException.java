@@ -7,7 +7,8 @@ package io.meerkat.runtime.api;
 public abstract sealed class MeerkatException extends RuntimeException
         permits SessionNotFoundException, InputRejectedException, RuntimeNotReadyException,
         IllegalTransitionException, PayloadTooLargeException, RuntimeClosedException,
-        UnknownExecutorException, DuplicateSessionException, QueueFullException {
+        UnknownExecutorException, DuplicateSessionException, QueueFullException,
+        StoreUnavailableException {
 
     private static final long serialVersionUID = 1L;
 

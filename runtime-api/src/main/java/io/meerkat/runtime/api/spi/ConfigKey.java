@@ -15,8 +15,11 @@ import java.util.Objects;
  *                    keys with that prefix, e.g. {@code "env."} for {@code env.PATH}
  * @param owner       who may set it
  * @param description one line for operators and clients, e.g. shown by {@code GET /v1/executors}
+ * @param secret      whether its value is a secret (a key, a password): it is never written to a
+ *                    {@link RuntimeStore}, never logged, and must come again from the operator's profile
+ *                    when the session is recovered
  */
-public record ConfigKey(String name, Owner owner, String description) {
+public record ConfigKey(String name, Owner owner, String description, boolean secret) {
 
     /** Who may set a key. */
     public enum Owner {
@@ -33,6 +36,16 @@ public record ConfigKey(String name, Owner owner, String description) {
         if (name.isBlank() || name.equals(".")) {
             throw new IllegalArgumentException("a config key needs a name");
         }
+    }
+
+    /** A key that is not secret. */
+    public ConfigKey(String name, Owner owner, String description) {
+        this(name, owner, description, false);
+    }
+
+    /** This key, marked secret. */
+    public ConfigKey asSecret() {
+        return new ConfigKey(name, owner, description, true);
     }
 
     /** A key a client may set. */

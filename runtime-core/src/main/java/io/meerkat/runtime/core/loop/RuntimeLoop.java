@@ -37,6 +37,13 @@ import org.slf4j.LoggerFactory;
  * the passes mutually exclusive, so every field below marked <em>loop-confined</em> is touched by one
  * pass at a time, each pass seeing the previous one's writes (the flag's release/acquire).
  *
+ * <h2>Failed runs and time limits</h2>
+ * A failed run's inputs go back to their lanes and no run begins until the {@link LoopSettings#retryPolicy()
+ * retry backoff} has passed ({@link #backoff}); control commands are served meanwhile. A run still in
+ * flight after {@link LoopSettings#maxRunDuration()} is cancelled through the control channel, as a
+ * {@code CancelCurrentRun} sent at that moment would be, and its inputs are abandoned TIMED_OUT. Both
+ * timers run on the {@link LoopSettings#delays() delay scheduler} and only signal the loop.
+ *
  * <h2>Ending</h2>
  * A {@link RunControlCommand.StopRuntimeExecutor} marks the session STOPPED (unless already STOPPED
  * or DESTROYED), resolves the waiters of the inputs that abandons {@code RuntimeTerminated("runtime

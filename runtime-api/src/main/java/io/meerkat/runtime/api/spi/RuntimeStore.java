@@ -1,0 +1,68 @@
+package io.meerkat.runtime.api.spi;
+
+import io.meerkat.runtime.api.CompletionOutcome;
+import io.meerkat.runtime.api.InputId;
+import io.meerkat.runtime.api.RunBoundaryReceipt;
+import io.meerkat.runtime.api.RunId;
+import io.meerkat.runtime.api.SessionId;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Where a runtime keeps its sessions, their inputs, the receipts of the run boundaries they applied,
+ * and the outcomes of finished inputs, so that they survive a restart or a crash.
+ *
+ * <h2>Guarantees an implementation gives</h2>
+ * <ul>
+ *   <li>{@link #commit} is atomic and durable: when it returns, every change of every batch it was given
+ *       is written and survives a crash of the process; when it throws, none is. Batches are applied in
+ *       order, changes within a batch in order.</li>
+ *   <li>Thread safe. Commits may come from several threads; an implementation may serialise them
+ *       (SQLite has one writer). The runtime already merges concurrent callers' batches into one call
+ *       (group commit), so one call is one transaction, one fsync.</li>
+ *   <li>Reads ({@link #load}, {@link #outcome}, {@link #receipt}, {@link #info}) see every commit that
+ *       returned before they began, and go on while the store refuses writes, where it can.</li>
+ *   <li>A value of a config key an executor declares secret never reaches a store: the runtime drops
+ *       it before it builds a {@link StoredSession}.</li>
+ * </ul>
+ * Implementations come from a {@link RuntimeStoreProvider}, found by name.
+ */
+public interface RuntimeStore extends AutoCloseable {
+
+    /**
+     * Writes {@code batches} in one transaction, all or nothing.
+     *
+     * @throws io.meerkat.runtime.api.StoreUnavailableException if the write failed; nothing was written
+     */
+    void commit(List<StoreBatch> batches);
+
+    /**
+     * Hands every stored session to {@code visitor}, each followed by its inputs in
+     * {@link StoredInput#sequence()} order, for a runtime opening the store to recover them.
+     *
+     * @throws io.meerkat.runtime.api.StoreUnavailableException if the store cannot be read
+     */
+    void load(StoreVisitor visitor);
+
+    /** The outcome stored for a finished input, if the store still has it. */
+    Optional<CompletionOutcome> outcome(SessionId sessionId, InputId inputId);
+
+    /** The last receipt stored for a run, if any. */
+    Optional<RunBoundaryReceipt> receipt(SessionId sessionId, RunId runId);
+
+    /**
+     * Forgets finished inputs (with their outcomes) of every session beyond the newest
+     * {@code policy.keepPerSession()}, and those that finished before {@code policy.finishedBefore()}.
+     * Their idempotency keys go with them: the dedup window is this retention.
+     *
+     * @return how many inputs were forgotten
+     */
+    long prune(RetentionPolicy policy);
+
+    /** What the store holds, for operators ({@code meerkat store info}). */
+    StoreInfo info();
+
+    /** Releases the store's connections and files; later calls fail. */
+    @Override
+    void close();
+}
