@@ -2,10 +2,10 @@
 # echo-agent.sh: the example agent program of the process executor (see ../PROTOCOL.md).
 # POSIX sh only: it needs nothing but sh, printf and sleep.
 #
-# Reads one request line from stdin, reports one progress line, then answers with a result line that
-# echoes the request's text. ECHO_AGENT_MODE (set it with the executor config key env.ECHO_AGENT_MODE)
-# selects another behaviour, used by the executor's tests:
-#   echo      (default) progress, then a result echoing the text
+# Reads one request line from stdin, reports one progress line, streams the request's text as one
+# output line, then answers with a result line that echoes the text. ECHO_AGENT_MODE (set it with the
+# executor config key env.ECHO_AGENT_MODE) selects another behaviour, used by the executor's tests:
+#   echo      (default) progress, output, then a result echoing the text
 #   error     progress, then an error line
 #   crash     a line on stderr, then exit code 3 without a result
 #   garbage   a line that is not JSON
@@ -25,6 +25,10 @@ text=${text%'}'}
 
 progress() {
     printf '{"type":"progress","message":"%s"}\n' "$1"
+}
+
+output() {
+    printf '{"type":"output","text":%s}\n' "$text"
 }
 
 result() {
@@ -50,6 +54,7 @@ until_stdin_ends() {
 case "${ECHO_AGENT_MODE:-echo}" in
     echo)
         progress "echo-agent read the request"
+        output
         result
         ;;
     error)

@@ -23,7 +23,8 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * A small OpenAI-compatible server on 127.0.0.1 for end-to-end tests of the packaged openai executor:
  * {@code POST /v1/chat/completions} answers with the last message's text prefixed by {@code "echo: "},
- * streamed as server-sent events or as one JSON body as the request asks. The text decides the rest:
+ * streamed as server-sent events (one chunk per word, its space included) or as one JSON body as the
+ * request asks. The text decides the rest:
  * {@code "fail"} answers 500 with an error body that quotes the request's {@code Authorization}
  * header and runs long (as a careless upstream might); {@code "slow"} streams one chunk, then nothing
  * but keep-alive comments until the client goes away (so a test can see the connection closed).
@@ -97,7 +98,7 @@ final class FakeOpenAi implements AutoCloseable {
             default -> {
                 String reply = "echo: " + text;
                 if (body.path("stream").asBoolean(false)) {
-                    stream(response, model, List.of(reply.substring(0, reply.length() / 2), reply.substring(reply.length() / 2)));
+                    stream(response, model, List.of(reply.split("(?<= )")));
                 } else {
                     write(response, 200, "application/json", "{\"id\":\"c1\",\"object\":\"chat.completion\",\"model\":\""
                             + model + "\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":"

@@ -10,19 +10,23 @@ import io.meerkat.distribution.http.ApiClient.Answer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
 
 /**
  * Every shipped executor plugin, run by the packaged {@code bin/meerkat} as its own process and driven
  * over HTTP as a client would: echo, process (the shipped {@code echo-agent} profile) and openai (against
  * {@link FakeOpenAi}, an OpenAI-compatible server on 127.0.0.1 configured as an operator profile). Also
  * who decides what: a client's operator-only keys are refused, unless the operator turns on the unsafe
- * setting, which the launcher then says loudly.
+ * setting, which the launcher then says loudly. And what a client streaming a run sees: each
+ * executor's output as {@code output_delta} events, then {@code run_completed} with the result.
  */
 class ShippedExecutorsIT {
 
@@ -105,6 +109,41 @@ class ShippedExecutorsIT {
     }
 
     @Test
+    void openAiStreamsEachChunkAsAnOutputDeltaAndRunCompletedCarriesTheResult() throws Exception {
+        String session = create("{\"executor\":\"openai\",\"profile\":\"fake\"}");
+        Streamed run = streamRun(session, "the quick brown fox");
+
+        assertEquals(List.of("echo: ", "the ", "quick ", "brown ", "fox"), run.deltas(), "one delta per chunk, in order");
+        assertEquals("completed", run.completed().path("outcome").asString(), run.completed().toString());
+        assertEquals("echo: the quick brown fox", run.completed().path("result").path("text").asString());
+        assertEquals("5", run.completed().path("result").path("attributes").path("totalTokens").asString());
+    }
+
+    @Test
+    void openAiSendsAWholeAnswerAsOneDelta() throws Exception {
+        String session = create("{\"executor\":\"openai\",\"profile\":\"fake\",\"config\":{\"stream\":false}}");
+        Streamed run = streamRun(session, "in one piece");
+        assertEquals(List.of("echo: in one piece"), run.deltas());
+        assertEquals("echo: in one piece", run.completed().path("result").path("text").asString());
+    }
+
+    @Test
+    void echoAndTheProcessAgentStreamTheirRepliesAsOutputDeltas() throws Exception {
+        Streamed whole = streamRun(create("{\"executor\":\"echo\"}"), "one piece");
+        assertEquals(List.of("one piece"), whole.deltas(), "by default the reply is one delta");
+        assertEquals("one piece", whole.completed().path("result").path("text").asString());
+
+        Streamed chunked = streamRun(create("{\"executor\":\"echo\",\"config\":{\"chunks\":4,\"delayMs\":40}}"),
+                "abcdefgh");
+        assertEquals(List.of("ab", "cd", "ef", "gh"), chunked.deltas());
+        assertEquals("abcdefgh", chunked.completed().path("result").path("text").asString());
+
+        Streamed agent = streamRun(create("{\"executor\":\"process\",\"profile\":\"echo-agent\"}"), "over the pipe");
+        assertEquals(List.of("over the pipe"), agent.deltas(), "the agent's output line");
+        assertEquals("over the pipe", agent.completed().path("result").path("text").asString());
+    }
+
+    @Test
     void openAiAsksForAWholeAnswerWhenTheClientSaysStreamFalse() throws Exception {
         String session = create("{\"executor\":\"openai\",\"profile\":\"fake\",\"config\":{\"stream\":false}}");
         Answer completion = completion(session, submit(session, "in one piece"));
@@ -176,6 +215,50 @@ class ShippedExecutorsIT {
             assertEquals("unsafe", completion.json().path("result").path("text").asString(), completion.body());
             String err = Files.readString(served.stderr());
             assertTrue(err.contains("UNSAFE") && err.contains("meerkat.unsafe.client-operator-config"), err);
+        }
+    }
+
+    /** A run as its session's event stream showed it: the texts of its output deltas, and its run_completed. */
+    private record Streamed(List<String> deltas, JsonNode completed) {
+    }
+
+    /**
+     * Submits {@code text} to {@code session} while reading its event stream, up to the run's end: checks
+     * that every delta names the run, comes after its start and before its end, that no event was lost,
+     * and that the run completed and consumed the input.
+     */
+    private static Streamed streamRun(String session, String text) throws Exception {
+        ApiClient.EventLines events = api.events(session);
+        try {
+            events.awaitSubscribed(10);
+            String input = submit(session, text);
+            List<JsonNode> run = events.untilRunEnds(30);
+            for (int i = 1; i < run.size(); i++) {
+                assertEquals(run.get(i - 1).path("sequence").asLong() + 1, run.get(i).path("sequence").asLong(),
+                        "no event lost: " + run);
+            }
+            List<String> types = run.stream().map(event -> event.path("type").asString()).toList();
+            int started = types.indexOf("run_started");
+            assertTrue(started >= 0, "the run started: " + types);
+            String runId = run.get(started).path("runId").asString();
+            List<String> deltas = new ArrayList<>();
+            for (int i = 0; i < run.size(); i++) {
+                if (types.get(i).equals("output_delta")) {
+                    assertTrue(i > started, "a delta after the run's start: " + types);
+                    assertEquals(runId, run.get(i).path("runId").asString(), "the delta names the run");
+                    deltas.add(run.get(i).path("text").asString());
+                }
+            }
+            JsonNode completed = run.get(run.size() - 1);
+            assertEquals("run_completed", completed.path("type").asString(), completed.toString());
+            assertEquals(runId, completed.path("runId").asString());
+            assertEquals(1, completed.path("consumedInputIds").size(), completed.toString());
+            assertEquals(input, completed.path("consumedInputIds").path(0).asString());
+            assertEquals(String.join("", deltas), completed.path("result").path("text").asString(),
+                    "the deltas add up to the result");
+            return new Streamed(deltas, completed);
+        } finally {
+            events.close();
         }
     }
 

@@ -22,7 +22,7 @@ import java.util.Properties;
  * {@code meerkat.http.allowed-origins} (comma separated), {@code meerkat.http.max-connections},
  * {@code meerkat.http.min-request-data-rate}, {@code meerkat.http.idle-timeout-ms},
  * {@code meerkat.http.max-buffered-body-bytes}, {@code meerkat.http.max-event-streams},
- * {@code meerkat.http.max-pending-completions} (see {@link HttpLimits}),
+ * {@code meerkat.http.max-pending-completions}, {@code meerkat.http.max-buffered-event-bytes} (see {@link HttpLimits}),
  * {@code meerkat.session.max-queued-inputs}, {@code meerkat.session.max-queued-chars},
  * {@code meerkat.runtime.max-queued-chars}, {@code meerkat.results.max-retained-bytes}, {@code meerkat.runtime.max-sessions} ({@link MemoryLimits}),
  * {@code meerkat.runtime.max-run-duration-ms}, {@code meerkat.runtime.retry.max-attempts},
@@ -50,6 +50,7 @@ public final class ConfigLoader {
     public static final String MAX_BUFFERED_BODY_BYTES = "meerkat.http.max-buffered-body-bytes";
     public static final String MAX_EVENT_STREAMS = "meerkat.http.max-event-streams";
     public static final String MAX_PENDING_COMPLETIONS = "meerkat.http.max-pending-completions";
+    public static final String MAX_BUFFERED_EVENT_BYTES = "meerkat.http.max-buffered-event-bytes";
     public static final String CLIENT_OPERATOR_CONFIG = "meerkat.unsafe.client-operator-config";
     public static final String MAX_QUEUED_INPUTS = "meerkat.session.max-queued-inputs";
     public static final String MAX_QUEUED_CHARS_PER_SESSION = "meerkat.session.max-queued-chars";
@@ -92,6 +93,7 @@ public final class ConfigLoader {
         values.put(MAX_BUFFERED_BODY_BYTES, Long.toString(HttpLimits.defaultMaxBufferedBodyBytes()));
         values.put(MAX_EVENT_STREAMS, Integer.toString(HttpLimits.DEFAULT_MAX_EVENT_STREAMS));
         values.put(MAX_PENDING_COMPLETIONS, Integer.toString(HttpLimits.DEFAULT_MAX_PENDING_COMPLETIONS));
+        values.put(MAX_BUFFERED_EVENT_BYTES, Long.toString(HttpLimits.defaultMaxBufferedEventBytes()));
         values.put(CLIENT_OPERATOR_CONFIG, "false");
         values.put(MAX_QUEUED_INPUTS, Integer.toString(MeerkatRuntimeBuilder.DEFAULT_MAX_QUEUED_INPUTS));
         values.put(MAX_QUEUED_CHARS_PER_SESSION, Long.toString(MeerkatRuntimeBuilder.DEFAULT_MAX_QUEUED_CHARS_PER_SESSION));
@@ -129,7 +131,7 @@ public final class ConfigLoader {
                 list(values.get(ALLOWED_ORIGINS)), new HttpLimits(intValue(values, MAX_CONNECTIONS),
                 longValue(values, MIN_REQUEST_DATA_RATE), longValue(values, IDLE_TIMEOUT_MS),
                 longValue(values, MAX_BUFFERED_BODY_BYTES), intValue(values, MAX_EVENT_STREAMS),
-                intValue(values, MAX_PENDING_COMPLETIONS)), bundleProperties,
+                intValue(values, MAX_PENDING_COMPLETIONS), longValue(values, MAX_BUFFERED_EVENT_BYTES)), bundleProperties,
                 new MemoryLimits(intValue(values, MAX_QUEUED_INPUTS), longValue(values, MAX_QUEUED_CHARS_PER_SESSION),
                         longValue(values, MAX_QUEUED_CHARS_RUNTIME), longValue(values, MAX_RETAINED_RESULT_BYTES),
                         intValue(values, MAX_SESSIONS)),

@@ -15,9 +15,11 @@ package io.meerkat.distribution.config;
  *                              a request that would pass it is answered 503 {@code server_busy}
  * @param maxEventStreams       the event streams open at once; below {@code maxConnections}
  * @param maxPendingCompletions the completion requests waiting at once; below {@code maxConnections}
+ * @param maxBufferedEventBytes the bytes of events held at once for event-stream clients that have not read
+ *                              them yet, launcher-wide; past it a stream drops events (a gap in its sequence)
  */
 public record HttpLimits(int maxConnections, long minRequestDataRate, long idleTimeoutMs, long maxBufferedBodyBytes,
-                         int maxEventStreams, int maxPendingCompletions) {
+                         int maxEventStreams, int maxPendingCompletions, long maxBufferedEventBytes) {
 
     public static final int DEFAULT_MAX_CONNECTIONS = 1_000;
     public static final long DEFAULT_MIN_REQUEST_DATA_RATE = 1_024;
@@ -28,6 +30,11 @@ public record HttpLimits(int maxConnections, long minRequestDataRate, long idleT
     /** The default for {@code maxBufferedBodyBytes}: an eighth of the heap's maximum, at most 64 MiB. */
     public static long defaultMaxBufferedBodyBytes() {
         return Math.min(64L << 20, Runtime.getRuntime().maxMemory() / 8);
+    }
+
+    /** The default for {@code maxBufferedEventBytes}: a sixteenth of the heap's maximum, at most 32 MiB. */
+    public static long defaultMaxBufferedEventBytes() {
+        return Math.min(32L << 20, Runtime.getRuntime().maxMemory() / 16);
     }
 
     /**
@@ -47,6 +54,10 @@ public record HttpLimits(int maxConnections, long minRequestDataRate, long idleT
         if (maxBufferedBodyBytes < 1) {
             throw new ConfigException(ConfigLoader.MAX_BUFFERED_BODY_BYTES + " must be positive, was "
                     + maxBufferedBodyBytes);
+        }
+        if (maxBufferedEventBytes < 1) {
+            throw new ConfigException(ConfigLoader.MAX_BUFFERED_EVENT_BYTES + " must be positive, was "
+                    + maxBufferedEventBytes);
         }
         requireBelowConnections(ConfigLoader.MAX_EVENT_STREAMS, maxEventStreams);
         requireBelowConnections(ConfigLoader.MAX_PENDING_COMPLETIONS, maxPendingCompletions);

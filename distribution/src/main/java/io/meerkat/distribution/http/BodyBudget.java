@@ -3,9 +3,11 @@ package io.meerkat.distribution.http;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The request body bytes buffered at once by all requests together ({@code meerkat.http.max-buffered-body-bytes}):
- * however many clients send bodies and pause, they hold at most this much heap; a request that would pass
- * it is refused instead ({@link ApiException#serverBusy}).
+ * Bytes held at once for many clients together, so that however many of them pause they hold at most this
+ * much heap. One budget bounds the request bodies buffered ({@code meerkat.http.max-buffered-body-bytes}:
+ * a request that would pass it is refused, {@link ApiException#serverBusy}); another the events waiting
+ * for event-stream clients ({@code meerkat.http.max-buffered-event-bytes}: a stream drops an event that
+ * would pass it).
  */
 final class BodyBudget {
 

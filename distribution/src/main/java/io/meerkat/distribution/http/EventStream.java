@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
@@ -22,11 +23,16 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * {@code GET /v1/sessions/{id}/events}: a session's events as Server-Sent Events, one JSON envelope
  * each ({@code id:} the sequence, {@code event:} the type).
  *
- * <p>No thread is held per client: writes are asynchronous and the next event is requested from the
- * session only when the previous one is written, so a slow client never slows the session (it loses
- * events instead, visible as gaps in the sequence). The stream opens with a {@code : subscribed} comment,
- * written after the subscription is in place, so a client that sees it will see every later event. A
- * {@code : keepalive} comment every 15 s finds clients that went away.
+ * <p>No thread is held per client: writes are asynchronous, one at a time. Events are taken from the
+ * session as they come and kept, written out as bytes, until the client has read them; a stream keeps at
+ * most {@value #MAX_STREAM_BACKLOG_BYTES} bytes waiting (plus the event that crossed the line), and all
+ * streams together at most the launcher's event budget ({@code meerkat.http.max-buffered-event-bytes}).
+ * Past either, the stream drops events, visible as gaps in the sequence: a slow or stalled client never
+ * slows the session, and the large outputs a run may stream ({@code output_delta}, {@code run_completed}
+ * with its result) never pile up on the heap for a client that does not read them. The stream opens with
+ * a {@code : subscribed} comment, written after the subscription is in place, so a client that sees it
+ * will see every later event it keeps up with. A {@code : keepalive} comment every 15 s finds clients
+ * that went away.
  *
  * <p>At most {@code maxStreams} are open at once; past that a stream is refused with 503 {@code server_busy},
  * so that streams, which never idle out, cannot take every connection.
@@ -34,18 +40,23 @@ import org.eclipse.jetty.util.thread.Scheduler;
 final class EventStream implements StreamEndpoint, AutoCloseable {
 
     private static final long KEEPALIVE_SECONDS = 15;
+    /** The most bytes of events one stream keeps waiting for its client before it drops events. */
+    static final long MAX_STREAM_BACKLOG_BYTES = 1L << 20;
 
     private final MeerkatRuntime runtime;
     private final Json json;
     private final Scheduler scheduler;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final int maxStreams;
+    /** The bytes of events waiting in every stream together. */
+    private final BodyBudget budget;
 
-    EventStream(MeerkatRuntime runtime, Json json, Scheduler scheduler, int maxStreams) {
+    EventStream(MeerkatRuntime runtime, Json json, Scheduler scheduler, int maxStreams, BodyBudget budget) {
         this.runtime = runtime;
         this.json = json;
         this.scheduler = scheduler;
         this.maxStreams = maxStreams;
+        this.budget = budget;
     }
 
     @Override
@@ -110,8 +121,15 @@ final class EventStream implements StreamEndpoint, AutoCloseable {
         }
     }
 
-    /** One chunk to write: a comment, an event (which, once written, lets the next event in) or the end. */
-    private record Chunk(String text, boolean event, boolean last) {
+    /**
+     * One chunk to write: a comment, an event (whose bytes count against the budgets until written or
+     * dropped) or the end.
+     */
+    private record Chunk(byte[] bytes, boolean event, boolean last) {
+
+        static Chunk comment(String text) {
+            return new Chunk(text.getBytes(StandardCharsets.UTF_8), false, false);
+        }
     }
 
     /** One client's stream: a subscriber to the session's events and a one-write-at-a-time writer. */
@@ -121,6 +139,8 @@ final class EventStream implements StreamEndpoint, AutoCloseable {
         private final Queue<Chunk> outbox = new ConcurrentLinkedQueue<>();
         private final AtomicBoolean writing = new AtomicBoolean();
         private final AtomicBoolean finished = new AtomicBoolean();
+        /** The bytes of this stream's events taken and not yet written or dropped. */
+        private final AtomicLong backlog = new AtomicLong();
         private volatile Flow.Subscription subscription;
         private volatile Scheduler.Task keepalive;
 
@@ -132,16 +152,26 @@ final class EventStream implements StreamEndpoint, AutoCloseable {
         @Override
         public void onSubscribe(Flow.Subscription subscription) {
             this.subscription = subscription;
-            enqueue(new Chunk(": subscribed\n\n", false, false));
-            subscription.request(1);
+            enqueue(Chunk.comment(": subscribed\n\n"));
+            // Every event is taken at once: what waits for the client is bounded here, in bytes.
+            subscription.request(Long.MAX_VALUE);
             scheduleKeepalive();
         }
 
         @Override
         public void onNext(RuntimeEventEnvelope envelope) {
+            // Checked before the event is written out: a stalled client costs no serialisation.
+            if (finished.get() || backlog.get() >= MAX_STREAM_BACKLOG_BYTES) {
+                return;
+            }
             Map<String, Object> view = Views.event(envelope);
-            enqueue(new Chunk("id: " + envelope.sequence() + "\nevent: " + view.get("type") + "\ndata: "
-                    + json.writeString(view) + "\n\n", true, false));
+            byte[] bytes = ("id: " + envelope.sequence() + "\nevent: " + view.get("type") + "\ndata: "
+                    + json.writeString(view) + "\n\n").getBytes(StandardCharsets.UTF_8);
+            if (!budget.tryReserve(bytes.length)) {
+                return;
+            }
+            backlog.addAndGet(bytes.length);
+            enqueue(new Chunk(bytes, true, false));
         }
 
         @Override
@@ -155,14 +185,14 @@ final class EventStream implements StreamEndpoint, AutoCloseable {
         }
 
         void end() {
-            enqueue(new Chunk("", false, true));
+            enqueue(new Chunk(new byte[0], false, true));
         }
 
         private void scheduleKeepalive() {
             if (!finished.get()) {
                 keepalive = scheduler.schedule(() -> {
                     if (outbox.isEmpty()) {
-                        enqueue(new Chunk(": keepalive\n\n", false, false));
+                        enqueue(Chunk.comment(": keepalive\n\n"));
                     }
                     scheduleKeepalive();
                 }, KEEPALIVE_SECONDS, TimeUnit.SECONDS);
@@ -171,10 +201,25 @@ final class EventStream implements StreamEndpoint, AutoCloseable {
 
         private void enqueue(Chunk chunk) {
             if (finished.get()) {
+                dropped(chunk);
                 return;
             }
             outbox.add(chunk);
+            // finish() may have emptied the outbox between the check above and the add: whoever removes
+            // the chunk (finish's poll or this remove) gives its bytes back, exactly once.
+            if (finished.get() && outbox.remove(chunk)) {
+                dropped(chunk);
+                return;
+            }
             pump();
+        }
+
+        /** Gives back the budget an event chunk held. */
+        private void dropped(Chunk chunk) {
+            if (chunk.event()) {
+                backlog.addAndGet(-chunk.bytes().length);
+                budget.release(chunk.bytes().length);
+            }
         }
 
         /** Starts the next write unless one is in flight; Jetty allows one outstanding write per response. */
@@ -196,17 +241,17 @@ final class EventStream implements StreamEndpoint, AutoCloseable {
                     finish(null);
                     return;
                 }
-                response.write(false, ByteBuffer.wrap(chunk.text().getBytes(StandardCharsets.UTF_8)),
-                        Callback.from(() -> written(chunk), this::finish));
+                response.write(false, ByteBuffer.wrap(chunk.bytes()), Callback.from(() -> written(chunk), failure -> {
+                    dropped(chunk);
+                    finish(failure);
+                }));
                 return;
             }
         }
 
         private void written(Chunk chunk) {
+            dropped(chunk);
             writing.set(false);
-            if (chunk.event()) {
-                subscription.request(1);
-            }
             pump();
         }
 
@@ -216,6 +261,9 @@ final class EventStream implements StreamEndpoint, AutoCloseable {
                 return;
             }
             connections.remove(this);
+            for (Chunk left = outbox.poll(); left != null; left = outbox.poll()) {
+                dropped(left);
+            }
             Scheduler.Task task = keepalive;
             if (task != null) {
                 task.cancel();

@@ -70,7 +70,8 @@ public final class HttpApi implements AutoCloseable {
                 id -> context.runtime().session(id).isPresent());
         context.metrics().watchRetainedResults(() -> completions.retainedBytes()
                 + context.registry().rememberedOutcomeBytes());
-        EventStream events = new EventStream(context.runtime(), json, server.getScheduler(), limits.maxEventStreams());
+        EventStream events = new EventStream(context.runtime(), json, server.getScheduler(), limits.maxEventStreams(),
+                new BodyBudget(limits.maxBufferedEventBytes()));
         List<Route> routes = new ArrayList<>();
         routes.addAll(new SystemEndpoints(context).routes());
         routes.addAll(new SessionEndpoints(context, completions).routes());

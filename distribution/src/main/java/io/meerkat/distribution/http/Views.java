@@ -118,6 +118,8 @@ final class Views {
             } else if (run instanceof RunEvent.RunCompleted completed) {
                 view.put("type", "run_completed");
                 view.put("consumedInputIds", ids(completed.consumedInputIds()));
+                // The run's result as the completion endpoint shows it: "outcome", then "result" or the tool call.
+                view.putAll(outcome(completed.outcome()));
             } else if (run instanceof RunEvent.RunFailed failed) {
                 view.put("type", "run_failed");
                 view.put("error", failed.error());
@@ -131,6 +133,9 @@ final class Views {
             } else if (run instanceof RunEvent.RunProgress progress) {
                 view.put("type", "run_progress");
                 view.put("message", progress.message());
+            } else if (run instanceof RunEvent.OutputDelta delta) {
+                view.put("type", "output_delta");
+                view.put("text", delta.text());
             } else if (run instanceof RunEvent.BoundaryApplied) {
                 view.put("type", "boundary_applied");
             }

@@ -101,7 +101,8 @@ class LauncherConfigTest {
     @Test
     void httpLimitsDefaultAndAreCheckedByKey() {
         HttpLimits defaults = ConfigLoader.load(home, null, Map.of(), Map.of()).validate().httpLimits();
-        assertEquals(new HttpLimits(1_000, 1_024, 30_000, HttpLimits.defaultMaxBufferedBodyBytes(), 256, 512), defaults);
+        assertEquals(new HttpLimits(1_000, 1_024, 30_000, HttpLimits.defaultMaxBufferedBodyBytes(), 256, 512,
+                HttpLimits.defaultMaxBufferedEventBytes()), defaults);
 
         LauncherConfig noConnections = ConfigLoader.load(home, null, Map.of(ConfigLoader.MAX_CONNECTIONS, "0"), Map.of());
         ConfigException error = assertThrows(ConfigException.class, noConnections::validate);
@@ -124,10 +125,14 @@ class LauncherConfigTest {
         LauncherConfig budget = ConfigLoader.load(home, null, Map.of(ConfigLoader.MAX_BUFFERED_BODY_BYTES, "0"), Map.of());
         error = assertThrows(ConfigException.class, budget::validate);
         assertTrue(error.getMessage().startsWith("meerkat.http.max-buffered-body-bytes "), error.getMessage());
+        LauncherConfig events = ConfigLoader.load(home, null, Map.of(ConfigLoader.MAX_BUFFERED_EVENT_BYTES, "0"), Map.of());
+        error = assertThrows(ConfigException.class, events::validate);
+        assertEquals("meerkat.http.max-buffered-event-bytes must be positive, was 0", error.getMessage());
         HttpLimits small = ConfigLoader.load(home, null, Map.of(ConfigLoader.MAX_CONNECTIONS, "20",
                 ConfigLoader.MAX_EVENT_STREAMS, "5", ConfigLoader.MAX_PENDING_COMPLETIONS, "6",
-                ConfigLoader.MAX_BUFFERED_BODY_BYTES, "1000"), Map.of()).validate().httpLimits();
-        assertEquals(new HttpLimits(20, 1_024, 30_000, 1_000, 5, 6), small);
+                ConfigLoader.MAX_BUFFERED_BODY_BYTES, "1000", ConfigLoader.MAX_BUFFERED_EVENT_BYTES, "2000"), Map.of())
+                .validate().httpLimits();
+        assertEquals(new HttpLimits(20, 1_024, 30_000, 1_000, 5, 6, 2_000), small);
     }
 
     @Test

@@ -7,6 +7,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -148,6 +151,21 @@ public final class ApiClient {
                 String line = next(seconds);
                 if (line.startsWith("data: ")) {
                     return JSON.readTree(line.substring(6));
+                }
+            }
+        }
+
+        /**
+         * The events read up to and including the next run's end ({@code run_completed}, {@code run_failed},
+         * {@code run_cancelled} or {@code run_timed_out}), each at most {@code seconds} apart.
+         */
+        public List<JsonNode> untilRunEnds(long seconds) throws InterruptedException {
+            List<JsonNode> events = new ArrayList<>();
+            while (true) {
+                JsonNode event = nextEvent(seconds);
+                events.add(event);
+                if (Set.of("run_completed", "run_failed", "run_cancelled", "run_timed_out").contains(event.path("type").asString())) {
+                    return events;
                 }
             }
         }

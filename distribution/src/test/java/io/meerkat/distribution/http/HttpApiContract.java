@@ -339,6 +339,35 @@ public abstract class HttpApiContract {
     }
 
     @Test
+    void outputDeltasStreamInsideTheRunAndRunCompletedCarriesTheResult() throws Exception {
+        String session = api().createSession("echo", "{\"chunks\":3,\"template\":\"re: {text}\"}");
+        ApiClient.EventLines events = api().events(session);
+        try {
+            events.awaitSubscribed(10);
+            String input = api().post("/v1/sessions/" + session + "/inputs", "{\"text\":\"abcdef\"}").text("inputId");
+            List<JsonNode> run = events.untilRunEnds(10);
+
+            JsonNode started = run.stream().filter(e -> e.path("type").asString().equals("run_started")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no run_started: " + run));
+            String runId = started.path("runId").asString();
+            List<JsonNode> deltas = run.stream().filter(e -> e.path("type").asString().equals("output_delta")).toList();
+            assertEquals(List.of("re:", " ab", "cdef"), deltas.stream().map(e -> e.path("text").asString()).toList());
+            assertTrue(deltas.stream().allMatch(e -> e.path("runId").asString().equals(runId)), deltas.toString());
+            assertTrue(run.indexOf(started) < run.indexOf(deltas.get(0)), "the deltas follow the run's start: " + run);
+
+            JsonNode completed = run.get(run.size() - 1);
+            assertEquals("run_completed", completed.path("type").asString(), completed.toString());
+            assertEquals(runId, completed.path("runId").asString());
+            assertEquals(input, completed.path("consumedInputIds").path(0).asString());
+            assertEquals("completed", completed.path("outcome").asString(), completed.toString());
+            assertEquals("re: abcdef", completed.path("result").path("text").asString(), completed.toString());
+            assertEquals("echo", completed.path("result").path("attributes").path("executor").asString());
+        } finally {
+            events.close();
+        }
+    }
+
+    @Test
     void aRunPastItsSessionsTimeLimitIsCancelledAndItsInputTimesOut() throws Exception {
         Answer tooLong = api().post("/v1/sessions", "{\"executor\":\"echo\",\"maxRunDurationMs\":3600001}");
         assertError(tooLong, 400, "invalid_field");

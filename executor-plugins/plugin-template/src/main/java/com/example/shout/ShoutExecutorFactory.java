@@ -36,6 +36,7 @@ public class ShoutExecutorFactory implements ExecutorFactory {
         if (suffix.length() > 10) {
             throw new IllegalArgumentException("executor 'shout': config 'suffix' is longer than 10 characters");
         }
-        return new ShoutExecutor(suffix);
+        // context.progress() is where a run's progress and output go: keep it for apply().
+        return new ShoutExecutor(suffix, context.progress());
     }
 }

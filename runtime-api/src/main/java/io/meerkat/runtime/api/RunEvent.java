@@ -25,11 +25,25 @@ public sealed interface RunEvent {
         }
     }
 
-    /** The run finished and consumed its inputs. */
-    record RunCompleted(RunId runId, List<InputId> consumedInputIds) implements RunEvent {
+    /**
+     * The run finished and consumed its inputs.
+     *
+     * @param outcome what the run's waiters are told: {@link CompletionOutcome.Completed} with the result,
+     *                {@link CompletionOutcome.CompletedWithoutResult} or {@link CompletionOutcome.CallbackPending}
+     */
+    record RunCompleted(RunId runId, List<InputId> consumedInputIds, CompletionOutcome outcome) implements RunEvent {
         public RunCompleted {
             Objects.requireNonNull(runId, "runId");
             consumedInputIds = List.copyOf(consumedInputIds);
+            Objects.requireNonNull(outcome, "outcome");
+            if (outcome instanceof CompletionOutcome.Abandoned || outcome instanceof CompletionOutcome.RuntimeTerminated) {
+                throw new IllegalArgumentException("a completed run's outcome cannot be " + outcome.wireName());
+            }
+        }
+
+        /** A run that completed without a result. */
+        public RunCompleted(RunId runId, List<InputId> consumedInputIds) {
+            this(runId, consumedInputIds, new CompletionOutcome.CompletedWithoutResult());
         }
     }
 
@@ -68,6 +82,19 @@ public sealed interface RunEvent {
         public RunProgress {
             Objects.requireNonNull(runId, "runId");
             Objects.requireNonNull(message, "message");
+        }
+    }
+
+    /**
+     * The executor produced more of the run's output: {@code text} follows the run's previous deltas.
+     * Deltas are published in the order the executor emitted them, between the run's start and its end
+     * event; what they add up to is the executor's to say (usually the result's text). Deltas of a run
+     * that ends with {@link RunFailed}, {@link RunCancelled} or {@link RunTimedOut} are not withdrawn.
+     */
+    record OutputDelta(RunId runId, String text) implements RunEvent {
+        public OutputDelta {
+            Objects.requireNonNull(runId, "runId");
+            Objects.requireNonNull(text, "text");
         }
     }
 }

@@ -40,6 +40,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Flow;
@@ -68,12 +69,14 @@ import org.junit.jupiter.api.Test;
  * }
  * }</pre>
  *
- * What is checked: a run completes with an output for that run; runs follow one another; a failing
+ * What is checked: a run completes with an output for that run (and its output deltas, if it reports any
+ * through {@link RunProgressListener#onOutputDelta}, name that run); runs follow one another; a failing
  * run completes its stage exceptionally; {@code apply} returns before a slow run ends (no method
  * blocks); a cancel or a stop ends a run in flight within {@link #patience()}; {@code control} never
- * throws and its stage always completes; {@code close} returns promptly and the executor reports
- * nothing after it; an invalid configuration is refused with {@link IllegalArgumentException};
- * and inside a runtime, completions, a cancel and a stop resolve every waiter.
+ * throws and its stage always completes; {@code close} returns promptly and the executor reports nothing
+ * after it (no progress, no output delta); an invalid configuration is refused with {@link
+ * IllegalArgumentException}; and inside a runtime, completions, a cancel and a stop resolve every
+ * waiter.
  *
  * <p>The kit never hangs on an executor: every call it makes into the SPI ({@code factory()},
  * {@code kind()}, {@code create}, {@code apply}, {@code control}, {@code close}) runs on a kit thread
@@ -161,6 +164,8 @@ public abstract class ExecutorConformanceTest {
             if (output.terminal() instanceof RunTerminal.Result result) {
                 assertNotNull(result.result().text(), "a result has text");
             }
+            assertEquals(List.of(), progress.deltasOfOtherRuns(runId),
+                    "output deltas name the run they belong to (the runId given to apply)");
         } finally {
             close(executor);
         }
@@ -278,7 +283,7 @@ public abstract class ExecutorConformanceTest {
         progress.closed.set(true);
         // An observation window, not synchronisation: a late report would come from a thread still at work.
         Thread.sleep(Math.min(500, patience().toMillis() / 10));
-        assertEquals(0, progress.afterClose.get(), "progress reported after close");
+        assertEquals(0, progress.afterClose.get(), "progress or output reported after close");
     }
 
     @Test
@@ -437,18 +442,34 @@ public abstract class ExecutorConformanceTest {
         return started;
     }
 
-    /** Counts progress reports, and those made after the executor was closed. */
+    /** Counts progress reports and output deltas, and those made after the executor was closed. */
     private static final class RecordingProgress implements RunProgressListener {
         final AtomicBoolean closed = new AtomicBoolean();
         final AtomicInteger reports = new AtomicInteger();
         final AtomicInteger afterClose = new AtomicInteger();
+        private final List<RunId> deltaRuns = new CopyOnWriteArrayList<>();
 
         @Override
         public void onProgress(RunId runId, String message) {
+            reported();
+        }
+
+        @Override
+        public void onOutputDelta(RunId runId, String text) {
+            deltaRuns.add(runId);
+            reported();
+        }
+
+        private void reported() {
             reports.incrementAndGet();
             if (closed.get()) {
                 afterClose.incrementAndGet();
             }
+        }
+
+        /** The runs other than {@code runId} that output deltas named. */
+        List<RunId> deltasOfOtherRuns(RunId runId) {
+            return deltaRuns.stream().filter(run -> !run.equals(runId)).toList();
         }
     }
 }

@@ -41,7 +41,7 @@ public final class EchoExecutorFactory implements ExecutorFactory, AutoCloseable
 
     @Override
     public CoreExecutor create(ExecutorContext context) {
-        return new EchoExecutor(EchoSettings.from(context.typedConfig()), timer);
+        return new EchoExecutor(EchoSettings.from(context.typedConfig()), timer, context.progress());
     }
 
     @Override

@@ -19,17 +19,20 @@ import io.meerkat.runtime.api.TurnMetadata;
 import io.meerkat.runtime.api.spi.ConfigKey;
 import io.meerkat.runtime.api.spi.CoreExecutor;
 import io.meerkat.runtime.api.spi.ExecutorContext;
+import io.meerkat.runtime.api.spi.RunProgressListener;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The echo executor's own settings: template, delay, seeded failures. */
+/** The echo executor's own settings: template, delay, seeded failures, streamed chunks. */
 class EchoExecutorTest {
 
     private final EchoExecutorFactory factory = new EchoExecutorFactory();
@@ -39,8 +42,30 @@ class EchoExecutorTest {
         factory.close();
     }
 
+    /** Every output delta reported, as {@code runId: text}. */
+    private final List<String> deltas = new CopyOnWriteArrayList<>();
+    /** One permit per delta reported. */
+    private final Semaphore reported = new Semaphore(0);
+    private final RunProgressListener listener = new RunProgressListener() {
+        @Override
+        public void onProgress(RunId runId, String message) {
+        }
+
+        @Override
+        public void onOutputDelta(RunId runId, String text) {
+            deltas.add(runId + ": " + text);
+            reported.release();
+        }
+    };
+
     private CoreExecutor echo(Map<String, String> config) {
-        return factory.create(new ExecutorContext(SessionId.random(), EchoExecutorFactory.KIND, config, Runnable::run));
+        return factory.create(new ExecutorContext(SessionId.random(), EchoExecutorFactory.KIND, config, Runnable::run,
+                listener));
+    }
+
+    private List<String> deltasOf(RunId runId) {
+        return deltas.stream().filter(delta -> delta.startsWith(runId + ": "))
+                .map(delta -> delta.substring(runId.toString().length() + 2)).toList();
     }
 
     private static RunPrimitive prompt(String... texts) {
@@ -65,6 +90,70 @@ class EchoExecutorTest {
                 .get(5, TimeUnit.SECONDS);
         assertEquals("you said: one\ntwo", replyOf(output));
         assertEquals("echo", assertInstanceOf(RunTerminal.Result.class, output.terminal()).result().attributes().get("executor"));
+    }
+
+    @Test
+    void theReplyIsOneOutputDeltaByDefaultReportedBeforeTheRunCompletes() {
+        CoreExecutor executor = echo(Map.of("template", "re: {text}"));
+        RunId runId = RunId.random();
+        CompletableFuture<CoreApplyOutput> run = executor.apply(runId, prompt("hi")).toCompletableFuture();
+        assertEquals(List.of("re: hi"), deltasOf(runId));
+        assertEquals("re: hi", replyOf(run.join()));
+    }
+
+    @Test
+    void theReplyIsStreamedInChunksThatAddUpToItNeverSplittingACharacter() {
+        CoreExecutor executor = echo(Map.of("chunks", "3"));
+        RunId runId = RunId.random();
+        executor.apply(runId, prompt("a\uD83D\uDE00b")).toCompletableFuture().join();
+        assertEquals(List.of("a", "\uD83D\uDE00", "b"), deltasOf(runId));
+        RunId longer = RunId.random();
+        String reply = replyOf(executor.apply(longer, prompt("0123456789")).toCompletableFuture().join());
+        assertEquals(List.of("012", "345", "6789"), deltasOf(longer));
+        assertEquals(reply, String.join("", deltasOf(longer)));
+        RunId shorter = RunId.random();
+        executor.apply(shorter, prompt("ab")).toCompletableFuture().join();
+        assertEquals(List.of("a", "b"), deltasOf(shorter), "no more chunks than characters");
+        RunId empty = RunId.random();
+        executor.apply(empty, prompt("")).toCompletableFuture().join();
+        assertEquals(List.of(), deltasOf(empty), "an empty reply streams nothing");
+    }
+
+    @Test
+    void delayedChunksAreSpreadOverTheDelayAndAllReportedBeforeTheRunCompletes() throws Exception {
+        CoreExecutor executor = echo(Map.of("chunks", "5", "delayMs", "50"));
+        RunId runId = RunId.random();
+        long started = System.nanoTime();
+        CompletableFuture<List<String>> seenAtCompletion = executor.apply(runId, prompt("abcdefghij"))
+                .toCompletableFuture().thenApply(output -> deltasOf(runId));
+        assertEquals(List.of("ab", "cd", "ef", "gh", "ij"), seenAtCompletion.get(5, TimeUnit.SECONDS));
+        assertTrue(System.nanoTime() - started >= TimeUnit.MILLISECONDS.toNanos(50), "the run took its delay");
+    }
+
+    @Test
+    void aFailingRunStreamsNothing() {
+        CoreExecutor executor = echo(Map.of("failureRate", "1", "chunks", "4"));
+        RunId runId = RunId.random();
+        assertTrue(executor.apply(runId, prompt("doomed")).toCompletableFuture().isCompletedExceptionally());
+        assertEquals(List.of(), deltasOf(runId));
+    }
+
+    @Test
+    void noDeltaFollowsACancel() throws Exception {
+        CoreExecutor executor = echo(Map.of("chunks", "100", "delayMs", "200"));
+        RunId cancelled = RunId.random();
+        CompletableFuture<CoreApplyOutput> run = executor.apply(cancelled, prompt("x".repeat(100))).toCompletableFuture();
+        assertTrue(reported.tryAcquire(3, 5, TimeUnit.SECONDS), "three deltas streamed");
+        executor.control(new RunControlCommand.CancelCurrentRun("enough"));
+        int streamed = deltasOf(cancelled).size();
+        assertTrue(run.isCompletedExceptionally());
+        assertTrue(streamed >= 3 && streamed < 100, "cancelled mid-stream after " + streamed + " deltas");
+        // The next run's steps follow the cancelled run's on the factory's one timer thread: when it has
+        // completed, any step of the cancelled run that was still to come has had its turn.
+        RunId next = RunId.random();
+        executor.apply(next, prompt("next")).toCompletableFuture().get(5, TimeUnit.SECONDS);
+        assertEquals(streamed, deltasOf(cancelled).size(), "nothing after the cancel");
+        assertEquals("next", String.join("", deltasOf(next)));
     }
 
     @Test
@@ -128,7 +217,7 @@ class EchoExecutorTest {
 
     @Test
     void everyKeyIsDeclaredClientSettable() {
-        assertEquals(List.of("delayMs", "failureRate", "seed", "template"),
+        assertEquals(List.of("delayMs", "failureRate", "seed", "template", "chunks"),
                 new EchoExecutorFactory().configKeys().stream().map(ConfigKey::name).toList());
         assertTrue(new EchoExecutorFactory().configKeys().stream().allMatch(key -> key.owner() == ConfigKey.Owner.CLIENT));
     }

@@ -29,10 +29,15 @@ import java.util.concurrent.TimeUnit;
  */
 final class ChatCall implements Flow.Subscriber<String> {
 
-    /** Told after each streamed chunk, on the thread delivering it. */
+    /** Told after each streamed chunk, on the thread delivering it (one at a time, in stream order). */
     @FunctionalInterface
     interface ChunkListener {
-        void onChunk(int chunks, int characters);
+        /**
+         * @param chunks     chunks streamed so far
+         * @param characters characters of text streamed so far
+         * @param content    the text this chunk added (empty if none)
+         */
+        void onChunk(int chunks, int characters, String content);
     }
 
     private static final int MAX_ERROR_BODY_CHARS = 4_096;
@@ -155,7 +160,7 @@ final class ChatCall implements Flow.Subscriber<String> {
             outcome.complete(accumulator.completion());
         } else {
             streamedChunks = accumulator.chunks();
-            listener.onChunk(accumulator.chunks(), accumulator.characters());
+            listener.onChunk(accumulator.chunks(), accumulator.characters(), accumulator.lastContent());
         }
     }
 

@@ -21,10 +21,11 @@ import tools.jackson.databind.ObjectMapper;
 /**
  * One run of the openai executor: sends the request, retries it after a 429 or 5xx answer when
  * {@code maxRetries} allows (only such answers are retried, and they carry no streamed content, so a
- * retry never repeats a partial reply), reports streaming progress, and completes the run's stage
- * exactly once: with the text and token usage, with the failure, or with a
- * {@link CancellationException} when {@link #cancel} comes first. A cancel aborts the HTTP request
- * at once. No progress is reported once the stage is decided.
+ * retry never repeats a partial reply), reports each streamed chunk's text as an output delta and
+ * streaming progress at most every {@code progressInterval}, and completes the run's stage exactly
+ * once: with the text and token usage, with the failure, or with a {@link CancellationException} when
+ * {@link #cancel} comes first. An unstreamed answer is reported as one delta, just before the stage
+ * completes. A cancel aborts the HTTP request at once. Nothing is reported once the stage is decided.
  */
 final class ChatRun {
 
@@ -152,6 +153,10 @@ final class ChatRun {
             if (decided) {
                 return;
             }
+            if (!settings.stream()) {
+                // The whole answer at once: clients see a run's output as deltas either way.
+                reportDelta(completion.text());
+            }
             decided = true;
         }
         try {
@@ -174,12 +179,13 @@ final class ChatRun {
         stage.completeExceptionally(cause instanceof OpenAiCallException failure ? failure.asRunFailure() : cause);
     }
 
-    private void onChunk(int chunks, int characters) {
+    private void onChunk(int chunks, int characters, String content) {
         synchronized (this) {
             // Reports are made under the lock that decides the run: none can follow its end (or close()).
             if (decided) {
                 return;
             }
+            reportDelta(content);
             long now = System.nanoTime();
             if (reported && now - lastReportNanos < settings.progressInterval().toNanos()) {
                 return;
@@ -191,6 +197,18 @@ final class ChatRun {
             } catch (RuntimeException e) {
                 LOG.warn("openai run {}: the progress listener failed; the run goes on", runId, e);
             }
+        }
+    }
+
+    /** Reports a piece of the answer; call under the lock, before the run is decided. */
+    private void reportDelta(String content) {
+        if (content.isEmpty()) {
+            return;
+        }
+        try {
+            progress.onOutputDelta(runId, content);
+        } catch (RuntimeException e) {
+            LOG.warn("openai run {}: the output listener failed; the run goes on", runId, e);
         }
     }
 

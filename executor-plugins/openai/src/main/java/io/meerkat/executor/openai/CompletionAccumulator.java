@@ -24,6 +24,8 @@ final class CompletionAccumulator {
     private TokenUsage usage;
     private int chunks;
     private boolean done;
+    /** The text the last chunk added. */
+    private String lastContent = "";
 
     /** @param requestedModel reported as the model when the server names none */
     CompletionAccumulator(ObjectMapper json, String requestedModel) {
@@ -59,6 +61,7 @@ final class CompletionAccumulator {
                     + OpenAiCallException.snippet(message));
         }
         chunks++;
+        lastContent = "";
         JsonNode model = chunk.path("model");
         if (model.isString() && !model.stringValue().isBlank()) {
             this.model = model.stringValue();
@@ -72,7 +75,8 @@ final class CompletionAccumulator {
             String field = choice.has("message") ? "message" : "delta";
             JsonNode content = choice.path(field).path("content");
             if (content.isString()) {
-                text.append(content.stringValue());
+                lastContent = content.stringValue();
+                text.append(lastContent);
             } else if (!content.isMissingNode() && !content.isNull()) {
                 throw malformed("'" + field + ".content' is not a string", data);
             }
@@ -106,6 +110,11 @@ final class CompletionAccumulator {
     /** Chunks taken so far, {@code [DONE]} not counted. */
     int chunks() {
         return chunks;
+    }
+
+    /** The text the last chunk taken added to the answer; empty if it added none. */
+    String lastContent() {
+        return lastContent;
     }
 
     /** Characters of text so far. */

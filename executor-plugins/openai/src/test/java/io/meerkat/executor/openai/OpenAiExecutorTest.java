@@ -48,7 +48,18 @@ class OpenAiExecutorTest {
     private final OpenAiExecutorFactory factory = new OpenAiExecutorFactory(
             name -> name.equals("TEST_OPENAI_KEY") ? KEY : null);
     private final List<String> progress = new CopyOnWriteArrayList<>();
-    private final RunProgressListener listener = (runId, message) -> progress.add(message);
+    private final List<String> deltas = new CopyOnWriteArrayList<>();
+    private final RunProgressListener listener = new RunProgressListener() {
+        @Override
+        public void onProgress(RunId runId, String message) {
+            progress.add(message);
+        }
+
+        @Override
+        public void onOutputDelta(RunId runId, String text) {
+            deltas.add(text);
+        }
+    };
 
     @AfterEach
     void tearDown() {
@@ -218,6 +229,7 @@ class OpenAiExecutorTest {
                 + "\"completion_tokens\":3,\"total_tokens\":7}}"));
         RunResult result = resultOf(apply(executor("stream", "false"), prompt("hi")));
         assertEquals("all at once", result.text());
+        assertEquals(List.of("all at once"), deltas, "the whole answer is one output delta");
         assertEquals("7", result.attributes().get("totalTokens"));
         JsonNode request = json(server.takeRequest().body());
         assertFalse(request.path("stream").asBoolean(true));
@@ -387,6 +399,32 @@ class OpenAiExecutorTest {
         assertTrue(reports <= 3, "at most one report per chunk: " + progress);
         executor.close();
         assertEquals(reports, progress.size(), "nothing after the run ended");
+    }
+
+    @Test
+    void eachStreamedChunksTextIsAnOutputDeltaInOrder() throws Exception {
+        server.next(Scripts.reply("Hel", "lo", ", world"));
+        RunResult result = resultOf(apply(executor(), prompt("hi")));
+        assertEquals(List.of("Hel", "lo", ", world"), deltas, "one per chunk with text; none for finish and usage");
+        assertEquals(result.text(), String.join("", deltas));
+    }
+
+    @Test
+    void noOutputDeltaFollowsACancel() throws Exception {
+        Scripts.Stall stall = Scripts.Stall.afterDeltas("one", "two", "three");
+        server.next(stall);
+        CoreExecutor executor = executor();
+        CompletableFuture<CoreApplyOutput> run = apply(executor, prompt("hi"));
+        stall.reached.get(10, TimeUnit.SECONDS);
+        executor.control(new RunControlCommand.CancelCurrentRun("enough"));
+        stall.clientGone.get(10, TimeUnit.SECONDS);
+        assertTrue(run.isCompletedExceptionally());
+        // Deltas are reported under ChatRun's lock while the run is undecided: once the cancel returned,
+        // the list is final.
+        List<String> reported = List.copyOf(deltas);
+        assertEquals(List.of("one", "two", "three").subList(0, reported.size()), reported, "a prefix, in order");
+        executor.close();
+        assertEquals(reported, deltas, "nothing after the run ended");
     }
 
     @Test

@@ -4,6 +4,7 @@ import io.meerkat.runtime.api.CoreApplyOutput;
 import io.meerkat.runtime.api.RunId;
 import io.meerkat.runtime.api.RunPrimitive;
 import io.meerkat.runtime.api.RunResult;
+import io.meerkat.runtime.api.spi.RunProgressListener;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -18,6 +19,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -189,7 +191,9 @@ final class ProcessRun {
                 }
                 ProtocolMessage message = resources.codec().decode(line);
                 if (message instanceof ProtocolMessage.Progress progress) {
-                    report(progress.message());
+                    report(listener -> listener.onProgress(runId, progress.message()));
+                } else if (message instanceof ProtocolMessage.Output output) {
+                    report(listener -> listener.onOutputDelta(runId, output.text()));
                 } else if (message instanceof ProtocolMessage.Result result) {
                     succeed(result, started.pid());
                     finish(started);
@@ -296,11 +300,12 @@ final class ProcessRun {
         }
     }
 
-    private void report(String message) {
+    /** Makes a progress or output report, unless the run's outcome is settled. */
+    private void report(Consumer<RunProgressListener> report) {
         synchronized (lock) {
             // Under the lock: once muted() has returned, no report is in progress or can start.
             if (!muted) {
-                resources.progress().onProgress(runId, message);
+                report.accept(resources.progress());
             }
         }
     }

@@ -71,7 +71,7 @@ final class ProtocolCodec {
     /**
      * Reads one line the program wrote.
      *
-     * @throws ProtocolViolation if the line is not a well-formed progress, result or error message
+     * @throws ProtocolViolation if the line is not a well-formed progress, output, result or error message
      */
     ProtocolMessage decode(String line) throws ProtocolViolation {
         JsonNode node;
@@ -92,6 +92,8 @@ final class ProtocolCodec {
         switch (type) {
             case "progress":
                 return new ProtocolMessage.Progress(string(node, "message", line));
+            case "output":
+                return new ProtocolMessage.Output(string(node, "text", line));
             case "result":
                 return new ProtocolMessage.Result(string(node, "text", line), attributes(node, line));
             case "error":

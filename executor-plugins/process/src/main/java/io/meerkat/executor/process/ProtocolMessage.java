@@ -14,7 +14,7 @@ import java.util.stream.Collectors;
 /**
  * One line of the JSON-lines protocol between the executor and an agent program (see
  * {@code PROTOCOL.md}). Each message is one JSON object on one line whose {@code "type"} names the
- * record: a {@link Request} goes to the program; {@link Progress}, {@link Result} and
+ * record: a {@link Request} goes to the program; {@link Progress}, {@link Output}, {@link Result} and
  * {@link AgentError} come back. Instances are always complete: every required field is non-null.
  */
 sealed interface ProtocolMessage {
@@ -111,6 +111,18 @@ sealed interface ProtocolMessage {
     record Progress(String message) implements ProtocolMessage {
         public Progress {
             Objects.requireNonNull(message, "message");
+        }
+    }
+
+    /**
+     * The next piece of the run's output, streamed to the session as an output delta. Any number, before
+     * the final line; the pieces follow one another in the order written.
+     *
+     * @param text the piece
+     */
+    record Output(String text) implements ProtocolMessage {
+        public Output {
+            Objects.requireNonNull(text, "text");
         }
     }
 

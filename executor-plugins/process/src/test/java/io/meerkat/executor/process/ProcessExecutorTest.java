@@ -20,6 +20,7 @@ import io.meerkat.runtime.api.SessionId;
 import io.meerkat.runtime.api.TurnMetadata;
 import io.meerkat.runtime.api.spi.CoreExecutor;
 import io.meerkat.runtime.api.spi.ExecutorContext;
+import io.meerkat.runtime.api.spi.RunProgressListener;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -52,6 +53,18 @@ class ProcessExecutorTest {
     private final ProcessExecutorFactory factory = new ProcessExecutorFactory();
     private final ExecutorService blocking = Executors.newCachedThreadPool();
     private final BlockingQueue<String> progress = new LinkedBlockingQueue<>();
+    private final BlockingQueue<String> deltas = new LinkedBlockingQueue<>();
+    private final RunProgressListener listener = new RunProgressListener() {
+        @Override
+        public void onProgress(RunId runId, String message) {
+            progress.add(message);
+        }
+
+        @Override
+        public void onOutputDelta(RunId runId, String text) {
+            deltas.add(text);
+        }
+    };
     private final List<CoreExecutor> executors = new ArrayList<>();
 
     @BeforeAll
@@ -68,7 +81,7 @@ class ProcessExecutorTest {
 
     private CoreExecutor executor(Map<String, String> config) {
         CoreExecutor executor = factory.create(new ExecutorContext(SessionId.random(), ProcessExecutorFactory.KIND,
-                config, blocking, (runId, message) -> progress.add(message)));
+                config, blocking, listener));
         executors.add(executor);
         return executor;
     }
@@ -139,6 +152,26 @@ class ProcessExecutorTest {
         assertEquals("echo-agent.sh", result.attributes().get("agent"));
         assertEquals("process", result.attributes().get("executor"));
         assertEquals("echo-agent read the request", nextProgress());
+        assertEquals(List.of(result.text()), List.copyOf(deltas), "the example agent streams its text as one output line");
+    }
+
+    @Test
+    void outputLinesAreOutputDeltasInOrderAndStopWithTheRun() throws Exception {
+        String script = "read r; for piece in one two three; do printf '{\"type\":\"output\",\"text\":\"%s \"}\\n' $piece; done;"
+                + " echo '{\"type\":\"output\",\"text\":\"\"}'; echo '{\"type\":\"result\",\"text\":\"done\"}';"
+                + " echo '{\"type\":\"output\",\"text\":\"after the result\"}'";
+        RunResult result = resultOf(apply(executor(EchoAgent.inline(script)), prompt("x")));
+        assertEquals("done", result.text());
+        assertEquals(List.of("one ", "two ", "three ", ""), List.copyOf(deltas),
+                "in order; an empty one is passed on (the runtime ignores it); none after the result");
+    }
+
+    @Test
+    void anOutputLineWithoutTextBreaksTheProtocol() throws Exception {
+        String script = "read r; echo '{\"type\":\"output\",\"text\":1}'; sleep 600";
+        Throwable failure = failureOf(apply(executor(EchoAgent.inline(script)), prompt("x")));
+        assertTrue(failure.getMessage().contains("broke the protocol with a line without the string field 'text'"),
+                failure.getMessage());
     }
 
     @Test

@@ -58,6 +58,7 @@ class ProtocolCodecTest {
                 codec.decode("{\"type\":\"result\",\"protocol\":1,\"text\":\"done\","
                         + "\"attributes\":{\"tokens\":12,\"model\":\"m\",\"ok\":true},\"extra\":\"ignored\"}"));
         assertEquals(new ProtocolMessage.AgentError("no"), codec.decode("{\"type\":\"error\",\"message\":\"no\"}"));
+        assertEquals(new ProtocolMessage.Output("Hel"), codec.decode("{\"type\":\"output\",\"text\":\"Hel\"}"));
     }
 
     @Test
@@ -70,6 +71,7 @@ class ProtocolCodecTest {
         assertViolation("a line of unknown type 'request': '{\"type\":\"request\"}'", "{\"type\":\"request\"}");
         assertViolation("a line without the string field 'message': '{\"type\":\"error\",\"message\":3}'",
                 "{\"type\":\"error\",\"message\":3}");
+        assertViolation("a line without the string field 'text': '{\"type\":\"output\"}'", "{\"type\":\"output\"}");
         assertViolation("a line of protocol 2 (this executor speaks 1): '{\"type\":\"result\",\"protocol\":2,\"text\":\"x\"}'",
                 "{\"type\":\"result\",\"protocol\":2,\"text\":\"x\"}");
         assertViolation("a result whose 'attributes' is not an object: '{\"type\":\"result\",\"text\":\"x\",\"attributes\":[]}'",

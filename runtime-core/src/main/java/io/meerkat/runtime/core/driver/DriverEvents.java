@@ -1,6 +1,7 @@
 package io.meerkat.runtime.core.driver;
 
 import io.meerkat.runtime.api.AbandonReason;
+import io.meerkat.runtime.api.CompletionOutcome;
 import io.meerkat.runtime.api.InputId;
 import io.meerkat.runtime.api.InputLifecycleState;
 import io.meerkat.runtime.api.RunBoundaryReceipt;
@@ -62,8 +63,11 @@ final class DriverEvents {
         }
     }
 
-    /** The run consumed its inputs: each goes STAGED → APPLIED → APPLIED_PENDING_CONSUMPTION → CONSUMED. */
-    void runCompleted(RunId runId, List<InputRecord> consumed) {
+    /**
+     * The run consumed its inputs: each goes STAGED → APPLIED → APPLIED_PENDING_CONSUMPTION → CONSUMED;
+     * {@code outcome} is what their waiters are told.
+     */
+    void runCompleted(RunId runId, List<InputRecord> consumed, CompletionOutcome outcome) {
         if (!events.enabled()) {
             return;
         }
@@ -75,7 +79,7 @@ final class DriverEvents {
             events.publish(new RuntimeEvent.InputTransitioned(record.id(),
                     InputLifecycleState.APPLIED_PENDING_CONSUMPTION, InputLifecycleState.CONSUMED, null));
         }
-        run(new RunEvent.RunCompleted(runId, InputRecord.ids(consumed)));
+        run(new RunEvent.RunCompleted(runId, InputRecord.ids(consumed), outcome));
     }
 
     /** The run failed: its inputs went back to their lanes ({@code requeued}) or were abandoned. */
@@ -98,6 +102,12 @@ final class DriverEvents {
     void runProgress(RunId runId, String message) {
         if (events.enabled()) {
             run(new RunEvent.RunProgress(runId, message));
+        }
+    }
+
+    void outputDelta(RunId runId, String text) {
+        if (events.enabled()) {
+            run(new RunEvent.OutputDelta(runId, text));
         }
     }
 

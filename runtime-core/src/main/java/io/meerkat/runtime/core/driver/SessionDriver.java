@@ -305,8 +305,9 @@ public final class SessionDriver {
         events.boundaryApplied(run.runId(), output.receipt());
         apply(new RuntimeTransition.RunCompleted(run.runId()));
         List<InputRecord> consumed = ingress.consume(run.batch(), System.currentTimeMillis());
-        events.runCompleted(run.runId(), consumed);
-        return settle(consumed, Outcomes.of(output));
+        CompletionOutcome outcome = Outcomes.of(output);
+        events.runCompleted(run.runId(), consumed, outcome);
+        return settle(consumed, outcome);
     }
 
     /**
@@ -390,6 +391,25 @@ public final class SessionDriver {
             // Checked under the lock that also ends runs: a report never follows its run's end event.
             if (isActive(runId)) {
                 events.runProgress(runId, message);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Publishes a piece of the output of {@code runId}, as {@link #reportProgress} does a progress report:
+     * dropped when the run is not the current one or {@code text} is empty.
+     */
+    public void reportOutputDelta(RunId runId, String text) {
+        if (!events.enabled() || text.isEmpty()) {
+            return;
+        }
+        lock.lock();
+        try {
+            // Checked under the lock that also ends runs: a delta never follows its run's end event.
+            if (isActive(runId)) {
+                events.outputDelta(runId, text);
             }
         } finally {
             lock.unlock();

@@ -4,6 +4,7 @@ import io.meerkat.runtime.api.DuplicateSessionException;
 import io.meerkat.runtime.api.IllegalTransitionException;
 import io.meerkat.runtime.api.LifecycleReport;
 import io.meerkat.runtime.api.MeerkatRuntime;
+import io.meerkat.runtime.api.RunId;
 import io.meerkat.runtime.api.RuntimeClosedException;
 import io.meerkat.runtime.api.SessionHandle;
 import io.meerkat.runtime.api.SessionId;
@@ -16,6 +17,7 @@ import io.meerkat.runtime.api.spi.CoreExecutor;
 import io.meerkat.runtime.api.spi.ExecutorCatalog;
 import io.meerkat.runtime.api.spi.ExecutorContext;
 import io.meerkat.runtime.api.spi.ExecutorFactory;
+import io.meerkat.runtime.api.spi.RunProgressListener;
 import io.meerkat.runtime.core.driver.SessionDriver;
 import io.meerkat.runtime.core.events.SessionEvents;
 import io.meerkat.runtime.core.ingress.Ingress;
@@ -112,7 +114,7 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
                 events, settings.maxBatchSize(), settings.retryPolicy().maxAttempts());
         CoreExecutor executor = factory == null ? null
                 : factory.create(new ExecutorContext(sessionId, spec.executorKind(), spec.config(), blockingExecutor,
-                        driver::reportProgress));
+                        reportsTo(driver)));
         if (factory != null && executor == null) {
             // Without an executor the session would queue every input for ever: refused, with the culprit.
             driver.closeEvents();
@@ -196,6 +198,21 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         Set<String> kinds = new HashSet<>(factories.keySet());
         kinds.addAll(catalog.kinds());
         return Set.copyOf(kinds);
+    }
+
+    /** The listener a session's executor reports to: the session's driver publishes each report. */
+    private static RunProgressListener reportsTo(SessionDriver driver) {
+        return new RunProgressListener() {
+            @Override
+            public void onProgress(RunId runId, String message) {
+                driver.reportProgress(runId, message);
+            }
+
+            @Override
+            public void onOutputDelta(RunId runId, String text) {
+                driver.reportOutputDelta(runId, text);
+            }
+        };
     }
 
     /** A key the factory does not read would be ignored silently (a misspelt {@code "stpes"}): refused instead. */
