@@ -9,6 +9,7 @@ import io.meerkat.runtime.api.RunEvent;
 import io.meerkat.runtime.api.RunId;
 import io.meerkat.runtime.api.RuntimeEvent;
 import io.meerkat.runtime.api.RuntimeState;
+import io.meerkat.runtime.api.RuntimeTransition;
 import io.meerkat.runtime.core.events.SessionEvents;
 import io.meerkat.runtime.core.ingress.InputRecord;
 import java.time.Duration;
@@ -120,9 +121,10 @@ final class DriverEvents {
         }
     }
 
-    void stateChanged(RuntimeState from, RuntimeState to, String transition) {
+    void stateChanged(RuntimeState from, RuntimeState to, RuntimeTransition transition) {
+        // The transition is named only for a listener: naming it allocates, twice per run otherwise.
         if (from != to && events.enabled()) {
-            events.publish(new RuntimeEvent.StateChanged(from, to, transition));
+            events.publish(new RuntimeEvent.StateChanged(from, to, transition.name()));
         }
     }
 

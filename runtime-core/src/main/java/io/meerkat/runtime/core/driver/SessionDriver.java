@@ -655,7 +655,7 @@ public final class SessionDriver {
         TransitionResult result = machine.apply(transition);
         acceptsInput = machine.canApply(SUBMIT_WORK);
         activeRunId = machine.currentRunId().orElse(null);
-        events.stateChanged(result.from(), result.to(), transition.name());
+        events.stateChanged(result.from(), result.to(), transition);
     }
 
     private static List<InputId> awaitedIds(List<InputRecord> records) {
