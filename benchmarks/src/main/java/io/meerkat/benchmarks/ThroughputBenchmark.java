@@ -7,6 +7,7 @@ import io.meerkat.runtime.api.MeerkatRuntime;
 import io.meerkat.runtime.api.SessionHandle;
 import io.meerkat.runtime.api.SessionSpec;
 import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -142,6 +143,46 @@ public class ThroughputBenchmark {
     }
 
     /**
+     * As {@link SessionState}, but the session has a run duration limit ({@value #LIMIT_SECONDS} s, never
+     * reached): the loop arms a timer on the runtime's delay scheduler when each run starts and cancels it
+     * when the run settles. Compare with the same benchmark on {@link SessionState} in the same run.
+     */
+    @State(Scope.Benchmark)
+    public static class LimitedSessionState {
+        static final long LIMIT_SECONDS = 60;
+
+        InMemoryCompletionRegistry registry;
+        MeerkatRuntime runtime;
+        SessionHandle session;
+
+        @Setup(Level.Trial)
+        public void open() {
+            registry = new InMemoryCompletionRegistry();
+            runtime = MeerkatRuntimeBuilder.newBuilder()
+                    .executorFactory(NoOpExecutor.FACTORY)
+                    .completionRegistry(registry)
+                    .maxQueuedInputs(ITEMS)
+                    .build();
+            session = runtime.createSession(
+                    SessionSpec.of(NoOpExecutor.KIND).withMaxRunDuration(Duration.ofSeconds(LIMIT_SECONDS)));
+        }
+
+        @TearDown(Level.Iteration)
+        public void check() {
+            int pending = registry.pendingCount();
+            if (pending != 0 || !session.activeInputIds().isEmpty()) {
+                throw new IllegalStateException("work left after an iteration: " + pending + " waiters");
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            runtime.close();
+            registry.close();
+        }
+    }
+
+    /**
      * {@code sessions} sessions on one runtime, all sharing its scheduler, rebuilt for every iteration
      * (untimed) so that no iteration inherits the previous one's retained inputs. Each session keeps
      * only {@value #RETENTION} finished inputs (default 10,000): with 10,000 sessions the default would
@@ -245,6 +286,28 @@ public class ThroughputBenchmark {
             session.accept(Input.externalEvent("tick", "x"));
         }
         return session.submit(Input.externalEvent("tick", "x")).completion().join();
+    }
+
+    /** As {@link #runtimePrompts} on a session with a run duration limit: a timer armed and cancelled per run. */
+    @Benchmark
+    public CompletionOutcome runtimePromptsRunLimit(LimitedSessionState state) {
+        SessionHandle session = state.session;
+        CompletableFuture<CompletionOutcome> last = null;
+        for (int i = 0; i < ITEMS; i++) {
+            last = session.submit(Input.prompt("x")).completion();
+        }
+        return last.join();
+    }
+
+    /** As {@link #runtimeEvents} on a session with a run duration limit. */
+    @Benchmark
+    public CompletionOutcome runtimeEventsRunLimit(LimitedSessionState state) {
+        SessionHandle session = state.session;
+        CompletableFuture<CompletionOutcome> last = null;
+        for (int i = 0; i < ITEMS; i++) {
+            last = session.submit(Input.externalEvent("tick", "x")).completion();
+        }
+        return last.join();
     }
 
     /** External events spread round-robin over the sessions; waits for every session's last one. */
