@@ -2,13 +2,25 @@ package io.meerkat.benchmarks;
 
 import io.meerkat.completion.InMemoryCompletionRegistry;
 import io.meerkat.runtime.api.CompletionOutcome;
+import io.meerkat.runtime.api.CoreApplyOutput;
 import io.meerkat.runtime.api.Input;
 import io.meerkat.runtime.api.MeerkatRuntime;
+import io.meerkat.runtime.api.RunControlCommand;
+import io.meerkat.runtime.api.RunId;
+import io.meerkat.runtime.api.RunPrimitive;
 import io.meerkat.runtime.api.SessionHandle;
 import io.meerkat.runtime.api.SessionSpec;
+import io.meerkat.runtime.api.spi.CoreExecutor;
+import io.meerkat.runtime.api.spi.ExecutorContext;
+import io.meerkat.runtime.api.spi.ExecutorFactory;
 import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
+import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -142,6 +154,96 @@ public class ThroughputBenchmark {
     }
 
     /**
+     * As {@link SessionState}, with two knobs (not in the baseline commit; compare their values with one
+     * another in the same run). {@code runLimit}: {@code none}, or a run duration limit of 60 s that is
+     * never reached. {@code apply}: {@code sync} ({@link NoOpExecutor}: the apply's stage is complete when
+     * it returns, so the loop settles the run at once and never arms the limit's timer) or {@code async}
+     * (the stage is completed by a thread of its own, so the run is in flight when apply returns and, with
+     * a limit, the loop arms a timer on the runtime's delay scheduler and cancels it when the run settles).
+     */
+    @State(Scope.Benchmark)
+    public static class LimitedSessionState {
+        @Param({"none", "60s"})
+        String runLimit;
+
+        @Param({"sync", "async"})
+        String apply;
+
+        InMemoryCompletionRegistry registry;
+        MeerkatRuntime runtime;
+        SessionHandle session;
+        ExecutorService completer;
+
+        @Setup(Level.Trial)
+        public void open() {
+            registry = new InMemoryCompletionRegistry();
+            completer = Executors.newSingleThreadExecutor(r -> {
+                Thread thread = new Thread(r, "apply-completer");
+                thread.setDaemon(true);
+                return thread;
+            });
+            ExecutorFactory factory = "async".equals(apply) ? new ExecutorFactory() {
+                @Override
+                public String kind() {
+                    return NoOpExecutor.KIND;
+                }
+
+                @Override
+                public CoreExecutor create(ExecutorContext context) {
+                    return new AsyncNoOpExecutor(completer);
+                }
+            } : NoOpExecutor.FACTORY;
+            runtime = MeerkatRuntimeBuilder.newBuilder()
+                    .executorFactory(factory)
+                    .completionRegistry(registry)
+                    .maxQueuedInputs(ITEMS)
+                    .build();
+            SessionSpec spec = SessionSpec.of(NoOpExecutor.KIND);
+            session = runtime.createSession("none".equals(runLimit) ? spec
+                    : spec.withMaxRunDuration(Duration.parse("PT" + runLimit.toUpperCase(Locale.ROOT))));
+        }
+
+        @TearDown(Level.Iteration)
+        public void check() {
+            int pending = registry.pendingCount();
+            if (pending != 0 || !session.activeInputIds().isEmpty()) {
+                throw new IllegalStateException("work left after an iteration: " + pending + " waiters");
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            runtime.close();
+            registry.close();
+            completer.shutdown();
+        }
+    }
+
+    /** Completes every run on {@code completer}'s thread: the run is still in flight when apply returns. */
+    static final class AsyncNoOpExecutor implements CoreExecutor {
+        private final ExecutorService completer;
+
+        AsyncNoOpExecutor(ExecutorService completer) {
+            this.completer = completer;
+        }
+
+        @Override
+        public CompletionStage<CoreApplyOutput> apply(RunId runId, RunPrimitive primitive) {
+            return CompletableFuture.supplyAsync(
+                    () -> CoreApplyOutput.completed(runId, primitive, NoOpExecutor.RUN_RESULT), completer);
+        }
+
+        @Override
+        public CompletionStage<Void> control(RunControlCommand command) {
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /**
      * {@code sessions} sessions on one runtime, all sharing its scheduler, rebuilt for every iteration
      * (untimed) so that no iteration inherits the previous one's retained inputs. Each session keeps
      * only {@value #RETENTION} finished inputs (default 10,000): with 10,000 sessions the default would
@@ -245,6 +347,28 @@ public class ThroughputBenchmark {
             session.accept(Input.externalEvent("tick", "x"));
         }
         return session.submit(Input.externalEvent("tick", "x")).completion().join();
+    }
+
+    /** As {@link #runtimePrompts} on a {@link LimitedSessionState} session: with a limit and async apply, a timer per run. */
+    @Benchmark
+    public CompletionOutcome runtimePromptsRunLimit(LimitedSessionState state) {
+        SessionHandle session = state.session;
+        CompletableFuture<CompletionOutcome> last = null;
+        for (int i = 0; i < ITEMS; i++) {
+            last = session.submit(Input.prompt("x")).completion();
+        }
+        return last.join();
+    }
+
+    /** As {@link #runtimeEvents} on a {@link LimitedSessionState} session. */
+    @Benchmark
+    public CompletionOutcome runtimeEventsRunLimit(LimitedSessionState state) {
+        SessionHandle session = state.session;
+        CompletableFuture<CompletionOutcome> last = null;
+        for (int i = 0; i < ITEMS; i++) {
+            last = session.submit(Input.externalEvent("tick", "x")).completion();
+        }
+        return last.join();
     }
 
     /** External events spread round-robin over the sessions; waits for every session's last one. */
