@@ -6,9 +6,11 @@ import io.meerkat.runtime.api.spi.RuntimeStoreProvider;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import org.sqlite.SQLiteConfig;
 
 /**
@@ -31,6 +33,11 @@ public final class SqliteStoreProvider implements RuntimeStoreProvider {
 
     @Override
     public RuntimeStore open(Map<String, String> settings) {
+        return open(settings, UnaryOperator.identity());
+    }
+
+    /** Opens the store with its writer connection passed through {@code writerWrapper} (fault-injection tests). */
+    JdbcRuntimeStore open(Map<String, String> settings, UnaryOperator<Connection> writerWrapper) {
         for (String key : settings.keySet()) {
             if (!SETTINGS.contains(key)) {
                 throw new IllegalArgumentException("unknown sqlite store setting '" + key + "', known: " + SETTINGS);
@@ -50,13 +57,14 @@ public final class SqliteStoreProvider implements RuntimeStoreProvider {
             throw new StoreUnavailableException("sqlite store: cannot create the folder of " + path + ": " + e.getMessage(), e);
         }
         String url = "jdbc:sqlite:" + path;
+        // DEFERRED transactions (the driver's default): the driver begins the next transaction as soon as one
+        // commits, and an IMMEDIATE one would hold the write lock between commits, locking out other processes.
         SQLiteConfig writer = config(synchronous, busyTimeoutMs);
-        writer.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
         SQLiteConfig reader = config(synchronous, busyTimeoutMs);
         return new JdbcRuntimeStore("sqlite", path.toString(), new SqliteDialect(), isWriter -> {
-            var connection = (isWriter ? writer : reader).createConnection(url);
+            Connection connection = (isWriter ? writer : reader).createConnection(url);
             connection.setAutoCommit(false);
-            return connection;
+            return isWriter ? writerWrapper.apply(connection) : connection;
         }, readers);
     }
 

@@ -531,7 +531,7 @@ public abstract class RuntimeStoreConformanceTest {
     // helpers
 
     /** Everything {@link RuntimeStore#load} hands over, checking that every input follows its own session. */
-    protected static Map<StoredSession, List<StoredInput>> loadAll(RuntimeStore store) {
+    public static Map<StoredSession, List<StoredInput>> loadAll(RuntimeStore store) {
         Map<StoredSession, List<StoredInput>> loaded = new LinkedHashMap<>();
         store.load(new StoreVisitor() {
             private StoredSession current;
@@ -556,19 +556,19 @@ public abstract class RuntimeStoreConformanceTest {
         return loaded;
     }
 
-    protected static StoredSession session(SessionId id) {
+    public static StoredSession session(SessionId id) {
         return new StoredSession(id, "echo", Map.of(), RuntimeState.IDLE, Instant.parse("2026-12-07T09:00:00Z"), null);
     }
 
     /** A durable input with every header field set, in the given state, with a history reaching it. */
-    protected static StoredInput stored(SessionId session, long sequence, Input input, InputLifecycleState state, RunId stagedRun) {
+    public static StoredInput stored(SessionId session, long sequence, Input input, InputLifecycleState state, RunId stagedRun) {
         InputHeader header = input.header().withIdempotencyKey("key-" + sequence).withCorrelationId("corr-" + sequence);
         Input keyed = input.withHeader(header);
         InputStatus status = status(keyed.id(), keyed.kind(), state, sequence % 2 == 0 ? Lane.QUEUE : Lane.STEER, (int) (sequence % 3));
         return new StoredInput(session, sequence, state.isTerminal() ? null : keyed, header.idempotencyKey(), status, stagedRun);
     }
 
-    protected static InputStatus status(InputId id, io.meerkat.runtime.api.InputKind kind, InputLifecycleState state, Lane lane, int attempts) {
+    public static InputStatus status(InputId id, io.meerkat.runtime.api.InputKind kind, InputLifecycleState state, Lane lane, int attempts) {
         Instant at = Instant.parse("2026-12-07T10:00:00.000000001Z");
         List<InputTransitionRecord> history = new ArrayList<>();
         history.add(new InputTransitionRecord(at, null, InputLifecycleState.ACCEPTED, null));
@@ -589,7 +589,7 @@ public abstract class RuntimeStoreConformanceTest {
     }
 
     /** One input of every kind, with every optional header field set on some and none on others. */
-    protected static List<Input> everyInputKind() {
+    public static List<Input> everyInputKind() {
         Function<InputSource, InputHeader> full = source -> new InputHeader(InputId.random(),
                 Instant.parse("2026-12-07T10:00:00.987654321Z"), source, Durability.DURABLE, "idem", "supersede", "corr",
                 HandlingMode.STEER);
