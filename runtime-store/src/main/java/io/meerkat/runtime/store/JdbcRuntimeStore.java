@@ -47,7 +47,7 @@ final class JdbcRuntimeStore implements RuntimeStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(JdbcRuntimeStore.class);
 
-    /** Opens connections to one database; the writer's has autocommit off. */
+    /** Opens connections to one database, with autocommit off. */
     @FunctionalInterface
     interface Connections {
         Connection open(boolean writer) throws SQLException;
@@ -408,7 +408,6 @@ final class JdbcRuntimeStore implements RuntimeStore {
         try {
             if (connection == null) {
                 connection = connections.open(false);
-                connection.setAutoCommit(false);
             }
             dialect.beginSnapshot(connection);
             T result = read.apply(connection);

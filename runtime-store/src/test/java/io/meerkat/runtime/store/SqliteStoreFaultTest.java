@@ -137,10 +137,10 @@ class SqliteStoreFaultTest {
     void aDatabaseLockedByAnotherConnectionFailsWritesNotReadsUntilItIsReleased() throws SQLException {
         Path file = dir.resolve("store.db");
         try (RuntimeStore store = new SqliteStoreProvider().open(Map.of("path", file.toString(), "busyTimeoutMs", "50"));
-             Connection other = DriverManager.getConnection("jdbc:sqlite:" + file)) {
+             Connection other = DriverManager.getConnection("jdbc:sqlite:" + file);
+             Statement lock = other.createStatement()) {
             store.commit(newSession(1));
             var before = loadAll(store);
-            Statement lock = other.createStatement();
             lock.execute("BEGIN EXCLUSIVE");
 
             StoreUnavailableException failure = assertThrows(StoreUnavailableException.class, () -> store.commit(newSession(1)));
