@@ -414,6 +414,10 @@ final class JdbcRuntimeStore implements RuntimeStore {
             connection.commit();
             idleReaders.add(connection);
             connection = null;
+            if (closed) {
+                // close() may have drained the pool before this connection came back: drain again.
+                closeIdleReaders();
+            }
             return result;
         } catch (SQLException e) {
             throw new StoreUnavailableException(provider + " store at " + location + ": " + what + " failed: " + e.getMessage(), e);
@@ -440,6 +444,10 @@ final class JdbcRuntimeStore implements RuntimeStore {
         } finally {
             writeLock.unlock();
         }
+        closeIdleReaders();
+    }
+
+    private void closeIdleReaders() {
         Connection reader;
         while ((reader = idleReaders.poll()) != null) {
             closeQuietly(reader, null);
