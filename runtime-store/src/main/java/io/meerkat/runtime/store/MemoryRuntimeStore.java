@@ -213,7 +213,10 @@ final class MemoryRuntimeStore implements RuntimeStore {
 
         private void setOwner(InputId inputId, SessionId owner) {
             SessionId before = owner == null ? owners.remove(inputId) : owners.put(inputId, owner);
-            ownersBefore.putIfAbsent(inputId, before);
+            // The first owner seen is what an undo restores; putIfAbsent would not do: it replaces a null.
+            if (!ownersBefore.containsKey(inputId)) {
+                ownersBefore.put(inputId, before);
+            }
         }
 
         private SessionData existing(SessionId sessionId, String what) {

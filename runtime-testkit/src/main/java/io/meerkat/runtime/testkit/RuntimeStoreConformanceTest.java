@@ -334,6 +334,24 @@ public abstract class RuntimeStoreConformanceTest {
         }
     }
 
+    /** A refused commit that put an input (and removed it again) leaves the input free for any session. */
+    @Test
+    void aRefusedCommitLeavesNoTraceOfTheInputsItPut() {
+        RuntimeStore store = open();
+        SessionId first = SessionId.random();
+        StoredInput input = stored(first, 0, Input.prompt("x"), InputLifecycleState.QUEUED, null);
+        StoredInput orphan = stored(SessionId.random(), 0, Input.prompt("orphan"), InputLifecycleState.QUEUED, null);
+        assertThrows(StoreUnavailableException.class, () -> store.commit(List.of(
+                StoreBatch.of(new PutSession(session(first)), new PutInput(input), new RemoveSession(first)),
+                StoreBatch.of(new PutInput(orphan)))));
+
+        SessionId second = SessionId.random();
+        StoredInput moved = new StoredInput(second, 0, input.input(), input.idempotencyKey(), input.status(), null);
+        store.commit(List.of(StoreBatch.of(new PutSession(session(second)), new PutInput(moved))));
+
+        assertEquals(Map.of(session(second), List.of(moved)), loadAll(store));
+    }
+
     // ----------------------------------------------------------------------------------------------------
     // retention
 
