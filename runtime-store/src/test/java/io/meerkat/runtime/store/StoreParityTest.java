@@ -40,7 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class StoreParityTest {
 
-    private static final int STEPS = 250;
+    /** Steps per run; raise it with {@code -Dmeerkat.store.parity.steps=...} for a longer search. */
+    private static final int STEPS = Integer.getInteger("meerkat.store.parity.steps", 250);
 
     @TempDir
     Path dir;
