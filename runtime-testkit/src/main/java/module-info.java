@@ -1,6 +1,7 @@
 /**
  * Conformance tests for executor authors: {@link io.meerkat.runtime.testkit.ExecutorConformanceTest} for the
- * executor, {@link io.meerkat.runtime.testkit.PluginArchiveTest} for the packaged plugin.
+ * executor, {@link io.meerkat.runtime.testkit.PluginArchiveTest} for the packaged plugin,
+ * {@link io.meerkat.runtime.testkit.RuntimeStoreConformanceTest} for a runtime store.
  */
 module io.meerkat.runtime.testkit {
     requires transitive io.meerkat.runtime.api;

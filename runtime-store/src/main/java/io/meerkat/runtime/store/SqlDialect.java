@@ -1,0 +1,33 @@
+package io.meerkat.runtime.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.UUID;
+
+/**
+ * What differs between the databases {@link JdbcRuntimeStore} runs on; everything else (the upserts with
+ * {@code ON CONFLICT}, the window function of pruning, partial indexes) is SQL both SQLite and PostgreSQL
+ * accept as written.
+ */
+interface SqlDialect {
+
+    /** The folder of the numbered schema scripts, e.g. {@code sqlite}, under {@code io/meerkat/runtime/store/schema/}. */
+    String schemaFolder();
+
+    /** Binds a UUID (SQLite: 16 bytes, in the order that keeps time-ordered ids ordered; PostgreSQL: {@code uuid}). */
+    void setUuid(PreparedStatement statement, int index, UUID value) throws SQLException;
+
+    UUID getUuid(ResultSet row, int column) throws SQLException;
+
+    /** The JDBC type of a null UUID. */
+    int uuidSqlType();
+
+    /** Makes the transaction just begun on a read connection see one snapshot across its statements. */
+    default void beginSnapshot(Connection reader) throws SQLException {
+    }
+
+    /** The size of the database on disk, in bytes, -1 if unknown. */
+    long sizeBytes(Connection reader) throws SQLException;
+}
