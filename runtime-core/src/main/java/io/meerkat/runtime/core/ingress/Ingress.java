@@ -9,6 +9,7 @@ import io.meerkat.runtime.api.InputRejectedException;
 import io.meerkat.runtime.api.Lane;
 import io.meerkat.runtime.api.QueueFullException;
 import io.meerkat.runtime.api.RunId;
+import io.meerkat.runtime.api.spi.StoredInput;
 import io.meerkat.runtime.core.ingress.PolicyDecision.ApplyMode;
 import io.meerkat.runtime.core.ingress.PolicyDecision.ConsumePoint;
 import io.meerkat.runtime.core.ingress.PolicyDecision.QueueMode;
@@ -52,6 +53,12 @@ public final class Ingress {
     private final Map<ReplaceKey, List<InputRecord>> unfinishedByScope = new HashMap<>();
     private final ArrayDeque<InputRecord> queueLane = new ArrayDeque<>();
     private final ArrayDeque<InputRecord> steerLane = new ArrayDeque<>();
+    /**
+     * The numbers handed to records put at the front and at the back of a lane, so that a lane sorted by
+     * {@link InputRecord#sequence()} is the lane (what a store keeps, to rebuild the lanes on recovery).
+     */
+    private long frontSequence;
+    private long backSequence;
     private int activeCount;
     private long activeChars;
     private long finishedKeyChars;
@@ -110,13 +117,96 @@ public final class Ingress {
         }
         List<InputRecord> displaced = displaceQueuedTwins(record, nowMillis);
         record.moveTo(InputLifecycleState.QUEUED, nowMillis, null);
-        ArrayDeque<InputRecord> lane = laneOf(record);
         if (policy.queueMode() == QueueMode.PRIORITY) {
-            lane.addFirst(record);
+            putFirst(record);
         } else {
-            lane.addLast(record);
+            putLast(record);
         }
         return new Admission.Accepted(record, displaced, policy.wakeMode() == WakeMode.WAKE_IF_IDLE);
+    }
+
+    /**
+     * Takes back an input a store kept, by Meerkat 0.5's recovery rules: ACCEPTED and STAGED become
+     * QUEUED; APPLIED and APPLIED_PENDING_CONSUMPTION become CONSUMED if the receipt of the run that staged
+     * them was stored, else QUEUED with their attempts kept (the run is done again); QUEUED and finished
+     * inputs stay as they were; an input its policy consumes on acceptance is CONSUMED. A QUEUED input goes to the back of its lane: call in sequence order and
+     * the lanes are what they were. Finished inputs come back with their idempotency keys, so a resubmit
+     * after a restart is deduplicated. The session's bounds do not refuse a recovered input: it was
+     * accepted before.
+     *
+     * @param receiptStored whether the store holds the receipt of {@code stored.stagedRun()}
+     * @return whether the rules changed its state (the store must then be told)
+     */
+    public boolean restore(StoredInput stored, boolean receiptStored, long nowMillis) {
+        InputLifecycleState storedState = stored.status().state();
+        if (ledger.containsKey(stored.inputId())) {
+            throw new IllegalStateException("input " + stored.inputId() + " was restored twice");
+        }
+        InputLifecycleState recovered = switch (storedState) {
+            case ACCEPTED, STAGED -> InputLifecycleState.QUEUED;
+            case APPLIED, APPLIED_PENDING_CONSUMPTION ->
+                    receiptStored ? InputLifecycleState.CONSUMED : InputLifecycleState.QUEUED;
+            case QUEUED, CONSUMED, SUPERSEDED, COALESCED, ABANDONED -> storedState;
+        };
+        if (!recovered.isTerminal() && stored.input() == null) {
+            throw new IllegalStateException("input " + stored.inputId() + " is " + storedState
+                    + " but its content was not stored");
+        }
+        PolicyDecision policy = recovered.isTerminal() ? null : activePolicy(stored.input(), stored.status().lane());
+        if (policy != null && policy.applyMode() == ApplyMode.IGNORE && policy.consumePoint() == ConsumePoint.ON_ACCEPT) {
+            // Consumed when accepted: nothing ever runs it.
+            recovered = InputLifecycleState.CONSUMED;
+        }
+        InputRecord record;
+        if (recovered.isTerminal()) {
+            record = new InputRecord(stored, finishedPolicy(stored.status().lane()), 0);
+            if (recovered != storedState) {
+                record.recoverTo(recovered, nowMillis, "recovered: " + (policy != null ? "consumed on accept"
+                        : "the receipt of its run was stored"));
+            }
+            record.releasePayload();
+            ledger.put(record.id(), record);
+            if (record.idempotencyKey() != null) {
+                byIdempotencyKey.put(record.idempotencyKey(), record);
+            }
+            // Counted as active for the moment, so that onTerminal's bookkeeping applies as for any input.
+            activeCount++;
+            runtimeBudget.forceReserve(0);
+            onTerminal(record);
+            return recovered != storedState;
+        }
+        long size = InputValidator.payloadSize(stored.input());
+        record = new InputRecord(stored, policy, size);
+        if (recovered != storedState) {
+            record.recoverTo(recovered, nowMillis, "recovered after a restart");
+        }
+        runtimeBudget.forceReserve(size);
+        ledger.put(record.id(), record);
+        activeCount++;
+        activeChars += size;
+        if (record.idempotencyKey() != null) {
+            byIdempotencyKey.put(record.idempotencyKey(), record);
+        }
+        ReplaceKey replaceKey = ReplaceKey.of(record);
+        if (replaceKey != null) {
+            unfinishedByScope.computeIfAbsent(replaceKey, k -> new ArrayList<>(2)).add(record);
+        }
+        laneOf(record).addLast(record);
+        frontSequence = Math.min(frontSequence, record.sequence());
+        backSequence = Math.max(backSequence, record.sequence());
+        return recovered != storedState;
+    }
+
+    /** The policy of a recovered input: the table's, for the lane it was admitted to. */
+    private static PolicyDecision activePolicy(Input input, Lane lane) {
+        PolicyDecision idle = DefaultPolicyTable.resolve(input, true);
+        return idle.lane() == lane ? idle : DefaultPolicyTable.resolve(input, false);
+    }
+
+    /** A finished input keeps only its lane of everything its policy said. */
+    private static PolicyDecision finishedPolicy(Lane lane) {
+        return new PolicyDecision(ApplyMode.IGNORE, WakeMode.NONE, QueueMode.FIFO, ConsumePoint.ON_RUN_COMPLETE,
+                lane, false);
     }
 
     /**
@@ -250,7 +340,7 @@ public final class Ingress {
                 exhausted.add(0, record);
             } else {
                 record.moveTo(InputLifecycleState.QUEUED, nowMillis, "run failed: " + error);
-                laneOf(record).addFirst(record);
+                putFirst(record);
             }
         }
         return exhausted;
@@ -306,7 +396,7 @@ public final class Ingress {
         for (int i = staged.size() - 1; i >= 0; i--) {
             InputRecord record = staged.get(i);
             record.moveTo(InputLifecycleState.QUEUED, nowMillis, "recycled");
-            laneOf(record).addFirst(record);
+            putFirst(record);
             requeued++;
         }
         return requeued;
@@ -354,6 +444,18 @@ public final class Ingress {
     /** Whether both lanes are empty. */
     public boolean lanesEmpty() {
         return queueLane.isEmpty() && steerLane.isEmpty();
+    }
+
+    /** Puts a record at the front of its lane, numbered below every record in either lane. */
+    private void putFirst(InputRecord record) {
+        record.sequence(--frontSequence);
+        laneOf(record).addFirst(record);
+    }
+
+    /** Puts a record at the back of its lane, numbered above every record in either lane. */
+    private void putLast(InputRecord record) {
+        record.sequence(++backSequence);
+        laneOf(record).addLast(record);
     }
 
     private ArrayDeque<InputRecord> laneOf(InputRecord record) {

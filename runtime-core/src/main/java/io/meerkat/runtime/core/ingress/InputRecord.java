@@ -9,6 +9,8 @@ import io.meerkat.runtime.api.InputStatus;
 import io.meerkat.runtime.api.InputTransitionRecord;
 import io.meerkat.runtime.api.Lane;
 import io.meerkat.runtime.api.RunId;
+import io.meerkat.runtime.api.SessionId;
+import io.meerkat.runtime.api.spi.StoredInput;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -42,6 +44,7 @@ public final class InputRecord {
     private InputId supersededBy;
     private RunId stagedRun;
     private boolean awaited;
+    private long sequence;
     private long[] history = new long[INITIAL_HISTORY];
     private int historySize;
     private String[] reasons;
@@ -55,6 +58,44 @@ public final class InputRecord {
         this.policy = policy;
         this.state = InputLifecycleState.ACCEPTED;
         append(null, InputLifecycleState.ACCEPTED, nowMillis, null);
+    }
+
+    /**
+     * A record as a store kept it, with its whole history; its state is what was stored (the caller
+     * applies the recovery rules with {@link #recoverTo}).
+     */
+    InputRecord(StoredInput stored, PolicyDecision policy, long payloadChars) {
+        InputStatus status = stored.status();
+        this.input = stored.input();
+        this.id = status.inputId();
+        this.idempotencyKey = stored.idempotencyKey();
+        this.kind = status.kind();
+        this.payloadChars = payloadChars;
+        this.policy = policy;
+        this.state = status.state();
+        this.attempts = status.attempts();
+        this.abandonReason = status.abandonReason();
+        this.supersededBy = status.supersededBy();
+        this.stagedRun = stored.stagedRun();
+        this.sequence = stored.sequence();
+        for (InputTransitionRecord step : status.history()) {
+            append(step.from(), step.to(), step.at().toEpochMilli(), step.reason());
+        }
+    }
+
+    /** This record as a store keeps it. */
+    public StoredInput toStored(SessionId sessionId) {
+        return new StoredInput(sessionId, sequence, input, idempotencyKey, toStatus(), stagedRun);
+    }
+
+    /**
+     * Moves a recovered record to the state the recovery rules give it, with {@code reason} in its
+     * history. Not checked against the lifecycle machine: a restart is not one of its transitions
+     * (APPLIED → QUEUED, for one, is a recovery of a run whose receipt was never stored).
+     */
+    void recoverTo(InputLifecycleState to, long nowMillis, String reason) {
+        append(state, to, nowMillis, reason);
+        state = to;
     }
 
     /** The input, content included, while it is unfinished; {@code null} once it is terminal. */
@@ -112,6 +153,15 @@ public final class InputRecord {
     /** The run that last staged this input, or {@code null}. */
     public RunId stagedRun() {
         return stagedRun;
+    }
+
+    /** The record's place in its lane, lower first; set each time it is put on a lane. */
+    public long sequence() {
+        return sequence;
+    }
+
+    void sequence(long place) {
+        sequence = place;
     }
 
     /** Whether a completion waiter was registered for this input (else resolving it is skipped). */

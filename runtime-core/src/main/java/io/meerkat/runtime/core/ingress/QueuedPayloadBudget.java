@@ -51,6 +51,14 @@ public final class QueuedPayloadBudget {
         }
     }
 
+    /**
+     * Takes an input of {@code contentChars} even past the limit: for inputs recovered from a store, which
+     * were accepted before and must not be lost because the bounds shrank meanwhile.
+     */
+    void forceReserve(long contentChars) {
+        used.addAndGet(contentChars + PER_INPUT_CHARS);
+    }
+
     /** Gives back what {@link #tryReserve} took for an input of {@code contentChars}. */
     void release(long contentChars) {
         used.addAndGet(-(contentChars + PER_INPUT_CHARS));

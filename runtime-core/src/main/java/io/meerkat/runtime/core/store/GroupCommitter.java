@@ -1,0 +1,184 @@
+package io.meerkat.runtime.core.store;
+
+import io.meerkat.runtime.api.StoreUnavailableException;
+import io.meerkat.runtime.api.spi.RuntimeStore;
+import io.meerkat.runtime.api.spi.StoreBatch;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes batches to a {@link RuntimeStore} with group commit: each caller hands over its batch and
+ * waits; one writer thread drains whatever is waiting (up to {@code maxGroup} batches) into one
+ * {@link RuntimeStore#commit} call, so durability costs one transaction and one fsync per group, not per
+ * batch. When a group fails, its batches are committed one by one, so one bad batch fails alone and the
+ * others are written (a failing store fails them all, each with its own exception).
+ *
+ * <p>Batches are committed in the order they were handed over. Thread safe.
+ */
+public final class GroupCommitter implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GroupCommitter.class);
+
+    private final RuntimeStore store;
+    private final int maxGroup;
+    private final LinkedBlockingQueue<Pending> waiting = new LinkedBlockingQueue<>();
+    private final Thread writer;
+    /** Written under {@code this}; read by {@link #submit} under it too, so no batch joins after the last drain. */
+    private boolean closed;
+
+    /** A batch and the caller waiting for it; {@code POISON} (no batch) tells the writer to end. */
+    private record Pending(StoreBatch batch, CompletableFuture<Void> committed) {
+    }
+
+    private static final Pending POISON = new Pending(null, null);
+
+    /**
+     * @param maxGroup the most batches one commit takes
+     * @param threads  makes the writer thread
+     */
+    public GroupCommitter(RuntimeStore store, int maxGroup, ThreadFactory threads) {
+        if (maxGroup < 1) {
+            throw new IllegalArgumentException("maxGroup must be positive, was " + maxGroup);
+        }
+        this.store = store;
+        this.maxGroup = maxGroup;
+        this.writer = threads.newThread(this::writeUntilClosed);
+        writer.start();
+    }
+
+    /**
+     * Hands {@code batch} to the writer.
+     *
+     * @return completes once the batch is committed, or exceptionally with {@link StoreUnavailableException}
+     *         if it was not (nothing of it was written)
+     */
+    public CompletableFuture<Void> submit(StoreBatch batch) {
+        CompletableFuture<Void> committed = new CompletableFuture<>();
+        synchronized (this) {
+            if (closed) {
+                committed.completeExceptionally(new StoreUnavailableException("the store is closed", null));
+                return committed;
+            }
+            waiting.add(new Pending(batch, committed));
+        }
+        return committed;
+    }
+
+    /**
+     * Commits {@code batch}, waiting for the group it joins.
+     *
+     * @throws StoreUnavailableException if it was not committed (nothing of it was written)
+     */
+    public void write(StoreBatch batch) {
+        CompletableFuture<Void> committed = submit(batch);
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    committed.get();
+                    return;
+                } catch (InterruptedException e) {
+                    // The write goes on regardless: wait for its outcome, then restore the flag.
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    throw asUnavailable(e.getCause());
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Commits what is waiting, then stops the writer; later batches fail at once. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            waiting.add(POISON);
+        }
+        boolean interrupted = false;
+        while (writer.isAlive()) {
+            try {
+                writer.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void writeUntilClosed() {
+        List<Pending> group = new ArrayList<>(maxGroup);
+        while (true) {
+            group.clear();
+            try {
+                group.add(waiting.take());
+            } catch (InterruptedException e) {
+                // Only close() ends the writer (with POISON): a stray interrupt is not a reason to drop batches.
+                continue;
+            }
+            waiting.drainTo(group, maxGroup - 1);
+            boolean last = group.remove(POISON);
+            // POISON is added last, under the lock that refuses later batches: nothing follows it.
+            if (!group.isEmpty()) {
+                commit(group);
+            }
+            if (last) {
+                return;
+            }
+        }
+    }
+
+    private void commit(List<Pending> group) {
+        List<StoreBatch> batches = new ArrayList<>(group.size());
+        for (Pending pending : group) {
+            batches.add(pending.batch());
+        }
+        try {
+            store.commit(batches);
+        } catch (RuntimeException | Error e) {
+            if (group.size() == 1) {
+                fail(group.get(0), e);
+                return;
+            }
+            LOG.debug("a group of {} batches failed; committing them one by one", group.size(), e);
+            for (Pending pending : group) {
+                try {
+                    store.commit(List.of(pending.batch()));
+                } catch (RuntimeException | Error alone) {
+                    fail(pending, alone);
+                    continue;
+                }
+                pending.committed().complete(null);
+            }
+            return;
+        }
+        for (Pending pending : group) {
+            pending.committed().complete(null);
+        }
+    }
+
+    private static void fail(Pending pending, Throwable failure) {
+        pending.committed().completeExceptionally(asUnavailable(failure));
+    }
+
+    private static StoreUnavailableException asUnavailable(Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        return cause instanceof StoreUnavailableException unavailable ? unavailable
+                : new StoreUnavailableException("the store failed a write: " + cause, cause);
+    }
+}
