@@ -77,8 +77,6 @@ public final class SessionDriver {
      * work under way, e.g. a submit whose event subscriber holds the lock).
      */
     private volatile boolean destroyed;
-    /** Guarded by lock: waiters handed out by {@link #admit} and not yet in the registry. */
-    private final WaitersInFlight waitersInFlight = new WaitersInFlight();
     /**
      * The run in flight, or {@code null}: written under the lock with every transition, read without it
      * by {@link #activeRunId()} (a control command's send time is ordered against the run's start by it).
@@ -133,7 +131,8 @@ public final class SessionDriver {
      * complete it (with the registry's remembered outcome, else {@code finished}) instead of registering it.
      * Otherwise register it, then call {@link #registered} and resolve it with what that returns, if anything.
      */
-    public record Waiter(InputId inputId, CompletableFuture<CompletionOutcome> future, CompletionOutcome finished) {
+    public record Waiter(InputId inputId, CompletableFuture<CompletionOutcome> future, CompletionOutcome finished,
+                         InputRecord record) {
     }
 
     /**
@@ -171,28 +170,23 @@ public final class SessionDriver {
     private Waiter waiterFor(InputRecord record) {
         CompletableFuture<CompletionOutcome> future = new CompletableFuture<>();
         if (record.state().isTerminal()) {
-            return new Waiter(record.id(), future, Outcomes.ofFinished(record));
+            return new Waiter(record.id(), future, Outcomes.ofFinished(record), record);
         }
         record.markAwaited();
-        waitersInFlight.handedOut(record.id());
-        return new Waiter(record.id(), future, null);
+        return new Waiter(record.id(), future, null, record);
     }
 
     /**
-     * Closes the handshake of a waiter {@link #admit} handed out, once it is in the registry.
+     * Closes the handshake of a waiter {@link #admit} handed out, once it is in the registry; takes no lock
+     * (the record's handshake, {@link InputRecord#waiterRegistered}, is lock-free), so a submit takes the
+     * driver lock once.
      *
      * @return the outcome its input was settled with before the waiter was registered (its settler may
-     *         have found no waiter to resolve): resolve the input with it; {@code null} when the input is
-     *         not finished (not settled yet, or requeued), so its next settler will find the waiter
+     *         have found no waiter to resolve): resolve the input with it; {@code null} when the input was
+     *         not settled by then (not finished yet, or requeued), so its next settler will find the waiter
      */
-    public CompletionOutcome registered(InputId inputId) {
-        lock.lock();
-        try {
-            InputRecord record = ingress.find(inputId);
-            return waitersInFlight.registered(inputId, record == null || record.state().isTerminal());
-        } finally {
-            lock.unlock();
-        }
+    public CompletionOutcome registered(Waiter waiter) {
+        return waiter.record().waiterRegistered();
     }
 
     /**
@@ -200,7 +194,9 @@ public final class SessionDriver {
      * still on its way to the registry keep the outcome for {@link #registered}. Call under the lock.
      */
     private Settlement settle(List<InputRecord> records, CompletionOutcome outcome) {
-        waitersInFlight.settled(records, outcome);
+        for (InputRecord record : records) {
+            record.settledWith(outcome);
+        }
         List<InputId> awaited = awaitedIds(records);
         return awaited.isEmpty() ? Settlement.NONE : new Settlement(awaited, outcome);
     }

@@ -1,6 +1,7 @@
 package io.meerkat.runtime.core.ingress;
 
 import io.meerkat.runtime.api.AbandonReason;
+import io.meerkat.runtime.api.CompletionOutcome;
 import io.meerkat.runtime.api.Input;
 import io.meerkat.runtime.api.InputId;
 import io.meerkat.runtime.api.InputKind;
@@ -11,6 +12,8 @@ import io.meerkat.runtime.api.Lane;
 import io.meerkat.runtime.api.RunId;
 import io.meerkat.runtime.api.SessionId;
 import io.meerkat.runtime.api.spi.StoredInput;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,6 +30,16 @@ import java.util.List;
  * ledger keeps finished records for lookups and dedup, and must not keep their payloads alive.
  */
 public final class InputRecord {
+
+    private static final VarHandle WAITERS_IN_FLIGHT;
+
+    static {
+        try {
+            WAITERS_IN_FLIGHT = MethodHandles.lookup().findVarHandle(InputRecord.class, "waitersInFlight", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private static final InputLifecycleState[] STATES = InputLifecycleState.values();
     private static final int INITIAL_HISTORY = 6;
@@ -45,6 +58,18 @@ public final class InputRecord {
     private RunId stagedRun;
     private boolean awaited;
     private long sequence;
+    /**
+     * Waiters handed out for this input and not yet in the completion registry: incremented under the
+     * driver lock, decremented without it by the registering thread ({@link #WAITERS_IN_FLIGHT}).
+     */
+    private volatile int waitersInFlight;
+    /**
+     * The outcome this input was settled with while waiters of it were on their way to the registry (its
+     * settler found them nowhere to resolve): they take it from here. Written by the settler under the
+     * driver lock, read and cleared by registering threads without it; {@code null} otherwise, so that a
+     * finished input holds no result once nobody is on the way.
+     */
+    private volatile CompletionOutcome outcomeForLateWaiters;
     private long[] history = new long[INITIAL_HISTORY];
     private int historySize;
     private String[] reasons;
@@ -96,6 +121,11 @@ public final class InputRecord {
     void recoverTo(InputLifecycleState to, long nowMillis, String reason) {
         append(state, to, nowMillis, reason);
         state = to;
+    }
+
+    /** Whether an outcome is kept for waiters on their way (for tests: none is kept once they all arrived). */
+    boolean keepsOutcomeForLateWaiters() {
+        return outcomeForLateWaiters != null;
     }
 
     /** The input, content included, while it is unfinished; {@code null} once it is terminal. */
@@ -169,9 +199,45 @@ public final class InputRecord {
         return awaited;
     }
 
-    /** Notes that a waiter was registered; called under the driver lock, before the input can finish. */
+    /** Notes that a waiter was handed out for the registry; called under the driver lock, before the input can finish. */
     public void markAwaited() {
         awaited = true;
+        WAITERS_IN_FLIGHT.getAndAdd(this, 1);
+    }
+
+    /**
+     * The input was settled with {@code outcome} (it is finished); called under the driver lock. Waiters
+     * still on their way to the registry will take the outcome from here ({@link #waiterRegistered}).
+     */
+    public void settledWith(CompletionOutcome outcome) {
+        if (waitersInFlight == 0) {
+            return;
+        }
+        outcomeForLateWaiters = outcome;
+        // Every waiter may have read and left between the check and the write: then nobody clears it but us.
+        if (waitersInFlight == 0) {
+            outcomeForLateWaiters = null;
+        }
+    }
+
+    /**
+     * A waiter handed out by {@link #markAwaited} is in the registry now; lock-free. Race argument: the
+     * registration happens before the read below. If the read finds nothing, the settler's write (hence
+     * its resolution of the registry, which follows its write) comes after the registration, so the
+     * settler resolves this waiter; if it finds the outcome, the caller resolves the waiter with it (the
+     * registry resolves a waiter once, so both doing it is harmless).
+     *
+     * @return the outcome to resolve the input's waiters with, or {@code null} when the input was not
+     *         settled before the registration
+     */
+    public CompletionOutcome waiterRegistered() {
+        CompletionOutcome outcome = outcomeForLateWaiters;
+        if ((int) WAITERS_IN_FLIGHT.getAndAdd(this, -1) == 1) {
+            // The last one on its way: nobody needs the outcome any more (a settler writing it after this
+            // sees the count at 0 and clears it itself).
+            outcomeForLateWaiters = null;
+        }
+        return outcome;
     }
 
     void stage(RunId runId, long nowMillis) {

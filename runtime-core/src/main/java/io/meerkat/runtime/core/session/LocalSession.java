@@ -102,7 +102,7 @@ final class LocalSession implements SessionHandle {
             // If the input was settled before the waiter got here, its settler found nothing to resolve:
             // resolve it now with the same outcome (the registry resolves a waiter once, so a settler that
             // did find it makes this a no-op).
-            CompletionOutcome settled = driver.registered(waiter.inputId());
+            CompletionOutcome settled = driver.registered(waiter);
             if (settled != null) {
                 completions.resolve(sessionId, waiter.inputId(), settled);
             }
