@@ -12,8 +12,6 @@ import io.meerkat.runtime.api.RunControlCommand;
 import io.meerkat.runtime.api.RunEvent;
 import io.meerkat.runtime.api.RunId;
 import io.meerkat.runtime.api.RunResult;
-import io.meerkat.runtime.api.RuntimeEvent;
-import io.meerkat.runtime.api.RuntimeEventEnvelope;
 import io.meerkat.runtime.api.SessionHandle;
 import io.meerkat.runtime.api.SessionSpec;
 import io.meerkat.runtime.api.Submission;
@@ -22,12 +20,12 @@ import io.meerkat.runtime.api.spi.ExecutorContext;
 import io.meerkat.runtime.api.spi.ExecutorFactory;
 import io.meerkat.runtime.api.spi.RunProgressListener;
 import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
+import io.meerkat.runtime.core.testing.EventRecorder;
 import io.meerkat.runtime.core.testing.ScriptedExecutor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
@@ -67,7 +65,7 @@ class OutputDeltaTest {
         HeldFactory factory = new HeldFactory();
         try (MeerkatRuntime runtime = runtime(factory)) {
             SessionHandle session = runtime.createSession(SessionSpec.of(KIND));
-            Recorder recorder = new Recorder();
+            EventRecorder recorder = new EventRecorder();
             session.events().subscribe(recorder);
             Submission submission = session.submit(Input.prompt("work"));
             ScriptedExecutor.PendingApply apply = factory.executor.nextApply();
@@ -104,7 +102,7 @@ class OutputDeltaTest {
         HeldFactory factory = new HeldFactory();
         try (MeerkatRuntime runtime = runtime(factory)) {
             SessionHandle session = runtime.createSession(SessionSpec.of(KIND));
-            Recorder recorder = new Recorder();
+            EventRecorder recorder = new EventRecorder();
             session.events().subscribe(recorder);
             Submission submission = session.submit(Input.prompt("work"));
             ScriptedExecutor.PendingApply apply = factory.executor.nextApply();
@@ -132,7 +130,7 @@ class OutputDeltaTest {
         HeldFactory factory = new HeldFactory();
         try (MeerkatRuntime runtime = runtime(factory)) {
             SessionHandle session = runtime.createSession(SessionSpec.of(KIND));
-            Recorder recorder = new Recorder();
+            EventRecorder recorder = new EventRecorder();
             session.events().subscribe(recorder);
             Submission submission = session.submit(Input.prompt("work"));
             ScriptedExecutor.PendingApply apply = factory.executor.nextApply();
@@ -159,42 +157,6 @@ class OutputDeltaTest {
             for (int i = 0; i < deltas.size(); i++) {
                 assertEquals(Integer.toString(i), deltas.get(i), "in order, without a gap");
             }
-        }
-    }
-
-    /** Collects every event and completes when the stream does. */
-    private static final class Recorder implements Flow.Subscriber<RuntimeEventEnvelope> {
-        private final List<RuntimeEventEnvelope> events = new ArrayList<>();
-        private final CompletableFuture<List<RuntimeEventEnvelope>> done = new CompletableFuture<>();
-
-        @Override
-        public void onSubscribe(Flow.Subscription subscription) {
-            subscription.request(Long.MAX_VALUE);
-        }
-
-        @Override
-        public void onNext(RuntimeEventEnvelope item) {
-            events.add(item);
-        }
-
-        @Override
-        public void onError(Throwable throwable) {
-            done.completeExceptionally(throwable);
-        }
-
-        @Override
-        public void onComplete() {
-            done.complete(List.copyOf(events));
-        }
-
-        /** The run events of the whole stream, once the session has ended it. */
-        List<RunEvent> runEvents(int timeoutSeconds) throws Exception {
-            List<RuntimeEventEnvelope> all = done.get(timeoutSeconds, TimeUnit.SECONDS);
-            for (int i = 1; i < all.size(); i++) {
-                assertEquals(all.get(i - 1).sequence() + 1, all.get(i).sequence(), "no event was lost");
-            }
-            return all.stream().filter(e -> e.event() instanceof RuntimeEvent.RunLifecycle)
-                    .map(e -> ((RuntimeEvent.RunLifecycle) e.event()).event()).toList();
         }
     }
 }

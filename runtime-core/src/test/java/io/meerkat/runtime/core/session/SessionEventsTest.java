@@ -17,12 +17,10 @@ import io.meerkat.runtime.api.SessionHandle;
 import io.meerkat.runtime.api.SessionSpec;
 import io.meerkat.runtime.api.Submission;
 import io.meerkat.runtime.core.testing.ManualScheduler;
+import io.meerkat.runtime.core.testing.EventRecorder;
 import io.meerkat.runtime.core.testing.ScriptedExecutor;
 import io.meerkat.runtime.core.testing.TestRuntimes;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -35,7 +33,7 @@ class SessionEventsTest {
                 new TestRuntimes.RecordingFactory(() -> new ScriptedExecutor(ScriptedExecutor.Mode.ECHO));
         try (MeerkatRuntime runtime = TestRuntimes.builder(factory, new InMemoryCompletionRegistry()).build()) {
             SessionHandle session = runtime.createSession(SessionSpec.of(TestRuntimes.KIND));
-            Recorder recorder = new Recorder();
+            EventRecorder recorder = new EventRecorder();
             session.events().subscribe(recorder);
 
             Submission submission = session.submit(Input.prompt("hello"));
@@ -87,7 +85,7 @@ class SessionEventsTest {
                 .scheduler(scheduler).blockingExecutor(listeners).build();
         try {
             SessionHandle session = runtime.createSession(SessionSpec.of(TestRuntimes.KIND));
-            Recorder before = new Recorder();
+            EventRecorder before = new EventRecorder();
             session.events().subscribe(before);
             Submission first = session.submit(Input.prompt("delivered"));
             scheduler.runAll();
@@ -96,7 +94,7 @@ class SessionEventsTest {
             listeners.refusing = true;
             Submission second = session.submit(Input.prompt("refused delivery"));
             scheduler.runAll();
-            Recorder late = new Recorder();
+            EventRecorder late = new EventRecorder();
             session.events().subscribe(late);
 
             assertEquals(new CompletionOutcome.Completed(RunResult.of("refused delivery")),
@@ -112,32 +110,6 @@ class SessionEventsTest {
             listeners.refusing = false;
             scheduler.autoRun();
             runtime.close();
-        }
-    }
-
-    /** Collects every event and completes when the stream does. */
-    private static final class Recorder implements Flow.Subscriber<RuntimeEventEnvelope> {
-        final List<RuntimeEventEnvelope> events = new ArrayList<>();
-        final CompletableFuture<List<RuntimeEventEnvelope>> done = new CompletableFuture<>();
-
-        @Override
-        public void onSubscribe(Flow.Subscription subscription) {
-            subscription.request(Long.MAX_VALUE);
-        }
-
-        @Override
-        public void onNext(RuntimeEventEnvelope item) {
-            events.add(item);
-        }
-
-        @Override
-        public void onError(Throwable throwable) {
-            done.completeExceptionally(throwable);
-        }
-
-        @Override
-        public void onComplete() {
-            done.complete(List.copyOf(events));
         }
     }
 }
