@@ -67,7 +67,9 @@ final class InputEndpoints {
         if (finished.isPresent()) {
             return CompletableFuture.completedFuture(Reply.ok(Views.outcome(finished.get())));
         }
-        return CompletableFuture.completedFuture(fromLifecycle(status));
+        // Read again: the input may have finished (and its session been deleted, its outcomes forgotten)
+        // since the first read. Answered from that stale snapshot, a finished input looked "pending".
+        return CompletableFuture.completedFuture(fromLifecycle(inputStatus(exchange)));
     }
 
     /** An input nobody over HTTP waits for and the registry does not remember: told by its lifecycle. */
