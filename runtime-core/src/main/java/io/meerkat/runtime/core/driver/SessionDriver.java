@@ -68,7 +68,7 @@ public final class SessionDriver {
     private final DriverEvents events;
     private final int maxBatchSize;
     private final int maxAttempts;
-    private final ReentrantLock lock = new ReentrantLock();
+    private final ReentrantLock lock = new SpinningLock();
     /** Guarded by lock. */
     private boolean refuseNewRuns;
     /**
