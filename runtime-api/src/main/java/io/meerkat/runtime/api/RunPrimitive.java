@@ -17,16 +17,49 @@ public sealed interface RunPrimitive {
      * @param contextAppends       messages for the context only (not the transcript)
      * @param contributingInputIds the staged inputs, in order
      * @param turnMetadata         merged facts about the turn
+     * @param attempts             the attempt of this run at each contributing input, in the same order: 1
+     *                             the first time it runs, one more after each failed run of it. A run done
+     *                             again because the runtime crashed during it (its inputs recovered from a
+     *                             store) has the attempts of the run it repeats. Empty when the primitive was
+     *                             not built by the runtime. See {@link #attemptKey(int)}.
      */
     record StagedInput(RunBoundary boundary, List<ConversationAppend> appends,
                        List<ConversationAppend> contextAppends, List<InputId> contributingInputIds,
-                       TurnMetadata turnMetadata) implements RunPrimitive {
+                       TurnMetadata turnMetadata, List<Integer> attempts) implements RunPrimitive {
         public StagedInput {
             Objects.requireNonNull(boundary, "boundary");
             appends = List.copyOf(appends);
             contextAppends = List.copyOf(contextAppends);
             contributingInputIds = List.copyOf(contributingInputIds);
             Objects.requireNonNull(turnMetadata, "turnMetadata");
+            attempts = List.copyOf(attempts);
+            if (!attempts.isEmpty() && attempts.size() != contributingInputIds.size()) {
+                throw new IllegalArgumentException(attempts.size() + " attempts for "
+                        + contributingInputIds.size() + " inputs");
+            }
+        }
+
+        /**
+         * A key naming this attempt at the {@code index}-th contributing input, {@code "<input id>:<attempt>"}:
+         * the same when a crash makes the runtime do the attempt again, a new one for a retry after a failure.
+         * An executor whose effects must not happen twice (a payment, a message sent) passes it on as an
+         * idempotency key: the runtime's own state changes are exactly-once, an executor's effects
+         * at-least-once.
+         *
+         * @throws IllegalStateException if the primitive carries no attempts (it was not built by the runtime)
+         */
+        public String attemptKey(int index) {
+            if (attempts.isEmpty()) {
+                throw new IllegalStateException("this primitive carries no attempts");
+            }
+            return contributingInputIds.get(index) + ":" + attempts.get(index);
+        }
+
+        /** A primitive without attempts (built outside the runtime: tests, tools). */
+        public StagedInput(RunBoundary boundary, List<ConversationAppend> appends,
+                           List<ConversationAppend> contextAppends, List<InputId> contributingInputIds,
+                           TurnMetadata turnMetadata) {
+            this(boundary, appends, contextAppends, contributingInputIds, turnMetadata, List.of());
         }
     }
 

@@ -4,6 +4,7 @@ import io.meerkat.runtime.api.MeerkatRuntime;
 import io.meerkat.runtime.api.spi.CompletionRegistry;
 import io.meerkat.runtime.api.spi.ExecutorCatalog;
 import io.meerkat.runtime.api.spi.ExecutorFactory;
+import io.meerkat.runtime.api.spi.RuntimeStore;
 import io.meerkat.runtime.core.policy.DelayScheduler;
 import io.meerkat.runtime.core.policy.RetryPolicy;
 import io.meerkat.runtime.core.session.LocalMeerkatRuntime;
@@ -65,6 +66,7 @@ public final class MeerkatRuntimeBuilder {
     private RetryPolicy retryPolicy = RuntimeSettings.defaults().retryPolicy();
     private Duration maxRunDuration;
     private DelayScheduler delayScheduler;
+    private RuntimeStore store;
 
     private MeerkatRuntimeBuilder() {
     }
@@ -198,6 +200,22 @@ public final class MeerkatRuntimeBuilder {
      * Schedules retry backoffs and run time limits here (not shut down by the runtime); without it the
      * runtime uses one daemon timer thread of its own.
      */
+    /**
+     * Keeps sessions in {@code store}, so that they survive a restart or a crash: every session, durable
+     * input, run boundary and lifecycle command is written (and committed) before it is acknowledged or
+     * made, and {@link #build()} takes up what the store already holds (recovery). Without it (the
+     * default) sessions live in memory only. The runtime writes through the store but does not close it.
+     *
+     * <p>What survives, and what runs again: state changes are exactly-once; an executor's side effects are
+     * at-least-once (a run in flight at a crash runs again, its inputs back on their lanes). An executor that
+     * must not repeat an effect uses the attempt key it is handed with each input
+     * ({@link io.meerkat.runtime.api.spi.RuntimeStore} explains the guarantees).
+     */
+    public MeerkatRuntimeBuilder store(RuntimeStore store) {
+        this.store = Objects.requireNonNull(store, "store");
+        return this;
+    }
+
     public MeerkatRuntimeBuilder delayScheduler(DelayScheduler scheduler) {
         this.delayScheduler = Objects.requireNonNull(scheduler, "scheduler");
         return this;
@@ -244,8 +262,15 @@ public final class MeerkatRuntimeBuilder {
             delays = timer::schedule;
             owned.add(timer::shutdownNow);
         }
-        return new LocalMeerkatRuntime(factories, executorCatalog, registry, loops, blocking, delays, settings,
-                owned);
+        LocalMeerkatRuntime runtime = new LocalMeerkatRuntime(factories, executorCatalog, registry, loops, blocking,
+                delays, settings, owned, store);
+        try {
+            runtime.recover();
+        } catch (RuntimeException | Error e) {
+            runtime.close();
+            throw e;
+        }
+        return runtime;
     }
 
     private static ScheduledThreadPoolExecutor newTimer() {

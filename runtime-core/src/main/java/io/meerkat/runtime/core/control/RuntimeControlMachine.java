@@ -112,6 +112,20 @@ public final class RuntimeControlMachine {
         return new TransitionResult(before.phase(), allowed.next().phase());
     }
 
+    /**
+     * The phase {@link #apply} would move to now, without moving (to write the change down before it
+     * is made).
+     *
+     * @throws IllegalTransitionException as {@link #apply} would
+     */
+    public RuntimeState preview(RuntimeTransition input) {
+        Verdict verdict = evaluate(current, input);
+        if (verdict instanceof Refused refused) {
+            throw new IllegalTransitionException(current.phase(), input, refused.detail().get());
+        }
+        return ((Allowed) verdict).next().phase();
+    }
+
     /** {@code true} exactly when {@link #apply} would succeed now; changes nothing. */
     public boolean canApply(RuntimeTransition input) {
         return evaluate(current, input) instanceof Allowed;

@@ -29,6 +29,7 @@ final class RunPrimitives {
         List<ConversationAppend> appends = new ArrayList<>(records.size());
         List<ConversationAppend> contextAppends = new ArrayList<>(0);
         List<InputId> ids = new ArrayList<>(records.size());
+        List<Integer> attempts = new ArrayList<>(records.size());
         List<String> correlationIds = new ArrayList<>(0);
         boolean allContinuations = true;
         for (InputRecord record : records) {
@@ -36,6 +37,9 @@ final class RunPrimitives {
             ConversationAppend append = new ConversationAppend(roleOf(input), input.text());
             (record.policy().recordTranscript() ? appends : contextAppends).add(append);
             ids.add(record.id());
+            // Staging counted this attempt; a store keeps the count of failed attempts only, so the attempt a
+            // crash interrupted is counted again, the same, when it is done again after recovery.
+            attempts.add(record.attempts());
             if (input.header().correlationId() != null) {
                 correlationIds.add(input.header().correlationId());
             }
@@ -46,7 +50,7 @@ final class RunPrimitives {
         Map<String, String> attributes = Map.of("source", last.header().source().wireName(), "kind", last.kind().wireName());
         TurnMetadata metadata = new TurnMetadata(
                 allContinuations ? ExecutionKind.RESUME_PENDING : ExecutionKind.CONTENT_TURN, correlationIds, attributes);
-        return new RunPrimitive.StagedInput(batch.boundary(), appends, contextAppends, ids, metadata);
+        return new RunPrimitive.StagedInput(batch.boundary(), appends, contextAppends, ids, metadata, attempts);
     }
 
     private static ConversationAppend.Role roleOf(Input input) {

@@ -19,6 +19,7 @@ import io.meerkat.runtime.api.RuntimeState;
 import io.meerkat.runtime.api.RuntimeTransition;
 import io.meerkat.runtime.api.SessionId;
 import io.meerkat.runtime.api.SessionStatus;
+import io.meerkat.runtime.api.StoreUnavailableException;
 import io.meerkat.runtime.core.control.RuntimeControlMachine;
 import io.meerkat.runtime.core.control.TransitionResult;
 import io.meerkat.runtime.core.events.SessionEvents;
@@ -31,6 +32,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import io.meerkat.runtime.api.spi.StoreBatch;
+import io.meerkat.runtime.api.spi.StoreChange;
+import io.meerkat.runtime.api.spi.StoredInput;
+import io.meerkat.runtime.api.spi.StoredSession;
+import io.meerkat.runtime.core.store.GroupCommitter;
 
 /**
  * The ephemeral driver of one session: its control machine, its ingress and its event stream,
@@ -50,6 +58,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * a removal never gets the old session's resolutions).
  */
 public final class SessionDriver {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SessionDriver.class);
 
     private static final RuntimeTransition SUBMIT_WORK = new RuntimeTransition.SubmitWork();
     private static final RuntimeTransition STOP = new RuntimeTransition.StopRequested();
@@ -71,6 +81,19 @@ public final class SessionDriver {
     private final ReentrantLock lock = new SpinningLock();
     /** Guarded by lock. */
     private boolean refuseNewRuns;
+    /**
+     * Where this session's changes are written before they are made, or {@code null} when it is kept in
+     * memory only. Written to under the driver lock, which is held while the write waits for its group
+     * commit: a session's writes are in the order of its changes. Lock order: driver lock, then the
+     * committer's (its writer thread takes no driver lock).
+     */
+    private final GroupCommitter store;
+    /** What the store holds of the session; guarded by lock, {@code null} without a store. */
+    private StoredSession stored;
+    /** Guarded by lock: the session was removed from the store, which must not hear of it again. */
+    private boolean removedFromStore;
+    /** Why a recovered session runs no executor, or {@code null}; set once, before the session is published. */
+    private volatile String executorUnavailable;
     /**
      * Written under the lock when the session is destroyed (DESTROYED is final); read without it, so that
      * refusing a command to a destroyed session never waits behind the lock (a command must not block on
@@ -96,6 +119,23 @@ public final class SessionDriver {
 
     public SessionDriver(SessionId sessionId, String executorKind, Ingress ingress, SessionEvents events,
                          int maxBatchSize, int maxAttempts) {
+        this(sessionId, executorKind, ingress, events, maxBatchSize, maxAttempts, null, null);
+    }
+
+    /**
+     * A driver that writes every change of {@code stored}'s session to {@code store} before it makes it.
+     *
+     * @param store  where to write, or {@code null} to keep the session in memory only
+     * @param stored what the store holds of the session (it must be there already), or {@code null}
+     *               without a store
+     */
+    public SessionDriver(SessionId sessionId, String executorKind, Ingress ingress, SessionEvents events,
+                         int maxBatchSize, int maxAttempts, GroupCommitter store, StoredSession stored) {
+        if ((store == null) != (stored == null)) {
+            throw new IllegalArgumentException("a stored session needs a store, and a store a stored session");
+        }
+        this.store = store;
+        this.stored = stored;
         this.sessionId = sessionId;
         this.executorKind = executorKind;
         this.ingress = ingress;
@@ -150,14 +190,27 @@ public final class SessionDriver {
                 throw new RuntimeNotReadyException(sessionId, machine.state(), "input");
             }
             long now = System.currentTimeMillis();
-            Admission admission = ingress.admit(input, !machine.hasActiveRun(), now);
+            Admission admission = ingress.prepare(input, !machine.hasActiveRun(), now);
             if (admission instanceof Admission.Deduplicated dedup) {
                 InputRecord existing = dedup.existing();
                 events.inputDeduplicated(input.id(), existing.id());
                 return new Admitted(new AcceptOutcome.Deduplicated(input.id(), existing.id()),
                         withCompletion ? waiterFor(existing) : null, false, Settlement.NONE);
             }
-            Admission.Accepted accepted = (Admission.Accepted) admission;
+            Admission.Prepared prepared = (Admission.Prepared) admission;
+            if (store != null) {
+                try {
+                    // Persist before ack: the input is in the store before anyone is told it was accepted.
+                    InputRecord fresh = prepared.record();
+                    StoreWrites writes = writes().finished(prepared.displaced(), displacedOutcome(fresh));
+                    write(fresh.state().isTerminal() ? writes.finished(List.of(fresh), Outcomes.ofFinished(fresh))
+                            : writes.inputs(List.of(fresh)));
+                } catch (RuntimeException e) {
+                    ingress.release(prepared);
+                    throw e;
+                }
+            }
+            Admission.Accepted accepted = ingress.place(prepared);
             InputRecord record = accepted.record();
             events.inputAccepted(record, accepted.displaced());
             return new Admitted(new AcceptOutcome.Accepted(record.id(), record.state()),
@@ -205,7 +258,11 @@ public final class SessionDriver {
         if (accepted.displaced().isEmpty()) {
             return Settlement.NONE;
         }
-        return settle(accepted.displaced(), new CompletionOutcome.Abandoned("replaced by " + accepted.record().id()));
+        return settle(accepted.displaced(), displacedOutcome(accepted.record()));
+    }
+
+    private static CompletionOutcome displacedOutcome(InputRecord replacement) {
+        return new CompletionOutcome.Abandoned("replaced by " + replacement.id());
     }
 
     /** IDLE → ATTACHED: a runtime loop now owns this session's executor. */
@@ -271,6 +328,7 @@ public final class SessionDriver {
             if (!isActive(run.runId())) {
                 return Settlement.NONE;
             }
+            writeCommit(run, output);
             return commit(run, output);
         } finally {
             lock.unlock();
@@ -292,10 +350,28 @@ public final class SessionDriver {
         if (done == null || !isActive(done.run().runId())) {
             return Settlement.NONE;
         }
+        writeCommit(done.run(), done.output());
         return commit(done.run(), done.output());
     }
 
-    /** Consumes the active run's inputs. Call under the lock. */
+    /**
+     * Writes the run boundary {@link #commit} will make, in one batch: the receipt, the consumed inputs
+     * and their outcome, the session's phase. Call under the lock; throws if the write fails, nothing
+     * changed then.
+     */
+    private void writeCommit(StagedRun run, CoreApplyOutput output) {
+        if (store == null) {
+            return;
+        }
+        List<InputRecord> consumed = ingress.preview().consume(run.batch(), System.currentTimeMillis());
+        StoreWrites writes = writes().finished(consumed, Outcomes.of(output));
+        if (consumed.stream().anyMatch(InputRecord::durable)) {
+            writes.receipt(output.receipt());
+        }
+        write(writes.session(storedAfter(new RuntimeTransition.RunCompleted(run.runId()))));
+    }
+
+    /** Consumes the active run's inputs; {@link #writeCommit} first. Call under the lock. */
     private Settlement commit(StagedRun run, CoreApplyOutput output) {
         applied = null;
         events.boundaryApplied(run.runId(), output.receipt());
@@ -318,9 +394,25 @@ public final class SessionDriver {
             if (!isActive(run.runId())) {
                 return RolledBack.NOTHING;
             }
-            applied = null;
-            apply(new RuntimeTransition.RunFailed(run.runId()));
             long now = System.currentTimeMillis();
+            RuntimeTransition failed = new RuntimeTransition.RunFailed(run.runId());
+            CompletionOutcome failure = new CompletionOutcome.Abandoned("apply failed: " + error);
+            if (store != null) {
+                List<InputRecord> changed = permanent
+                        ? ingress.preview().abandonStaged(run.batch(), AbandonReason.FAILED_PERMANENTLY, now)
+                        : ingress.preview().rollback(run.batch(), error, now, maxAttempts);
+                StoreWrites writes = writes().session(storedAfter(failed));
+                for (InputRecord record : changed) {
+                    if (record.state().isTerminal()) {
+                        writes.finished(List.of(record), failure);
+                    } else {
+                        writes.inputs(List.of(record));
+                    }
+                }
+                write(writes);
+            }
+            applied = null;
+            apply(failed);
             List<InputRecord> abandoned = permanent
                     ? ingress.abandonStaged(run.batch(), AbandonReason.FAILED_PERMANENTLY, now)
                     : ingress.rollback(run.batch(), error, now, maxAttempts);
@@ -331,8 +423,7 @@ public final class SessionDriver {
                 }
             }
             events.runFailed(run.runId(), run.batch().records(), error, failures > 0);
-            return new RolledBack(settle(abandoned, new CompletionOutcome.Abandoned("apply failed: " + error)),
-                    failures);
+            return new RolledBack(settle(abandoned, failure), failures);
         } finally {
             lock.unlock();
         }
@@ -361,14 +452,21 @@ public final class SessionDriver {
             if (!isActive(run.runId())) {
                 return Settlement.NONE;
             }
-            applied = null;
-            apply(new RuntimeTransition.RunCancelled(run.runId()));
             boolean timedOut = timedOutAfter != null;
-            List<InputRecord> abandoned = ingress.abandonStaged(run.batch(),
-                    timedOut ? AbandonReason.TIMED_OUT : AbandonReason.CANCELLED, System.currentTimeMillis());
+            AbandonReason abandonReason = timedOut ? AbandonReason.TIMED_OUT : AbandonReason.CANCELLED;
             String why = (timedOut ? "timed out: " : "cancelled: ") + reason;
+            CompletionOutcome outcome = new CompletionOutcome.Abandoned(why);
+            RuntimeTransition cancelled = new RuntimeTransition.RunCancelled(run.runId());
+            long now = System.currentTimeMillis();
+            if (store != null) {
+                write(writes().session(storedAfter(cancelled))
+                        .finished(ingress.preview().abandonStaged(run.batch(), abandonReason, now), outcome));
+            }
+            applied = null;
+            apply(cancelled);
+            List<InputRecord> abandoned = ingress.abandonStaged(run.batch(), abandonReason, now);
             events.runCancelled(run.runId(), abandoned, why, reason, timedOutAfter);
-            return settle(abandoned, new CompletionOutcome.Abandoned(why));
+            return settle(abandoned, outcome);
         } finally {
             lock.unlock();
         }
@@ -429,19 +527,28 @@ public final class SessionDriver {
      * both lanes emptied. A run whose apply already completed ({@link #applied}) is committed first.
      * Idempotent: a session already STOPPED or DESTROYED is left as it is.
      *
+     * @param durable whether a store, if the session has one, keeps the stop (a stop command); else the
+     *                store keeps the session as it was, to be recovered by the next runtime that opens it (the
+     *                runtime closing, a plugin withdrawn, a loop that ended)
      * @return the waiters of the inputs this call abandoned, to resolve {@code RuntimeTerminated(reason)}
      *         (none if the session had already ended)
+     * @throws io.meerkat.runtime.api.StoreUnavailableException if a durable stop could not be written; the
+     *         session goes on as it was (but for a run it committed first, written on its own)
      */
-    public Settlement stop(String reason) {
+    public Settlement stop(String reason, boolean durable) {
         lock.lock();
         try {
             if (machine.state().isTerminal()) {
                 return Settlement.NONE;
             }
-            Settlement committed = commitIfApplied();
+            Settlement committed = durable ? commitIfApplied() : commitIfWritten();
+            CompletionOutcome outcome = new CompletionOutcome.RuntimeTerminated(reason);
+            if (durable) {
+                writeAbandonAll(STOP, AbandonReason.STOPPED, outcome);
+            }
             List<InputRecord> abandoned = abandonAllAfter(STOP, AbandonReason.STOPPED);
             events.topology(RuntimeEvent.TopologyChange.STOPPED);
-            return committed.and(settle(abandoned, new CompletionOutcome.RuntimeTerminated(reason)));
+            return committed.and(settle(abandoned, outcome));
         } finally {
             lock.unlock();
         }
@@ -477,18 +584,22 @@ public final class SessionDriver {
      * @return the report and the abandoned inputs whose waiters must be terminated
      * @throws io.meerkat.runtime.api.IllegalTransitionException if it is already destroyed
      */
-    public Settled destroy(String reason) {
+    public Settled destroy(String reason, boolean durable) {
         lock.lock();
         try {
             Settlement committed = Settlement.NONE;
             if (machine.canApply(DESTROY)) {
-                committed = commitIfApplied();
+                committed = durable ? commitIfApplied() : commitIfWritten();
+            }
+            CompletionOutcome outcome = new CompletionOutcome.RuntimeTerminated(reason);
+            if (durable) {
+                writeAbandonAll(DESTROY, AbandonReason.DESTROYED, outcome);
             }
             List<InputRecord> abandoned = abandonAllAfter(DESTROY, AbandonReason.DESTROYED);
             destroyed = true;
             events.topology(RuntimeEvent.TopologyChange.DESTROYED);
             return new Settled(new LifecycleReport(machine.state(), abandoned.size(), 0, 0),
-                    committed.and(settle(abandoned, new CompletionOutcome.RuntimeTerminated(reason))));
+                    committed.and(settle(abandoned, outcome)));
         } finally {
             lock.unlock();
         }
@@ -504,13 +615,15 @@ public final class SessionDriver {
     public Settled reset(boolean hasLoop) {
         lock.lock();
         try {
+            CompletionOutcome outcome = new CompletionOutcome.RuntimeTerminated("runtime reset");
+            writeAbandonAll(RESET, AbandonReason.RESET, outcome);
             List<InputRecord> abandoned = abandonAllAfter(RESET, AbandonReason.RESET);
             if (hasLoop) {
                 apply(ATTACH);
             }
             events.topology(RuntimeEvent.TopologyChange.RESET);
             return new Settled(new LifecycleReport(machine.state(), abandoned.size(), 0, 0),
-                    settle(abandoned, new CompletionOutcome.RuntimeTerminated("runtime reset")));
+                    settle(abandoned, outcome));
         } finally {
             lock.unlock();
         }
@@ -525,6 +638,15 @@ public final class SessionDriver {
     public Settled retire(boolean hasLoop) {
         lock.lock();
         try {
+            CompletionOutcome outcome = new CompletionOutcome.RuntimeTerminated("retired without runtime loop");
+            if (store != null) {
+                StoreWrites writes = writes().session(storedAfter(RETIRE));
+                if (!hasLoop) {
+                    writes.finished(ingress.preview().abandonAll(AbandonReason.RETIRED, System.currentTimeMillis()),
+                            outcome);
+                }
+                write(writes);
+            }
             apply(RETIRE);
             events.topology(RuntimeEvent.TopologyChange.RETIRED);
             if (hasLoop) {
@@ -532,7 +654,7 @@ public final class SessionDriver {
             }
             List<InputRecord> abandoned = abandonActive(AbandonReason.RETIRED);
             return new Settled(new LifecycleReport(machine.state(), abandoned.size(), 0, 0),
-                    settle(abandoned, new CompletionOutcome.RuntimeTerminated("retired without runtime loop")));
+                    settle(abandoned, outcome));
         } finally {
             lock.unlock();
         }
@@ -547,8 +669,14 @@ public final class SessionDriver {
     public LifecycleReport recycle(boolean hasLoop) {
         lock.lock();
         try {
+            machine.preview(RECYCLE);
+            long now = System.currentTimeMillis();
+            if (store != null) {
+                write(writes().session(stored.withState(RuntimeState.IDLE))
+                        .inputs(ingress.preview().requeueInterrupted(now)));
+            }
             apply(RECYCLE);
-            int requeued = ingress.requeueInterrupted(System.currentTimeMillis());
+            int requeued = ingress.requeueInterrupted(now);
             apply(RECYCLED);
             if (hasLoop) {
                 apply(ATTACH);
@@ -564,6 +692,79 @@ public final class SessionDriver {
     public record Settled(LifecycleReport report, Settlement settlement) {
     }
 
+    /**
+     * Writes what {@link #abandonAllAfter} will do: the session's new phase, every unfinished input
+     * abandoned with {@code outcome}. Nothing without a store. Call under the lock.
+     *
+     * @throws io.meerkat.runtime.api.IllegalTransitionException if the phase refuses the transition (nothing is written)
+     */
+    private void writeAbandonAll(RuntimeTransition transition, AbandonReason reason, CompletionOutcome outcome) {
+        if (store == null) {
+            machine.preview(transition);
+            return;
+        }
+        write(writes().session(storedAfter(transition))
+                .finished(ingress.preview().abandonAll(reason, System.currentTimeMillis()), outcome));
+    }
+
+    /**
+     * {@link #commitIfApplied} for an end the store does not keep (the runtime closing): a run the executor
+     * finished is still committed, written first like any run boundary, so that no waiter is told of a
+     * result a restart would undo; if the store refuses, the run is left to its inputs' abandonment, and
+     * the next runtime to open the store runs them again.
+     */
+    private Settlement commitIfWritten() {
+        try {
+            return commitIfApplied();
+        } catch (StoreUnavailableException e) {
+            LOG.warn("session {}: the store refused the end of the last run; its inputs run again after a restart",
+                    sessionId, e);
+            return Settlement.NONE;
+        }
+    }
+
+    private StoreWrites writes() {
+        return new StoreWrites(sessionId);
+    }
+
+    /**
+     * Writes {@code writes} and waits for the commit, holding the lock; then remembers the session as
+     * written. Call under the lock, before changing anything.
+     *
+     * @throws io.meerkat.runtime.api.StoreUnavailableException if the write failed: nothing was written
+     */
+    private void write(StoreWrites writes) {
+        if (writes.isEmpty() || removedFromStore) {
+            return;
+        }
+        store.write(writes.batch());
+        StoredSession written = writes.writtenSession();
+        if (written != null) {
+            stored = written;
+        }
+    }
+
+    /**
+     * The session as the store will keep it once {@code transition} is made, or {@code null} when the store
+     * keeps it as it is. A run in flight is not kept: RUNNING and ATTACHED are kept as IDLE (the phase a
+     * recovered session starts from), as is RECOVERING.
+     *
+     * @throws io.meerkat.runtime.api.IllegalTransitionException if the phase refuses {@code transition}
+     */
+    private StoredSession storedAfter(RuntimeTransition transition) {
+        RuntimeState kept = storedPhase(machine.preview(transition));
+        return kept == stored.state() ? null : stored.withState(kept);
+    }
+
+    private static RuntimeState storedPhase(RuntimeState phase) {
+        return switch (phase) {
+            case INITIALIZING, IDLE, ATTACHED, RUNNING, RECOVERING -> RuntimeState.IDLE;
+            case RETIRED -> RuntimeState.RETIRED;
+            case STOPPED -> RuntimeState.STOPPED;
+            case DESTROYED -> RuntimeState.DESTROYED;
+        };
+    }
+
     private List<InputRecord> abandonAllAfter(RuntimeTransition transition, AbandonReason reason) {
         apply(transition);
         return abandonActive(reason);
@@ -573,6 +774,62 @@ public final class SessionDriver {
         List<InputRecord> abandoned = ingress.abandonAll(reason, System.currentTimeMillis());
         events.abandoned(abandoned, reason);
         return abandoned;
+    }
+
+    /**
+     * Takes up the inputs a store kept for this session, by the recovery rules of
+     * {@link Ingress#restore}, in the order given (the store's sequence order), and writes back in one batch
+     * every input those rules changed. Call before the session is published.
+     *
+     * @param receiptStored whether the store holds the receipt of a run
+     * @return how many inputs were taken up
+     */
+    public int restore(List<StoredInput> inputs, java.util.function.Predicate<RunId> receiptStored) {
+        lock.lock();
+        try {
+            long now = System.currentTimeMillis();
+            List<InputRecord> changed = new ArrayList<>();
+            for (StoredInput input : inputs) {
+                InputLifecycleState was = input.status().state();
+                boolean applied = was == InputLifecycleState.APPLIED || was == InputLifecycleState.APPLIED_PENDING_CONSUMPTION;
+                boolean receipt = applied && input.stagedRun() != null && receiptStored.test(input.stagedRun());
+                InputRecord record;
+                // A finished input past the retention is forgotten at once: its row is left as it was.
+                if (ingress.restore(input, receipt, now) && (record = ingress.find(input.inputId())) != null) {
+                    changed.add(record);
+                }
+            }
+            if (store != null && !changed.isEmpty()) {
+                write(writes().inputs(changed));
+            }
+            return inputs.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Marks a recovered session as running no executor, and why (see {@link SessionStatus#executorUnavailable()}). */
+    public void executorUnavailable(String reason) {
+        executorUnavailable = reason;
+    }
+
+    /**
+     * Removes the session from the store, holding the lock so that no write of it can follow; nothing of it
+     * is written afterwards. A no-op without a store.
+     *
+     * @throws io.meerkat.runtime.api.StoreUnavailableException if the store refused: the session is still
+     *         kept there, as before
+     */
+    public void removeFromStore() {
+        lock.lock();
+        try {
+            if (store != null && !removedFromStore) {
+                store.write(StoreBatch.of(new StoreChange.RemoveSession(sessionId)));
+                removedFromStore = true;
+            }
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Closes the event stream once the session can change no more. */
@@ -641,7 +898,8 @@ public final class SessionDriver {
         lock.lock();
         try {
             return new SessionStatus(sessionId, executorKind, machine.state(), ingress.depth(Lane.QUEUE),
-                    ingress.depth(Lane.STEER), InputRecord.ids(ingress.activeRecords()), machine.currentRunId().orElse(null));
+                    ingress.depth(Lane.STEER), InputRecord.ids(ingress.activeRecords()), machine.currentRunId().orElse(null),
+                    executorUnavailable);
         } finally {
             lock.unlock();
         }

@@ -82,13 +82,28 @@ public final class Ingress {
     }
 
     /**
-     * Admits a validated input: dedup by idempotency key, then policy, then placement on a lane.
+     * Admits a validated input: dedup by idempotency key, then policy, then placement on a lane;
+     * {@link #prepare} then {@link #place} in one step.
      *
      * @param runtimeIdle whether no run is in flight (drives the wake policy)
      * @throws QueueFullException if holding the input would pass a bound (a duplicate never does: it
      *                            stores nothing)
      */
     public Admission admit(Input input, boolean runtimeIdle, long nowMillis) {
+        Admission admission = prepare(input, runtimeIdle, nowMillis);
+        return admission instanceof Admission.Prepared prepared ? place(prepared) : admission;
+    }
+
+    /**
+     * The first half of {@link #admit}: dedup, the bounds, the policy, and the new record in the state and
+     * place it will have, without touching the ingress but for the runtime's budget, reserved for it. The
+     * caller may then write it down, and must then {@link #place} it or {@link #release} it, holding the
+     * driver lock throughout (what it prepared is only valid until the ingress next changes).
+     *
+     * @return {@link Admission.Deduplicated}, or {@link Admission.Prepared}
+     * @throws QueueFullException if holding the input would pass a bound
+     */
+    public Admission prepare(Input input, boolean runtimeIdle, long nowMillis) {
         String key = input.header().idempotencyKey();
         if (key != null) {
             InputRecord existing = byIdempotencyKey.get(key);
@@ -101,28 +116,60 @@ public final class Ingress {
         }
         long size = InputValidator.payloadSize(input);
         reserve(size);
-        // From here nothing throws: the reservation is the record's, given back when it turns terminal.
+        // From here nothing throws: the reservation is the record's, given back by release() or, once it
+        // is placed, when it turns terminal.
         PolicyDecision policy = DefaultPolicyTable.resolve(input, runtimeIdle);
         InputRecord record = new InputRecord(input, policy, size, nowMillis);
-        ledger.put(record.id(), record);
-        activeCount++;
-        activeChars += size;
-        if (key != null) {
-            byIdempotencyKey.put(key, record);
-        }
         if (policy.applyMode() == ApplyMode.IGNORE && policy.consumePoint() == ConsumePoint.ON_ACCEPT) {
             record.moveTo(InputLifecycleState.CONSUMED, nowMillis, "consumed on accept");
+            return new Admission.Prepared(record, List.of(), false, nowMillis);
+        }
+        List<InputRecord> displaced = new ArrayList<>(0);
+        ReplaceKey replaceKey = ReplaceKey.of(record);
+        List<InputRecord> scope = replaceKey == null ? null : unfinishedByScope.get(replaceKey);
+        if (scope != null) {
+            for (InputRecord twin : scope) {
+                if (twin.state() == InputLifecycleState.QUEUED) {
+                    InputRecord replaced = twin.preview();
+                    replaced.replacedBy(InputLifecycleState.COALESCED, record.id(), nowMillis);
+                    displaced.add(replaced);
+                }
+            }
+        }
+        record.moveTo(InputLifecycleState.QUEUED, nowMillis, null);
+        // The place putFirst or putLast will give it, nothing changing in between.
+        record.sequence(policy.queueMode() == QueueMode.PRIORITY ? frontSequence - 1 : backSequence + 1);
+        return new Admission.Prepared(record, displaced, policy.wakeMode() == WakeMode.WAKE_IF_IDLE, nowMillis);
+    }
+
+    /**
+     * The second half of {@link #admit}: puts a prepared record in the ledger and on its lane, and
+     * coalesces the twins it replaces (those {@link Admission.Prepared#displaced()} showed).
+     */
+    public Admission.Accepted place(Admission.Prepared prepared) {
+        InputRecord record = prepared.record();
+        ledger.put(record.id(), record);
+        activeCount++;
+        activeChars += record.payloadChars();
+        if (record.idempotencyKey() != null) {
+            byIdempotencyKey.put(record.idempotencyKey(), record);
+        }
+        if (record.state() == InputLifecycleState.CONSUMED) {
             onTerminal(record);
             return new Admission.Accepted(record, List.of(), false);
         }
-        List<InputRecord> displaced = displaceQueuedTwins(record, nowMillis);
-        record.moveTo(InputLifecycleState.QUEUED, nowMillis, null);
-        if (policy.queueMode() == QueueMode.PRIORITY) {
+        List<InputRecord> displaced = displaceQueuedTwins(record, prepared.nowMillis());
+        if (record.policy().queueMode() == QueueMode.PRIORITY) {
             putFirst(record);
         } else {
             putLast(record);
         }
-        return new Admission.Accepted(record, displaced, policy.wakeMode() == WakeMode.WAKE_IF_IDLE);
+        return new Admission.Accepted(record, displaced, prepared.wake());
+    }
+
+    /** Gives back what {@link #prepare} reserved for an input that will not be placed (its write failed). */
+    public void release(Admission.Prepared prepared) {
+        runtimeBudget.release(prepared.record().payloadChars());
     }
 
     /**
@@ -158,6 +205,9 @@ public final class Ingress {
             recovered = InputLifecycleState.CONSUMED;
         }
         InputRecord record;
+        // Every stored input keeps its number, finished ones too: numbers handed out from now on are new.
+        frontSequence = Math.min(frontSequence, stored.sequence());
+        backSequence = Math.max(backSequence, stored.sequence());
         if (recovered.isTerminal()) {
             record = new InputRecord(stored, finishedPolicy(stored.status().lane()), 0);
             if (recovered != storedState) {
@@ -192,8 +242,6 @@ public final class Ingress {
             unfinishedByScope.computeIfAbsent(replaceKey, k -> new ArrayList<>(2)).add(record);
         }
         laneOf(record).addLast(record);
-        frontSequence = Math.min(frontSequence, record.sequence());
-        backSequence = Math.max(backSequence, record.sequence());
         return recovered != storedState;
     }
 
@@ -306,13 +354,20 @@ public final class Ingress {
      * @return the records consumed
      */
     public List<InputRecord> consume(Batch batch, long nowMillis) {
+        return consume(batch, nowMillis, false);
+    }
+
+    private List<InputRecord> consume(Batch batch, long nowMillis, boolean preview) {
         List<InputRecord> consumed = new ArrayList<>(batch.records().size());
-        for (InputRecord record : batch.records()) {
-            if (record.state() == InputLifecycleState.STAGED) {
+        for (InputRecord staged : batch.records()) {
+            if (staged.state() == InputLifecycleState.STAGED) {
+                InputRecord record = preview ? staged.preview() : staged;
                 record.moveTo(InputLifecycleState.APPLIED, nowMillis, null);
                 record.moveTo(InputLifecycleState.APPLIED_PENDING_CONSUMPTION, nowMillis, null);
                 record.moveTo(InputLifecycleState.CONSUMED, nowMillis, null);
-                onTerminal(record);
+                if (!preview) {
+                    onTerminal(record);
+                }
                 consumed.add(record);
             }
         }
@@ -327,20 +382,38 @@ public final class Ingress {
      * @return the records abandoned for good
      */
     public List<InputRecord> rollback(Batch batch, String error, long nowMillis, int maxAttempts) {
+        return rollback(batch, error, nowMillis, maxAttempts, null);
+    }
+
+    /** With {@code changed} non-null, a preview: the copies of every record it changes are added there. */
+    private List<InputRecord> rollback(Batch batch, String error, long nowMillis, int maxAttempts,
+                                       List<InputRecord> changed) {
+        boolean preview = changed != null;
+        long front = frontSequence;
         List<InputRecord> exhausted = new ArrayList<>(0);
         List<InputRecord> records = batch.records();
         for (int i = records.size() - 1; i >= 0; i--) {
-            InputRecord record = records.get(i);
-            if (record.state() != InputLifecycleState.STAGED) {
+            InputRecord staged = records.get(i);
+            if (staged.state() != InputLifecycleState.STAGED) {
                 continue;
             }
+            InputRecord record = preview ? staged.preview() : staged;
             if (record.attempts() >= maxAttempts) {
                 record.abandon(AbandonReason.MAX_ATTEMPTS_EXHAUSTED, nowMillis);
-                onTerminal(record);
+                if (!preview) {
+                    onTerminal(record);
+                }
                 exhausted.add(0, record);
             } else {
                 record.moveTo(InputLifecycleState.QUEUED, nowMillis, "run failed: " + error);
-                putFirst(record);
+                if (preview) {
+                    record.sequence(--front);
+                } else {
+                    putFirst(record);
+                }
+            }
+            if (preview) {
+                changed.add(record);
             }
         }
         return exhausted;
@@ -352,11 +425,18 @@ public final class Ingress {
      * @return the records abandoned
      */
     public List<InputRecord> abandonStaged(Batch batch, AbandonReason reason, long nowMillis) {
+        return abandonStaged(batch, reason, nowMillis, false);
+    }
+
+    private List<InputRecord> abandonStaged(Batch batch, AbandonReason reason, long nowMillis, boolean preview) {
         List<InputRecord> abandoned = new ArrayList<>(batch.records().size());
-        for (InputRecord record : batch.records()) {
-            if (record.state() == InputLifecycleState.STAGED) {
+        for (InputRecord staged : batch.records()) {
+            if (staged.state() == InputLifecycleState.STAGED) {
+                InputRecord record = preview ? staged.preview() : staged;
                 record.abandon(reason, nowMillis);
-                onTerminal(record);
+                if (!preview) {
+                    onTerminal(record);
+                }
                 abandoned.add(record);
             }
         }
@@ -369,14 +449,26 @@ public final class Ingress {
      * @return the records abandoned, oldest first
      */
     public List<InputRecord> abandonAll(AbandonReason reason, long nowMillis) {
+        return abandonAll(reason, nowMillis, false);
+    }
+
+    private List<InputRecord> abandonAll(AbandonReason reason, long nowMillis, boolean preview) {
         List<InputRecord> active = activeRecords();
-        queueLane.clear();
-        steerLane.clear();
-        for (InputRecord record : active) {
-            record.abandon(reason, nowMillis);
-            onTerminal(record);
+        if (!preview) {
+            queueLane.clear();
+            steerLane.clear();
         }
-        return active;
+        List<InputRecord> abandoned = preview ? new ArrayList<>(active.size()) : active;
+        for (InputRecord unfinished : active) {
+            InputRecord record = preview ? unfinished.preview() : unfinished;
+            record.abandon(reason, nowMillis);
+            if (preview) {
+                abandoned.add(record);
+            } else {
+                onTerminal(record);
+            }
+        }
+        return abandoned;
     }
 
     /**
@@ -386,6 +478,12 @@ public final class Ingress {
      * @return how many inputs were requeued
      */
     public int requeueInterrupted(long nowMillis) {
+        return requeueInterrupted(nowMillis, null);
+    }
+
+    private int requeueInterrupted(long nowMillis, List<InputRecord> changed) {
+        boolean preview = changed != null;
+        long front = frontSequence;
         int requeued = 0;
         List<InputRecord> staged = new ArrayList<>();
         for (InputRecord record : ledger.values()) {
@@ -394,12 +492,59 @@ public final class Ingress {
             }
         }
         for (int i = staged.size() - 1; i >= 0; i--) {
-            InputRecord record = staged.get(i);
+            InputRecord record = preview ? staged.get(i).preview() : staged.get(i);
             record.moveTo(InputLifecycleState.QUEUED, nowMillis, "recycled");
-            putFirst(record);
+            if (preview) {
+                record.sequence(--front);
+                changed.add(record);
+            } else {
+                putFirst(record);
+            }
             requeued++;
         }
         return requeued;
+    }
+
+    /**
+     * What the changes of the methods of the same names would make of the records, worked out on copies
+     * ({@link InputRecord#preview()}): the ingress is left as it is. The session driver writes these down
+     * before it makes the change, so that a write that fails leaves the session as it was.
+     */
+    public Preview preview() {
+        return preview;
+    }
+
+    private final Preview preview = new Preview();
+
+    /** See {@link #preview()}. Every method returns the copies of the records the change would alter. */
+    public final class Preview {
+
+        private Preview() {
+        }
+
+        public List<InputRecord> consume(Batch batch, long nowMillis) {
+            return Ingress.this.consume(batch, nowMillis, true);
+        }
+
+        public List<InputRecord> rollback(Batch batch, String error, long nowMillis, int maxAttempts) {
+            List<InputRecord> changed = new ArrayList<>(batch.records().size());
+            Ingress.this.rollback(batch, error, nowMillis, maxAttempts, changed);
+            return changed;
+        }
+
+        public List<InputRecord> abandonStaged(Batch batch, AbandonReason reason, long nowMillis) {
+            return Ingress.this.abandonStaged(batch, reason, nowMillis, true);
+        }
+
+        public List<InputRecord> abandonAll(AbandonReason reason, long nowMillis) {
+            return Ingress.this.abandonAll(reason, nowMillis, true);
+        }
+
+        public List<InputRecord> requeueInterrupted(long nowMillis) {
+            List<InputRecord> changed = new ArrayList<>();
+            Ingress.this.requeueInterrupted(nowMillis, changed);
+            return changed;
+        }
     }
 
     /** The record of an input, if it is still retained. */

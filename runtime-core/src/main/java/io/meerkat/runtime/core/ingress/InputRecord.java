@@ -2,6 +2,7 @@ package io.meerkat.runtime.core.ingress;
 
 import io.meerkat.runtime.api.AbandonReason;
 import io.meerkat.runtime.api.CompletionOutcome;
+import io.meerkat.runtime.api.Durability;
 import io.meerkat.runtime.api.Input;
 import io.meerkat.runtime.api.InputId;
 import io.meerkat.runtime.api.InputKind;
@@ -48,6 +49,8 @@ public final class InputRecord {
     private final String idempotencyKey;
     private final InputKind kind;
     private final long payloadChars;
+    /** Whether a store keeps it ({@link io.meerkat.runtime.api.Durability#DURABLE}); ephemeral inputs are never written. */
+    private final boolean durable;
     /** Guarded by the session driver's lock, like the rest of the record's mutable state; null once finished. */
     private Input input;
     private final PolicyDecision policy;
@@ -80,9 +83,31 @@ public final class InputRecord {
         this.idempotencyKey = input.header().idempotencyKey();
         this.kind = input.kind();
         this.payloadChars = payloadChars;
+        this.durable = input.header().durability() == Durability.DURABLE;
         this.policy = policy;
         this.state = InputLifecycleState.ACCEPTED;
         append(null, InputLifecycleState.ACCEPTED, nowMillis, null);
+    }
+
+    /** A detached copy of {@code other}, without its waiter bookkeeping (see {@link #preview()}). */
+    private InputRecord(InputRecord other) {
+        this.input = other.input;
+        this.id = other.id;
+        this.idempotencyKey = other.idempotencyKey;
+        this.kind = other.kind;
+        this.payloadChars = other.payloadChars;
+        this.durable = other.durable;
+        this.policy = other.policy;
+        this.state = other.state;
+        this.attempts = other.attempts;
+        this.abandonReason = other.abandonReason;
+        this.supersededBy = other.supersededBy;
+        this.stagedRun = other.stagedRun;
+        this.awaited = other.awaited;
+        this.sequence = other.sequence;
+        this.history = other.history.clone();
+        this.historySize = other.historySize;
+        this.reasons = other.reasons == null ? null : other.reasons.clone();
     }
 
     /**
@@ -96,6 +121,7 @@ public final class InputRecord {
         this.idempotencyKey = stored.idempotencyKey();
         this.kind = status.kind();
         this.payloadChars = payloadChars;
+        this.durable = true;
         this.policy = policy;
         this.state = status.state();
         this.attempts = status.attempts();
@@ -108,9 +134,24 @@ public final class InputRecord {
         }
     }
 
+    /**
+     * A detached copy to make a change on first, so that what the change would store is known before the
+     * change is made (the driver writes it down, then changes the real record). Touches nothing shared.
+     */
+    InputRecord preview() {
+        return new InputRecord(this);
+    }
+
+    /** Whether a store keeps this input: its header asked for {@link io.meerkat.runtime.api.Durability#DURABLE}. */
+    public boolean durable() {
+        return durable;
+    }
+
     /** This record as a store keeps it. */
     public StoredInput toStored(SessionId sessionId) {
-        return new StoredInput(sessionId, sequence, input, idempotencyKey, toStatus(), stagedRun);
+        // A finished input's content is never needed again (nor kept in memory): not stored either.
+        return new StoredInput(sessionId, sequence, state.isTerminal() ? null : input, idempotencyKey, toStatus(),
+                stagedRun);
     }
 
     /**

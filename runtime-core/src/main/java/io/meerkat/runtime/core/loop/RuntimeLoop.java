@@ -4,6 +4,7 @@ import io.meerkat.runtime.api.CoreApplyOutput;
 import io.meerkat.runtime.api.RunControlCommand;
 import io.meerkat.runtime.api.RunId;
 import io.meerkat.runtime.api.SessionId;
+import io.meerkat.runtime.api.StoreUnavailableException;
 import io.meerkat.runtime.api.spi.CompletionRegistry;
 import io.meerkat.runtime.api.spi.CoreExecutor;
 import io.meerkat.runtime.api.spi.PermanentFailureException;
@@ -44,6 +45,13 @@ import org.slf4j.LoggerFactory;
  * flight after {@link LoopSettings#maxRunDuration()} is cancelled through the control channel, as a
  * {@code CancelCurrentRun} sent at that moment would be, and its inputs are abandoned TIMED_OUT. Both
  * timers run on the {@link LoopSettings#delays() delay scheduler} and only signal the loop.
+ *
+ * <h2>A store that refuses a write</h2>
+ * When the session has a store and the write of a run's end fails ({@link StoreUnavailableException}),
+ * nothing changed: the run stays the session's active run, settled but not committed, and the loop tries
+ * again after the same backoff a failed run gets, growing with each failure in a row. Control commands
+ * are served meanwhile; a stop ends the wait (and, if the store is still down, the stop is kept in memory
+ * only: the next runtime to open the store runs those inputs again).
  *
  * <h2>Ending</h2>
  * A {@link RunControlCommand.StopRuntimeExecutor} marks the session STOPPED (unless already STOPPED
@@ -98,6 +106,8 @@ public final class RuntimeLoop implements Runnable {
      * begins; control commands are still served.
      */
     private Future<?> backoff;
+    /** Loop-confined: the writes of a run's end the store refused in a row (see the class comment). */
+    private int storeFailures;
     /**
      * Loop-confined: caller cancels drained while a run that began after they were sent was in flight, in
      * order; delivered once that run has ended (delivered then, they would end it: a cancel names no run).
@@ -244,7 +254,8 @@ public final class RuntimeLoop implements Runnable {
             return (current != null && current.settled) || !controls.isEmpty();
         }
         if (current != null) {
-            return current.settled || !controls.isEmpty() || controlChannelClosed || schedulerRefused;
+            return (current.settled && (backoff == null || backoffElapsed)) || !controls.isEmpty()
+                    || controlChannelClosed || schedulerRefused;
         }
         return wakePending || !controls.isEmpty() || controlChannelClosed || schedulerRefused;
     }
@@ -261,11 +272,15 @@ public final class RuntimeLoop implements Runnable {
         }
         InFlightRun current = inFlight;
         if (current != null) {
-            if (!current.settled) {
+            if (!current.settled || backingOff()) {
+                // Not done yet, or done and waiting for the store to take its end (the timer wakes the loop).
                 return;
             }
             inFlight = null;
             settle(current);
+            if (inFlight != null) {
+                return;
+            }
             deliverDeferred();
         } else if (!wakePending) {
             return;
@@ -384,6 +399,25 @@ public final class RuntimeLoop implements Runnable {
         if (flight.limit != null) {
             flight.limit.cancel(false);
         }
+        try {
+            settleInDriver(flight);
+            storeFailures = 0;
+        } catch (StoreUnavailableException e) {
+            if (draining) {
+                // The loop is ending: the store keeps the run as staged, to run again after a restart.
+                LOG.warn("session {}: the store refused the end of run {}; it runs again after a restart",
+                        sessionId, flight.run.runId(), e);
+                return;
+            }
+            storeFailures++;
+            LOG.warn("session {}: the store refused the end of run {} ({} in a row); trying again after a pause",
+                    sessionId, flight.run.runId(), storeFailures, e);
+            inFlight = flight;
+            startBackoff(storeFailures);
+        }
+    }
+
+    private void settleInDriver(InFlightRun flight) {
         Settlement settlement;
         if (flight.failure == null && flight.output != null) {
             settlement = driver.completeRun(flight.run, flight.output);
@@ -455,7 +489,8 @@ public final class RuntimeLoop implements Runnable {
             current.timedOut = sent.timeout();
         }
         if (shouldStop) {
-            markRuntimeStopped("runtime stopped");
+            // A stop command: kept by the store, if the session has one.
+            markRuntimeStopped("runtime stopped", true);
         }
         return shouldStop;
     }
@@ -504,10 +539,10 @@ public final class RuntimeLoop implements Runnable {
      * abandoned: this session's own, never all those filed under its id, which a new session may reuse
      * once this one is removed.
      */
-    private void markRuntimeStopped(String reason) {
+    private void markRuntimeStopped(String reason, boolean durable) {
         Settlement settlement;
         try {
-            settlement = driver.stop(reason);
+            settlement = driver.stop(reason, durable);
         } catch (RuntimeException e) {
             LOG.warn("session {}: failed to mark runtime stopped after a stop command", sessionId, e);
             return;
@@ -516,7 +551,9 @@ public final class RuntimeLoop implements Runnable {
     }
 
     private void leaveLoop() {
-        markRuntimeStopped(schedulerRefused ? "scheduler refused the runtime loop" : "runtime loop exited");
+        // Not kept by a store: the loop ends (its channel closed by the runtime closing, or refused), the session
+        // does not; the next runtime to open the store takes it up again.
+        markRuntimeStopped(schedulerRefused ? "scheduler refused the runtime loop" : "runtime loop exited", false);
         draining = true;
         finishDraining();
     }
@@ -569,7 +606,7 @@ public final class RuntimeLoop implements Runnable {
 
     private void failLoop(String reason) {
         try {
-            driver.stop(reason).resolveIn(completions, sessionId);
+            driver.stop(reason, false).resolveIn(completions, sessionId);
         } finally {
             // Also when already draining (the failure came from a draining pass): every exit path ends in
             // finishDraining, which completes termination whatever happens in it.

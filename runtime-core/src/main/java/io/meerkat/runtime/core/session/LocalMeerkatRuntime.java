@@ -11,6 +11,17 @@ import io.meerkat.runtime.api.SessionId;
 import io.meerkat.runtime.api.SessionNotFoundException;
 import io.meerkat.runtime.api.SessionSpec;
 import io.meerkat.runtime.api.UnknownExecutorException;
+import io.meerkat.runtime.api.RuntimeState;
+import io.meerkat.runtime.api.spi.RuntimeStore;
+import io.meerkat.runtime.api.spi.StoreBatch;
+import io.meerkat.runtime.api.spi.StoreChange;
+import io.meerkat.runtime.api.spi.StoredSession;
+import io.meerkat.runtime.core.store.GroupCommitter;
+import java.time.Instant;
+import java.util.TreeMap;
+import java.util.LinkedHashMap;
+import io.meerkat.runtime.api.spi.StoredInput;
+import io.meerkat.runtime.api.spi.StoreVisitor;
 import io.meerkat.runtime.api.spi.CompletionRegistry;
 import io.meerkat.runtime.api.spi.ConfigKey;
 import io.meerkat.runtime.api.spi.CoreExecutor;
@@ -55,6 +66,9 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
 
     private static final Logger LOG = LoggerFactory.getLogger(LocalMeerkatRuntime.class);
 
+    /** The most batches one store transaction takes (group commit). */
+    private static final int STORE_GROUP = 512;
+
     /** What {@link #removeSession} tells the waiters it terminates (Meerkat 0.5's wording for removal). */
     public static final String SESSION_UNREGISTERED = "runtime session unregistered";
 
@@ -69,6 +83,12 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
     private final QueuedPayloadBudget queuedPayload;
     private final List<AutoCloseable> owned;
     private final ConcurrentHashMap<SessionId, LocalSession> sessions = new ConcurrentHashMap<>();
+    /** Ids of sessions being created: reserved, so that two creations of one id never both write it down. */
+    private final Set<SessionId> creating = ConcurrentHashMap.newKeySet();
+    /** Where sessions are kept, or {@code null} when the runtime keeps them in memory only. */
+    private final RuntimeStore runtimeStore;
+    /** Writes to {@link #runtimeStore} with group commit; {@code null} without a store. */
+    private final GroupCommitter store;
     private volatile boolean closed;
 
     /**
@@ -78,6 +98,24 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
     public LocalMeerkatRuntime(Map<String, ExecutorFactory> factories, ExecutorCatalog catalog,
                                CompletionRegistry completions, Executor scheduler, Executor blockingExecutor,
                                DelayScheduler delays, RuntimeSettings settings, List<AutoCloseable> owned) {
+        this(factories, catalog, completions, scheduler, blockingExecutor, delays, settings, owned, null);
+    }
+
+    /**
+     * @param store where sessions are written before they change, or {@code null} to keep them in memory
+     *              only (the runtime does not close it); call {@link #recover} before the runtime is used, to
+     *              take up what it holds
+     */
+    public LocalMeerkatRuntime(Map<String, ExecutorFactory> factories, ExecutorCatalog catalog,
+                               CompletionRegistry completions, Executor scheduler, Executor blockingExecutor,
+                               DelayScheduler delays, RuntimeSettings settings, List<AutoCloseable> owned,
+                               RuntimeStore store) {
+        this.runtimeStore = store;
+        this.store = store == null ? null : new GroupCommitter(store, STORE_GROUP, task -> {
+            Thread writer = new Thread(task, "meerkat-store-writer");
+            writer.setDaemon(true);
+            return writer;
+        });
         this.factories = Map.copyOf(factories);
         this.catalog = catalog;
         this.completions = completions;
@@ -87,7 +125,13 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         this.settings = settings;
         this.validator = new InputValidator(settings.maxPayloadChars());
         this.queuedPayload = new QueuedPayloadBudget(settings.maxQueuedCharsRuntime());
-        this.owned = List.copyOf(owned);
+        List<AutoCloseable> closedLast = new ArrayList<>();
+        if (this.store != null) {
+            // First of the resources closed last: every loop has ended by then, so nothing writes any more.
+            closedLast.add(this.store);
+        }
+        closedLast.addAll(owned);
+        this.owned = List.copyOf(closedLast);
         if (catalog != null) {
             catalog.addWithdrawalListener(this::stopSessionsOf);
         }
@@ -98,6 +142,18 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         Objects.requireNonNull(spec, "spec");
         ensureOpen();
         SessionId sessionId = spec.sessionId() != null ? spec.sessionId() : SessionId.random();
+        if (sessions.containsKey(sessionId) || !creating.add(sessionId)) {
+            throw new DuplicateSessionException(sessionId);
+        }
+        try {
+            return create(sessionId, spec);
+        } finally {
+            creating.remove(sessionId);
+        }
+    }
+
+    /** Creates a session whose id this thread reserved in {@link #creating}. */
+    private SessionHandle create(SessionId sessionId, SessionSpec spec) {
         if (sessions.containsKey(sessionId)) {
             throw new DuplicateSessionException(sessionId);
         }
@@ -107,11 +163,31 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
                     .orElseThrow(() -> new UnknownExecutorException(spec.executorKind(), executorKinds()));
             refuseUndeclaredKeys(factory, spec);
         }
+        StoredSession stored = null;
+        if (store != null) {
+            stored = new StoredSession(sessionId, spec.executorKind(), withoutSecrets(factory, spec.config()),
+                    RuntimeState.IDLE, Instant.now(), spec.maxRunDuration());
+            // Before anything else: a session nobody could recover is never created.
+            store.write(StoreBatch.of(new StoreChange.PutSession(stored)));
+        }
+        try {
+            return start(new SessionSpec(sessionId, spec.executorKind(), spec.config(), spec.maxRunDuration()),
+                    factory, stored, List.of());
+        } catch (RuntimeException | Error e) {
+            forgetStored(sessionId, e);
+            throw e;
+        }
+    }
+
+    /**
+     * Builds and publishes a session: created now, or recovered from {@code stored} with {@code recovered}
+     * (taken up before the session is published, so that nothing runs or is admitted before them).
+     */
+    private LocalSession start(SessionSpec spec, ExecutorFactory factory, StoredSession stored,
+                               List<StoredInput> recovered) {
+        SessionId sessionId = spec.sessionId();
         SessionEvents events = new SessionEvents(sessionId, blockingExecutor);
-        SessionDriver driver = new SessionDriver(sessionId, spec.executorKind(),
-                new Ingress(settings.finishedInputRetention(), settings.maxQueuedInputs(),
-                        settings.maxQueuedCharsPerSession(), queuedPayload),
-                events, settings.maxBatchSize(), settings.retryPolicy().maxAttempts());
+        SessionDriver driver = newDriver(sessionId, spec.executorKind(), events, stored);
         CoreExecutor executor = factory == null ? null
                 : factory.create(new ExecutorContext(sessionId, spec.executorKind(), spec.config(), blockingExecutor,
                         reportsTo(driver)));
@@ -125,7 +201,11 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
                 : new RuntimeLoop(driver, completions, executor, scheduler, new LoopSettings(settings.loopThroughput(),
                         settings.retryPolicy(), spec.maxRunDuration() != null ? spec.maxRunDuration()
                         : settings.maxRunDuration(), delays));
-        LocalSession session = new LocalSession(driver, loop, validator, completions, events);
+        if (!recovered.isEmpty()) {
+            // Once the executor exists (its creation may fail, and the inputs would be counted for nothing).
+            driver.restore(recovered, runId -> runtimeStore.receipt(sessionId, runId).isPresent());
+        }
+        LocalSession session = new LocalSession(driver, loop, validator, completions, events, runtimeStore);
         if (loop != null) {
             // Before the session is published: once in the map, a submit may start its loop.
             driver.attachExecutor();
@@ -136,7 +216,7 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         }
         if (closed) {
             // close() may have walked the map before this session joined it.
-            session.stopDirectly("runtime closed");
+            session.stopDirectly("runtime closed", false);
             throw new RuntimeClosedException();
         }
         if (factory != null && factoryFor(spec.executorKind()).orElse(null) != factory) {
@@ -144,10 +224,115 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
             // kind, then scans the map; this session was put in the map, then the kind re-read. At least
             // one side sees the other, so the session is stopped either there or here.
             sessions.remove(sessionId, session);
-            session.stopDirectly("executor kind '" + spec.executorKind() + "' was withdrawn");
+            session.stopDirectly("executor kind '" + spec.executorKind() + "' was withdrawn", false);
             throw new UnknownExecutorException(spec.executorKind(), executorKinds());
         }
         return session;
+    }
+
+    /**
+     * Takes up every session the store holds, with its inputs, by Meerkat 0.5's recovery rules: a session
+     * gets its executor again from the factory of its kind; one whose kind is missing (its plugin is not
+     * installed) or whose executor cannot be created is listed with the reason
+     * ({@link io.meerkat.runtime.api.SessionStatus#executorUnavailable()}) and its inputs kept, to run once
+     * a runtime that has the kind opens the store. Inputs follow {@link SessionDriver#restore}; a RETIRED
+     * session drains again, a STOPPED or DESTROYED one comes back as it ended (no executor is created for
+     * it). Call once, before the runtime is used; a no-op without a store.
+     *
+     * @return how many sessions were taken up
+     * @throws io.meerkat.runtime.api.StoreUnavailableException if the store cannot be read
+     */
+    public int recover() {
+        if (runtimeStore == null) {
+            return 0;
+        }
+        Map<StoredSession, List<StoredInput>> held = new LinkedHashMap<>();
+        runtimeStore.load(new StoreVisitor() {
+            private List<StoredInput> inputs;
+
+            @Override
+            public void session(StoredSession session) {
+                inputs = new ArrayList<>();
+                held.put(session, inputs);
+            }
+
+            @Override
+            public void input(StoredInput input) {
+                inputs.add(input);
+            }
+        });
+        held.forEach(this::recover);
+        if (!held.isEmpty()) {
+            LOG.info("recovered {} sessions and {} inputs from the store", held.size(),
+                    held.values().stream().mapToInt(List::size).sum());
+        }
+        return held.size();
+    }
+
+    private void recover(StoredSession stored, List<StoredInput> inputs) {
+        SessionId sessionId = stored.id();
+        SessionSpec spec = new SessionSpec(sessionId, stored.executorKind(), stored.config(), stored.maxRunDuration());
+        boolean ended = stored.state() == RuntimeState.STOPPED || stored.state() == RuntimeState.DESTROYED;
+        ExecutorFactory factory = null;
+        String unavailable = null;
+        if (stored.executorKind() != null && !ended) {
+            factory = factoryFor(stored.executorKind()).orElse(null);
+            if (factory == null) {
+                unavailable = "executor_unavailable: no executor of kind '" + stored.executorKind()
+                        + "' is installed; the session's inputs are kept until one is";
+            }
+        }
+        LocalSession session;
+        try {
+            session = start(spec, factory, stored, inputs);
+        } catch (RuntimeException e) {
+            // Its executor could not be created: the session is kept, without one, and says why.
+            LOG.warn("session {}: its executor of kind '{}' could not be created on recovery", sessionId,
+                    stored.executorKind(), e);
+            unavailable = "executor_unavailable: executor of kind '" + stored.executorKind() + "' failed to start: " + e;
+            session = start(spec, null, stored, inputs);
+        }
+        if (unavailable != null) {
+            session.executorUnavailable(unavailable);
+            LOG.warn("session {}: {}", sessionId, unavailable);
+        }
+        session.resumeAfterRecovery(stored.state());
+    }
+
+    private SessionDriver newDriver(SessionId sessionId, String executorKind, SessionEvents events,
+                                    StoredSession stored) {
+        return new SessionDriver(sessionId, executorKind,
+                new Ingress(settings.finishedInputRetention(), settings.maxQueuedInputs(),
+                        settings.maxQueuedCharsPerSession(), queuedPayload),
+                events, settings.maxBatchSize(), settings.retryPolicy().maxAttempts(), store, stored);
+    }
+
+    /** The config as a store may keep it: without the values of keys the executor declares secret. */
+    private static Map<String, String> withoutSecrets(ExecutorFactory factory, Map<String, String> config) {
+        if (factory == null || config.isEmpty()) {
+            return config;
+        }
+        Map<String, String> kept = new TreeMap<>();
+        config.forEach((key, value) -> {
+            if (!factory.configKey(key).map(ConfigKey::secret).orElse(false)) {
+                kept.put(key, value);
+            }
+        });
+        return kept;
+    }
+
+    /** Takes a session whose creation failed after it was written back out of the store. */
+    private void forgetStored(SessionId sessionId, Throwable creationFailure) {
+        if (store == null) {
+            return;
+        }
+        try {
+            store.write(StoreBatch.of(new StoreChange.RemoveSession(sessionId)));
+        } catch (RuntimeException e) {
+            creationFailure.addSuppressed(e);
+            LOG.warn("session {}: its creation failed and it could not be taken out of the store again; "
+                    + "the next runtime to open the store recovers it", sessionId, e);
+        }
     }
 
     @Override
@@ -164,12 +349,17 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
     @Override
     public LifecycleReport removeSession(SessionId sessionId) {
         Objects.requireNonNull(sessionId, "sessionId");
-        LocalSession session = sessions.remove(sessionId);
+        LocalSession session = sessions.get(sessionId);
         if (session == null) {
             throw new SessionNotFoundException(sessionId);
         }
+        // First out of the store (a failed write leaves the session as it was), then out of memory.
+        session.removeFromStore();
+        if (!sessions.remove(sessionId, session)) {
+            throw new SessionNotFoundException(sessionId);
+        }
         try {
-            return session.destroy(SESSION_UNREGISTERED);
+            return session.destroy(SESSION_UNREGISTERED, false);
         } catch (IllegalTransitionException alreadyDestroyed) {
             return new LifecycleReport(session.state(), 0, 0, 0);
         } finally {
@@ -239,7 +429,8 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         for (LocalSession session : sessions.values()) {
             String kind = session.executorKind();
             if (kind != null && kinds.contains(kind) && !factories.containsKey(kind)) {
-                session.stopDirectly(reason);
+                // Not kept: once the kind is back (a restart, the plugin reinstalled) the session runs again.
+                session.stopDirectly(reason, false);
                 terminations.add(session.termination());
             }
         }
@@ -257,7 +448,8 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         closed = true;
         List<CompletableFuture<Void>> terminations = new ArrayList<>(sessions.size());
         for (LocalSession session : sessions.values()) {
-            session.stopDirectly("runtime closed");
+            // Not kept by the store: the next runtime to open it takes the sessions up where they were.
+            session.stopDirectly("runtime closed", false);
             terminations.add(session.termination());
         }
         awaitTerminations(terminations);

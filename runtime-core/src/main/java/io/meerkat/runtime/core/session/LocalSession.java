@@ -13,6 +13,10 @@ import io.meerkat.runtime.api.RuntimeNotReadyException;
 import io.meerkat.runtime.api.RuntimeState;
 import io.meerkat.runtime.api.SessionHandle;
 import io.meerkat.runtime.api.SessionId;
+import io.meerkat.runtime.api.StoreUnavailableException;
+import io.meerkat.runtime.api.spi.RuntimeStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import io.meerkat.runtime.api.SessionStatus;
 import io.meerkat.runtime.api.Submission;
 import io.meerkat.runtime.api.spi.CompletionRegistry;
@@ -43,15 +47,20 @@ final class LocalSession implements SessionHandle {
     /** What {@link #destroy()} tells the waiters it terminates. */
     static final String DESTROYED = "runtime destroyed";
 
+    private static final Logger LOG = LoggerFactory.getLogger(LocalSession.class);
+
     private final SessionId sessionId;
     private final SessionDriver driver;
     private final RuntimeLoop loop;
     private final InputValidator validator;
     private final CompletionRegistry completions;
     private final SessionEvents events;
+    /** Where the outcomes of inputs finished before a restart are found, or {@code null} without a store. */
+    private final RuntimeStore store;
 
     LocalSession(SessionDriver driver, RuntimeLoop loop, InputValidator validator, CompletionRegistry completions,
-                 SessionEvents events) {
+                 SessionEvents events, RuntimeStore store) {
+        this.store = store;
         this.sessionId = driver.sessionId();
         this.driver = driver;
         this.loop = loop;
@@ -93,7 +102,9 @@ final class LocalSession implements SessionHandle {
     /** Puts a waiter the driver handed out in the registry, or completes it if its input has finished. */
     private void hand(SessionDriver.Waiter waiter) {
         if (waiter.finished() != null) {
-            waiter.future().complete(completions.finishedOutcome(sessionId, waiter.inputId()).orElse(waiter.finished()));
+            waiter.future().complete(completions.finishedOutcome(sessionId, waiter.inputId())
+                    .or(() -> storedOutcome(waiter.inputId()))
+                    .orElse(waiter.finished()));
             return;
         }
         try {
@@ -109,6 +120,50 @@ final class LocalSession implements SessionHandle {
         }
     }
 
+    /** The outcome the store kept for a finished input (one that finished before a restart, say). */
+    private Optional<CompletionOutcome> storedOutcome(InputId inputId) {
+        if (store == null) {
+            return Optional.empty();
+        }
+        try {
+            return store.outcome(sessionId, inputId);
+        } catch (StoreUnavailableException e) {
+            LOG.warn("session {}: the store could not be read for the outcome of input {}", sessionId, inputId, e);
+            return Optional.empty();
+        }
+    }
+
+    /** See {@link SessionDriver#executorUnavailable}. */
+    void executorUnavailable(String reason) {
+        driver.executorUnavailable(reason);
+    }
+
+    /**
+     * Puts a session just recovered from a store in the phase it was kept in: an IDLE one runs what it holds,
+     * a RETIRED one drains it, a STOPPED or DESTROYED one ends again (nothing is written: the store has it so).
+     */
+    void resumeAfterRecovery(RuntimeState kept) {
+        switch (kept) {
+            case STOPPED -> stopDirectly("runtime stopped", false);
+            case DESTROYED -> destroy(DESTROYED, false);
+            case RETIRED -> retire();
+            case INITIALIZING, IDLE, ATTACHED, RUNNING, RECOVERING -> {
+                if (loop != null) {
+                    loop.wake();
+                }
+            }
+        }
+    }
+
+    /**
+     * Removes the session from the runtime's store, if it has one; from then on nothing of it is written.
+     *
+     * @throws StoreUnavailableException if the store refused: the session is kept there, and goes on
+     */
+    void removeFromStore() {
+        driver.removeFromStore();
+    }
+
     @Override
     public void control(RunControlCommand command) {
         Objects.requireNonNull(command, "command");
@@ -120,7 +175,7 @@ final class LocalSession implements SessionHandle {
         }
         if (command instanceof RunControlCommand.StopRuntimeExecutor) {
             // No live loop to deliver it: apply the stop to the session directly (idempotent).
-            stopDirectly("runtime stopped");
+            stopDirectly("runtime stopped", true);
             return;
         }
         throw new RuntimeNotReadyException(sessionId, driver.state(), loop == null ? "run control (no runtime loop)"
@@ -131,7 +186,7 @@ final class LocalSession implements SessionHandle {
     public void runtimeControl(RuntimeControlCommand command) {
         Objects.requireNonNull(command, "command");
         if (command instanceof RuntimeControlCommand.Stop) {
-            stopDirectly("runtime stopped");
+            stopDirectly("runtime stopped", true);
         } else if (command instanceof RuntimeControlCommand.Resume) {
             driver.resume();
             if (loop != null) {
@@ -155,9 +210,12 @@ final class LocalSession implements SessionHandle {
      * Stops the session now, terminates the waiters of the inputs the stop abandoned and tells the
      * executor to stop. Only those: an input that finished otherwise (consumed by a run the loop committed
      * just before) gets its real outcome from whoever finished it.
+     *
+     * @param durable whether the session's store keeps the stop: a stop command; not the runtime closing or
+     *                a plugin withdrawn, after which the next runtime to open the store takes the session up again
      */
-    void stopDirectly(String reason) {
-        resolve(driver.stop(reason));
+    void stopDirectly(String reason, boolean durable) {
+        resolve(driver.stop(reason, durable));
         endLoop(reason);
     }
 
@@ -187,12 +245,17 @@ final class LocalSession implements SessionHandle {
 
     @Override
     public LifecycleReport destroy() {
-        return destroy(DESTROYED);
+        return destroy(DESTROYED, true);
     }
 
-    /** Destroys the session, telling the waiters of the inputs it abandons that it terminates {@code reason}. */
-    LifecycleReport destroy(String reason) {
-        SessionDriver.Settled settled = driver.destroy(reason);
+    /**
+     * Destroys the session, telling the waiters of the inputs it abandons that it terminates {@code reason}.
+     *
+     * @param durable whether the session's store keeps the destruction (not when the session is removed
+     *                from the store instead)
+     */
+    LifecycleReport destroy(String reason, boolean durable) {
+        SessionDriver.Settled settled = driver.destroy(reason, durable);
         int resolved = resolve(settled.settlement());
         endLoop(reason);
         return withResolved(settled.report(), resolved);

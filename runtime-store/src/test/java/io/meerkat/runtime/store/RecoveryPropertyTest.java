@@ -1,0 +1,221 @@
+package io.meerkat.runtime.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.meerkat.completion.InMemoryCompletionRegistry;
+import io.meerkat.runtime.api.AcceptOutcome;
+import io.meerkat.runtime.api.CompletionOutcome;
+import io.meerkat.runtime.api.Durability;
+import io.meerkat.runtime.api.Input;
+import io.meerkat.runtime.api.InputId;
+import io.meerkat.runtime.api.InputLifecycleState;
+import io.meerkat.runtime.api.InputStatus;
+import io.meerkat.runtime.api.MeerkatRuntime;
+import io.meerkat.runtime.api.MeerkatException;
+import io.meerkat.runtime.api.RunControlCommand;
+import io.meerkat.runtime.api.RuntimeState;
+import io.meerkat.runtime.api.SessionHandle;
+import io.meerkat.runtime.api.SessionId;
+import io.meerkat.runtime.api.SessionSpec;
+import io.meerkat.runtime.api.StoreUnavailableException;
+import io.meerkat.runtime.api.spi.StoreBatch;
+import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
+import io.meerkat.runtime.core.policy.RetryPolicy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.RepetitionInfo;
+
+/**
+ * Random histories against a runtime with a store, cut at a random point as a crash would cut them (from
+ * the cut on, nothing more reaches the store), then taken up by a second runtime on what the store kept.
+ * Whatever the interleaving of the cut with the runs in flight, the recovery rules must hold:
+ * <ul>
+ *   <li>every durable input whose submit returned is there after the restart, once; an ephemeral one is not;</li>
+ *   <li>an input a waiter was told completed is CONSUMED after the restart, and never runs again;</li>
+ *   <li>nothing recovered is ACCEPTED, STAGED or APPLIED: an unfinished input is QUEUED, and runs;</li>
+ *   <li>every session whose creation returned is there, unless its removal returned; a session a stop
+ *       command ended (its waiters told so) is still STOPPED.</li>
+ * </ul>
+ * Each repetition draws its history from its own seed, printed when it fails.
+ */
+class RecoveryPropertyTest {
+
+    private static final int OPERATIONS = 120;
+
+    /** The underlying store, and a switch that makes every later commit fail: the crash. */
+    private static final class CutStore extends DurableRuntimeTest.FailingStore {
+        final AtomicBoolean cut = new AtomicBoolean();
+
+        CutStore(MemoryRuntimeStore store) {
+            super(store);
+        }
+
+        @Override
+        public void commit(List<StoreBatch> batches) {
+            if (cut.get()) {
+                throw new StoreUnavailableException("the process crashed", null);
+            }
+            super.commit(batches);
+        }
+    }
+
+    /** What the test saw of one input before the cut. */
+    private static final class Seen {
+        final SessionId sessionId;
+        final boolean durable;
+        volatile CompletionOutcome outcome;
+
+        Seen(SessionId sessionId, boolean durable) {
+            this.sessionId = sessionId;
+            this.durable = durable;
+        }
+    }
+
+    @RepeatedTest(12)
+    void recoveryKeepsWhatWasAcknowledgedAndNeverRedoesWhatWasReported(RepetitionInfo repetition) throws Exception {
+        long seed = new Random().nextLong() + repetition.getCurrentRepetition();
+        try {
+            check(seed);
+        } catch (AssertionError | Exception e) {
+            throw new AssertionError("seed " + seed + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void check(long seed) throws Exception {
+        Random random = new Random(seed);
+        MemoryRuntimeStore disk = new MemoryRuntimeStore();
+        CutStore store = new CutStore(disk);
+        LedgerExecutorFactory before = new LedgerExecutorFactory();
+        Map<InputId, Seen> seen = new ConcurrentHashMap<>();
+        List<SessionId> created = new ArrayList<>();
+        Set<SessionId> removed = new HashSet<>();
+        Set<SessionId> stopped = ConcurrentHashMap.newKeySet();
+        int cutAt = random.nextInt(OPERATIONS);
+
+        MeerkatRuntime first = MeerkatRuntimeBuilder.newBuilder().executorFactory(before)
+                .completionRegistry(new InMemoryCompletionRegistry())
+                .retryPolicy(RetryPolicy.defaults().withBackoff(Duration.ofMillis(1), Duration.ofMillis(2)))
+                .store(store).build();
+        try {
+            for (int op = 0; op < OPERATIONS; op++) {
+                if (op == cutAt) {
+                    store.cut.set(true);
+                }
+                int draw = random.nextInt(100);
+                try {
+                    if (created.isEmpty() || draw < 8) {
+                        created.add(first.createSession(SessionSpec.of(LedgerExecutorFactory.KIND)).id());
+                    } else {
+                        SessionId target = created.get(random.nextInt(created.size()));
+                        SessionHandle session = first.session(target).orElse(null);
+                        if (session == null) {
+                            continue;
+                        }
+                        if (draw < 85) {
+                            boolean durable = random.nextInt(10) != 0;
+                            String text = random.nextInt(8) == 0 ? "fail " + op : "prompt " + op;
+                            Input input = Input.prompt(text);
+                            if (!durable) {
+                                input = input.withHeader(input.header().withDurability(Durability.EPHEMERAL));
+                            }
+                            var submission = session.submit(input);
+                            if (submission.outcome() instanceof AcceptOutcome.Accepted) {
+                                Seen record = new Seen(target, durable);
+                                seen.put(input.id(), record);
+                                submission.completion().thenAccept(outcome -> record.outcome = outcome);
+                            }
+                        } else if (draw < 92) {
+                            Input last = Input.prompt("last before stop " + op);
+                            var submission = session.submit(last);
+                            session.control(new RunControlCommand.StopRuntimeExecutor("stop " + op));
+                            submission.completion().thenAccept(outcome -> {
+                                if (outcome instanceof CompletionOutcome.RuntimeTerminated terminated
+                                        && terminated.reason().equals("runtime stopped") && !store.cut.get()) {
+                                    stopped.add(target);
+                                }
+                            });
+                        } else {
+                            first.removeSession(target);
+                            removed.add(target);
+                        }
+                    }
+                } catch (MeerkatException expected) {
+                    // Refused (the store is cut, or the session stopped): the test records nothing of it.
+                }
+            }
+            store.cut.set(true);
+        } finally {
+            first.close();
+        }
+
+        LedgerExecutorFactory after = new LedgerExecutorFactory();
+        try (MeerkatRuntime second = MeerkatRuntimeBuilder.newBuilder().executorFactory(after)
+                .completionRegistry(new InMemoryCompletionRegistry())
+                .retryPolicy(RetryPolicy.defaults().withBackoff(Duration.ofMillis(1), Duration.ofMillis(2)))
+                .store(disk).build()) {
+            for (SessionId sessionId : created) {
+                boolean present = second.session(sessionId).isPresent();
+                if (!removed.contains(sessionId)) {
+                    assertTrue(present, "session " + sessionId + " was created and never removed, and is gone");
+                }
+            }
+            stopped.removeAll(removed);
+            for (SessionId sessionId : stopped) {
+                assertEquals(RuntimeState.STOPPED, second.session(sessionId).orElseThrow().state(),
+                        "a session whose stop was reported is not stopped");
+            }
+            Set<InputId> reportedDone = new HashSet<>();
+            for (Map.Entry<InputId, Seen> entry : seen.entrySet()) {
+                Seen record = entry.getValue();
+                SessionHandle session = second.session(record.sessionId).orElse(null);
+                if (session == null) {
+                    continue;
+                }
+                InputStatus status = session.inputStatus(entry.getKey()).orElse(null);
+                if (!record.durable) {
+                    assertTrue(status == null || status.state().isTerminal(),
+                            "an ephemeral input came back unfinished: " + status);
+                    continue;
+                }
+                assertTrue(status != null, "acknowledged input " + entry.getKey() + " is lost");
+                assertFalse(status.state() == InputLifecycleState.ACCEPTED || status.state() == InputLifecycleState.STAGED
+                        || status.state() == InputLifecycleState.APPLIED
+                        || status.state() == InputLifecycleState.APPLIED_PENDING_CONSUMPTION,
+                        "recovered in " + status.state());
+                if (record.outcome instanceof CompletionOutcome.Completed) {
+                    assertEquals(InputLifecycleState.CONSUMED, status.state(),
+                            "input reported completed came back " + status.state());
+                    reportedDone.add(entry.getKey());
+                }
+            }
+            // Let every live session run what it took up: a last prompt behind everything (lanes are FIFO).
+            for (SessionHandle session : second.sessions()) {
+                if (session.state() != RuntimeState.STOPPED && session.state() != RuntimeState.DESTROYED) {
+                    session.submit(Input.prompt("drain")).completion().get(20, TimeUnit.SECONDS);
+                    assertTrue(session.activeInputIds().isEmpty(), "inputs left unfinished: " + session.activeInputIds());
+                }
+            }
+            for (LedgerExecutorFactory.Applied applied : after.ledger) {
+                for (String key : applied.attemptKeys()) {
+                    InputId inputId = InputId.parse(key.substring(0, key.lastIndexOf(':')));
+                    if (reportedDone.contains(inputId)) {
+                        fail("input " + inputId + " was reported completed, then ran again after the restart");
+                    }
+                }
+            }
+        }
+    }
+}
