@@ -291,6 +291,35 @@ class DurableRuntimeTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("stores")
+    void finishedInputsArePrunedOnceTheyAreOlderThanTheRetention(Named kind) throws Exception {
+        java.util.concurrent.Semaphore pruned = new java.util.concurrent.Semaphore(0);
+        try (RuntimeStore real = kind.open().get()) {
+            FailingStore store = new FailingStore(real) {
+                @Override
+                public long prune(io.meerkat.runtime.api.spi.RetentionPolicy policy) {
+                    long forgotten = super.prune(policy);
+                    pruned.release();
+                    return forgotten;
+                }
+            };
+            try (MeerkatRuntime runtime = MeerkatRuntimeBuilder.newBuilder().executorFactory(executors)
+                    .completionRegistry(new InMemoryCompletionRegistry()).store(store)
+                    .storeRetention(Duration.ZERO, Duration.ofMillis(20)).build()) {
+                SessionHandle session = runtime.createSession(SessionSpec.of(LedgerExecutorFactory.KIND));
+                Input input = Input.prompt("short-lived");
+                await(session.submit(input).completion());
+                assertEquals(InputLifecycleState.CONSUMED, storedInput(real, session.id(), input.id()).status().state());
+                pruned.drainPermits();
+                // The second prune from now began after the input finished.
+                assertTrue(pruned.tryAcquire(2, 10, TimeUnit.SECONDS), "the store was not pruned");
+                assertEquals(null, storedInput(real, session.id(), input.id()), "a finished input outlived its retention");
+                assertTrue(real.outcome(session.id(), input.id()).isEmpty());
+            }
+        }
+    }
+
     /** A store that refuses the next {@code n} commits, as a full disk would. */
     static class FailingStore implements RuntimeStore {
         private final RuntimeStore delegate;

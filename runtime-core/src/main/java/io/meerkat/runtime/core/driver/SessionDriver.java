@@ -55,7 +55,14 @@ import io.meerkat.runtime.core.store.GroupCommitter;
  * order is registry lock, then driver lock, never the reverse. A waiter is registered after the lock is
  * released ({@link #admit} hands it out, {@link #registered} closes the handshake), and every waiter
  * the driver settles is one of this session's own inputs (this incarnation's: a session id reused after
- * a removal never gets the old session's resolutions).
+ * a removal never gets the old session's resolutions). The one thing waited for under the lock is the
+ * store's commit of the change about to be made ({@link GroupCommitter#write}): its writer thread takes no
+ * lock of a session, so the order is driver lock, then the committer's.
+ *
+ * <h2>With a store</h2>
+ * Every change is written before it is made: under the lock, the change is worked out on copies
+ * ({@link Ingress#preview()}, {@link RuntimeControlMachine#preview}), written as one batch, and only then
+ * made; a write that fails throws {@link StoreUnavailableException} with the session unchanged.
  */
 public final class SessionDriver {
 
