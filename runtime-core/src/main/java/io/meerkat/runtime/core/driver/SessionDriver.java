@@ -330,16 +330,52 @@ public final class SessionDriver {
      * nothing.
      */
     public Settlement completeRun(StagedRun run, CoreApplyOutput output) {
+        long now = System.currentTimeMillis();
+        if (store != null && !writeBoundaryUnlocked(run, output, now)) {
+            return Settlement.NONE;
+        }
         lock.lock();
         try {
             if (!isActive(run.runId())) {
+                // A stop or destroy committed it meanwhile (with the same rows), or ended it.
                 return Settlement.NONE;
             }
-            writeCommit(run, output);
-            return commit(run, output);
+            return commit(run, output, now);
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Writes a run boundary without holding the lock through the commit, so that the session's admissions
+     * go on (and share the group commit) meanwhile. Safe because nothing but this run's own settling, or a
+     * stop or destroy committing it first (with the same rows), changes its staged inputs; the session's
+     * phase, which those may change, is not part of these rows. When the boundary would change the phase the
+     * store keeps (never for a plain run end: RUNNING and ATTACHED are both kept as IDLE), the whole
+     * boundary is written under the lock instead.
+     *
+     * @return {@code false} if the run is no longer active: nothing to commit
+     * @throws io.meerkat.runtime.api.StoreUnavailableException if the write failed: nothing changed
+     */
+    private boolean writeBoundaryUnlocked(StagedRun run, CoreApplyOutput output, long now) {
+        StoreWrites writes;
+        lock.lock();
+        try {
+            if (!isActive(run.runId())) {
+                return false;
+            }
+            if (removedFromStore || storedAfter(new RuntimeTransition.RunCompleted(run.runId())) != null) {
+                writeCommit(run, output, now);
+                return true;
+            }
+            writes = boundaryWrites(run, output, now);
+        } finally {
+            lock.unlock();
+        }
+        if (!writes.isEmpty()) {
+            store.write(writes.batch());
+        }
+        return true;
     }
 
     /**
@@ -357,8 +393,9 @@ public final class SessionDriver {
         if (done == null || !isActive(done.run().runId())) {
             return Settlement.NONE;
         }
-        writeCommit(done.run(), done.output());
-        return commit(done.run(), done.output());
+        long now = System.currentTimeMillis();
+        writeCommit(done.run(), done.output(), now);
+        return commit(done.run(), done.output(), now);
     }
 
     /**
@@ -366,24 +403,29 @@ public final class SessionDriver {
      * and their outcome, the session's phase. Call under the lock; throws if the write fails, nothing
      * changed then.
      */
-    private void writeCommit(StagedRun run, CoreApplyOutput output) {
+    private void writeCommit(StagedRun run, CoreApplyOutput output, long now) {
         if (store == null) {
             return;
         }
-        List<InputRecord> consumed = ingress.preview().consume(run.batch(), System.currentTimeMillis());
+        write(boundaryWrites(run, output, now).session(storedAfter(new RuntimeTransition.RunCompleted(run.runId()))));
+    }
+
+    /** The receipt, the consumed inputs and their outcome of a run boundary, without the session. Call under the lock. */
+    private StoreWrites boundaryWrites(StagedRun run, CoreApplyOutput output, long now) {
+        List<InputRecord> consumed = ingress.preview().consume(run.batch(), now);
         StoreWrites writes = writes().finished(consumed, Outcomes.of(output));
         if (consumed.stream().anyMatch(InputRecord::durable)) {
             writes.receipt(output.receipt());
         }
-        write(writes.session(storedAfter(new RuntimeTransition.RunCompleted(run.runId()))));
+        return writes;
     }
 
     /** Consumes the active run's inputs; {@link #writeCommit} first. Call under the lock. */
-    private Settlement commit(StagedRun run, CoreApplyOutput output) {
+    private Settlement commit(StagedRun run, CoreApplyOutput output, long now) {
         applied = null;
         events.boundaryApplied(run.runId(), output.receipt());
         apply(new RuntimeTransition.RunCompleted(run.runId()));
-        List<InputRecord> consumed = ingress.consume(run.batch(), System.currentTimeMillis());
+        List<InputRecord> consumed = ingress.consume(run.batch(), now);
         CompletionOutcome outcome = Outcomes.of(output);
         events.runCompleted(run.runId(), consumed, outcome);
         return settle(consumed, outcome);
