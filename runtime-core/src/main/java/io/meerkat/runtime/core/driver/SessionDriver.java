@@ -590,11 +590,8 @@ public final class SessionDriver {
             if (machine.state().isTerminal()) {
                 return Settlement.NONE;
             }
-            Settlement committed = durable ? commitIfApplied() : commitIfWritten();
             CompletionOutcome outcome = new CompletionOutcome.RuntimeTerminated(reason);
-            if (durable) {
-                writeAbandonAll(STOP, AbandonReason.STOPPED, outcome);
-            }
+            Settlement committed = durable ? writeEnd(STOP, AbandonReason.STOPPED, outcome) : commitIfWritten();
             List<InputRecord> abandoned = abandonAllAfter(STOP, AbandonReason.STOPPED);
             events.topology(RuntimeEvent.TopologyChange.STOPPED);
             return committed.and(settle(abandoned, outcome));
@@ -636,14 +633,9 @@ public final class SessionDriver {
     public Settled destroy(String reason, boolean durable) {
         lock.lock();
         try {
-            Settlement committed = Settlement.NONE;
-            if (machine.canApply(DESTROY)) {
-                committed = durable ? commitIfApplied() : commitIfWritten();
-            }
             CompletionOutcome outcome = new CompletionOutcome.RuntimeTerminated(reason);
-            if (durable) {
-                writeAbandonAll(DESTROY, AbandonReason.DESTROYED, outcome);
-            }
+            Settlement committed = durable ? writeEnd(DESTROY, AbandonReason.DESTROYED, outcome)
+                    : machine.canApply(DESTROY) ? commitIfWritten() : Settlement.NONE;
             List<InputRecord> abandoned = abandonAllAfter(DESTROY, AbandonReason.DESTROYED);
             destroyed = true;
             events.topology(RuntimeEvent.TopologyChange.DESTROYED);
@@ -680,7 +672,8 @@ public final class SessionDriver {
 
     /**
      * Retires the session: it refuses new input and, with a loop, drains what it holds. Without a
-     * loop nothing would ever drain, so every non-terminal input is abandoned instead.
+     * loop nothing would ever drain, so every non-terminal input is abandoned instead; {@code hasLoop} is
+     * also true for a recovered session whose executor is missing: its inputs wait for a runtime that has it.
      *
      * @throws io.meerkat.runtime.api.IllegalTransitionException if the phase cannot retire
      */
@@ -754,6 +747,37 @@ public final class SessionDriver {
         }
         write(writes().session(storedAfter(transition))
                 .finished(ingress.preview().abandonAll(reason, System.currentTimeMillis()), outcome));
+    }
+
+    /**
+     * For a stop or destroy command: writes, in one batch, the boundary of a run whose apply completed (it is
+     * committed first, as the work was done), every other unfinished input abandoned with {@code outcome},
+     * and the session's new phase; then commits that run in memory. All or nothing: a refused write leaves the
+     * session as it was, the run's waiters included (its loop writes the boundary again later). Call under
+     * the lock.
+     *
+     * @return the committed run's waiters, to resolve
+     * @throws io.meerkat.runtime.api.IllegalTransitionException if the phase refuses {@code end} (nothing is written)
+     */
+    private Settlement writeEnd(RuntimeTransition end, AbandonReason reason, CompletionOutcome outcome) {
+        machine.preview(end);
+        Applied done = applied;
+        if (done != null && !isActive(done.run().runId())) {
+            done = null;
+        }
+        long now = System.currentTimeMillis();
+        if (store != null) {
+            StoreWrites writes = done == null ? writes() : boundaryWrites(done.run(), done.output(), now);
+            List<InputId> committing = done == null ? List.of() : InputRecord.ids(done.run().batch().records());
+            List<InputRecord> abandoned = new ArrayList<>();
+            for (InputRecord record : ingress.preview().abandonAll(reason, now)) {
+                if (!committing.contains(record.id())) {
+                    abandoned.add(record);
+                }
+            }
+            write(writes.finished(abandoned, outcome).session(storedAfter(end)));
+        }
+        return done == null ? Settlement.NONE : commit(done.run(), done.output(), now);
     }
 
     /**

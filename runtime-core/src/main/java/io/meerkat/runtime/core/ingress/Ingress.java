@@ -122,6 +122,8 @@ public final class Ingress {
         InputRecord record = new InputRecord(input, policy, size, nowMillis);
         if (policy.applyMode() == ApplyMode.IGNORE && policy.consumePoint() == ConsumePoint.ON_ACCEPT) {
             record.moveTo(InputLifecycleState.CONSUMED, nowMillis, "consumed on accept");
+            // On no lane, but numbered all the same: a store keeps one input per number in a session.
+            record.sequence(backSequence + 1);
             return new Admission.Prepared(record, List.of(), false, nowMillis);
         }
         List<InputRecord> displaced = new ArrayList<>(0);
@@ -155,6 +157,7 @@ public final class Ingress {
             byIdempotencyKey.put(record.idempotencyKey(), record);
         }
         if (record.state() == InputLifecycleState.CONSUMED) {
+            backSequence = Math.max(backSequence, record.sequence());
             onTerminal(record);
             return new Admission.Accepted(record, List.of(), false);
         }

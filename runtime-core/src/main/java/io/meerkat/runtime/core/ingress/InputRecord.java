@@ -49,7 +49,7 @@ public final class InputRecord {
     private final String idempotencyKey;
     private final InputKind kind;
     private final long payloadChars;
-    /** Whether a store keeps it ({@link io.meerkat.runtime.api.Durability#DURABLE}); ephemeral inputs are never written. */
+    /** Whether a store keeps it: every input but an {@link io.meerkat.runtime.api.Durability#EPHEMERAL} one. */
     private final boolean durable;
     /** Guarded by the session driver's lock, like the rest of the record's mutable state; null once finished. */
     private Input input;
@@ -83,7 +83,8 @@ public final class InputRecord {
         this.idempotencyKey = input.header().idempotencyKey();
         this.kind = input.kind();
         this.payloadChars = payloadChars;
-        this.durable = input.header().durability() == Durability.DURABLE;
+        // As in Meerkat 0.5, only EPHEMERAL inputs are dropped by a restart; DERIVED ones are kept too.
+        this.durable = input.header().durability() != Durability.EPHEMERAL;
         this.policy = policy;
         this.state = InputLifecycleState.ACCEPTED;
         append(null, InputLifecycleState.ACCEPTED, nowMillis, null);
@@ -142,7 +143,7 @@ public final class InputRecord {
         return new InputRecord(this);
     }
 
-    /** Whether a store keeps this input: its header asked for {@link io.meerkat.runtime.api.Durability#DURABLE}. */
+    /** Whether a store keeps this input: it is not {@link io.meerkat.runtime.api.Durability#EPHEMERAL}. */
     public boolean durable() {
         return durable;
     }

@@ -106,6 +106,12 @@ public final class RuntimeLoop implements Runnable {
      * begins; control commands are still served.
      */
     private Future<?> backoff;
+    /**
+     * The least wait before writing a refused run end again, whatever the retry policy says (a policy without
+     * backoff would otherwise rewrite it in a hot loop against a store that is down).
+     */
+    private static final Duration STORE_RETRY_FLOOR = Duration.ofMillis(100);
+
     /** Loop-confined: the writes of a run's end the store refused in a row (see the class comment). */
     private int storeFailures;
     /**
@@ -349,7 +355,13 @@ public final class RuntimeLoop implements Runnable {
 
     /** Waits before the next run, once the most-tried input sent back to be retried has failed {@code failures} runs. */
     private void startBackoff(int failures) {
-        Duration wait = settings.retryPolicy().backoffAfter(failures, ThreadLocalRandom.current().nextDouble());
+        startBackoff(failures, Duration.ZERO);
+    }
+
+    /** As {@link #startBackoff(int)}, waiting at least {@code floor}. */
+    private void startBackoff(int failures, Duration floor) {
+        Duration policy = settings.retryPolicy().backoffAfter(failures, ThreadLocalRandom.current().nextDouble());
+        Duration wait = policy.compareTo(floor) < 0 ? floor : policy;
         if (wait.isZero()) {
             return;
         }
@@ -413,7 +425,7 @@ public final class RuntimeLoop implements Runnable {
             LOG.warn("session {}: the store refused the end of run {} ({} in a row); trying again after a pause",
                     sessionId, flight.run.runId(), storeFailures, e);
             inFlight = flight;
-            startBackoff(storeFailures);
+            startBackoff(storeFailures, STORE_RETRY_FLOOR);
         }
     }
 

@@ -327,7 +327,9 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
             return;
         }
         try {
-            store.write(StoreBatch.of(new StoreChange.RemoveSession(sessionId)));
+            // Straight to the store, not through the group committer: a creation fails this way when the runtime
+            // closed meanwhile, and close() may have closed the committer already.
+            runtimeStore.commit(List.of(StoreBatch.of(new StoreChange.RemoveSession(sessionId))));
         } catch (RuntimeException e) {
             creationFailure.addSuppressed(e);
             LOG.warn("session {}: its creation failed and it could not be taken out of the store again; "

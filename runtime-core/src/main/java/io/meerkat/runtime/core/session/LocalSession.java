@@ -146,7 +146,14 @@ final class LocalSession implements SessionHandle {
         switch (kept) {
             case STOPPED -> stopDirectly("runtime stopped", false);
             case DESTROYED -> destroy(DESTROYED, false);
-            case RETIRED -> retire();
+            case RETIRED -> {
+                if (loop == null && driver.status().executorUnavailable() != null) {
+                    // Its kind is missing: the inputs wait, kept, for a runtime that has it to drain them.
+                    driver.retire(true);
+                } else {
+                    retire();
+                }
+            }
             case INITIALIZING, IDLE, ATTACHED, RUNNING, RECOVERING -> {
                 if (loop != null) {
                     loop.wake();
