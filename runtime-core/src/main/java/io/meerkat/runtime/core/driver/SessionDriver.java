@@ -358,7 +358,7 @@ public final class SessionDriver {
      * @throws io.meerkat.runtime.api.StoreUnavailableException if the write failed: nothing changed
      */
     private boolean writeBoundaryUnlocked(StagedRun run, CoreApplyOutput output, long now) {
-        StoreWrites writes;
+        CompletableFuture<Void> committed;
         lock.lock();
         try {
             if (!isActive(run.runId())) {
@@ -368,13 +368,16 @@ public final class SessionDriver {
                 writeCommit(run, output, now);
                 return true;
             }
-            writes = boundaryWrites(run, output, now);
+            StoreWrites writes = boundaryWrites(run, output, now);
+            if (writes.isEmpty()) {
+                return true;
+            }
+            // Submitted under the lock: the store commits it before any batch of this session's later changes.
+            committed = store.submit(writes.batch());
         } finally {
             lock.unlock();
         }
-        if (!writes.isEmpty()) {
-            store.write(writes.batch());
-        }
+        GroupCommitter.await(committed);
         return true;
     }
 

@@ -77,7 +77,16 @@ public final class GroupCommitter implements AutoCloseable {
      * @throws StoreUnavailableException if it was not committed (nothing of it was written)
      */
     public void write(StoreBatch batch) {
-        CompletableFuture<Void> committed = submit(batch);
+        await(submit(batch));
+    }
+
+    /**
+     * Waits for a batch {@link #submit submitted} earlier to be committed (a caller may submit under a lock,
+     * which fixes its place in the commit order, and wait after releasing it).
+     *
+     * @throws StoreUnavailableException if it was not committed (nothing of it was written)
+     */
+    public static void await(CompletableFuture<Void> committed) {
         boolean interrupted = false;
         try {
             while (true) {
