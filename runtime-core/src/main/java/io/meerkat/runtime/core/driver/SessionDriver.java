@@ -27,6 +27,8 @@ import io.meerkat.runtime.core.ingress.Admission;
 import io.meerkat.runtime.core.ingress.Batch;
 import io.meerkat.runtime.core.ingress.Ingress;
 import io.meerkat.runtime.core.ingress.InputRecord;
+import io.meerkat.runtime.core.ingress.PolicyDecision.QueueMode;
+import io.meerkat.runtime.core.ingress.PolicyDecision.WakeMode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -191,39 +193,147 @@ public final class SessionDriver {
      * @throws RuntimeNotReadyException if the phase refuses input
      */
     public Admitted admit(Input input, boolean withCompletion) {
+        while (true) {
+            CompletableFuture<Void> before;
+            Reserved reserved;
+            lock.lock();
+            try {
+                if (!acceptsInput) {
+                    throw new RuntimeNotReadyException(sessionId, machine.state(), "input");
+                }
+                long now = System.currentTimeMillis();
+                Admission admission = ingress.prepare(input, !machine.hasActiveRun(), now);
+                if (admission instanceof Admission.Deduplicated dedup) {
+                    InputRecord existing = dedup.existing();
+                    before = existing.pendingCommit();
+                    if (before == null) {
+                        events.inputDeduplicated(input.id(), existing.id());
+                        return new Admitted(new AcceptOutcome.Deduplicated(input.id(), existing.id()),
+                                withCompletion ? waiterFor(existing) : null, false, Settlement.NONE);
+                    }
+                    // A duplicate of an input whose write is under way: told once that write is done (below).
+                    reserved = null;
+                } else {
+                    Admission.Prepared prepared = (Admission.Prepared) admission;
+                    if (store == null || !reservable(prepared.record())) {
+                        before = store == null ? null : ingress.lastReservation();
+                        if (before == null) {
+                            return placeAtOnce(prepared, withCompletion);
+                        }
+                        // It would pass inputs reserved before it on their lanes: it waits for them first.
+                        ingress.release(prepared);
+                        reserved = null;
+                    } else {
+                        reserved = reserve(prepared, withCompletion);
+                        before = null;
+                    }
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (reserved != null) {
+                return placeReserved(reserved);
+            }
+            awaitQuietly(before);
+        }
+    }
+
+    /**
+     * Whether an admission writes its input without holding the lock through the commit (two phases,
+     * {@link #reserve} then {@link #placeReserved}): a FIFO input waiting on its lane. One that coalesces
+     * queued inputs, or is consumed on acceptance, is written and placed in one step under the lock.
+     */
+    private static boolean reservable(InputRecord record) {
+        return record.state() == InputLifecycleState.QUEUED && record.policy().queueMode() == QueueMode.FIFO;
+    }
+
+    /** A prepared input placed in one step, its write (if any) waited for under the lock. Call under the lock. */
+    private Admitted placeAtOnce(Admission.Prepared prepared, boolean withCompletion) {
+        if (store != null) {
+            try {
+                // Persist before ack: the input is in the store before anyone is told it was accepted.
+                InputRecord fresh = prepared.record();
+                StoreWrites writes = writes().finished(prepared.displaced(), displacedOutcome(fresh));
+                write(fresh.state().isTerminal() ? writes.finished(List.of(fresh), Outcomes.ofFinished(fresh))
+                        : writes.inputs(List.of(fresh)));
+            } catch (RuntimeException e) {
+                ingress.release(prepared);
+                throw e;
+            }
+        }
+        Admission.Accepted accepted = ingress.place(prepared);
+        InputRecord record = accepted.record();
+        events.inputAccepted(record, accepted.displaced());
+        return new Admitted(new AcceptOutcome.Accepted(record.id(), record.state()),
+                withCompletion ? waiterFor(record) : null, accepted.wake(), displacedSettlement(accepted));
+    }
+
+    /** An input reserved in the ingress, its write submitted: what {@link #placeReserved} needs. */
+    private record Reserved(InputRecord record, CompletableFuture<Void> commit, Waiter waiter) {
+    }
+
+    /**
+     * Phase one of a two-phase admission: the input is reserved (it deduplicates, is counted against the
+     * bounds, and a stop or reset abandons it from now on) and its write is submitted to the group committer,
+     * both under the lock, so that the store commits it before any later change of this session (a stop's
+     * abandonment of it included). Call under the lock.
+     */
+    private Reserved reserve(Admission.Prepared prepared, boolean withCompletion) {
+        InputRecord record = prepared.record();
+        CompletableFuture<Void> commit = record.durable() && !removedFromStore
+                ? store.submit(writes().inputs(List.of(record)).batch())
+                : null;
+        ingress.reserve(prepared, commit);
+        return new Reserved(record, commit, withCompletion ? waiterFor(record) : null);
+    }
+
+    /**
+     * Phase two: waits for the reserved input's commit holding no lock (the session's reads, runs and other
+     * admissions go on, and concurrent admissions share the commit), then puts it on its lane, with any input
+     * reserved after it that was waiting only for it, or takes it back if the write failed.
+     *
+     * @throws io.meerkat.runtime.api.StoreUnavailableException if the write failed: the input was not accepted
+     */
+    private Admitted placeReserved(Reserved reserved) {
+        StoreUnavailableException failure = null;
+        if (reserved.commit() != null) {
+            try {
+                GroupCommitter.await(reserved.commit());
+            } catch (StoreUnavailableException e) {
+                failure = e;
+            }
+        }
+        InputRecord record = reserved.record();
+        boolean wake = false;
         lock.lock();
         try {
-            if (!acceptsInput) {
-                throw new RuntimeNotReadyException(sessionId, machine.state(), "input");
+            List<InputRecord> placed = failure == null ? ingress.committed(record) : ingress.unreserve(record);
+            for (InputRecord ready : placed) {
+                wake |= ready.policy().wakeMode() == WakeMode.WAKE_IF_IDLE;
             }
-            long now = System.currentTimeMillis();
-            Admission admission = ingress.prepare(input, !machine.hasActiveRun(), now);
-            if (admission instanceof Admission.Deduplicated dedup) {
-                InputRecord existing = dedup.existing();
-                events.inputDeduplicated(input.id(), existing.id());
-                return new Admitted(new AcceptOutcome.Deduplicated(input.id(), existing.id()),
-                        withCompletion ? waiterFor(existing) : null, false, Settlement.NONE);
+            if (failure == null && record.state() == InputLifecycleState.QUEUED) {
+                events.inputAccepted(record, List.of());
             }
-            Admission.Prepared prepared = (Admission.Prepared) admission;
-            if (store != null) {
-                try {
-                    // Persist before ack: the input is in the store before anyone is told it was accepted.
-                    InputRecord fresh = prepared.record();
-                    StoreWrites writes = writes().finished(prepared.displaced(), displacedOutcome(fresh));
-                    write(fresh.state().isTerminal() ? writes.finished(List.of(fresh), Outcomes.ofFinished(fresh))
-                            : writes.inputs(List.of(fresh)));
-                } catch (RuntimeException e) {
-                    ingress.release(prepared);
-                    throw e;
-                }
-            }
-            Admission.Accepted accepted = ingress.place(prepared);
-            InputRecord record = accepted.record();
-            events.inputAccepted(record, accepted.displaced());
-            return new Admitted(new AcceptOutcome.Accepted(record.id(), record.state()),
-                    withCompletion ? waiterFor(record) : null, accepted.wake(), displacedSettlement(accepted));
         } finally {
             lock.unlock();
+        }
+        if (failure != null) {
+            if (reserved.waiter() != null) {
+                // Never handed out: close its handshake, so that the record keeps no outcome for it.
+                registered(reserved.waiter());
+            }
+            throw failure;
+        }
+        return new Admitted(new AcceptOutcome.Accepted(record.id(), InputLifecycleState.QUEUED), reserved.waiter(), wake,
+                Settlement.NONE);
+    }
+
+    /** Waits for another admission's commit, whatever its outcome (the caller then tries again). */
+    private static void awaitQuietly(CompletableFuture<Void> commit) {
+        try {
+            GroupCommitter.await(commit);
+        } catch (StoreUnavailableException e) {
+            LOG.debug("an input this admission waited for was not written; admitting again", e);
         }
     }
 

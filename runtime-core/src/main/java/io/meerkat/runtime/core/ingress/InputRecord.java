@@ -19,6 +19,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The session's mutable record of one input: its state, attempts and history. Owned by the session
@@ -73,6 +74,11 @@ public final class InputRecord {
      * finished input holds no result once nobody is on the way.
      */
     private volatile CompletionOutcome outcomeForLateWaiters;
+    /**
+     * While the record is reserved and its write not yet committed ({@link Ingress#reserve}): the commit.
+     * Guarded by the session driver's lock; {@code null} once committed, and for every record not reserved.
+     */
+    private CompletableFuture<Void> pendingCommit;
     private long[] history = new long[INITIAL_HISTORY];
     private int historySize;
     private String[] reasons;
@@ -141,6 +147,15 @@ public final class InputRecord {
      */
     InputRecord preview() {
         return new InputRecord(this);
+    }
+
+    /** The commit a reserved record waits for, or {@code null} when it waits for none (see {@link Ingress#reserve}). */
+    public CompletableFuture<Void> pendingCommit() {
+        return pendingCommit;
+    }
+
+    void pendingCommit(CompletableFuture<Void> commit) {
+        pendingCommit = commit;
     }
 
     /** Whether a store keeps this input: it is not {@link io.meerkat.runtime.api.Durability#EPHEMERAL}. */
