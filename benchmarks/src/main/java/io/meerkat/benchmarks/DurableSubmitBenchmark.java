@@ -73,10 +73,13 @@ public class DurableSubmitBenchmark {
         /**
          * {@code run}: each session's no-op executor consumes its inputs, so a run boundary is written per
          * prompt too (what a user sees); {@code queue}: sessions without an executor, only the admissions are
-         * written (what the baseline does).
+         * written (what the baseline does); {@code shared}: every thread submits to one session without an
+         * executor (admissions of one session sharing commits).
          */
-        @Param({"run", "queue"})
+        @Param({"run", "queue", "shared"})
         public String sessions;
+
+        SessionHandle shared;
 
         Path dir;
         RuntimeStore store;
@@ -92,6 +95,7 @@ public class DurableSubmitBenchmark {
                     .maxQueuedInputs(Integer.MAX_VALUE).maxQueuedCharsPerSession(Long.MAX_VALUE)
                     .maxQueuedCharsRuntime(Long.MAX_VALUE)
                     .completionRegistry(new InMemoryCompletionRegistry()).store(store).build();
+            shared = runtime.createSession(SessionSpec.withoutExecutor());
         }
 
         @TearDown(Level.Trial)
@@ -108,8 +112,11 @@ public class DurableSubmitBenchmark {
 
         @Setup(Level.Trial)
         public void create(Runtime runtime) {
-            session = runtime.runtime.createSession(runtime.sessions.equals("run") ? SessionSpec.of(NoOpExecutor.KIND)
-                    : SessionSpec.withoutExecutor());
+            session = switch (runtime.sessions) {
+                case "run" -> runtime.runtime.createSession(SessionSpec.of(NoOpExecutor.KIND));
+                case "queue" -> runtime.runtime.createSession(SessionSpec.withoutExecutor());
+                default -> runtime.shared;
+            };
         }
     }
 
