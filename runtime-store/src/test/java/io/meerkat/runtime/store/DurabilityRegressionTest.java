@@ -286,6 +286,62 @@ class DurabilityRegressionTest {
     }
 
     /**
+     * Review: one session the recovery rules cannot take up (a QUEUED input stored without its content) kept
+     * the whole runtime from starting, after its executor was created and never closed. It is left in the
+     * store, unlisted, and the other sessions come back.
+     */
+    @Test
+    void aSessionTheRecoveryRulesCannotTakeUpDoesNotKeepTheOthersDown() throws Exception {
+        try (RuntimeStore store = new MemoryRuntimeStore()) {
+            SessionId broken = SessionId.random();
+            SessionId fine;
+            try (MeerkatRuntime first = runtimeOn(store, RetryPolicy.defaults())) {
+                fine = first.createSession(SessionSpec.of(LedgerExecutorFactory.KIND)).id();
+            }
+            io.meerkat.runtime.api.spi.StoredSession session = new io.meerkat.runtime.api.spi.StoredSession(broken,
+                    LedgerExecutorFactory.KIND, java.util.Map.of(), io.meerkat.runtime.api.RuntimeState.IDLE,
+                    java.time.Instant.now(), null);
+            Input prompt = Input.prompt("its content was lost");
+            StoredInput contentless = new StoredInput(broken, 1, null, null,
+                    io.meerkat.runtime.testkit.RuntimeStoreConformanceTest.status(prompt.id(), prompt.kind(),
+                            InputLifecycleState.QUEUED, io.meerkat.runtime.api.Lane.QUEUE, 0), null);
+            store.commit(List.of(StoreBatch.of(new io.meerkat.runtime.api.spi.StoreChange.PutSession(session),
+                    new io.meerkat.runtime.api.spi.StoreChange.PutInput(contentless))));
+
+            try (MeerkatRuntime second = runtimeOn(store, RetryPolicy.defaults())) {
+                assertTrue(second.session(fine).isPresent(), "a good session was not recovered");
+                assertTrue(second.session(broken).isEmpty(), "a session that breaks the recovery rules is listed");
+            }
+            assertTrue(loadAll(store).keySet().stream().anyMatch(kept -> kept.id().equals(broken)),
+                    "the broken session was taken out of the store");
+        }
+    }
+
+    /** Review: a caller's retire of a session recovered without its executor abandoned the inputs it keeps. */
+    @Test
+    void retiringASessionWhoseExecutorIsUnavailableKeepsItsInputs() throws Exception {
+        try (RuntimeStore store = new MemoryRuntimeStore()) {
+            SessionId sessionId;
+            Input queued = Input.prompt("queued");
+            try (MeerkatRuntime first = runtimeOn(store, RetryPolicy.defaults())) {
+                executors.hold();
+                SessionHandle session = first.createSession(SessionSpec.of(LedgerExecutorFactory.KIND));
+                sessionId = session.id();
+                session.submit(Input.prompt("running"));
+                executors.nextHeld();
+                session.submit(queued);
+            }
+            try (MeerkatRuntime withoutTheKind = MeerkatRuntimeBuilder.newBuilder()
+                    .completionRegistry(new InMemoryCompletionRegistry()).store(store).build()) {
+                SessionHandle session = withoutTheKind.session(sessionId).orElseThrow();
+                session.retire();
+                assertEquals(InputLifecycleState.QUEUED, session.inputStatus(queued.id()).orElseThrow().state());
+                assertEquals(InputLifecycleState.QUEUED, storedInput(store, sessionId, queued.id()).status().state());
+            }
+        }
+    }
+
+    /**
      * A store that takes the next {@code pass} commits, then refuses the next {@code fail} ones; or blocks
      * the next commit until released.
      */

@@ -146,14 +146,7 @@ final class LocalSession implements SessionHandle {
         switch (kept) {
             case STOPPED -> stopDirectly("runtime stopped", false);
             case DESTROYED -> destroy(DESTROYED, false);
-            case RETIRED -> {
-                if (loop == null && driver.status().executorUnavailable() != null) {
-                    // Its kind is missing: the inputs wait, kept, for a runtime that has it to drain them.
-                    driver.retire(true);
-                } else {
-                    retire();
-                }
-            }
+            case RETIRED -> retire();
             case INITIALIZING, IDLE, ATTACHED, RUNNING, RECOVERING -> {
                 if (loop != null) {
                     loop.wake();
@@ -236,7 +229,8 @@ final class LocalSession implements SessionHandle {
 
     @Override
     public LifecycleReport retire() {
-        SessionDriver.Settled settled = driver.retire(loop != null);
+        // A session recovered without its executor keeps its inputs for a runtime that has the executor.
+        SessionDriver.Settled settled = driver.retire(loop != null || driver.status().executorUnavailable() != null);
         int resolved = resolve(settled.settlement());
         if (loop != null) {
             loop.wake();
