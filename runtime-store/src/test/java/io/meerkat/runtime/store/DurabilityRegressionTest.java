@@ -345,8 +345,7 @@ class DurabilityRegressionTest {
      * A store that takes the next {@code pass} commits, then refuses the next {@code fail} ones; or blocks
      * the next commit until released.
      */
-    static final class ScriptedStore implements RuntimeStore {
-        private final RuntimeStore delegate;
+    static final class ScriptedStore extends ForwardingStore {
         private final Object lock = new Object();
         private int pass;
         private int toFail;
@@ -355,7 +354,7 @@ class DurabilityRegressionTest {
         private final CountDownLatch blocked = new CountDownLatch(1);
 
         ScriptedStore(RuntimeStore delegate) {
-            this.delegate = delegate;
+            super(delegate);
         }
 
         void script(int pass, int fail) {
@@ -424,34 +423,5 @@ class DurabilityRegressionTest {
             delegate.commit(batches);
         }
 
-        @Override
-        public void load(StoreVisitor visitor) {
-            delegate.load(visitor);
-        }
-
-        @Override
-        public Optional<CompletionOutcome> outcome(SessionId sessionId, InputId inputId) {
-            return delegate.outcome(sessionId, inputId);
-        }
-
-        @Override
-        public Optional<RunBoundaryReceipt> receipt(SessionId sessionId, RunId runId) {
-            return delegate.receipt(sessionId, runId);
-        }
-
-        @Override
-        public long prune(RetentionPolicy policy) {
-            return delegate.prune(policy);
-        }
-
-        @Override
-        public StoreInfo info() {
-            return delegate.info();
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
-        }
     }
 }

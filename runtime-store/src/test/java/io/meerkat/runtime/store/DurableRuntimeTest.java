@@ -365,13 +365,12 @@ class DurableRuntimeTest {
     }
 
     /** A store that refuses the next {@code n} commits, as a full disk would. */
-    static class FailingStore implements RuntimeStore {
-        private final RuntimeStore delegate;
+    static class FailingStore extends ForwardingStore {
         private final java.util.concurrent.atomic.AtomicInteger toFail = new java.util.concurrent.atomic.AtomicInteger();
         private final java.util.concurrent.atomic.AtomicInteger failed = new java.util.concurrent.atomic.AtomicInteger();
 
         FailingStore(RuntimeStore delegate) {
-            this.delegate = delegate;
+            super(delegate);
         }
 
         void failNext(int n) {
@@ -391,32 +390,7 @@ class DurableRuntimeTest {
             delegate.commit(batches);
         }
 
-        @Override
-        public void load(io.meerkat.runtime.api.spi.StoreVisitor visitor) {
-            delegate.load(visitor);
-        }
-
-        @Override
-        public java.util.Optional<CompletionOutcome> outcome(SessionId sessionId, InputId inputId) {
-            return delegate.outcome(sessionId, inputId);
-        }
-
-        @Override
-        public java.util.Optional<io.meerkat.runtime.api.RunBoundaryReceipt> receipt(SessionId sessionId,
-                                                                                  io.meerkat.runtime.api.RunId runId) {
-            return delegate.receipt(sessionId, runId);
-        }
-
-        @Override
-        public long prune(io.meerkat.runtime.api.spi.RetentionPolicy policy) {
-            return delegate.prune(policy);
-        }
-
-        @Override
-        public io.meerkat.runtime.api.spi.StoreInfo info() {
-            return delegate.info();
-        }
-
+        /** Leaves the wrapped store open: the test that opened it closes it. */
         @Override
         public void close() {
         }

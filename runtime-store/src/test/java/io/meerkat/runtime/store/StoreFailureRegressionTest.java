@@ -225,13 +225,12 @@ class StoreFailureRegressionTest {
      * A store whose commits, while it is {@code down}, fail after {@code timeout}: a SQLite file locked by
      * another process, each commit waiting its busy timeout. The wait is the store's, not test synchronisation.
      */
-    static final class SlowWhenDownStore implements RuntimeStore {
-        private final RuntimeStore delegate;
+    static final class SlowWhenDownStore extends ForwardingStore {
         private final Duration timeout;
         volatile boolean down;
 
         SlowWhenDownStore(RuntimeStore delegate, Duration timeout) {
-            this.delegate = delegate;
+            super(delegate);
             this.timeout = timeout;
         }
 
@@ -249,34 +248,5 @@ class StoreFailureRegressionTest {
             throw new StoreUnavailableException("injected: database is locked", null);
         }
 
-        @Override
-        public void load(StoreVisitor visitor) {
-            delegate.load(visitor);
-        }
-
-        @Override
-        public Optional<CompletionOutcome> outcome(SessionId sessionId, InputId inputId) {
-            return delegate.outcome(sessionId, inputId);
-        }
-
-        @Override
-        public Optional<RunBoundaryReceipt> receipt(SessionId sessionId, RunId runId) {
-            return delegate.receipt(sessionId, runId);
-        }
-
-        @Override
-        public long prune(RetentionPolicy policy) {
-            return delegate.prune(policy);
-        }
-
-        @Override
-        public StoreInfo info() {
-            return delegate.info();
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
-        }
     }
 }
