@@ -1,6 +1,7 @@
 package io.meerkat.runtime.store;
 
 import static io.meerkat.runtime.testkit.RuntimeStoreConformanceTest.loadAll;
+import static io.meerkat.runtime.store.StoredRows.storedInput;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -61,12 +62,6 @@ class DurabilityRegressionTest {
                 .retryPolicy(retry)
                 .store(store)
                 .build();
-    }
-
-    private static StoredInput storedInput(RuntimeStore store, SessionId sessionId, InputId inputId) {
-        return loadAll(store).entrySet().stream().filter(held -> held.getKey().id().equals(sessionId))
-                .flatMap(held -> held.getValue().stream()).filter(input -> input.inputId().equals(inputId))
-                .findFirst().orElse(null);
     }
 
     /**

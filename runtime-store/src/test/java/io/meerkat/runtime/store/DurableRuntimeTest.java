@@ -1,6 +1,7 @@
 package io.meerkat.runtime.store;
 
-import static io.meerkat.runtime.testkit.RuntimeStoreConformanceTest.loadAll;
+import static io.meerkat.runtime.store.StoredRows.storedInput;
+import static io.meerkat.runtime.store.StoredRows.storedSession;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -25,7 +26,6 @@ import io.meerkat.runtime.api.StoreUnavailableException;
 import io.meerkat.runtime.api.spi.RuntimeStore;
 import io.meerkat.runtime.api.spi.StoreBatch;
 import io.meerkat.runtime.api.spi.StoredInput;
-import io.meerkat.runtime.api.spi.StoredSession;
 import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
 import io.meerkat.runtime.core.policy.RetryPolicy;
 import java.nio.file.Path;
@@ -78,17 +78,6 @@ class DurableRuntimeTest {
                 .retryPolicy(RetryPolicy.defaults().withBackoff(Duration.ofMillis(20), Duration.ofMillis(20)))
                 .store(store)
                 .build();
-    }
-
-    private static StoredInput storedInput(RuntimeStore store, SessionId sessionId, InputId inputId) {
-        return loadAll(store).entrySet().stream().filter(held -> held.getKey().id().equals(sessionId))
-                .flatMap(held -> held.getValue().stream()).filter(input -> input.inputId().equals(inputId))
-                .findFirst().orElse(null);
-    }
-
-    private static StoredSession storedSession(RuntimeStore store, SessionId sessionId) {
-        return loadAll(store).keySet().stream().filter(session -> session.id().equals(sessionId)).findFirst()
-                .orElseThrow(() -> new AssertionError("session " + sessionId + " is not stored"));
     }
 
     private static CompletionOutcome await(CompletableFuture<CompletionOutcome> completion) throws Exception {
