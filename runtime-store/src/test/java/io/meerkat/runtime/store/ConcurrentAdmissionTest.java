@@ -122,6 +122,52 @@ class ConcurrentAdmissionTest {
         }
     }
 
+    /**
+     * An input admitted during a run (a busy session wakes nobody when it admits) whose placement comes after
+     * that run ended and its loop found the lanes empty: the placement must wake the loop, or the input waits
+     * for ever. The input's commit and the run's end are committed one after the other, so which of the two
+     * threads takes the session's lock first is a race: many rounds (RecoveryPropertyTest found it first,
+     * seed -6914576687253513985).
+     */
+    @Test
+    void anInputPlacedAfterTheRunThatWasActiveAtItsAdmissionEndedStillRuns() throws Exception {
+        java.util.concurrent.Semaphore lateWritten = new java.util.concurrent.Semaphore(0);
+        DurableRuntimeTest.FailingStore store = new DurableRuntimeTest.FailingStore(new MemoryRuntimeStore()) {
+            @Override
+            public void commit(List<StoreBatch> batches) {
+                super.commit(batches);
+                boolean late = batches.stream().flatMap(batch -> batch.changes().stream())
+                        .anyMatch(change -> change instanceof io.meerkat.runtime.api.spi.StoreChange.PutInput put
+                                && put.input().input() instanceof Input.Prompt prompt && prompt.text().startsWith("late"));
+                if (late) {
+                    lateWritten.release();
+                }
+            }
+        };
+        try (MeerkatRuntime runtime = runtimeOn(store)) {
+            SessionHandle session = runtime.createSession(SessionSpec.of(LedgerExecutorFactory.KIND));
+            for (int round = 0; round < 300; round++) {
+                executors.hold();
+                CompletableFuture<io.meerkat.runtime.api.CompletionOutcome> running =
+                        session.submit(Input.prompt("running " + round)).completion();
+                LedgerExecutorFactory.Held held = executors.nextHeld();
+                int n = round;
+                CompletableFuture<io.meerkat.runtime.api.Submission> late =
+                        CompletableFuture.supplyAsync(() -> session.submit(Input.prompt("late " + n)));
+                assertTrue(lateWritten.tryAcquire(10, TimeUnit.SECONDS), "the late input was never written");
+                // The run ends while the late input is on its way to its lane.
+                executors.release();
+                held.complete();
+                running.get(10, TimeUnit.SECONDS);
+                try {
+                    late.get(10, TimeUnit.SECONDS).completion().get(5, TimeUnit.SECONDS);
+                } catch (TimeoutException stuck) {
+                    fail("round " + round + ": the late input never ran: " + session.status());
+                }
+            }
+        }
+    }
+
     @Test
     void aSessionsReadsAreServedWhileOneOfItsAdmissionsWaitsForTheStore() throws Exception {
         CountDownLatch writing = new CountDownLatch(1);

@@ -49,6 +49,11 @@ final class LedgerExecutorFactory implements ExecutorFactory {
         holding = true;
     }
 
+    /** Applies that come from now on complete at once again. */
+    void release() {
+        holding = false;
+    }
+
     Held nextHeld() throws InterruptedException {
         Held next = held.poll(10, TimeUnit.SECONDS);
         if (next == null) {

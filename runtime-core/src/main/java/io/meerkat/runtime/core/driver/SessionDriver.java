@@ -28,7 +28,6 @@ import io.meerkat.runtime.core.ingress.Batch;
 import io.meerkat.runtime.core.ingress.Ingress;
 import io.meerkat.runtime.core.ingress.InputRecord;
 import io.meerkat.runtime.core.ingress.PolicyDecision.QueueMode;
-import io.meerkat.runtime.core.ingress.PolicyDecision.WakeMode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -308,8 +307,13 @@ public final class SessionDriver {
         lock.lock();
         try {
             List<InputRecord> placed = failure == null ? ingress.committed(record) : ingress.unreserve(record);
-            for (InputRecord ready : placed) {
-                wake |= ready.policy().wakeMode() == WakeMode.WAKE_IF_IDLE;
+            // Decided now, not when they were reserved: the run that was active then (a busy session wakes
+            // nobody) may have ended meanwhile, its loop finding the lanes empty. A run still active now ends
+            // under this lock, after the placement, and its loop goes on to the lanes.
+            if (!machine.hasActiveRun()) {
+                for (InputRecord ready : placed) {
+                    wake |= Ingress.wakesWhenIdle(ready);
+                }
             }
             if (failure == null && record.state() == InputLifecycleState.QUEUED) {
                 events.inputAccepted(record, List.of());

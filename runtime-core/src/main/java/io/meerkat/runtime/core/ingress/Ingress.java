@@ -257,6 +257,16 @@ public final class Ingress {
         return placeReserved();
     }
 
+    /**
+     * Whether putting this record on its lane should wake an idle session: what its policy says when idle. A
+     * reserved record is placed after the session may have gone idle, so its placement decides this anew
+     * rather than trusting the policy chosen when it was reserved (during a run, which wakes nobody).
+     */
+    public static boolean wakesWhenIdle(InputRecord record) {
+        Input input = record.input();
+        return input != null && DefaultPolicyTable.resolve(input, true).wakeMode() == WakeMode.WAKE_IF_IDLE;
+    }
+
     private List<InputRecord> placeReserved() {
         List<InputRecord> placed = List.of();
         while (!reserved.isEmpty() && reserved.peekFirst().pendingCommit() == null) {
