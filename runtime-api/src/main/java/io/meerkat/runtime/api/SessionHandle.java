@@ -2,6 +2,7 @@ package io.meerkat.runtime.api;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 
 /**
@@ -90,6 +91,18 @@ public interface SessionHandle {
 
     /** The lifecycle of one input, if the session knows it. */
     Optional<InputStatus> inputStatus(InputId inputId);
+
+    /**
+     * A completion of an input the session already holds, as a submit would have returned: for a caller that
+     * was not the submitter, or comes back after a restart (an input recovered from a store has no waiter
+     * left). It completes when the input finishes; at once if it has, with its outcome (from the store, for
+     * one that finished before a restart, where the runtime has one).
+     *
+     * @return empty if the session does not know the input (never submitted, or finished and forgotten)
+     */
+    default Optional<CompletableFuture<CompletionOutcome>> completion(InputId inputId) {
+        return Optional.empty();
+    }
 
     /** Every non-terminal input, oldest first. */
     List<InputId> activeInputIds();

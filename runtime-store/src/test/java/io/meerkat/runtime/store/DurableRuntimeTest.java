@@ -173,6 +173,41 @@ class DurableRuntimeTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("stores")
+    void afterARestartACallerAwaitsAnInputItSubmittedBefore(Named kind) throws Exception {
+        try (RuntimeStore store = kind.open().get()) {
+            SessionId sessionId;
+            Input finished = Input.prompt("finished before");
+            Input queued = Input.prompt("queued before");
+            try (MeerkatRuntime first = runtimeOn(store)) {
+                SessionHandle session = first.createSession(SessionSpec.of(LedgerExecutorFactory.KIND));
+                sessionId = session.id();
+                await(session.submit(finished).completion());
+                executors.hold();
+                session.submit(Input.prompt("running"));
+                executors.nextHeld();
+                session.submit(queued);
+            }
+            LedgerExecutorFactory again = new LedgerExecutorFactory();
+            again.hold();
+            try (MeerkatRuntime second = MeerkatRuntimeBuilder.newBuilder().executorFactory(again)
+                    .completionRegistry(new InMemoryCompletionRegistry()).store(store).build()) {
+                SessionHandle session = second.session(sessionId).orElseThrow();
+                CompletableFuture<CompletionOutcome> later = session.completion(queued.id()).orElseThrow();
+                assertFalse(later.isDone(), "an unfinished input's completion is already done");
+                CompletionOutcome before = await(session.completion(finished.id()).orElseThrow());
+                assertEquals("finished before", ((CompletionOutcome.Completed) before).result().text(),
+                        "the outcome of an input finished before the restart is not the stored one");
+                assertTrue(session.completion(io.meerkat.runtime.api.InputId.random()).isEmpty());
+
+                again.nextHeld().complete();
+                again.nextHeld().complete();
+                assertEquals("queued before", ((CompletionOutcome.Completed) await(later)).result().text());
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("stores")
     void aStopCommandIsKeptAndARemovedSessionIsGone(Named kind) throws Exception {
         try (RuntimeStore store = kind.open().get()) {
             SessionId stopped;

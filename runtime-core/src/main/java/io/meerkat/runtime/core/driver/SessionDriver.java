@@ -341,6 +341,20 @@ public final class SessionDriver {
         }
     }
 
+    /**
+     * A waiter of an input the session holds, handed out as {@link #admit} hands one out (register it, then
+     * {@link #registered}); {@code null} if the session does not know the input.
+     */
+    public Waiter waiterOf(InputId inputId) {
+        lock.lock();
+        try {
+            InputRecord record = ingress.find(inputId);
+            return record == null ? null : waiterFor(record);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private Waiter waiterFor(InputRecord record) {
         CompletableFuture<CompletionOutcome> future = new CompletableFuture<>();
         if (record.state().isTerminal()) {

@@ -298,6 +298,17 @@ final class LocalSession implements SessionHandle {
     }
 
     @Override
+    public Optional<CompletableFuture<CompletionOutcome>> completion(InputId inputId) {
+        Objects.requireNonNull(inputId, "inputId");
+        SessionDriver.Waiter waiter = driver.waiterOf(inputId);
+        if (waiter == null) {
+            return Optional.empty();
+        }
+        hand(waiter);
+        return Optional.of(waiter.future());
+    }
+
+    @Override
     public List<InputId> activeInputIds() {
         return driver.activeInputIds();
     }
