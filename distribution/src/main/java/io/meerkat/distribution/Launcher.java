@@ -3,6 +3,7 @@ package io.meerkat.distribution;
 import io.meerkat.completion.InMemoryCompletionRegistry;
 import io.meerkat.distribution.config.ConfigLoader;
 import io.meerkat.distribution.config.LauncherConfig;
+import io.meerkat.distribution.config.ProfileBoundCatalog;
 import io.meerkat.distribution.config.SessionConfigPolicy;
 import io.meerkat.distribution.http.ApiContext;
 import io.meerkat.distribution.http.HttpApi;
@@ -12,10 +13,12 @@ import io.meerkat.distribution.osgi.EmbeddedFelix;
 import io.meerkat.distribution.registry.ActiveRegistry;
 import io.meerkat.distribution.registry.RegistryServiceTracker;
 import io.meerkat.distribution.registry.SwappableCompletionRegistry;
+import io.meerkat.distribution.store.RuntimeStores;
 import io.meerkat.plugin.host.ExecutorPluginHost;
 import io.meerkat.plugin.host.PluginReport;
 import io.meerkat.plugin.host.PluginStatus;
 import io.meerkat.runtime.api.MeerkatRuntime;
+import io.meerkat.runtime.api.spi.RuntimeStore;
 import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -27,10 +30,12 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,8 +45,12 @@ import org.slf4j.LoggerFactory;
  * plugins, the runtime and (for {@code serve}) the HTTP API, started in that order and closed in the
  * reverse one.
  *
- * <p>Closing stops every session first (each waiter is resolved with a reason), then the HTTP server,
- * the plugins and the framework; it is idempotent and safe from a shutdown hook.
+ * <p>With a store ({@code --store sqlite}, the default) the runtime keeps its sessions in the data folder
+ * and takes up at start what a previous launcher (stopped or killed) left there.
+ *
+ * <p>Closing ends the runtime first (each waiter is resolved with a reason; with a store, sessions are not
+ * written as stopped, so the next start takes them up), then the HTTP server, the store, the plugins and the
+ * framework; it is idempotent and safe from a shutdown hook.
  */
 public final class Launcher implements AutoCloseable {
 
@@ -83,6 +92,15 @@ public final class Launcher implements AutoCloseable {
      * @param progress told of each step, for the command line
      */
     public static Launcher start(LauncherConfig config, boolean withHttp, Consumer<String> progress) {
+        return start(config, withHttp, progress, UnaryOperator.identity());
+    }
+
+    /**
+     * {@link #start(LauncherConfig, boolean, Consumer)} with the runtime's store seen through
+     * {@code decorateStore} (to count or fail its writes, say); the launcher still closes the store it opened.
+     */
+    public static Launcher start(LauncherConfig config, boolean withHttp, Consumer<String> progress,
+                                 UnaryOperator<RuntimeStore> decorateStore) {
         config.validate();
         Deque<AutoCloseable> started = new ArrayDeque<>();
         try {
@@ -128,22 +146,33 @@ public final class Launcher implements AutoCloseable {
                 progress.accept("  UNSAFE: " + warning);
             }
 
-            MeerkatRuntime runtime = MeerkatRuntimeBuilder.newBuilder()
-                    .executorCatalog(plugins)
+            // Opened before the runtime, closed after it (the stack of started steps): the runtime writes
+            // through it until its loops end, and never closes it itself.
+            Optional<RuntimeStore> opened = RuntimeStores.open(config.store(), config.dataDir());
+            opened.ifPresent(started::push);
+            Optional<RuntimeStore> store = opened.map(decorateStore);
+            MeerkatRuntimeBuilder builder = MeerkatRuntimeBuilder.newBuilder()
+                    .executorCatalog(new ProfileBoundCatalog(plugins, sessionConfigs))
                     .completionRegistry(registry)
                     .maxQueuedInputs(config.memory().maxQueuedInputs())
                     .maxQueuedCharsPerSession(config.memory().maxQueuedCharsPerSession())
                     .maxQueuedCharsRuntime(config.memory().maxQueuedCharsRuntime())
                     .maxRunDuration(config.runs().maxRunDuration())
-                    .retryPolicy(config.runs().retryPolicy())
-                    .build();
+                    .retryPolicy(config.runs().retryPolicy());
+            store.ifPresent(builder::store);
+            MeerkatRuntime runtime = builder.build();
             started.push(runtime);
+            String storeLine = "store " + config.store() + RuntimeStores.location(config.store(), config.dataDir())
+                    .map(file -> " at " + file + ": " + runtime.sessions().size() + " session(s) recovered")
+                    .orElse(": sessions are kept in memory only and end with the process");
+            LOG.info("{}", storeLine);
+            progress.accept(storeLine);
             RuntimeMetrics metrics = new RuntimeMetrics(runtime);
 
             HttpApi http = null;
             if (withHttp) {
                 http = HttpApi.start(config, new ApiContext(runtime, registry, plugins, felix, metrics,
-                        sessionConfigs, config.memory(), config.runs()));
+                        sessionConfigs, config.memory(), config.runs(), store.orElse(null)));
                 started.push(http);
                 progress.accept("HTTP API listening on " + http.baseUri());
             }
