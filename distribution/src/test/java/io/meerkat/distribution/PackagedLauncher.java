@@ -89,9 +89,16 @@ public final class PackagedLauncher implements AutoCloseable {
         return run(Map.of(), args);
     }
 
-    /** Runs {@code meerkat ARGS} to the end with these environment variables added. */
+    /**
+     * Runs {@code meerkat ARGS} to the end with these environment variables added; a {@code serve} without
+     * {@code --data} runs on {@link #dataDir()}, as in {@link #serve}.
+     */
     public Result run(Map<String, String> environment, String... args) throws Exception {
-        ProcessBuilder builder = builder(args);
+        List<String> command = new ArrayList<>(List.of(args));
+        if (!command.isEmpty() && command.get(0).equals("serve") && !command.contains("--data")) {
+            command.addAll(1, List.of("--data", dataDir().toString()));
+        }
+        ProcessBuilder builder = builder(command.toArray(String[]::new));
         builder.environment().putAll(environment);
         Process process = builder.start();
         processes.add(process);

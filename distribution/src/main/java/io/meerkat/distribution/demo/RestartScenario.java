@@ -71,7 +71,7 @@ public final class RestartScenario {
                 running.get(PATIENCE_SECONDS, TimeUnit.SECONDS);
                 print(">> stop the runtime while '" + TEXTS.get(0) + "' runs and two wait");
             }
-            print("   the store holds " + store.info().sessions() + " session(s) and inputs "
+            print("   the store holds " + store.info().sessions() + " session(s); inputs: "
                     + RuntimeStores.inputsByState(store.info()) + "; nothing was written as stopped");
 
             try (MeerkatRuntime second = runtimeOn(store)) {
