@@ -52,12 +52,17 @@ class DurableLauncherIT {
         for (int i = 0; i < 4; i++) {
             queued.add(submit(api, session, "queued " + i, "key-" + i));
         }
+        // A second launcher on the same store would run the same inputs again: refused, in one line.
+        Result second = launcher.run("serve", "--port", "0", "--check", "--data", data.toString());
+        assertEquals(1, second.exitCode(), second.stdout());
+        assertTrue(second.stderr().contains("meerkat: another meerkat launcher runs on the store in " + data),
+                second.stderr());
         stop(first);
 
-        Served second = launcher.serve(Map.of(), "--data", data.toString());
-        String err = Files.readString(second.stderr());
+        Served restarted = launcher.serve(Map.of(), "--data", data.toString());
+        String err = Files.readString(restarted.stderr());
         assertTrue(err.contains("store sqlite at " + data.resolve("meerkat.db") + ": 1 session(s) recovered"), err);
-        api = new ApiClient(second.uri());
+        api = new ApiClient(restarted.uri());
         Answer sessions = api.get("/v1/sessions");
         assertEquals(session, sessions.json().path("sessions").path(0).path("id").asString(), sessions.body());
 
@@ -81,7 +86,7 @@ class DurableLauncherIT {
             assertEquals(200, completion.status(), completion.body());
             assertEquals("echo: queued " + i, completion.json().path("result").path("text").asString(), completion.body());
         }
-        stop(second);
+        stop(restarted);
 
         Result info = launcher.run("store", "info", "--data", data.toString());
         assertEquals(0, info.exitCode(), info.stderr());

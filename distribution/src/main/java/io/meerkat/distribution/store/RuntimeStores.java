@@ -37,13 +37,23 @@ public final class RuntimeStores {
     }
 
     /**
-     * Opens the store the launcher runs on, creating its file if needed.
+     * Opens the store the launcher runs on, creating its file if needed, and holds the data folder's lock
+     * ({@value DataFolderLock#FILE}) until the store is closed: one launcher per store.
      *
      * @return empty for {@value #MEMORY}: the runtime then keeps its sessions in memory only
+     * @throws ConfigException if another launcher runs on this data folder's store
      * @throws io.meerkat.runtime.api.StoreUnavailableException if the database cannot be opened
      */
     public static Optional<RuntimeStore> open(String kind, Path dataDir) {
-        return location(kind, dataDir).map(RuntimeStores::openSqlite);
+        return location(kind, dataDir).map(file -> {
+            DataFolderLock lock = DataFolderLock.acquire(dataDir);
+            try {
+                return new LockedStore(openSqlite(file), lock);
+            } catch (RuntimeException e) {
+                lock.close();
+                throw e;
+            }
+        });
     }
 
     /**

@@ -3,10 +3,12 @@ package io.meerkat.distribution.store;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meerkat.distribution.Launcher;
 import io.meerkat.distribution.TestDistribution;
+import io.meerkat.distribution.config.ConfigException;
 import io.meerkat.distribution.config.ConfigLoader;
 import io.meerkat.distribution.config.LauncherConfig;
 import io.meerkat.distribution.http.ApiClient;
@@ -78,6 +80,21 @@ class DurableLauncherTest {
         assertEquals(503, answer.status(), answer.body());
         assertEquals("store_unavailable", answer.errorCode(), answer.body());
         assertEquals("1", answer.headers().firstValue("Retry-After").orElse(null), "no Retry-After");
+    }
+
+    @Test
+    void aSecondLauncherOnTheSameStoreIsRefusedUntilTheFirstCloses() {
+        var distribution = TestDistribution.create(root.resolve("home"), TestDistribution.REGISTRY_BUNDLE);
+        try (Launcher first = Launcher.start(sqliteConfig(distribution), true, step -> { })) {
+            ConfigException refused = assertThrows(ConfigException.class,
+                    () -> Launcher.start(sqliteConfig(distribution), false, step -> { }).close());
+            assertTrue(refused.getMessage().startsWith("another meerkat launcher runs on the store in "),
+                    refused.getMessage());
+            assertEquals(200, new ApiClient(first.http().baseUri()).get("/v1/health").status());
+        }
+        try (Launcher next = Launcher.start(sqliteConfig(distribution), false, step -> { })) {
+            assertEquals(0, next.runtime().sessions().size());
+        }
     }
 
     @Test
