@@ -99,6 +99,11 @@ class KilledLauncherDurabilityIT {
             if (sessions == null) {
                 sessions = createSessions(api);
             }
+            for (String session : sessions) {
+                Answer there = api.get("/v1/sessions/" + session);
+                assertEquals(200, there.status(), "seed " + SEED + ": session " + session + " is there in launcher "
+                        + generation + ": " + there.body());
+            }
             if (generation == KILLS) {
                 finalChecks(api, clients, generation, served);
                 break;
@@ -118,7 +123,7 @@ class KilledLauncherDurabilityIT {
                 driving.add(CompletableFuture.runAsync(() -> client.drive(api, known, current, killed), clientThreads));
             }
             // The kill lands anywhere in the clients' work: timing is the only thing left to chance here.
-            Thread.sleep(1_000 + timing.nextInt(2_500));
+            Thread.sleep(200 + timing.nextInt(3_300));
             killed.set(true);
             served.process().destroyForcibly();
             assertTrue(served.process().waitFor(20, TimeUnit.SECONDS), "the launcher died");
