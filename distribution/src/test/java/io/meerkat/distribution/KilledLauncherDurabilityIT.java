@@ -2,7 +2,6 @@ package io.meerkat.distribution;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.meerkat.distribution.PackagedLauncher.Served;
 import io.meerkat.distribution.http.ApiClient;
@@ -85,7 +84,7 @@ class KilledLauncherDurabilityIT {
             clients.add(new Client(i, new Random(SEED * 31 + i)));
         }
         // The pid of each launcher (bin/meerkat execs the JVM: the agents' parent), and the size of the run
-        // log when each was killed.
+        // log just before each was killed.
         List<Long> launcherPids = new ArrayList<>();
         List<Long> logSizeAtKill = new ArrayList<>();
         List<String> sessions = null;
@@ -125,11 +124,11 @@ class KilledLauncherDurabilityIT {
             // The kill lands anywhere in the clients' work: timing is the only thing left to chance here.
             Thread.sleep(200 + timing.nextInt(3_300));
             killed.set(true);
+            logSizeAtKill.add(Files.exists(runLog) ? Files.size(runLog) : 0);
             served.process().destroyForcibly();
             assertTrue(served.process().waitFor(20, TimeUnit.SECONDS), "the launcher died");
             assertEquals(128 + 9, served.process().exitValue(), "killed by SIGKILL, not stopped");
             long killedAt = millisSince(began);
-            logSizeAtKill.add(Files.exists(runLog) ? Files.size(runLog) : 0);
             CompletableFuture.allOf(driving.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
             for (ApiClient.EventLines stream : streams) {
                 recordCompletedRuns(stream, generation);
@@ -262,8 +261,9 @@ class KilledLauncherDurabilityIT {
 
     /**
      * The launcher that ran a logged run: the agent's parent. An agent whose launcher was killed before
-     * the agent's shell started has another parent; its line was written after that kill, so it is the
-     * run of the last launcher killed before the line's place in the log.
+     * the agent's shell started has another parent; its line was written after that kill, so after the
+     * log's size taken just before it: it is the run of the last launcher whose mark the line follows (a
+     * shell that started more than a whole launcher's life after its launcher died would be misplaced).
      */
     private static int generationOf(long parentPid, long offset, List<Long> launcherPids, List<Long> logSizeAtKill) {
         int generation = launcherPids.indexOf(parentPid);
