@@ -25,6 +25,8 @@ module io.meerkat.distribution {
     exports io.meerkat.distribution.metrics;
 
     uses org.osgi.framework.launch.FrameworkFactory;
+    // The runtime store, picked by name (memory, sqlite): the runtime-store module provides both.
+    uses io.meerkat.runtime.api.spi.RuntimeStoreProvider;
 
     // picocli reads the command classes' annotations and fields; Jackson the request and view records.
     opens io.meerkat.distribution.cli to info.picocli;

@@ -3,6 +3,7 @@ package io.meerkat.distribution;
 import io.meerkat.completion.InMemoryCompletionRegistry;
 import io.meerkat.distribution.config.ConfigLoader;
 import io.meerkat.distribution.config.LauncherConfig;
+import io.meerkat.distribution.config.ProfileBoundCatalog;
 import io.meerkat.distribution.config.SessionConfigPolicy;
 import io.meerkat.distribution.http.ApiContext;
 import io.meerkat.distribution.http.HttpApi;
@@ -12,10 +13,12 @@ import io.meerkat.distribution.osgi.EmbeddedFelix;
 import io.meerkat.distribution.registry.ActiveRegistry;
 import io.meerkat.distribution.registry.RegistryServiceTracker;
 import io.meerkat.distribution.registry.SwappableCompletionRegistry;
+import io.meerkat.distribution.store.RuntimeStores;
 import io.meerkat.plugin.host.ExecutorPluginHost;
 import io.meerkat.plugin.host.PluginReport;
 import io.meerkat.plugin.host.PluginStatus;
 import io.meerkat.runtime.api.MeerkatRuntime;
+import io.meerkat.runtime.api.spi.RuntimeStore;
 import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -27,10 +30,12 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,8 +45,12 @@ import org.slf4j.LoggerFactory;
  * plugins, the runtime and (for {@code serve}) the HTTP API, started in that order and closed in the
  * reverse one.
  *
- * <p>Closing stops every session first (each waiter is resolved with a reason), then the HTTP server,
- * the plugins and the framework; it is idempotent and safe from a shutdown hook.
+ * <p>With a store ({@code --store sqlite}, the default) the runtime keeps its sessions in the data folder
+ * and takes up at start what a previous launcher (stopped or killed) left there.
+ *
+ * <p>Closing ends the runtime first (each waiter is resolved with a reason; with a store, sessions are not
+ * written as stopped, so the next start takes them up), then the HTTP server, the store, the plugins and the
+ * framework; it is idempotent and safe from a shutdown hook.
  */
 public final class Launcher implements AutoCloseable {
 
@@ -83,6 +92,15 @@ public final class Launcher implements AutoCloseable {
      * @param progress told of each step, for the command line
      */
     public static Launcher start(LauncherConfig config, boolean withHttp, Consumer<String> progress) {
+        return start(config, withHttp, progress, UnaryOperator.identity());
+    }
+
+    /**
+     * {@link #start(LauncherConfig, boolean, Consumer)} with the runtime's store seen through
+     * {@code decorateStore} (to count or fail its writes, say); the launcher still closes the store it opened.
+     */
+    public static Launcher start(LauncherConfig config, boolean withHttp, Consumer<String> progress,
+                                 UnaryOperator<RuntimeStore> decorateStore) {
         config.validate();
         Deque<AutoCloseable> started = new ArrayDeque<>();
         try {
@@ -98,6 +116,12 @@ public final class Launcher implements AutoCloseable {
                     () -> ExecutorPluginHost.start(config.pluginsDir()));
             AutoCloseable pluginsIfFailed = () -> closeWhenLoaded(loading);
             started.push(pluginsIfFailed);
+            // The store opens on a third thread (SQLite's native library, the connections, the schema): it shares
+            // nothing with the other two, and its ~0.1-0.5 s no longer add to the start-up.
+            CompletableFuture<Optional<RuntimeStore>> opening = onThread("meerkat-store-opener",
+                    () -> RuntimeStores.open(config.store(), config.dataDir()));
+            AutoCloseable storeIfFailed = () -> closeWhenOpened(opening);
+            started.push(storeIfFailed);
             Path felixCache = Files.createTempDirectory("meerkat-felix-");
             started.push(() -> deleteRecursively(felixCache));
             EmbeddedFelix felix = EmbeddedFelix.start(felixCache, LauncherVersion.osgiVersion(), bundleProperties(config));
@@ -128,22 +152,34 @@ public final class Launcher implements AutoCloseable {
                 progress.accept("  UNSAFE: " + warning);
             }
 
-            MeerkatRuntime runtime = MeerkatRuntimeBuilder.newBuilder()
-                    .executorCatalog(plugins)
+            // Opened before the runtime, closed right after it (the stack of started steps): the runtime writes
+            // through it until its loops end, and never closes it itself.
+            Optional<RuntimeStore> opened = join(opening);
+            started.remove(storeIfFailed);
+            opened.ifPresent(started::push);
+            Optional<RuntimeStore> store = opened.map(decorateStore);
+            MeerkatRuntimeBuilder builder = MeerkatRuntimeBuilder.newBuilder()
+                    .executorCatalog(new ProfileBoundCatalog(plugins, sessionConfigs))
                     .completionRegistry(registry)
                     .maxQueuedInputs(config.memory().maxQueuedInputs())
                     .maxQueuedCharsPerSession(config.memory().maxQueuedCharsPerSession())
                     .maxQueuedCharsRuntime(config.memory().maxQueuedCharsRuntime())
                     .maxRunDuration(config.runs().maxRunDuration())
-                    .retryPolicy(config.runs().retryPolicy())
-                    .build();
+                    .retryPolicy(config.runs().retryPolicy());
+            store.ifPresent(builder::store);
+            MeerkatRuntime runtime = builder.build();
             started.push(runtime);
+            String storeLine = "store " + config.store() + RuntimeStores.location(config.store(), config.dataDir())
+                    .map(file -> " at " + file + ": " + runtime.sessions().size() + " session(s) recovered")
+                    .orElse(": sessions are kept in memory only and end with the process");
+            LOG.info("{}", storeLine);
+            progress.accept(storeLine);
             RuntimeMetrics metrics = new RuntimeMetrics(runtime);
 
             HttpApi http = null;
             if (withHttp) {
                 http = HttpApi.start(config, new ApiContext(runtime, registry, plugins, felix, metrics,
-                        sessionConfigs, config.memory(), config.runs()));
+                        sessionConfigs, config.memory(), config.runs(), store.orElse(null)));
                 started.push(http);
                 progress.accept("HTTP API listening on " + http.baseUri());
             }
@@ -249,6 +285,11 @@ public final class Launcher implements AutoCloseable {
     /** Closes the plugin host once loaded, whether start-up got that far or failed meanwhile. */
     private static void closeWhenLoaded(CompletableFuture<ExecutorPluginHost> loading) {
         loading.thenAccept(ExecutorPluginHost::close).exceptionally(failure -> null).join();
+    }
+
+    /** Closes the store once opened, whether start-up got that far or failed meanwhile. */
+    private static void closeWhenOpened(CompletableFuture<Optional<RuntimeStore>> opening) {
+        opening.thenAccept(store -> store.ifPresent(RuntimeStore::close)).exceptionally(failure -> null).join();
     }
 
     private static void closeAll(Deque<AutoCloseable> started) {

@@ -32,11 +32,27 @@ public final class PackagedLauncher implements AutoCloseable {
     }
 
     private final List<Process> processes = new ArrayList<>();
+    private Path dataDir;
 
-    /** Starts {@code meerkat serve --port 0 ARGS} and waits for its {@code meerkat ready:} line. */
+    /** This launcher's data folder, a temporary one made at first use. */
+    public synchronized Path dataDir() throws IOException {
+        if (dataDir == null) {
+            dataDir = Files.createTempDirectory("meerkat-data-");
+        }
+        return dataDir;
+    }
+
+    /**
+     * Starts {@code meerkat serve --port 0 ARGS} and waits for its {@code meerkat ready:} line. Without
+     * {@code --data} in ARGS it runs on this launcher's own data folder ({@link #dataDir()}), the same for
+     * every serve of this object (a restart finds what the previous one left), never the distribution's.
+     */
     public Served serve(Map<String, String> environment, String... args) throws IOException {
         Path stderr = Files.createTempFile("meerkat-serve", ".err");
         List<String> command = new ArrayList<>(List.of("serve", "--port", "0"));
+        if (!List.of(args).contains("--data")) {
+            command.addAll(List.of("--data", dataDir().toString()));
+        }
         command.addAll(List.of(args));
         ProcessBuilder builder = builder(command.toArray(String[]::new));
         builder.environment().putAll(environment);
@@ -73,9 +89,16 @@ public final class PackagedLauncher implements AutoCloseable {
         return run(Map.of(), args);
     }
 
-    /** Runs {@code meerkat ARGS} to the end with these environment variables added. */
+    /**
+     * Runs {@code meerkat ARGS} to the end with these environment variables added; a {@code serve} without
+     * {@code --data} runs on {@link #dataDir()}, as in {@link #serve}.
+     */
     public Result run(Map<String, String> environment, String... args) throws Exception {
-        ProcessBuilder builder = builder(args);
+        List<String> command = new ArrayList<>(List.of(args));
+        if (!command.isEmpty() && command.get(0).equals("serve") && !command.contains("--data")) {
+            command.addAll(1, List.of("--data", dataDir().toString()));
+        }
+        ProcessBuilder builder = builder(command.toArray(String[]::new));
         builder.environment().putAll(environment);
         Process process = builder.start();
         processes.add(process);

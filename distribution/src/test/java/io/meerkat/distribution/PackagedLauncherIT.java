@@ -143,6 +143,11 @@ class PackagedLauncherIT {
         assertTrue(demo.stdout().contains("run cancelled (changed my mind)"), demo.stdout());
         assertTrue(demo.stdout().contains("runtime_terminated"), demo.stdout());
         assertTrue(demo.stdout().contains("state after the stop: stopped"), demo.stdout());
+        // The restart: a new runtime on the same store takes the session up and runs the three inputs.
+        assertTrue(demo.stdout().contains("a new runtime opens the same store: 1 session(s) recovered"), demo.stdout());
+        String afterRestart = demo.stdout().substring(demo.stdout().indexOf("outcomes after the restart"));
+        assertEquals(3, afterRestart.lines().filter(line -> line.contains("completed") && line.contains("\"echo: ")).count(),
+                demo.stdout());
     }
 
     private Served serve() throws Exception {

@@ -55,10 +55,15 @@ public final class TestDistribution {
         return home;
     }
 
-    /** A configuration on 127.0.0.1, a free port, and these overrides. */
+    /**
+     * A configuration on 127.0.0.1, a free port, and these overrides. The store is {@code memory} unless an
+     * override says otherwise: the in-process tests are about the API, and an fsync per write would only
+     * slow them; the durable store is tested by the tests that ask for it and by the packaged launcher's ITs.
+     */
     public LauncherConfig config(Map<String, String> overrides) {
         Map<String, String> values = new HashMap<>();
         values.put(ConfigLoader.PORT, "0");
+        values.put(ConfigLoader.STORE, "memory");
         values.putAll(overrides);
         return ConfigLoader.load(home, null, values, Map.of());
     }

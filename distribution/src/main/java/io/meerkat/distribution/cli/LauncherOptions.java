@@ -19,10 +19,11 @@ final class LauncherOptions {
     @Option(names = "--bundles", paramLabel = "DIR", description = "Completion-registry bundles folder (default: bundles).")
     String bundles;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Data folder (default: data).")
+    @Option(names = "--data", paramLabel = "DIR", description = "Data folder; the sqlite store is DIR/meerkat.db (default: data).")
     String data;
 
-    @Option(names = "--store", paramLabel = "KIND", description = "Runtime store: memory (default). sqlite and postgres are planned.")
+    @Option(names = "--store", paramLabel = "KIND", description = "Runtime store: sqlite (default: sessions survive a "
+            + "restart) or memory (they end with the process).")
     String store;
 
     LauncherConfig load(Map<String, String> more) {

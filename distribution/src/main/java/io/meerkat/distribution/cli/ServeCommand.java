@@ -3,6 +3,7 @@ package io.meerkat.distribution.cli;
 import io.meerkat.distribution.Launcher;
 import io.meerkat.distribution.config.ConfigLoader;
 import io.meerkat.distribution.config.LauncherConfig;
+import io.meerkat.distribution.store.RuntimeStores;
 import java.io.PrintWriter;
 import java.util.HashMap;
 import java.util.Map;
@@ -73,7 +74,10 @@ final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 Launcher launcher = starting.get(START_PATIENCE_SECONDS, TimeUnit.SECONDS);
-                progress.accept("shutting down: stopping " + launcher.runtime().sessions().size() + " session(s)");
+                int sessions = launcher.runtime().sessions().size();
+                progress.accept(launcher.config().store().equals(RuntimeStores.MEMORY)
+                        ? "shutting down: stopping " + sessions + " session(s)"
+                        : "shutting down: " + sessions + " session(s) stay in the store for the next start");
                 launcher.close();
                 progress.accept("stopped");
             } catch (ExecutionException startFailed) {

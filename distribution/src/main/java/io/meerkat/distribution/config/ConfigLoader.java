@@ -1,5 +1,6 @@
 package io.meerkat.distribution.config;
 
+import io.meerkat.distribution.store.RuntimeStores;
 import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
 import io.meerkat.runtime.core.policy.RetryPolicy;
 import java.io.IOException;
@@ -85,7 +86,7 @@ public final class ConfigLoader {
         values.put(PLUGINS, "plugins");
         values.put(BUNDLES, "bundles");
         values.put(DATA, "data");
-        values.put(STORE, "memory");
+        values.put(STORE, RuntimeStores.SQLITE);
         values.put(MAX_BODY_BYTES, Long.toString(1L << 20));
         values.put(MAX_CONNECTIONS, Integer.toString(HttpLimits.DEFAULT_MAX_CONNECTIONS));
         values.put(MIN_REQUEST_DATA_RATE, Long.toString(HttpLimits.DEFAULT_MIN_REQUEST_DATA_RATE));

@@ -1,5 +1,6 @@
 package io.meerkat.distribution.config;
 
+import io.meerkat.distribution.store.RuntimeStores;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
@@ -17,7 +18,8 @@ import java.util.Objects;
  * @param pluginsDir       the executor plugins folder
  * @param bundlesDir       the OSGi bundles folder (completion registries)
  * @param dataDir          where the launcher keeps its files
- * @param store            the runtime store; only {@code memory} exists in this version
+ * @param store            the runtime store: {@code sqlite} (sessions kept in {@code dataDir}, the default)
+ *                         or {@code memory} (sessions end with the process)
  * @param token            the bearer token every HTTP request must carry, or {@code null} for none; at
  *                         least {@value #MIN_TOKEN_LENGTH} characters
  * @param maxBodyBytes     the largest HTTP request body accepted
@@ -72,8 +74,9 @@ public record LauncherConfig(Path home, String bind, int port, Path pluginsDir, 
         httpLimits.validate();
         memory.validate();
         runs.validate();
-        if (!store.equals("memory")) {
-            throw new ConfigException("--store " + store + " is not available in this version; use --store memory");
+        if (!RuntimeStores.KINDS.contains(store)) {
+            throw new ConfigException("--store " + store + " is not known; use --store sqlite (sessions survive a "
+                    + "restart, the default) or --store memory (they end with the process)");
         }
         if (token != null && token.length() < MIN_TOKEN_LENGTH) {
             throw new ConfigException("the token (--token, meerkat.token or MEERKAT_TOKEN) has " + token.length()

@@ -33,6 +33,26 @@ public final class SessionConfigPolicy {
         return profiles;
     }
 
+    /** Whether clients may set operator-only keys ({@code meerkat.unsafe.client-operator-config}). */
+    public boolean clientMaySetOperatorKeys() {
+        return clientMaySetOperatorKeys;
+    }
+
+    /**
+     * {@link #resolve}, plus the name of the profile applied under {@link ProfileBoundCatalog#PROFILE_KEY}:
+     * the config a session is created with in a runtime whose catalog is a {@link ProfileBoundCatalog}, so
+     * that it is built from that profile again when it is recovered.
+     */
+    public Map<String, String> resolveForSession(ExecutorFactory factory, String profile,
+                                                 Map<String, String> clientConfig) {
+        Map<String, String> config = resolve(factory, profile, clientConfig);
+        String chosen = profile != null ? profile : ExecutorProfiles.DEFAULT;
+        if (profiles.profile(factory.kind(), chosen).isPresent()) {
+            config.put(ProfileBoundCatalog.PROFILE_KEY, chosen);
+        }
+        return config;
+    }
+
     /**
      * The configuration of a new session of {@code factory}'s kind.
      *

@@ -40,6 +40,6 @@ public final class ApiException extends RuntimeException {
 
     /** Whether the client is told when to retry: the server is full for now, not failing. */
     boolean retryLater() {
-        return status == 429 || code.equals("server_busy");
+        return status == 429 || code.equals("server_busy") || code.equals("store_unavailable");
     }
 }

@@ -198,9 +198,11 @@ final class ApiHandler extends Handler.Abstract {
                 case "payload_too_large" -> 413;
                 case "queue_full" -> 429;
                 case "runtime_closed" -> 503;
+                // The store refused a write: nothing of the request was made; reads go on meanwhile.
+                case "store_unavailable" -> 503;
                 default -> 500;
             };
-            if (status == 503) {
+            if (meerkat.code().equals("runtime_closed") || (status == 503 && shuttingDown)) {
                 return shuttingDownError();
             }
             return new ApiException(status, meerkat.code(), meerkat.getMessage());

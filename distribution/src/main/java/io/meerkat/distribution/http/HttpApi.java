@@ -2,9 +2,13 @@ package io.meerkat.distribution.http;
 
 import io.meerkat.distribution.config.HttpLimits;
 import io.meerkat.distribution.config.LauncherConfig;
+import io.meerkat.runtime.api.CompletionOutcome;
+import io.meerkat.runtime.api.InputId;
+import io.meerkat.runtime.api.SessionId;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.NetworkConnectionLimit;
@@ -67,7 +71,7 @@ public final class HttpApi implements AutoCloseable {
         Json json = new Json();
         PendingCompletions completions = new PendingCompletions(context.registry(), context.metrics(),
                 config.memory().maxRetainedResultBytes(), limits.maxPendingCompletions(),
-                id -> context.runtime().session(id).isPresent());
+                id -> context.runtime().session(id).isPresent(), (session, input) -> storedOutcome(context, session, input));
         context.metrics().watchRetainedResults(() -> completions.retainedBytes()
                 + context.registry().rememberedOutcomeBytes());
         EventStream events = new EventStream(context.runtime(), json, server.getScheduler(), limits.maxEventStreams(),
@@ -145,5 +149,10 @@ public final class HttpApi implements AutoCloseable {
         } catch (Exception e) {
             throw new IllegalStateException("the HTTP server did not stop cleanly: " + e.getMessage(), e);
         }
+    }
+
+    /** What the runtime's store kept of a finished input; a store that cannot be read answers 503 store_unavailable. */
+    private static Optional<CompletionOutcome> storedOutcome(ApiContext context, SessionId session, InputId input) {
+        return context.store() == null ? Optional.empty() : context.store().outcome(session, input);
     }
 }

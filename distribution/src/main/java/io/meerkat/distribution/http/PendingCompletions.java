@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
 import java.util.function.Predicate;
 
 /**
@@ -53,6 +54,7 @@ final class PendingCompletions {
     private final SwappableCompletionRegistry registry;
     private final RuntimeMetrics metrics;
     private final Predicate<SessionId> sessionExists;
+    private final BiFunction<SessionId, InputId, Optional<CompletionOutcome>> stored;
     private final int maxWaiting;
     private final AtomicInteger waiting = new AtomicInteger();
 
@@ -63,6 +65,14 @@ final class PendingCompletions {
      */
     PendingCompletions(SwappableCompletionRegistry registry, RuntimeMetrics metrics, long maxRetainedBytes,
                        int maxWaiting, Predicate<SessionId> sessionExists) {
+        this(registry, metrics, maxRetainedBytes, maxWaiting, sessionExists, (session, input) -> Optional.empty());
+    }
+
+    /** @param stored the outcome the runtime's store kept for a finished input, if any */
+    PendingCompletions(SwappableCompletionRegistry registry, RuntimeMetrics metrics, long maxRetainedBytes,
+                       int maxWaiting, Predicate<SessionId> sessionExists,
+                       BiFunction<SessionId, InputId, Optional<CompletionOutcome>> stored) {
+        this.stored = stored;
         this.registry = registry;
         this.metrics = metrics;
         this.recent = new RecentOutcomes(RECENT, maxRetainedBytes);
@@ -133,10 +143,17 @@ final class PendingCompletions {
         return Optional.of(poll.completeOnTimeout(null, timeoutMs, TimeUnit.MILLISECONDS));
     }
 
-    /** The outcome of a finished input, if the API or the registry still remembers it. */
+    /**
+     * The outcome of a finished input, if the API, the registry or the runtime's store still remembers it
+     * (the store has the outcomes of inputs that finished before a restart).
+     */
     Optional<CompletionOutcome> finished(SessionId sessionId, InputId inputId) {
         Optional<CompletionOutcome> delivered = recent.get(sessionId, inputId);
-        return delivered.isPresent() ? delivered : registry.finishedOutcome(sessionId, inputId);
+        if (delivered.isPresent()) {
+            return delivered;
+        }
+        Optional<CompletionOutcome> remembered = registry.finishedOutcome(sessionId, inputId);
+        return remembered.isPresent() ? remembered : stored.apply(sessionId, inputId);
     }
 
     /** Forgets the delivered outcomes of a deleted session. */

@@ -87,7 +87,7 @@ final class SessionEndpoints {
                 .orElseThrow(() -> unknownExecutor(request.executor()));
         SessionHandle session;
         try {
-            Map<String, String> config = context.sessionConfigs().resolve(factory, request.profile(),
+            Map<String, String> config = context.sessionConfigs().resolveForSession(factory, request.profile(),
                     clientConfig(request.config()));
             session = context.runtime().createSession(new SessionSpec(id, request.executor(), config, maxRunDuration));
         } catch (IllegalArgumentException e) {

@@ -23,13 +23,14 @@ final class Views {
     private Views() {
     }
 
+    /** {@code executorUnavailable}: why a recovered session runs nothing (left out when it runs). */
     record Session(String id, String executor, String state, int queueDepth, int steerDepth,
-                   List<String> activeInputs, String currentRun) {
+                   List<String> activeInputs, String currentRun, String executorUnavailable) {
 
         static Session of(SessionStatus status) {
             return new Session(status.sessionId().toString(), status.executorKind(), WireNames.state(status.state()),
                     status.queueDepth(), status.steerDepth(), ids(status.activeInputIds()),
-                    status.currentRun() == null ? null : status.currentRun().toString());
+                    status.currentRun() == null ? null : status.currentRun().toString(), status.executorUnavailable());
         }
     }
 

@@ -141,13 +141,31 @@ class LauncherConfigTest {
                 () -> ConfigLoader.load(home, null, Map.of(ConfigLoader.PORT, "http"), Map.of()));
         assertTrue(port.getMessage().contains("meerkat.port"), port.getMessage());
 
-        LauncherConfig store = ConfigLoader.load(home, null, Map.of(ConfigLoader.STORE, "sqlite"), Map.of());
+        LauncherConfig store = ConfigLoader.load(home, null, Map.of(ConfigLoader.STORE, "postgres"), Map.of());
         ConfigException unavailable = assertThrows(ConfigException.class, store::validate);
-        assertTrue(unavailable.getMessage().contains("--store sqlite"), unavailable.getMessage());
+        assertTrue(unavailable.getMessage().contains("--store postgres is not known"), unavailable.getMessage());
 
         ConfigException missing = assertThrows(ConfigException.class,
                 () -> ConfigLoader.load(home, home.resolve("nope.properties"), Map.of(), Map.of()));
         assertTrue(missing.getMessage().contains("nope.properties"), missing.getMessage());
+    }
+
+    @Test
+    void theStoreIsSqliteInTheDataFolderUnlessToldOtherwise() throws IOException {
+        LauncherConfig defaults = ConfigLoader.load(home, null, Map.of(), Map.of()).validate();
+        assertEquals("sqlite", defaults.store());
+        assertEquals(home.resolve("data"), defaults.dataDir());
+
+        Files.createDirectories(home.resolve("conf"));
+        Files.writeString(home.resolve("conf/meerkat.properties"), "meerkat.store=memory\nmeerkat.data=/var/meerkat\n");
+        LauncherConfig fromFile = ConfigLoader.load(home, null, Map.of(), Map.of()).validate();
+        assertEquals("memory", fromFile.store());
+        assertEquals(Path.of("/var/meerkat"), fromFile.dataDir());
+
+        LauncherConfig flags = ConfigLoader.load(home, null, Map.of(ConfigLoader.STORE, "sqlite",
+                ConfigLoader.DATA, "elsewhere"), Map.of()).validate();
+        assertEquals("sqlite", flags.store());
+        assertEquals(home.resolve("elsewhere"), flags.dataDir());
     }
 
     @Test

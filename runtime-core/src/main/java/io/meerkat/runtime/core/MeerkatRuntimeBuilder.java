@@ -9,6 +9,7 @@ import io.meerkat.runtime.core.policy.DelayScheduler;
 import io.meerkat.runtime.core.policy.RetryPolicy;
 import io.meerkat.runtime.core.session.LocalMeerkatRuntime;
 import io.meerkat.runtime.core.session.RuntimeSettings;
+import io.meerkat.runtime.core.store.StorePruner;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -67,6 +68,8 @@ public final class MeerkatRuntimeBuilder {
     private Duration maxRunDuration;
     private DelayScheduler delayScheduler;
     private RuntimeStore store;
+    private Duration storeMaxAge = Duration.ofDays(7);
+    private Duration storePruneEvery = Duration.ofMinutes(10);
 
     private MeerkatRuntimeBuilder() {
     }
@@ -216,6 +219,21 @@ public final class MeerkatRuntimeBuilder {
         return this;
     }
 
+    /**
+     * How long the {@link #store} keeps finished inputs (and so how long a resubmit after a restart is
+     * deduplicated): at most {@link #finishedInputRetention} per session, as in memory, and none older than
+     * {@code maxAge}; pruned every {@code every}. Defaults: 7 days, every 10 minutes.
+     */
+    public MeerkatRuntimeBuilder storeRetention(Duration maxAge, Duration every) {
+        if (maxAge.isNegative() || every.isZero() || every.isNegative()) {
+            throw new IllegalArgumentException("store retention needs a non-negative age and a positive period, was "
+                    + maxAge + " every " + every);
+        }
+        this.storeMaxAge = maxAge;
+        this.storePruneEvery = every;
+        return this;
+    }
+
     public MeerkatRuntimeBuilder delayScheduler(DelayScheduler scheduler) {
         this.delayScheduler = Objects.requireNonNull(scheduler, "scheduler");
         return this;
@@ -261,6 +279,13 @@ public final class MeerkatRuntimeBuilder {
             ScheduledThreadPoolExecutor timer = newTimer();
             delays = timer::schedule;
             owned.add(timer::shutdownNow);
+        }
+        if (store != null) {
+            StorePruner pruner = new StorePruner(store, finishedInputRetention, storeMaxAge, storePruneEvery, delays,
+                    blocking);
+            // Closed before the pools it runs on (owned resources are closed in order).
+            owned.add(0, pruner);
+            pruner.start();
         }
         LocalMeerkatRuntime runtime = new LocalMeerkatRuntime(factories, executorCatalog, registry, loops, blocking,
                 delays, settings, owned, store);

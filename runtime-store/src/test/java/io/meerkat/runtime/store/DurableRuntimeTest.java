@@ -291,6 +291,79 @@ class DurableRuntimeTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("stores")
+    void finishedInputsArePrunedOnceTheyAreOlderThanTheRetention(Named kind) throws Exception {
+        java.util.concurrent.Semaphore pruned = new java.util.concurrent.Semaphore(0);
+        try (RuntimeStore real = kind.open().get()) {
+            FailingStore store = new FailingStore(real) {
+                @Override
+                public long prune(io.meerkat.runtime.api.spi.RetentionPolicy policy) {
+                    long forgotten = super.prune(policy);
+                    pruned.release();
+                    return forgotten;
+                }
+            };
+            try (MeerkatRuntime runtime = MeerkatRuntimeBuilder.newBuilder().executorFactory(executors)
+                    .completionRegistry(new InMemoryCompletionRegistry()).store(store)
+                    .storeRetention(Duration.ZERO, Duration.ofMillis(20)).build()) {
+                SessionHandle session = runtime.createSession(SessionSpec.of(LedgerExecutorFactory.KIND));
+                Input input = Input.prompt("short-lived");
+                await(session.submit(input).completion());
+                assertEquals(InputLifecycleState.CONSUMED, storedInput(real, session.id(), input.id()).status().state());
+                pruned.drainPermits();
+                // The second prune from now began after the input finished.
+                assertTrue(pruned.tryAcquire(2, 10, TimeUnit.SECONDS), "the store was not pruned");
+                assertEquals(null, storedInput(real, session.id(), input.id()), "a finished input outlived its retention");
+                assertTrue(real.outcome(session.id(), input.id()).isEmpty());
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("stores")
+    void aStopWhileTheRunBoundaryIsBeingWrittenCommitsTheRunOnceAndKeepsTheStop(Named kind) throws Exception {
+        java.util.concurrent.CountDownLatch boundaryWriting = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        try (RuntimeStore real = kind.open().get()) {
+            FailingStore store = new FailingStore(real) {
+                @Override
+                public void commit(List<StoreBatch> batches) {
+                    boolean boundary = batches.stream().flatMap(batch -> batch.changes().stream())
+                            .anyMatch(change -> change instanceof io.meerkat.runtime.api.spi.StoreChange.PutReceipt);
+                    if (boundary && boundaryWriting.getCount() > 0) {
+                        boundaryWriting.countDown();
+                        try {
+                            release.await(10, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                    super.commit(batches);
+                }
+            };
+            try (MeerkatRuntime runtime = runtimeOn(store)) {
+                SessionHandle session = runtime.createSession(SessionSpec.of(LedgerExecutorFactory.KIND));
+                Input input = Input.prompt("ends as the session stops");
+                CompletableFuture<CompletionOutcome> completion = session.submit(input).completion();
+                assertTrue(boundaryWriting.await(10, TimeUnit.SECONDS), "the boundary was never written");
+                // The loop waits for the store without the driver lock: a stop from another thread goes ahead,
+                // commits the applied run itself, and writes the stop (after the boundary, in order).
+                CompletableFuture<Void> stop = CompletableFuture.runAsync(() -> session.runtimeControl(
+                        new io.meerkat.runtime.api.RuntimeControlCommand.Stop()));
+                release.countDown();
+                stop.get(10, TimeUnit.SECONDS);
+
+                assertInstanceOf(CompletionOutcome.Completed.class, await(completion));
+                assertEquals(RuntimeState.STOPPED, session.state());
+                assertEquals(RuntimeState.STOPPED, storedSession(real, session.id()).state(),
+                        "the run's boundary overwrote the stop");
+                assertEquals(InputLifecycleState.CONSUMED, storedInput(real, session.id(), input.id()).status().state());
+                assertEquals(1, executors.ledger.size());
+            }
+        }
+    }
+
     /** A store that refuses the next {@code n} commits, as a full disk would. */
     static class FailingStore implements RuntimeStore {
         private final RuntimeStore delegate;

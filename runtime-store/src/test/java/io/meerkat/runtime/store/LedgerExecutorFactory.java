@@ -21,7 +21,8 @@ import java.util.concurrent.TimeUnit;
  * Executors of kind {@code "ledger"} for the durable-runtime tests: every apply is written in a ledger
  * shared by all of them (a run log, as an executor with side effects would keep), with the attempt key of
  * each input. While {@link #hold()} is on, applies wait for the test ({@link #nextHeld}); otherwise each
- * completes at once with the text of its last input. A cancel or stop fails the apply in flight.
+ * completes at once with the text of its last input; a run whose last input's text starts with "fail" fails.
+ * A cancel or stop fails the apply in flight.
  * Declares a client key {@code note} and a secret operator key {@code apiKey}.
  */
 final class LedgerExecutorFactory implements ExecutorFactory {
@@ -79,6 +80,9 @@ final class LedgerExecutorFactory implements ExecutorFactory {
                     keys.add(staged.attemptKey(i));
                 }
                 ledger.add(new Applied(runId, List.copyOf(keys), textOf(primitive)));
+                if (textOf(primitive).startsWith("fail")) {
+                    return CompletableFuture.failedFuture(new IllegalStateException("asked to fail"));
+                }
                 if (!holding) {
                     return CompletableFuture.completedFuture(
                             CoreApplyOutput.completed(runId, primitive, RunResult.of(textOf(primitive))));

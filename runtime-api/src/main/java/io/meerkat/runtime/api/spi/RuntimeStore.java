@@ -26,6 +26,14 @@ import java.util.Optional;
  *       it before it builds a {@link StoredSession}.</li>
  * </ul>
  * Implementations come from a {@link RuntimeStoreProvider}, found by name.
+ *
+ * <h2>What a runtime with a store guarantees its users</h2>
+ * A durable input is acknowledged only once it is committed; a run boundary (receipt, consumed inputs,
+ * outcomes) is one commit; a restart or crash loses nothing acknowledged. State transitions are
+ * exactly-once, an executor's side effects at-least-once: a run in flight at a crash runs again after
+ * recovery. Each input of a run carries an attempt key
+ * ({@link io.meerkat.runtime.api.RunPrimitive.StagedInput#attemptKey(int)}), the same for the redone
+ * attempt, which an executor passes on as an idempotency key when an effect must not happen twice.
  */
 public interface RuntimeStore extends AutoCloseable {
 

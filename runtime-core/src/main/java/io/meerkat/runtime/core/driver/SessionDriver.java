@@ -27,6 +27,8 @@ import io.meerkat.runtime.core.ingress.Admission;
 import io.meerkat.runtime.core.ingress.Batch;
 import io.meerkat.runtime.core.ingress.Ingress;
 import io.meerkat.runtime.core.ingress.InputRecord;
+import io.meerkat.runtime.core.ingress.PolicyDecision.QueueMode;
+import io.meerkat.runtime.core.ingress.PolicyDecision.WakeMode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,7 +57,14 @@ import io.meerkat.runtime.core.store.GroupCommitter;
  * order is registry lock, then driver lock, never the reverse. A waiter is registered after the lock is
  * released ({@link #admit} hands it out, {@link #registered} closes the handshake), and every waiter
  * the driver settles is one of this session's own inputs (this incarnation's: a session id reused after
- * a removal never gets the old session's resolutions).
+ * a removal never gets the old session's resolutions). The one thing waited for under the lock is the
+ * store's commit of the change about to be made ({@link GroupCommitter#write}): its writer thread takes no
+ * lock of a session, so the order is driver lock, then the committer's.
+ *
+ * <h2>With a store</h2>
+ * Every change is written before it is made: under the lock, the change is worked out on copies
+ * ({@link Ingress#preview()}, {@link RuntimeControlMachine#preview}), written as one batch, and only then
+ * made; a write that fails throws {@link StoreUnavailableException} with the session unchanged.
  */
 public final class SessionDriver {
 
@@ -184,39 +193,147 @@ public final class SessionDriver {
      * @throws RuntimeNotReadyException if the phase refuses input
      */
     public Admitted admit(Input input, boolean withCompletion) {
+        while (true) {
+            CompletableFuture<Void> before;
+            Reserved reserved;
+            lock.lock();
+            try {
+                if (!acceptsInput) {
+                    throw new RuntimeNotReadyException(sessionId, machine.state(), "input");
+                }
+                long now = System.currentTimeMillis();
+                Admission admission = ingress.prepare(input, !machine.hasActiveRun(), now);
+                if (admission instanceof Admission.Deduplicated dedup) {
+                    InputRecord existing = dedup.existing();
+                    before = existing.pendingCommit();
+                    if (before == null) {
+                        events.inputDeduplicated(input.id(), existing.id());
+                        return new Admitted(new AcceptOutcome.Deduplicated(input.id(), existing.id()),
+                                withCompletion ? waiterFor(existing) : null, false, Settlement.NONE);
+                    }
+                    // A duplicate of an input whose write is under way: told once that write is done (below).
+                    reserved = null;
+                } else {
+                    Admission.Prepared prepared = (Admission.Prepared) admission;
+                    if (store == null || !reservable(prepared.record())) {
+                        before = store == null ? null : ingress.lastReservation();
+                        if (before == null) {
+                            return placeAtOnce(prepared, withCompletion);
+                        }
+                        // It would pass inputs reserved before it on their lanes: it waits for them first.
+                        ingress.release(prepared);
+                        reserved = null;
+                    } else {
+                        reserved = reserve(prepared, withCompletion);
+                        before = null;
+                    }
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (reserved != null) {
+                return placeReserved(reserved);
+            }
+            awaitQuietly(before);
+        }
+    }
+
+    /**
+     * Whether an admission writes its input without holding the lock through the commit (two phases,
+     * {@link #reserve} then {@link #placeReserved}): a FIFO input waiting on its lane. One that coalesces
+     * queued inputs, or is consumed on acceptance, is written and placed in one step under the lock.
+     */
+    private static boolean reservable(InputRecord record) {
+        return record.state() == InputLifecycleState.QUEUED && record.policy().queueMode() == QueueMode.FIFO;
+    }
+
+    /** A prepared input placed in one step, its write (if any) waited for under the lock. Call under the lock. */
+    private Admitted placeAtOnce(Admission.Prepared prepared, boolean withCompletion) {
+        if (store != null) {
+            try {
+                // Persist before ack: the input is in the store before anyone is told it was accepted.
+                InputRecord fresh = prepared.record();
+                StoreWrites writes = writes().finished(prepared.displaced(), displacedOutcome(fresh));
+                write(fresh.state().isTerminal() ? writes.finished(List.of(fresh), Outcomes.ofFinished(fresh))
+                        : writes.inputs(List.of(fresh)));
+            } catch (RuntimeException e) {
+                ingress.release(prepared);
+                throw e;
+            }
+        }
+        Admission.Accepted accepted = ingress.place(prepared);
+        InputRecord record = accepted.record();
+        events.inputAccepted(record, accepted.displaced());
+        return new Admitted(new AcceptOutcome.Accepted(record.id(), record.state()),
+                withCompletion ? waiterFor(record) : null, accepted.wake(), displacedSettlement(accepted));
+    }
+
+    /** An input reserved in the ingress, its write submitted: what {@link #placeReserved} needs. */
+    private record Reserved(InputRecord record, CompletableFuture<Void> commit, Waiter waiter) {
+    }
+
+    /**
+     * Phase one of a two-phase admission: the input is reserved (it deduplicates, is counted against the
+     * bounds, and a stop or reset abandons it from now on) and its write is submitted to the group committer,
+     * both under the lock, so that the store commits it before any later change of this session (a stop's
+     * abandonment of it included). Call under the lock.
+     */
+    private Reserved reserve(Admission.Prepared prepared, boolean withCompletion) {
+        InputRecord record = prepared.record();
+        CompletableFuture<Void> commit = record.durable() && !removedFromStore
+                ? store.submit(writes().inputs(List.of(record)).batch())
+                : null;
+        ingress.reserve(prepared, commit);
+        return new Reserved(record, commit, withCompletion ? waiterFor(record) : null);
+    }
+
+    /**
+     * Phase two: waits for the reserved input's commit holding no lock (the session's reads, runs and other
+     * admissions go on, and concurrent admissions share the commit), then puts it on its lane, with any input
+     * reserved after it that was waiting only for it, or takes it back if the write failed.
+     *
+     * @throws io.meerkat.runtime.api.StoreUnavailableException if the write failed: the input was not accepted
+     */
+    private Admitted placeReserved(Reserved reserved) {
+        StoreUnavailableException failure = null;
+        if (reserved.commit() != null) {
+            try {
+                GroupCommitter.await(reserved.commit());
+            } catch (StoreUnavailableException e) {
+                failure = e;
+            }
+        }
+        InputRecord record = reserved.record();
+        boolean wake = false;
         lock.lock();
         try {
-            if (!acceptsInput) {
-                throw new RuntimeNotReadyException(sessionId, machine.state(), "input");
+            List<InputRecord> placed = failure == null ? ingress.committed(record) : ingress.unreserve(record);
+            for (InputRecord ready : placed) {
+                wake |= ready.policy().wakeMode() == WakeMode.WAKE_IF_IDLE;
             }
-            long now = System.currentTimeMillis();
-            Admission admission = ingress.prepare(input, !machine.hasActiveRun(), now);
-            if (admission instanceof Admission.Deduplicated dedup) {
-                InputRecord existing = dedup.existing();
-                events.inputDeduplicated(input.id(), existing.id());
-                return new Admitted(new AcceptOutcome.Deduplicated(input.id(), existing.id()),
-                        withCompletion ? waiterFor(existing) : null, false, Settlement.NONE);
+            if (failure == null && record.state() == InputLifecycleState.QUEUED) {
+                events.inputAccepted(record, List.of());
             }
-            Admission.Prepared prepared = (Admission.Prepared) admission;
-            if (store != null) {
-                try {
-                    // Persist before ack: the input is in the store before anyone is told it was accepted.
-                    InputRecord fresh = prepared.record();
-                    StoreWrites writes = writes().finished(prepared.displaced(), displacedOutcome(fresh));
-                    write(fresh.state().isTerminal() ? writes.finished(List.of(fresh), Outcomes.ofFinished(fresh))
-                            : writes.inputs(List.of(fresh)));
-                } catch (RuntimeException e) {
-                    ingress.release(prepared);
-                    throw e;
-                }
-            }
-            Admission.Accepted accepted = ingress.place(prepared);
-            InputRecord record = accepted.record();
-            events.inputAccepted(record, accepted.displaced());
-            return new Admitted(new AcceptOutcome.Accepted(record.id(), record.state()),
-                    withCompletion ? waiterFor(record) : null, accepted.wake(), displacedSettlement(accepted));
         } finally {
             lock.unlock();
+        }
+        if (failure != null) {
+            if (reserved.waiter() != null) {
+                // Never handed out: close its handshake, so that the record keeps no outcome for it.
+                registered(reserved.waiter());
+            }
+            throw failure;
+        }
+        return new Admitted(new AcceptOutcome.Accepted(record.id(), InputLifecycleState.QUEUED), reserved.waiter(), wake,
+                Settlement.NONE);
+    }
+
+    /** Waits for another admission's commit, whatever its outcome (the caller then tries again). */
+    private static void awaitQuietly(CompletableFuture<Void> commit) {
+        try {
+            GroupCommitter.await(commit);
+        } catch (StoreUnavailableException e) {
+            LOG.debug("an input this admission waited for was not written; admitting again", e);
         }
     }
 
@@ -323,16 +440,55 @@ public final class SessionDriver {
      * nothing.
      */
     public Settlement completeRun(StagedRun run, CoreApplyOutput output) {
+        long now = System.currentTimeMillis();
+        if (store != null && !writeBoundaryUnlocked(run, output, now)) {
+            return Settlement.NONE;
+        }
         lock.lock();
         try {
             if (!isActive(run.runId())) {
+                // A stop or destroy committed it meanwhile (with the same rows), or ended it.
                 return Settlement.NONE;
             }
-            writeCommit(run, output);
-            return commit(run, output);
+            return commit(run, output, now);
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Writes a run boundary without holding the lock through the commit, so that the session's admissions
+     * go on (and share the group commit) meanwhile. Safe because nothing but this run's own settling, or a
+     * stop or destroy committing it first (with the same rows), changes its staged inputs; the session's
+     * phase, which those may change, is not part of these rows. When the boundary would change the phase the
+     * store keeps (never for a plain run end: RUNNING and ATTACHED are both kept as IDLE), the whole
+     * boundary is written under the lock instead.
+     *
+     * @return {@code false} if the run is no longer active: nothing to commit
+     * @throws io.meerkat.runtime.api.StoreUnavailableException if the write failed: nothing changed
+     */
+    private boolean writeBoundaryUnlocked(StagedRun run, CoreApplyOutput output, long now) {
+        CompletableFuture<Void> committed;
+        lock.lock();
+        try {
+            if (!isActive(run.runId())) {
+                return false;
+            }
+            if (removedFromStore || storedAfter(new RuntimeTransition.RunCompleted(run.runId())) != null) {
+                writeCommit(run, output, now);
+                return true;
+            }
+            StoreWrites writes = boundaryWrites(run, output, now);
+            if (writes.isEmpty()) {
+                return true;
+            }
+            // Submitted under the lock: the store commits it before any batch of this session's later changes.
+            committed = store.submit(writes.batch());
+        } finally {
+            lock.unlock();
+        }
+        GroupCommitter.await(committed);
+        return true;
     }
 
     /**
@@ -350,8 +506,9 @@ public final class SessionDriver {
         if (done == null || !isActive(done.run().runId())) {
             return Settlement.NONE;
         }
-        writeCommit(done.run(), done.output());
-        return commit(done.run(), done.output());
+        long now = System.currentTimeMillis();
+        writeCommit(done.run(), done.output(), now);
+        return commit(done.run(), done.output(), now);
     }
 
     /**
@@ -359,24 +516,29 @@ public final class SessionDriver {
      * and their outcome, the session's phase. Call under the lock; throws if the write fails, nothing
      * changed then.
      */
-    private void writeCommit(StagedRun run, CoreApplyOutput output) {
+    private void writeCommit(StagedRun run, CoreApplyOutput output, long now) {
         if (store == null) {
             return;
         }
-        List<InputRecord> consumed = ingress.preview().consume(run.batch(), System.currentTimeMillis());
+        write(boundaryWrites(run, output, now).session(storedAfter(new RuntimeTransition.RunCompleted(run.runId()))));
+    }
+
+    /** The receipt, the consumed inputs and their outcome of a run boundary, without the session. Call under the lock. */
+    private StoreWrites boundaryWrites(StagedRun run, CoreApplyOutput output, long now) {
+        List<InputRecord> consumed = ingress.preview().consume(run.batch(), now);
         StoreWrites writes = writes().finished(consumed, Outcomes.of(output));
         if (consumed.stream().anyMatch(InputRecord::durable)) {
             writes.receipt(output.receipt());
         }
-        write(writes.session(storedAfter(new RuntimeTransition.RunCompleted(run.runId()))));
+        return writes;
     }
 
     /** Consumes the active run's inputs; {@link #writeCommit} first. Call under the lock. */
-    private Settlement commit(StagedRun run, CoreApplyOutput output) {
+    private Settlement commit(StagedRun run, CoreApplyOutput output, long now) {
         applied = null;
         events.boundaryApplied(run.runId(), output.receipt());
         apply(new RuntimeTransition.RunCompleted(run.runId()));
-        List<InputRecord> consumed = ingress.consume(run.batch(), System.currentTimeMillis());
+        List<InputRecord> consumed = ingress.consume(run.batch(), now);
         CompletionOutcome outcome = Outcomes.of(output);
         events.runCompleted(run.runId(), consumed, outcome);
         return settle(consumed, outcome);
@@ -541,11 +703,8 @@ public final class SessionDriver {
             if (machine.state().isTerminal()) {
                 return Settlement.NONE;
             }
-            Settlement committed = durable ? commitIfApplied() : commitIfWritten();
             CompletionOutcome outcome = new CompletionOutcome.RuntimeTerminated(reason);
-            if (durable) {
-                writeAbandonAll(STOP, AbandonReason.STOPPED, outcome);
-            }
+            Settlement committed = durable ? writeEnd(STOP, AbandonReason.STOPPED, outcome) : commitIfWritten();
             List<InputRecord> abandoned = abandonAllAfter(STOP, AbandonReason.STOPPED);
             events.topology(RuntimeEvent.TopologyChange.STOPPED);
             return committed.and(settle(abandoned, outcome));
@@ -587,14 +746,9 @@ public final class SessionDriver {
     public Settled destroy(String reason, boolean durable) {
         lock.lock();
         try {
-            Settlement committed = Settlement.NONE;
-            if (machine.canApply(DESTROY)) {
-                committed = durable ? commitIfApplied() : commitIfWritten();
-            }
             CompletionOutcome outcome = new CompletionOutcome.RuntimeTerminated(reason);
-            if (durable) {
-                writeAbandonAll(DESTROY, AbandonReason.DESTROYED, outcome);
-            }
+            Settlement committed = durable ? writeEnd(DESTROY, AbandonReason.DESTROYED, outcome)
+                    : machine.canApply(DESTROY) ? commitIfWritten() : Settlement.NONE;
             List<InputRecord> abandoned = abandonAllAfter(DESTROY, AbandonReason.DESTROYED);
             destroyed = true;
             events.topology(RuntimeEvent.TopologyChange.DESTROYED);
@@ -631,7 +785,8 @@ public final class SessionDriver {
 
     /**
      * Retires the session: it refuses new input and, with a loop, drains what it holds. Without a
-     * loop nothing would ever drain, so every non-terminal input is abandoned instead.
+     * loop nothing would ever drain, so every non-terminal input is abandoned instead; {@code hasLoop} is
+     * also true for a recovered session whose executor is missing: its inputs wait for a runtime that has it.
      *
      * @throws io.meerkat.runtime.api.IllegalTransitionException if the phase cannot retire
      */
@@ -705,6 +860,37 @@ public final class SessionDriver {
         }
         write(writes().session(storedAfter(transition))
                 .finished(ingress.preview().abandonAll(reason, System.currentTimeMillis()), outcome));
+    }
+
+    /**
+     * For a stop or destroy command: writes, in one batch, the boundary of a run whose apply completed (it is
+     * committed first, as the work was done), every other unfinished input abandoned with {@code outcome},
+     * and the session's new phase; then commits that run in memory. All or nothing: a refused write leaves the
+     * session as it was, the run's waiters included (its loop writes the boundary again later). Call under
+     * the lock.
+     *
+     * @return the committed run's waiters, to resolve
+     * @throws io.meerkat.runtime.api.IllegalTransitionException if the phase refuses {@code end} (nothing is written)
+     */
+    private Settlement writeEnd(RuntimeTransition end, AbandonReason reason, CompletionOutcome outcome) {
+        machine.preview(end);
+        Applied done = applied;
+        if (done != null && !isActive(done.run().runId())) {
+            done = null;
+        }
+        long now = System.currentTimeMillis();
+        if (store != null) {
+            StoreWrites writes = done == null ? writes() : boundaryWrites(done.run(), done.output(), now);
+            List<InputId> committing = done == null ? List.of() : InputRecord.ids(done.run().batch().records());
+            List<InputRecord> abandoned = new ArrayList<>();
+            for (InputRecord record : ingress.preview().abandonAll(reason, now)) {
+                if (!committing.contains(record.id())) {
+                    abandoned.add(record);
+                }
+            }
+            write(writes.finished(abandoned, outcome).session(storedAfter(end)));
+        }
+        return done == null ? Settlement.NONE : commit(done.run(), done.output(), now);
     }
 
     /**

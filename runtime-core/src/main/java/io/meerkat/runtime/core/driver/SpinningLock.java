@@ -5,9 +5,9 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * A {@link ReentrantLock} that, when the lock is taken, spins briefly before it queues and parks.
  *
- * <p>The driver lock is held for a few hundred nanoseconds at a time (map and state work only, never a
- * call out), and its usual contenders, a submitting thread and the session's loop, run on different
- * cores. Parking there costs the waiter a futex wait and the releasing thread a futex wake, microseconds
+ * <p>The driver lock is held for a few hundred nanoseconds at a time on the hot paths (map and state work;
+ * with a store, only lifecycle commands and a few admissions wait for a commit under it), and its usual
+ * contenders, a submitting thread and the session's loop, run on different cores. Parking there costs the waiter a futex wait and the releasing thread a futex wake, microseconds
  * each: in {@code ThroughputBenchmark.runtimePrompts} the plain lock spent about 1.5 µs of CPU per prompt
  * parking and unparking. Spinning a little first lets the waiter take the lock without either, as a
  * HotSpot monitor's adaptive spinning does; after that it parks as a {@link ReentrantLock} does, so a

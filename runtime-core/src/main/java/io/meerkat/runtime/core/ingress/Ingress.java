@@ -20,6 +20,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * A session's input ledger and its two lanes: admission (dedup, policy, supersession, coalescing,
@@ -51,6 +52,12 @@ public final class Ingress {
      * a failed run put back beside a newer one included.
      */
     private final Map<ReplaceKey, List<InputRecord>> unfinishedByScope = new HashMap<>();
+    /**
+     * Records {@link #reserve reserved} and not yet on their lanes, in the order they were reserved (their
+     * numbers' order): each goes on its lane once its write is committed and every record before it is placed
+     * or gone, so that the lanes stay in number order whatever order the commits return in.
+     */
+    private final ArrayDeque<InputRecord> reserved = new ArrayDeque<>();
     private final ArrayDeque<InputRecord> queueLane = new ArrayDeque<>();
     private final ArrayDeque<InputRecord> steerLane = new ArrayDeque<>();
     /**
@@ -122,6 +129,8 @@ public final class Ingress {
         InputRecord record = new InputRecord(input, policy, size, nowMillis);
         if (policy.applyMode() == ApplyMode.IGNORE && policy.consumePoint() == ConsumePoint.ON_ACCEPT) {
             record.moveTo(InputLifecycleState.CONSUMED, nowMillis, "consumed on accept");
+            // On no lane, but numbered all the same: a store keeps one input per number in a session.
+            record.sequence(backSequence + 1);
             return new Admission.Prepared(record, List.of(), false, nowMillis);
         }
         List<InputRecord> displaced = new ArrayList<>(0);
@@ -155,6 +164,7 @@ public final class Ingress {
             byIdempotencyKey.put(record.idempotencyKey(), record);
         }
         if (record.state() == InputLifecycleState.CONSUMED) {
+            backSequence = Math.max(backSequence, record.sequence());
             onTerminal(record);
             return new Admission.Accepted(record, List.of(), false);
         }
@@ -170,6 +180,98 @@ public final class Ingress {
     /** Gives back what {@link #prepare} reserved for an input that will not be placed (its write failed). */
     public void release(Admission.Prepared prepared) {
         runtimeBudget.release(prepared.record().payloadChars());
+    }
+
+    /**
+     * The first half of a placement whose write goes on without the driver lock: the prepared record (FIFO,
+     * QUEUED) enters the ledger (it deduplicates and counts against the bounds from now on) with its number,
+     * but not its lane, until {@link #committed} says {@code commit} completed. A reserved record is active: a
+     * stop or reset abandons it like any other.
+     *
+     * @param commit the write of the record, or {@code null} when there is none to wait for (an ephemeral
+     *               input, which must still wait for the records reserved before it)
+     */
+    public void reserve(Admission.Prepared prepared, CompletableFuture<Void> commit) {
+        InputRecord record = prepared.record();
+        if (record.state() != InputLifecycleState.QUEUED || record.policy().queueMode() != QueueMode.FIFO) {
+            throw new IllegalArgumentException("only a queued FIFO input is reserved, not " + record.state() + " "
+                    + record.policy().queueMode());
+        }
+        ledger.put(record.id(), record);
+        activeCount++;
+        activeChars += record.payloadChars();
+        if (record.idempotencyKey() != null) {
+            byIdempotencyKey.put(record.idempotencyKey(), record);
+        }
+        backSequence = Math.max(backSequence, record.sequence());
+        record.pendingCommit(commit);
+        reserved.addLast(record);
+    }
+
+    /** Whether reserved records wait for their commits (a placement now would pass them on their lanes). */
+    public boolean hasReservations() {
+        return !reserved.isEmpty();
+    }
+
+    /** The commit of the last record reserved, or {@code null} if none waits: wait for it to place after them. */
+    public CompletableFuture<Void> lastReservation() {
+        for (java.util.Iterator<InputRecord> it = reserved.descendingIterator(); it.hasNext(); ) {
+            CompletableFuture<Void> commit = it.next().pendingCommit();
+            if (commit != null) {
+                return commit;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The reserved record's write was committed: it goes on its lane as soon as every record reserved before
+     * it has; so do the ones after it that were waiting only for it.
+     *
+     * @return the records put on their lanes now, in order
+     */
+    public List<InputRecord> committed(InputRecord record) {
+        record.pendingCommit(null);
+        return placeReserved();
+    }
+
+    /**
+     * The reserved record's write failed: it leaves the ingress as if never admitted, unless a stop or reset
+     * finished it meanwhile (then it stays, finished, as that command wrote it). The records after it may go
+     * on their lanes now.
+     *
+     * @return the records put on their lanes now, in order
+     */
+    public List<InputRecord> unreserve(InputRecord record) {
+        record.pendingCommit(null);
+        reserved.remove(record);
+        if (!record.state().isTerminal()) {
+            ledger.remove(record.id());
+            if (record.idempotencyKey() != null) {
+                byIdempotencyKey.remove(record.idempotencyKey(), record);
+            }
+            activeCount--;
+            activeChars -= record.payloadChars();
+            runtimeBudget.release(record.payloadChars());
+        }
+        return placeReserved();
+    }
+
+    private List<InputRecord> placeReserved() {
+        List<InputRecord> placed = List.of();
+        while (!reserved.isEmpty() && reserved.peekFirst().pendingCommit() == null) {
+            InputRecord record = reserved.pollFirst();
+            // A stop or reset may have finished it meanwhile: then it has no lane to go to.
+            if (record.state() == InputLifecycleState.QUEUED) {
+                if (placed.isEmpty()) {
+                    placed = new ArrayList<>(2);
+                }
+                // Numbered when reserved, and every record numbered after it is placed after it.
+                laneOf(record).addLast(record);
+                placed.add(record);
+            }
+        }
+        return placed;
     }
 
     /**

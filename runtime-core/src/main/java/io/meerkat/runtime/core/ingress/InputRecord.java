@@ -19,6 +19,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The session's mutable record of one input: its state, attempts and history. Owned by the session
@@ -49,7 +50,7 @@ public final class InputRecord {
     private final String idempotencyKey;
     private final InputKind kind;
     private final long payloadChars;
-    /** Whether a store keeps it ({@link io.meerkat.runtime.api.Durability#DURABLE}); ephemeral inputs are never written. */
+    /** Whether a store keeps it: every input but an {@link io.meerkat.runtime.api.Durability#EPHEMERAL} one. */
     private final boolean durable;
     /** Guarded by the session driver's lock, like the rest of the record's mutable state; null once finished. */
     private Input input;
@@ -73,6 +74,11 @@ public final class InputRecord {
      * finished input holds no result once nobody is on the way.
      */
     private volatile CompletionOutcome outcomeForLateWaiters;
+    /**
+     * While the record is reserved and its write not yet committed ({@link Ingress#reserve}): the commit.
+     * Guarded by the session driver's lock; {@code null} once committed, and for every record not reserved.
+     */
+    private CompletableFuture<Void> pendingCommit;
     private long[] history = new long[INITIAL_HISTORY];
     private int historySize;
     private String[] reasons;
@@ -83,7 +89,8 @@ public final class InputRecord {
         this.idempotencyKey = input.header().idempotencyKey();
         this.kind = input.kind();
         this.payloadChars = payloadChars;
-        this.durable = input.header().durability() == Durability.DURABLE;
+        // As in Meerkat 0.5, only EPHEMERAL inputs are dropped by a restart; DERIVED ones are kept too.
+        this.durable = input.header().durability() != Durability.EPHEMERAL;
         this.policy = policy;
         this.state = InputLifecycleState.ACCEPTED;
         append(null, InputLifecycleState.ACCEPTED, nowMillis, null);
@@ -142,7 +149,16 @@ public final class InputRecord {
         return new InputRecord(this);
     }
 
-    /** Whether a store keeps this input: its header asked for {@link io.meerkat.runtime.api.Durability#DURABLE}. */
+    /** The commit a reserved record waits for, or {@code null} when it waits for none (see {@link Ingress#reserve}). */
+    public CompletableFuture<Void> pendingCommit() {
+        return pendingCommit;
+    }
+
+    void pendingCommit(CompletableFuture<Void> commit) {
+        pendingCommit = commit;
+    }
+
+    /** Whether a store keeps this input: it is not {@link io.meerkat.runtime.api.Durability#EPHEMERAL}. */
     public boolean durable() {
         return durable;
     }

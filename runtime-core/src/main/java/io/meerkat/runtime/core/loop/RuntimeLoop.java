@@ -50,8 +50,10 @@ import org.slf4j.LoggerFactory;
  * When the session has a store and the write of a run's end fails ({@link StoreUnavailableException}),
  * nothing changed: the run stays the session's active run, settled but not committed, and the loop tries
  * again after the same backoff a failed run gets, growing with each failure in a row. Control commands
- * are served meanwhile; a stop ends the wait (and, if the store is still down, the stop is kept in memory
- * only: the next runtime to open the store runs those inputs again).
+ * are served meanwhile. A stop command is written before it is made, like every lifecycle command: while
+ * the store refuses it, the session is not stopped (and begins no run) and the loop writes it again after a
+ * pause; the loop ends once it is written, or when the runtime closes (then the store keeps the session as
+ * it was, for the next runtime).
  *
  * <h2>Ending</h2>
  * A {@link RunControlCommand.StopRuntimeExecutor} marks the session STOPPED (unless already STOPPED
@@ -106,6 +108,15 @@ public final class RuntimeLoop implements Runnable {
      * begins; control commands are still served.
      */
     private Future<?> backoff;
+    /**
+     * The least wait before writing a refused run end again, whatever the retry policy says (a policy without
+     * backoff would otherwise rewrite it in a hot loop against a store that is down).
+     */
+    private static final Duration STORE_RETRY_FLOOR = Duration.ofMillis(100);
+
+    /** Loop-confined: a stop command applied but not yet kept by the store, which refused it; retried after a pause. */
+    private boolean stopPending;
+
     /** Loop-confined: the writes of a run's end the store refused in a row (see the class comment). */
     private int storeFailures;
     /**
@@ -247,6 +258,9 @@ public final class RuntimeLoop implements Runnable {
     }
 
     private boolean hasPendingSignal() {
+        if (stopPending && !draining) {
+            return backoff == null || backoffElapsed || controlChannelClosed || schedulerRefused;
+        }
         InFlightRun current = inFlight;
         if (draining) {
             // Only a settled run or a command to deliver is work now. A closed channel (maybe why the loop
@@ -263,6 +277,22 @@ public final class RuntimeLoop implements Runnable {
     private void processMailbox() {
         if (draining) {
             finishDraining();
+            return;
+        }
+        if (stopPending) {
+            if (controlChannelClosed || schedulerRefused) {
+                // The runtime is closing: the loop ends without the stop (not kept, as for any loop that ends).
+                stopPending = false;
+                leaveLoop();
+            } else if (!backingOff()) {
+                if (markRuntimeStopped("runtime stopped", true)) {
+                    stopPending = false;
+                    storeFailures = 0;
+                    leaveLoop();
+                } else {
+                    startBackoff(++storeFailures, STORE_RETRY_FLOOR);
+                }
+            }
             return;
         }
         // Control first, always: every ready command before anything else.
@@ -349,7 +379,18 @@ public final class RuntimeLoop implements Runnable {
 
     /** Waits before the next run, once the most-tried input sent back to be retried has failed {@code failures} runs. */
     private void startBackoff(int failures) {
-        Duration wait = settings.retryPolicy().backoffAfter(failures, ThreadLocalRandom.current().nextDouble());
+        startBackoff(failures, Duration.ZERO);
+    }
+
+    /** As {@link #startBackoff(int)}, waiting at least {@code floor}. */
+    private void startBackoff(int failures, Duration floor) {
+        Duration policy = settings.retryPolicy().backoffAfter(failures, ThreadLocalRandom.current().nextDouble());
+        Duration wait = policy.compareTo(floor) < 0 ? floor : policy;
+        if (backoff != null) {
+            // One pause at a time: the newer decides when the loop goes on.
+            backoff.cancel(false);
+            backoff = null;
+        }
         if (wait.isZero()) {
             return;
         }
@@ -412,8 +453,11 @@ public final class RuntimeLoop implements Runnable {
             storeFailures++;
             LOG.warn("session {}: the store refused the end of run {} ({} in a row); trying again after a pause",
                     sessionId, flight.run.runId(), storeFailures, e);
+            // Ready to settle again when the pause ends, also a run cancelled before its apply (no apply
+            // callback will ever mark it so).
+            flight.settled = true;
             inFlight = flight;
-            startBackoff(storeFailures);
+            startBackoff(storeFailures, STORE_RETRY_FLOOR);
         }
     }
 
@@ -488,9 +532,13 @@ public final class RuntimeLoop implements Runnable {
             current.cancelReason = cancel.reason();
             current.timedOut = sent.timeout();
         }
-        if (shouldStop) {
-            // A stop command: kept by the store, if the session has one.
-            markRuntimeStopped("runtime stopped", true);
+        if (shouldStop && !markRuntimeStopped("runtime stopped", true)) {
+            // A stop command is kept by the store before it is made: the store refused it, so the session is
+            // not stopped yet (no run begins: new runs were refused when the stop was sent); the loop writes it
+            // again after a pause and ends then (see processMailbox).
+            stopPending = true;
+            startBackoff(++storeFailures, STORE_RETRY_FLOOR);
+            return false;
         }
         return shouldStop;
     }
@@ -539,15 +587,20 @@ public final class RuntimeLoop implements Runnable {
      * abandoned: this session's own, never all those filed under its id, which a new session may reuse
      * once this one is removed.
      */
-    private void markRuntimeStopped(String reason, boolean durable) {
+    private boolean markRuntimeStopped(String reason, boolean durable) {
         Settlement settlement;
         try {
             settlement = driver.stop(reason, durable);
+        } catch (StoreUnavailableException e) {
+            // Only a durable stop writes: nothing changed, the caller tries again.
+            LOG.warn("session {}: the store refused the stop; trying again after a pause", sessionId, e);
+            return false;
         } catch (RuntimeException e) {
             LOG.warn("session {}: failed to mark runtime stopped after a stop command", sessionId, e);
-            return;
+            return true;
         }
         settlement.resolveIn(completions, sessionId);
+        return true;
     }
 
     private void leaveLoop() {

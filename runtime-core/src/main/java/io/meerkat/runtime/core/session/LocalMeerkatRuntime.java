@@ -203,7 +203,13 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
                         : settings.maxRunDuration(), delays));
         if (!recovered.isEmpty()) {
             // Once the executor exists (its creation may fail, and the inputs would be counted for nothing).
-            driver.restore(recovered, runId -> runtimeStore.receipt(sessionId, runId).isPresent());
+            try {
+                driver.restore(recovered, runId -> runtimeStore.receipt(sessionId, runId).isPresent());
+            } catch (RuntimeException e) {
+                closeQuietly(executor);
+                driver.closeEvents();
+                throw e;
+            }
         }
         LocalSession session = new LocalSession(driver, loop, validator, completions, events, runtimeStore);
         if (loop != null) {
@@ -286,17 +292,37 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         try {
             session = start(spec, factory, stored, inputs);
         } catch (RuntimeException e) {
-            // Its executor could not be created: the session is kept, without one, and says why.
+            if (factory == null) {
+                skipUnrecoverable(stored, e);
+                return;
+            }
+            // Its executor could not be created (or the session cannot be taken up: then the second try fails
+            // too): the session is kept, without one, and says why.
             LOG.warn("session {}: its executor of kind '{}' could not be created on recovery", sessionId,
                     stored.executorKind(), e);
             unavailable = "executor_unavailable: executor of kind '" + stored.executorKind() + "' failed to start: " + e;
-            session = start(spec, null, stored, inputs);
+            try {
+                session = start(spec, null, stored, inputs);
+            } catch (RuntimeException again) {
+                again.addSuppressed(e);
+                skipUnrecoverable(stored, again);
+                return;
+            }
         }
         if (unavailable != null) {
             session.executorUnavailable(unavailable);
             LOG.warn("session {}: {}", sessionId, unavailable);
         }
         session.resumeAfterRecovery(stored.state());
+    }
+
+    /**
+     * A stored session the runtime cannot take up (what the store holds of it breaks the recovery rules):
+     * left in the store as it is and not listed, so that one bad session does not keep the others down.
+     */
+    private static void skipUnrecoverable(StoredSession stored, RuntimeException cause) {
+        LOG.error("session {} could not be recovered from the store; it is left there as it is, and not listed",
+                stored.id(), cause);
     }
 
     private SessionDriver newDriver(SessionId sessionId, String executorKind, SessionEvents events,
@@ -327,7 +353,9 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
             return;
         }
         try {
-            store.write(StoreBatch.of(new StoreChange.RemoveSession(sessionId)));
+            // Straight to the store, not through the group committer: a creation fails this way when the runtime
+            // closed meanwhile, and close() may have closed the committer already.
+            runtimeStore.commit(List.of(StoreBatch.of(new StoreChange.RemoveSession(sessionId))));
         } catch (RuntimeException e) {
             creationFailure.addSuppressed(e);
             LOG.warn("session {}: its creation failed and it could not be taken out of the store again; "

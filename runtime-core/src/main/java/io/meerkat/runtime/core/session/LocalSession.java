@@ -229,7 +229,8 @@ final class LocalSession implements SessionHandle {
 
     @Override
     public LifecycleReport retire() {
-        SessionDriver.Settled settled = driver.retire(loop != null);
+        // A session recovered without its executor keeps its inputs for a runtime that has the executor.
+        SessionDriver.Settled settled = driver.retire(loop != null || driver.status().executorUnavailable() != null);
         int resolved = resolve(settled.settlement());
         if (loop != null) {
             loop.wake();

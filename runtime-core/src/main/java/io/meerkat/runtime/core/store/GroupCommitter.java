@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * waits; one writer thread drains whatever is waiting (up to {@code maxGroup} batches) into one
  * {@link RuntimeStore#commit} call, so durability costs one transaction and one fsync per group, not per
  * batch. When a group fails, its batches are committed one by one, so one bad batch fails alone and the
- * others are written (a failing store fails them all, each with its own exception).
+ * others are written; once two in a row fail alone too, the store itself is failing, and the rest of the
+ * group fails at once with that failure rather than one store timeout after another.
  *
  * <p>Batches are committed in the order they were handed over. Thread safe.
  */
@@ -77,7 +78,16 @@ public final class GroupCommitter implements AutoCloseable {
      * @throws StoreUnavailableException if it was not committed (nothing of it was written)
      */
     public void write(StoreBatch batch) {
-        CompletableFuture<Void> committed = submit(batch);
+        await(submit(batch));
+    }
+
+    /**
+     * Waits for a batch {@link #submit submitted} earlier to be committed (a caller may submit under a lock,
+     * which fixes its place in the commit order, and wait after releasing it).
+     *
+     * @throws StoreUnavailableException if it was not committed (nothing of it was written)
+     */
+    public static void await(CompletableFuture<Void> committed) {
         boolean interrupted = false;
         try {
             while (true) {
@@ -156,13 +166,24 @@ public final class GroupCommitter implements AutoCloseable {
                 return;
             }
             LOG.debug("a group of {} batches failed; committing them one by one", group.size(), e);
+            Throwable lastFailure = null;
+            int failuresInARow = 0;
             for (Pending pending : group) {
+                if (failuresInARow >= 2) {
+                    // Two batches in a row failed alone too: the store is failing, not a batch. Trying each of the
+                    // rest would cost one store timeout apiece (a locked file waits its busy timeout per commit).
+                    fail(pending, lastFailure);
+                    continue;
+                }
                 try {
                     store.commit(List.of(pending.batch()));
                 } catch (RuntimeException | Error alone) {
                     fail(pending, alone);
+                    lastFailure = alone;
+                    failuresInARow++;
                     continue;
                 }
+                failuresInARow = 0;
                 pending.committed().complete(null);
             }
             return;

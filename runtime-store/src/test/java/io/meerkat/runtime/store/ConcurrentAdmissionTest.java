@@ -1,0 +1,163 @@
+package io.meerkat.runtime.store;
+
+import static io.meerkat.runtime.testkit.RuntimeStoreConformanceTest.loadAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.meerkat.completion.InMemoryCompletionRegistry;
+import io.meerkat.runtime.api.Input;
+import io.meerkat.runtime.api.MeerkatRuntime;
+import io.meerkat.runtime.api.SessionHandle;
+import io.meerkat.runtime.api.SessionId;
+import io.meerkat.runtime.api.SessionSpec;
+import io.meerkat.runtime.api.SessionStatus;
+import io.meerkat.runtime.api.spi.StoreBatch;
+import io.meerkat.runtime.api.spi.StoredInput;
+import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.RepetitionInfo;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Admissions to one session with a store write their inputs without holding the session's lock through the
+ * commit (two phases: reserve, then place once committed): many submitters share commits, reads go on
+ * meanwhile, and whatever order the commits return in, the lane keeps the order the inputs were numbered in,
+ * which is the order a restart rebuilds.
+ */
+class ConcurrentAdmissionTest {
+
+    private final LedgerExecutorFactory executors = new LedgerExecutorFactory();
+
+    private MeerkatRuntime runtimeOn(io.meerkat.runtime.api.spi.RuntimeStore store) {
+        return MeerkatRuntimeBuilder.newBuilder().executorFactory(executors)
+                .completionRegistry(new InMemoryCompletionRegistry()).store(store).build();
+    }
+
+    @RepeatedTest(5)
+    void concurrentSubmittersToOneSessionKeepOneOrderInMemoryAndInTheStore(RepetitionInfo repetition) throws Exception {
+        long seed = new Random().nextLong() + repetition.getCurrentRepetition();
+        Random random = new Random(seed);
+        // Commits that take a random while, so that submitters wake in another order than they reserved in.
+        DurableRuntimeTest.FailingStore store = new DurableRuntimeTest.FailingStore(new MemoryRuntimeStore()) {
+            private final Random delays = new Random(seed);
+
+            @Override
+            public void commit(List<StoreBatch> batches) {
+                try {
+                    Thread.sleep(delays.nextInt(3));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                super.commit(batches);
+            }
+        };
+        int threads = 8;
+        int each = 25;
+        try (MeerkatRuntime runtime = runtimeOn(store)) {
+            SessionHandle session = runtime.createSession(SessionSpec.of(LedgerExecutorFactory.KIND));
+            executors.hold();
+            session.submit(Input.prompt("first, held"));
+            LedgerExecutorFactory.Held first = executors.nextHeld();
+            CountDownLatch start = new CountDownLatch(1);
+            List<CompletableFuture<Void>> submitters = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                int pause = random.nextInt(3);
+                submitters.add(CompletableFuture.runAsync(() -> {
+                    try {
+                        start.await();
+                        for (int i = 0; i < each; i++) {
+                            session.submit(Input.prompt(thread + ":" + i));
+                            if (pause > 0 && i % 7 == 0) {
+                                Thread.onSpinWait();
+                            }
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }, runnable -> new Thread(runnable).start()));
+            }
+            start.countDown();
+            CompletableFuture.allOf(submitters.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+
+            // What the store would rebuild the lane from: the session's unfinished inputs in number order.
+            SessionId sessionId = session.id();
+            List<String> storedOrder = loadAll(store).entrySet().stream()
+                    .filter(held -> held.getKey().id().equals(sessionId))
+                    .flatMap(held -> held.getValue().stream())
+                    .filter(input -> !input.status().state().isTerminal() && input.input() != null)
+                    .sorted(Comparator.comparingLong(StoredInput::sequence))
+                    .map(input -> ((Input.Prompt) input.input()).text())
+                    .filter(text -> !text.startsWith("first"))
+                    .toList();
+            assertEquals(threads * each, storedOrder.size(), "seed " + seed + ": acknowledged inputs are missing");
+
+            // What memory runs: the lane, in order.
+            first.complete();
+            List<String> ranOrder = new ArrayList<>();
+            for (int i = 0; i < threads * each; i++) {
+                LedgerExecutorFactory.Held next = executors.nextHeld();
+                ranOrder.add(next.primitive() instanceof io.meerkat.runtime.api.RunPrimitive.StagedInput staged
+                        ? staged.appends().get(0).text() : "?");
+                next.complete();
+            }
+            assertEquals(storedOrder, ranOrder, "seed " + seed + ": the lane and the store's numbers disagree");
+            for (int t = 0; t < threads; t++) {
+                String prefix = t + ":";
+                List<String> own = ranOrder.stream().filter(text -> text.startsWith(prefix)).toList();
+                for (int i = 0; i < each; i++) {
+                    assertEquals(prefix + i, own.get(i), "seed " + seed + ": a submitter's inputs ran out of order");
+                }
+            }
+        }
+    }
+
+    @Test
+    void aSessionsReadsAreServedWhileOneOfItsAdmissionsWaitsForTheStore() throws Exception {
+        CountDownLatch writing = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        DurableRuntimeTest.FailingStore store = new DurableRuntimeTest.FailingStore(new MemoryRuntimeStore()) {
+            @Override
+            public void commit(List<StoreBatch> batches) {
+                boolean admission = batches.stream().flatMap(batch -> batch.changes().stream())
+                        .anyMatch(change -> change instanceof io.meerkat.runtime.api.spi.StoreChange.PutInput);
+                if (admission && writing.getCount() > 0) {
+                    writing.countDown();
+                    try {
+                        release.await(10, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                super.commit(batches);
+            }
+        };
+        try (MeerkatRuntime runtime = runtimeOn(store)) {
+            SessionHandle session = runtime.createSession(SessionSpec.of(LedgerExecutorFactory.KIND));
+            CompletableFuture<?> submit = CompletableFuture.runAsync(() -> session.submit(Input.prompt("slow")));
+            try {
+                assertTrue(writing.await(10, TimeUnit.SECONDS), "the admission was never written");
+                CompletableFuture<SessionStatus> read = CompletableFuture.supplyAsync(session::status);
+                try {
+                    assertNotNull(read.get(5, TimeUnit.SECONDS));
+                } catch (TimeoutException blocked) {
+                    fail("status() waited for another caller's store commit");
+                }
+                assertTrue(!submit.isDone(), "the submit returned before its input was committed");
+            } finally {
+                release.countDown();
+                submit.get(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+}

@@ -1,0 +1,282 @@
+package io.meerkat.runtime.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.meerkat.completion.InMemoryCompletionRegistry;
+import io.meerkat.runtime.api.CompletionOutcome;
+import io.meerkat.runtime.api.Input;
+import io.meerkat.runtime.api.InputId;
+import io.meerkat.runtime.api.MeerkatRuntime;
+import io.meerkat.runtime.api.RunBoundaryReceipt;
+import io.meerkat.runtime.api.RunId;
+import io.meerkat.runtime.api.SessionHandle;
+import io.meerkat.runtime.api.SessionId;
+import io.meerkat.runtime.api.SessionSpec;
+import io.meerkat.runtime.api.SessionStatus;
+import io.meerkat.runtime.api.StoreUnavailableException;
+import io.meerkat.runtime.api.spi.RetentionPolicy;
+import io.meerkat.runtime.api.spi.RuntimeStore;
+import io.meerkat.runtime.api.spi.StoreBatch;
+import io.meerkat.runtime.api.spi.StoreInfo;
+import io.meerkat.runtime.api.spi.StoreVisitor;
+import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
+import io.meerkat.runtime.core.policy.RetryPolicy;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A store that refuses or stalls, found by the durability review (each failed before its fix): a session's
+ * reads wait for none of its admissions' commits; a stop command the store refused is not made (and its
+ * waiters not told) until it is written; a run cancelled before its apply whose end was refused is written
+ * again; a store that is down refuses a group's submits within a couple of its timeouts, not one per batch.
+ * See also {@link DurabilityRegressionTest}.
+ */
+class StoreFailureRegressionTest {
+
+    private final LedgerExecutorFactory executors = new LedgerExecutorFactory();
+
+    private MeerkatRuntime runtimeOn(RuntimeStore store, RetryPolicy retry) {
+        return MeerkatRuntimeBuilder.newBuilder()
+                .executorFactory(executors)
+                .completionRegistry(new InMemoryCompletionRegistry())
+                .retryPolicy(retry)
+                .store(store)
+                .build();
+    }
+
+    /**
+     * Defect 4. Issue 12: "the runtime keeps serving reads". The driver lock is held while a write waits for
+     * its group commit, and every read of the session ({@code status()}, {@code inputStatus()},
+     * {@code activeInputIds()}, {@code state()}) takes that lock: while a commit is slow (SQLite waiting its
+     * busyTimeoutMs, 5 s by default, on a lock; a prune of a large backlog, which holds the store's write
+     * lock; an fsync on a stalled disk), the session's reads wait with it.
+     */
+    @Test
+    void aSessionsReadsAreServedWhileOneOfItsWritesWaitsForTheStore() throws Exception {
+        try (DurabilityRegressionTest.ScriptedStore store = new DurabilityRegressionTest.ScriptedStore(new MemoryRuntimeStore());
+             MeerkatRuntime runtime = runtimeOn(store, RetryPolicy.defaults())) {
+            SessionHandle session = runtime.createSession(SessionSpec.of(LedgerExecutorFactory.KIND));
+            executors.hold();
+            CountDownLatch release = store.blockNext();
+            CompletableFuture<?> submit = CompletableFuture.runAsync(() -> session.submit(Input.prompt("slow")));
+            try {
+                store.awaitBlocked();
+                CompletableFuture<SessionStatus> read = CompletableFuture.supplyAsync(session::status);
+                try {
+                    assertNotNull(read.get(2, TimeUnit.SECONDS));
+                } catch (TimeoutException blocked) {
+                    fail("status() waited for another caller's store commit");
+                }
+            } finally {
+                release.countDown();
+                submit.get(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /**
+     * Defect 8. A stop sent on the control channel ({@code control(StopRuntimeExecutor)}, HTTP
+     * {@code stop_runtime_executor}, answered before the loop applies it) whose write the store refuses is
+     * made anyway: {@code RuntimeLoop.markRuntimeStopped(reason, true)} logs the refusal, then
+     * {@code leaveLoop} stops the session in memory only ({@code durable=false}). The queued input's waiter
+     * is told {@code RuntimeTerminated}, the session reads STOPPED, yet the store keeps it IDLE with the input
+     * QUEUED: after a restart the session is live and the input runs, contradicting both.
+     */
+    @Test
+    void aStopCommandTheStoreRefusedIsNotReportedAsMade() throws Exception {
+        try (DurabilityRegressionTest.ScriptedStore store = new DurabilityRegressionTest.ScriptedStore(new MemoryRuntimeStore())) {
+            SessionId sessionId;
+            Input queued = Input.prompt("queued");
+            CompletionOutcome told;
+            try (MeerkatRuntime first = runtimeOn(store, RetryPolicy.defaults())) {
+                executors.hold();
+                SessionHandle session = first.createSession(SessionSpec.of(LedgerExecutorFactory.KIND));
+                sessionId = session.id();
+                session.submit(Input.prompt("running"));
+                executors.nextHeld();
+                CompletableFuture<CompletionOutcome> completion = session.submit(queued).completion();
+                store.script(0, 1);
+                session.control(new io.meerkat.runtime.api.RunControlCommand.StopRuntimeExecutor("enough"));
+                told = completion.get(10, TimeUnit.SECONDS);
+                assertEquals(1, store.failures(), "the stop's write was not refused");
+            }
+            try (MeerkatRuntime second = MeerkatRuntimeBuilder.newBuilder()
+                    .completionRegistry(new InMemoryCompletionRegistry()).store(store).build()) {
+                SessionHandle session = second.session(sessionId).orElseThrow();
+                io.meerkat.runtime.api.InputStatus status = session.inputStatus(queued.id()).orElseThrow();
+                assertTrue(status.state().isTerminal(), "its waiter was told " + told + ", yet after a restart it is "
+                        + status.state() + " in a " + session.state() + " session, and runs");
+            }
+        }
+    }
+
+    /**
+     * Defect 9 (stuck run). A cancel that reaches a run before its apply ({@code RuntimeLoop.processQueue}: "a
+     * cancel then ends it without an apply") settles the run with {@code settle(flight)} although
+     * {@code flight.settled} is false (no apply, so no {@code onApplyDone}). If the store refuses that
+     * cancel's write, {@code settle} puts the flight back in {@code inFlight} and starts a backoff; when the
+     * backoff ends, {@code processMailbox} sees {@code !current.settled} and returns, for ever: the session
+     * stays RUNNING with that run, the waiter is never answered and nothing else ever runs.
+     * The window is made deterministic with events delivered inline: the cancel is sent from the
+     * {@code RunStarted} event, which is published between the run's start and the loop's pre-apply drain.
+     */
+    @Test
+    void aRunCancelledBeforeItsApplyWhoseEndTheStoreRefusedIsWrittenAgain() throws Exception {
+        try (DurabilityRegressionTest.ScriptedStore store = new DurabilityRegressionTest.ScriptedStore(new MemoryRuntimeStore());
+             MeerkatRuntime runtime = MeerkatRuntimeBuilder.newBuilder()
+                     .executorFactory(executors)
+                     .completionRegistry(new InMemoryCompletionRegistry())
+                     .retryPolicy(RetryPolicy.defaults().withBackoff(Duration.ofMillis(50), Duration.ofMillis(50)))
+                     .blockingExecutor(Runnable::run)
+                     .store(store)
+                     .build()) {
+            SessionHandle session = runtime.createSession(SessionSpec.of(LedgerExecutorFactory.KIND));
+            java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+            session.events().subscribe(new java.util.concurrent.Flow.Subscriber<>() {
+                @Override
+                public void onSubscribe(java.util.concurrent.Flow.Subscription subscription) {
+                    subscription.request(Long.MAX_VALUE);
+                }
+
+                @Override
+                public void onNext(io.meerkat.runtime.api.RuntimeEventEnvelope envelope) {
+                    if (envelope.event() instanceof io.meerkat.runtime.api.RuntimeEvent.RunLifecycle lifecycle
+                            && lifecycle.event() instanceof io.meerkat.runtime.api.RunEvent.RunStarted
+                            && once.compareAndSet(false, true)) {
+                        store.script(0, 1);
+                        session.control(new io.meerkat.runtime.api.RunControlCommand.CancelCurrentRun("changed my mind"));
+                    }
+                }
+
+                @Override
+                public void onError(Throwable throwable) {
+                }
+
+                @Override
+                public void onComplete() {
+                }
+            });
+            CompletableFuture<CompletionOutcome> cancelled = session.submit(Input.prompt("cancelled")).completion();
+            try {
+                assertInstanceOf(CompletionOutcome.Abandoned.class, cancelled.get(10, TimeUnit.SECONDS));
+            } catch (TimeoutException stuck) {
+                fail("the run is stuck: " + session.status() + "; store refusals: " + store.failures()
+                        + "; applies: " + executors.ledger.size());
+            }
+            assertEquals(0, executors.ledger.size(), "the cancel did not reach the run before its apply");
+            assertInstanceOf(CompletionOutcome.Completed.class,
+                    session.submit(Input.prompt("next")).completion().get(10, TimeUnit.SECONDS));
+        }
+    }
+
+    /**
+     * Defect 10 (availability under a store that is down). When a group commit fails, {@code GroupCommitter}
+     * commits its batches again one by one, to isolate a bad batch. When the store itself is failing (a file
+     * locked by another process makes each SQLite commit wait {@code busyTimeoutMs}, 5 s by default, then
+     * fail), that turns one failure into one per batch, in series: the k-th submitter of a group waits k+1
+     * store timeouts for its {@code store_unavailable}, each holding its session's driver lock meanwhile
+     * (up to 512 x 5 s with the default group size). Here 16 sessions submit at once to a store whose commits
+     * fail after 250 ms; every submit should be refused within a couple of store timeouts.
+     */
+    @Test
+    void aFailingStoreRefusesConcurrentSubmitsWithinAFewStoreTimeouts() throws Exception {
+        SlowWhenDownStore store = new SlowWhenDownStore(new MemoryRuntimeStore(), Duration.ofMillis(250));
+        int submitters = 16;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(submitters);
+        try (store; MeerkatRuntime runtime = runtimeOn(store, RetryPolicy.defaults())) {
+            List<SessionHandle> sessions = new java.util.ArrayList<>();
+            for (int i = 0; i < submitters; i++) {
+                sessions.add(runtime.createSession(new SessionSpec(null, null, java.util.Map.of())));
+            }
+            store.down = true;
+            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(submitters);
+            List<java.util.concurrent.Future<Long>> latencies = new java.util.ArrayList<>();
+            for (SessionHandle session : sessions) {
+                latencies.add(pool.submit(() -> {
+                    start.await(10, TimeUnit.SECONDS);
+                    long begin = System.nanoTime();
+                    assertThrows(StoreUnavailableException.class, () -> session.accept(Input.prompt("x")));
+                    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin);
+                }));
+            }
+            long worst = 0;
+            for (java.util.concurrent.Future<Long> latency : latencies) {
+                worst = Math.max(worst, latency.get(60, TimeUnit.SECONDS));
+            }
+            // One store timeout per batch (the defect) is 16 x 250 ms and more; a few timeouts in a row is the fix.
+            assertTrue(worst < 2_500, "a submit waited " + worst + " ms for its store_unavailable (store timeout 250 ms)");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /**
+     * A store whose commits, while it is {@code down}, fail after {@code timeout}: a SQLite file locked by
+     * another process, each commit waiting its busy timeout. The wait is the store's, not test synchronisation.
+     */
+    static final class SlowWhenDownStore implements RuntimeStore {
+        private final RuntimeStore delegate;
+        private final Duration timeout;
+        volatile boolean down;
+
+        SlowWhenDownStore(RuntimeStore delegate, Duration timeout) {
+            this.delegate = delegate;
+            this.timeout = timeout;
+        }
+
+        @Override
+        public void commit(List<StoreBatch> batches) {
+            if (!down) {
+                delegate.commit(batches);
+                return;
+            }
+            try {
+                Thread.sleep(timeout.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            throw new StoreUnavailableException("injected: database is locked", null);
+        }
+
+        @Override
+        public void load(StoreVisitor visitor) {
+            delegate.load(visitor);
+        }
+
+        @Override
+        public Optional<CompletionOutcome> outcome(SessionId sessionId, InputId inputId) {
+            return delegate.outcome(sessionId, inputId);
+        }
+
+        @Override
+        public Optional<RunBoundaryReceipt> receipt(SessionId sessionId, RunId runId) {
+            return delegate.receipt(sessionId, runId);
+        }
+
+        @Override
+        public long prune(RetentionPolicy policy) {
+            return delegate.prune(policy);
+        }
+
+        @Override
+        public StoreInfo info() {
+            return delegate.info();
+        }
+
+        @Override
+        public void close() {
+            delegate.close();
+        }
+    }
+}
