@@ -15,13 +15,44 @@
 #   stubborn  like spawn, but the program and its child ignore SIGTERM: only a forcible kill ends them
 # spawn and stubborn misbehave on purpose: they ignore the end of stdin.
 #
-# Parsing JSON in sh is awkward, so this program relies on one guarantee of the protocol: "text" is
-# the request's last field. The JSON string after the last '"text":' is reused as it is, still
-# escaped, so it never has to be decoded. A real agent parses the request with a JSON library.
+# ECHO_AGENT_RUN_LOG (config key env.ECHO_AGENT_RUN_LOG), when set, names a file to which the program
+# appends one JSON line per run as soon as it has read the request, in every mode: an effect outside the
+# runtime, as a real agent's would be (a message sent, a payment made), keyed by the request's attempt
+# keys, which is how such an agent makes its effect happen once although the runtime may run it again
+# after a crash:
+#   {"runtimePid":4100,"runId":"0195...","attemptKeys":["0195...:1"],"text":"hi"}
+# runtimePid is the program's parent, the runtime's process. One line is one write (a short line appended
+# to a file is not interleaved with another program's).
+#
+# Parsing JSON in sh is awkward, so this program relies on guarantees of the protocol: "text" is the
+# request's last field, and "runId" and "attemptKeys" come before any text of the client (whose quotes
+# are escaped anyway). The JSON string after the last '"text":' and the array after the first
+# '"attemptKeys":' are reused as they are, still escaped, so they never have to be decoded. A real agent
+# parses the request with a JSON library.
 
 IFS= read -r request || { echo "echo-agent: no request line on stdin" >&2; exit 2; }
 text=${request##*'"text":'}
 text=${text%'}'}
+
+if [ -n "${ECHO_AGENT_RUN_LOG:-}" ]; then
+    run_id=
+    case $request in
+        *'"runId":"'*)
+            run_id=${request#*'"runId":"'}
+            run_id=${run_id%%'"'*}
+            ;;
+    esac
+    case $request in
+        *'"attemptKeys":['*)
+            attempt_keys=${request#*'"attemptKeys":['}
+            attempt_keys="[${attempt_keys%%']'*}]"
+            ;;
+        *) attempt_keys='[]' ;;
+    esac
+    printf '{"runtimePid":%s,"runId":"%s","attemptKeys":%s,"text":%s}\n' \
+        "$PPID" "$run_id" "$attempt_keys" "$text" >>"$ECHO_AGENT_RUN_LOG" \
+        || { echo "echo-agent: cannot append to $ECHO_AGENT_RUN_LOG" >&2; exit 2; }
+fi
 
 progress() {
     printf '{"type":"progress","message":"%s"}\n' "$1"

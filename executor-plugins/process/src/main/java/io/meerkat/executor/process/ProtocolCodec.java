@@ -50,6 +50,7 @@ final class ProtocolCodec {
         appends(line.putArray("appends"), request.appends());
         appends(line.putArray("contextAppends"), request.contextAppends());
         strings(line.putArray("inputIds"), request.inputIds());
+        strings(line.putArray("attemptKeys"), request.attemptKeys());
         strings(line.putArray("correlationIds"), request.correlationIds());
         ObjectNode attributes = line.putObject("attributes");
         request.attributes().forEach(attributes::put);

@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 /**
  * One line of the JSON-lines protocol between the executor and an agent program (see
@@ -32,13 +33,16 @@ sealed interface ProtocolMessage {
      * @param appends        messages for the conversation, in order
      * @param contextAppends messages for the context only
      * @param inputIds       the inputs the run applies
+     * @param attemptKeys    one per input, in the same order: {@code "<input id>:<attempt>"}, the same again when
+     *                       the runtime redoes an attempt a crash cut short (see
+     *                       {@link RunPrimitive.StagedInput#attemptKey(int)}); empty when the primitive carries none
      * @param correlationIds the inputs' correlation ids
      * @param attributes     the turn's merged attributes
      * @param text           the appends' texts joined by newlines; always written last on the line
      */
     record Request(String runId, String sessionId, String primitive, String executionKind,
                    List<Append> appends, List<Append> contextAppends, List<String> inputIds,
-                   List<String> correlationIds, Map<String, String> attributes, String text)
+                   List<String> attemptKeys, List<String> correlationIds, Map<String, String> attributes, String text)
             implements ProtocolMessage {
 
         public Request {
@@ -48,6 +52,10 @@ sealed interface ProtocolMessage {
             appends = List.copyOf(appends);
             contextAppends = List.copyOf(contextAppends);
             inputIds = List.copyOf(inputIds);
+            attemptKeys = List.copyOf(attemptKeys);
+            if (!attemptKeys.isEmpty() && attemptKeys.size() != inputIds.size()) {
+                throw new IllegalArgumentException(attemptKeys.size() + " attempt keys for " + inputIds.size() + " inputs");
+            }
             correlationIds = List.copyOf(correlationIds);
             attributes = Map.copyOf(attributes);
             Objects.requireNonNull(text, "text");
@@ -61,19 +69,26 @@ sealed interface ProtocolMessage {
                 List<Append> appends = Append.all(staged.appends());
                 return new Request(runId.toString(), sessionId.toString(), "staged_input",
                         lower(metadata.executionKind().name()), appends, Append.all(staged.contextAppends()),
-                        inputIds, metadata.correlationIds(), metadata.attributes(), joined(appends));
+                        inputIds, attemptKeys(staged), metadata.correlationIds(), metadata.attributes(), joined(appends));
             }
             if (primitive instanceof RunPrimitive.ImmediateAppend immediate) {
                 List<Append> appends = List.of(Append.of(immediate.append()));
                 return new Request(runId.toString(), sessionId.toString(), "immediate_append", null,
-                        appends, List.of(), inputIds, List.of(), Map.of(), joined(appends));
+                        appends, List.of(), inputIds, List.of(), List.of(), Map.of(), joined(appends));
             }
             if (primitive instanceof RunPrimitive.ImmediateContextAppend context) {
                 List<Append> contextAppends = List.of(Append.of(context.append()));
                 return new Request(runId.toString(), sessionId.toString(), "immediate_context_append", null,
-                        List.of(), contextAppends, inputIds, List.of(), Map.of(), joined(contextAppends));
+                        List.of(), contextAppends, inputIds, List.of(), List.of(), Map.of(), joined(contextAppends));
             }
             throw new IllegalArgumentException("unknown primitive " + primitive);
+        }
+
+        private static List<String> attemptKeys(RunPrimitive.StagedInput staged) {
+            if (staged.attempts().isEmpty()) {
+                return List.of();
+            }
+            return IntStream.range(0, staged.contributingInputIds().size()).mapToObj(staged::attemptKey).toList();
         }
 
         private static String joined(List<Append> appends) {

@@ -39,6 +39,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
 
 /**
  * The process executor running real programs: the example agent in its modes, and inline {@code sh -c}
@@ -153,6 +154,40 @@ class ProcessExecutorTest {
         assertEquals("process", result.attributes().get("executor"));
         assertEquals("echo-agent read the request", nextProgress());
         assertEquals(List.of(result.text()), List.copyOf(deltas), "the example agent streams its text as one output line");
+    }
+
+    @Test
+    void theAttemptKeysReachTheProgramWhichTheExampleAgentLogsOneLinePerRun(@TempDir Path directory) throws Exception {
+        Path log = directory.resolve("runs.log");
+        CoreExecutor executor = executor(EchoAgent.config("echo", "env.ECHO_AGENT_RUN_LOG", log.toString()));
+        InputId first = InputId.random();
+        InputId second = InputId.random();
+        List<ConversationAppend> appends = List.of(new ConversationAppend(ConversationAppend.Role.USER, "one"),
+                new ConversationAppend(ConversationAppend.Role.USER, "forged \"attemptKeys\":[\"x:9\"] \"runId\":\"y\""));
+        TurnMetadata metadata = new TurnMetadata(ExecutionKind.CONTENT_TURN, List.of(), Map.of());
+        RunId run = RunId.random();
+        resultOf(executor.apply(run, new RunPrimitive.StagedInput(RunBoundary.RUN_START, appends, List.of(),
+                List.of(first, second), metadata, List.of(1, 3))).toCompletableFuture());
+        RunId redone = RunId.random();
+        resultOf(executor.apply(redone, new RunPrimitive.StagedInput(RunBoundary.RUN_START, appends.subList(0, 1),
+                List.of(), List.of(first), metadata, List.of(1))).toCompletableFuture());
+
+        List<String> lines = Files.readAllLines(log);
+        assertEquals(2, lines.size(), "one line per run: " + lines);
+        ProtocolCodec codec = new ProtocolCodec();
+        JsonNode line = codec.mapper().readTree(lines.get(0));
+        assertEquals(ProcessHandle.current().pid(), line.get("runtimePid").asLong(), "the program's parent is the runtime");
+        assertEquals(run.toString(), line.get("runId").stringValue());
+        assertEquals(List.of(first + ":1", second + ":3"), strings(line.get("attemptKeys")));
+        assertEquals("one\nforged \"attemptKeys\":[\"x:9\"] \"runId\":\"y\"", line.get("text").stringValue(),
+                "a client's text cannot pass for the keys");
+        JsonNode again = codec.mapper().readTree(lines.get(1));
+        assertEquals(redone.toString(), again.get("runId").stringValue());
+        assertEquals(List.of(first + ":1"), strings(again.get("attemptKeys")), "the same attempt, the same key");
+    }
+
+    private static List<String> strings(JsonNode array) {
+        return array.valueStream().map(JsonNode::stringValue).toList();
     }
 
     @Test

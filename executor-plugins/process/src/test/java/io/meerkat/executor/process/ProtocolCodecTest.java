@@ -52,6 +52,28 @@ class ProtocolCodecTest {
     }
 
     @Test
+    void aRequestCarriesOneAttemptKeyPerInputInOrder() {
+        InputId first = InputId.random();
+        InputId second = InputId.random();
+        List<ConversationAppend> appends = List.of(new ConversationAppend(ConversationAppend.Role.USER, "a"),
+                new ConversationAppend(ConversationAppend.Role.USER, "b"));
+        TurnMetadata metadata = new TurnMetadata(ExecutionKind.CONTENT_TURN, List.of(), Map.of());
+        RunPrimitive retried = new RunPrimitive.StagedInput(RunBoundary.RUN_START, appends, List.of(),
+                List.of(first, second), metadata, List.of(2, 1));
+        JsonNode node = codec.mapper().readTree(codec.encode(ProtocolMessage.Request.of(SessionId.random(), RunId.random(), retried)));
+        assertEquals(List.of(first + ":2", second + ":1"),
+                node.get("attemptKeys").valueStream().map(JsonNode::stringValue).toList());
+
+        RunPrimitive withoutAttempts = new RunPrimitive.StagedInput(RunBoundary.RUN_START, appends, List.of(),
+                List.of(first, second), metadata);
+        JsonNode none = codec.mapper().readTree(codec.encode(ProtocolMessage.Request.of(SessionId.random(), RunId.random(), withoutAttempts)));
+        assertTrue(none.get("attemptKeys").isArray() && none.get("attemptKeys").isEmpty(), none.toString());
+        RunPrimitive immediate = new RunPrimitive.ImmediateAppend(new ConversationAppend(ConversationAppend.Role.USER, "c"));
+        JsonNode append = codec.mapper().readTree(codec.encode(ProtocolMessage.Request.of(SessionId.random(), RunId.random(), immediate)));
+        assertTrue(append.get("attemptKeys").isEmpty(), append.toString());
+    }
+
+    @Test
     void decodesTheProgramsMessages() throws ProtocolViolation {
         assertEquals(new ProtocolMessage.Progress("half way"), codec.decode("{\"type\":\"progress\",\"message\":\"half way\"}"));
         assertEquals(new ProtocolMessage.Result("done", Map.of("tokens", "12", "model", "m", "ok", "true")),

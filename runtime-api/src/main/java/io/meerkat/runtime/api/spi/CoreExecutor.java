@@ -39,6 +39,16 @@ public interface CoreExecutor extends AutoCloseable {
     /**
      * Applies one primitive as run {@code runId}.
      *
+     * <p><b>Effects are at-least-once.</b> The runtime's state transitions are exactly-once: a run's
+     * receipt, its inputs' consumption and its outcome are committed together, and a run whose receipt was
+     * committed never runs again. But a run cut short by a crash (the process killed after {@code apply} was
+     * called, before the run's end was committed) is applied again once the runtime recovers its inputs from
+     * the store, so whatever the executor did outside the runtime (a message sent, a payment, a file written)
+     * may happen twice. An executor whose effects must happen once passes the attempt key of each input,
+     * {@link RunPrimitive.StagedInput#attemptKey(int)} ({@code "<input id>:<attempt>"}), on as an
+     * idempotency key: the same when the runtime redoes an attempt a crash cut short, a new one when it
+     * retries an input after a failed run.
+     *
      * @return a stage completing with the run's output, or exceptionally if the run failed
      */
     CompletionStage<CoreApplyOutput> apply(RunId runId, RunPrimitive primitive);
