@@ -67,6 +67,23 @@ final class InputEndpoints {
         if (finished.isPresent()) {
             return CompletableFuture.completedFuture(Reply.ok(Views.outcome(finished.get())));
         }
+        if (!status.state().isTerminal()) {
+            // An unfinished input the API tracks no completion of (recovered after a restart, or submitted
+            // through another handle): the session hands out one, tracked from now on, and the poll waits on it.
+            Optional<CompletableFuture<CompletionOutcome>> joined = session.completion(status.inputId());
+            if (joined.isPresent()) {
+                completions.trackJoined(session.id(), status.inputId(), joined.get());
+                Optional<CompletableFuture<CompletionOutcome>> waiting =
+                        completions.poll(session.id(), status.inputId(), timeoutMs);
+                if (waiting.isPresent()) {
+                    return waiting.get().thenApply(
+                            outcome -> outcome == null ? Reply.accepted(Views.pending()) : Reply.ok(Views.outcome(outcome)));
+                }
+                if (joined.get().isDone()) {
+                    return CompletableFuture.completedFuture(Reply.ok(Views.outcome(joined.get().join())));
+                }
+            }
+        }
         // Read again: the input may have finished (and its session been deleted, its outcomes forgotten)
         // since the first read. Answered from that stale snapshot, a finished input looked "pending".
         return CompletableFuture.completedFuture(fromLifecycle(inputStatus(exchange)));

@@ -120,6 +120,26 @@ class DurableLauncherTest {
     }
 
     @Test
+    void aCompletionOfAnInputRecoveredUnfinishedWaitsForIt() {
+        var distribution = TestDistribution.create(root.resolve("home"), TestDistribution.REGISTRY_BUNDLE);
+        String session;
+        String queued;
+        try (Launcher first = Launcher.start(sqliteConfig(distribution), true, step -> { })) {
+            ApiClient api = new ApiClient(first.http().baseUri());
+            session = api.createSession("echo", "{\"delayMs\":1000,\"template\":\"echo: {text}\"}");
+            api.post("/v1/sessions/" + session + "/inputs", "{\"text\":\"running\"}");
+            queued = api.post("/v1/sessions/" + session + "/inputs", "{\"text\":\"queued\"}").text("inputId");
+        }
+        try (Launcher second = Launcher.start(sqliteConfig(distribution), true, step -> { })) {
+            ApiClient api = new ApiClient(second.http().baseUri());
+            // No waiter survived the restart: the poll gets one from the session and waits on it.
+            Answer completion = api.get("/v1/sessions/" + session + "/inputs/" + queued + "/completion?timeoutMs=30000");
+            assertEquals(200, completion.status(), completion.body());
+            assertEquals("echo: queued", completion.json().path("result").path("text").asString(), completion.body());
+        }
+    }
+
+    @Test
     void aRecoveredSessionWhoseExecutorIsMissingKeepsItsInputsAndSaysWhy() throws Exception {
         var distribution = TestDistribution.create(root.resolve("home"), TestDistribution.REGISTRY_BUNDLE);
         String session;
