@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -115,14 +116,26 @@ class KilledLauncherDurabilityIT {
                 streams.add(stream);
             }
             AtomicBoolean killed = new AtomicBoolean();
+            // The kill lands after a seeded number of the clients' requests have been answered, anywhere in
+            // their work: where it falls within the launcher's own work is the only thing left to chance.
+            int killAfter = 5 + timing.nextInt(60);
+            AtomicInteger answered = new AtomicInteger();
+            CompletableFuture<Void> killTime = new CompletableFuture<>();
+            Runnable progress = () -> {
+                if (answered.incrementAndGet() >= killAfter) {
+                    killTime.complete(null);
+                }
+            };
             List<CompletableFuture<Void>> driving = new ArrayList<>();
             for (Client client : clients) {
                 List<String> known = sessions;
                 int current = generation;
-                driving.add(CompletableFuture.runAsync(() -> client.drive(api, known, current, killed), clientThreads));
+                driving.add(CompletableFuture.runAsync(() -> client.drive(api, known, current, killed, progress),
+                        clientThreads));
             }
-            // The kill lands anywhere in the clients' work: timing is the only thing left to chance here.
-            Thread.sleep(200 + timing.nextInt(3_300));
+            // Also when every client ended early (each one's failure is a violation, checked below).
+            CompletableFuture.anyOf(killTime, CompletableFuture.allOf(driving.toArray(CompletableFuture[]::new)))
+                    .get(60, TimeUnit.SECONDS);
             killed.set(true);
             logSizeAtKill.add(Files.exists(runLog) ? Files.size(runLog) : 0);
             served.process().destroyForcibly();
@@ -343,7 +356,8 @@ class KilledLauncherDurabilityIT {
             this.random = random;
         }
 
-        void drive(ApiClient api, List<String> sessions, int generation, AtomicBoolean killed) {
+        /** Sends requests until the launcher is killed, calling {@code progress} after each answered one. */
+        void drive(ApiClient api, List<String> sessions, int generation, AtomicBoolean killed, Runnable progress) {
             try {
                 settle(api, generation);
                 while (!killed.get()) {
@@ -365,15 +379,12 @@ class KilledLauncherDurabilityIT {
                                     + acked.inputId() + ") answered " + again.status() + " " + again.body());
                         }
                     }
-                    // Pacing, so that the runs keep up; not a synchronisation.
-                    Thread.sleep(10 + random.nextInt(90));
+                    progress.run();
                 }
             } catch (UncheckedIOException cut) {
                 if (!killed.get()) {
                     ledger.violations.add("launcher " + generation + ": client " + index + " lost the launcher before the kill: " + cut);
                 }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
             }
         }
 

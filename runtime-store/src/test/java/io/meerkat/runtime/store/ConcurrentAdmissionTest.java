@@ -47,20 +47,8 @@ class ConcurrentAdmissionTest {
     void concurrentSubmittersToOneSessionKeepOneOrderInMemoryAndInTheStore(RepetitionInfo repetition) throws Exception {
         long seed = new Random().nextLong() + repetition.getCurrentRepetition();
         Random random = new Random(seed);
-        // Commits that take a random while, so that submitters wake in another order than they reserved in.
-        DurableRuntimeTest.FailingStore store = new DurableRuntimeTest.FailingStore(new MemoryRuntimeStore()) {
-            private final Random delays = new Random(seed);
-
-            @Override
-            public void commit(List<StoreBatch> batches) {
-                try {
-                    Thread.sleep(delays.nextInt(3));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                super.commit(batches);
-            }
-        };
+        // Commits return a whole group at once: its submitters wake, and take the session's lock, in any order.
+        DurableRuntimeTest.FailingStore store = new DurableRuntimeTest.FailingStore(new MemoryRuntimeStore());
         int threads = 8;
         int each = 25;
         try (MeerkatRuntime runtime = runtimeOn(store)) {

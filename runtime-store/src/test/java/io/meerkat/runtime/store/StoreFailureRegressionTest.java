@@ -39,8 +39,8 @@ import org.junit.jupiter.api.Test;
  * A store that refuses or stalls, found by the durability review (each failed before its fix): a session's
  * reads wait for none of its admissions' commits; a stop command the store refused is not made (and its
  * waiters not told) until it is written; a run cancelled before its apply whose end was refused is written
- * again; a store that is down refuses a group's submits within a couple of its timeouts, not one per batch.
- * See also {@link DurabilityRegressionTest}.
+ * again. See also {@link DurabilityRegressionTest}; that a store which is down fails the rest of a group after
+ * two of its batches fail alone, not one store call per batch, is checked by runtime-core's GroupCommitterTest.
  */
 class StoreFailureRegressionTest {
 
@@ -178,75 +178,5 @@ class StoreFailureRegressionTest {
             assertInstanceOf(CompletionOutcome.Completed.class,
                     session.submit(Input.prompt("next")).completion().get(10, TimeUnit.SECONDS));
         }
-    }
-
-    /**
-     * Defect 10 (availability under a store that is down). When a group commit fails, {@code GroupCommitter}
-     * commits its batches again one by one, to isolate a bad batch. When the store itself is failing (a file
-     * locked by another process makes each SQLite commit wait {@code busyTimeoutMs}, 5 s by default, then
-     * fail), that turns one failure into one per batch, in series: the k-th submitter of a group waits k+1
-     * store timeouts for its {@code store_unavailable}, each holding its session's driver lock meanwhile
-     * (up to 512 x 5 s with the default group size). Here 16 sessions submit at once to a store whose commits
-     * fail after 250 ms; every submit should be refused within a couple of store timeouts.
-     */
-    @Test
-    void aFailingStoreRefusesConcurrentSubmitsWithinAFewStoreTimeouts() throws Exception {
-        SlowWhenDownStore store = new SlowWhenDownStore(new MemoryRuntimeStore(), Duration.ofMillis(250));
-        int submitters = 16;
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(submitters);
-        try (store; MeerkatRuntime runtime = runtimeOn(store, RetryPolicy.defaults())) {
-            List<SessionHandle> sessions = new java.util.ArrayList<>();
-            for (int i = 0; i < submitters; i++) {
-                sessions.add(runtime.createSession(new SessionSpec(null, null, java.util.Map.of())));
-            }
-            store.down = true;
-            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(submitters);
-            List<java.util.concurrent.Future<Long>> latencies = new java.util.ArrayList<>();
-            for (SessionHandle session : sessions) {
-                latencies.add(pool.submit(() -> {
-                    start.await(10, TimeUnit.SECONDS);
-                    long begin = System.nanoTime();
-                    assertThrows(StoreUnavailableException.class, () -> session.accept(Input.prompt("x")));
-                    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin);
-                }));
-            }
-            long worst = 0;
-            for (java.util.concurrent.Future<Long> latency : latencies) {
-                worst = Math.max(worst, latency.get(60, TimeUnit.SECONDS));
-            }
-            // One store timeout per batch (the defect) is 16 x 250 ms and more; a few timeouts in a row is the fix.
-            assertTrue(worst < 2_500, "a submit waited " + worst + " ms for its store_unavailable (store timeout 250 ms)");
-        } finally {
-            pool.shutdownNow();
-        }
-    }
-
-    /**
-     * A store whose commits, while it is {@code down}, fail after {@code timeout}: a SQLite file locked by
-     * another process, each commit waiting its busy timeout. The wait is the store's, not test synchronisation.
-     */
-    static final class SlowWhenDownStore extends ForwardingStore {
-        private final Duration timeout;
-        volatile boolean down;
-
-        SlowWhenDownStore(RuntimeStore delegate, Duration timeout) {
-            super(delegate);
-            this.timeout = timeout;
-        }
-
-        @Override
-        public void commit(List<StoreBatch> batches) {
-            if (!down) {
-                delegate.commit(batches);
-                return;
-            }
-            try {
-                Thread.sleep(timeout.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            throw new StoreUnavailableException("injected: database is locked", null);
-        }
-
     }
 }

@@ -86,6 +86,35 @@ class GroupCommitterTest {
         assertEquals(Set.of(0, 1, 2, 4, 5), Set.copyOf(store.committed()), "everything but the bad batch");
     }
 
+    /**
+     * A store that is down (each commit failing, as a locked SQLite file does after its busy timeout) fails a
+     * group, then two of its batches alone; the rest of the group fails at once, one store call for all of
+     * them instead of one per batch (the durability review measured 4 s of waiting for 16 submitters).
+     */
+    @Test
+    void aStoreThatIsDownFailsTheRestOfAGroupAfterTwoBatchesFailAlone() throws Exception {
+        RecordingStore store = new RecordingStore();
+        store.holdFirstCommit();
+        try (GroupCommitter committer = new GroupCommitter(store, 64, Thread::new)) {
+            CompletableFuture<Void> first = committer.submit(batch(0));
+            store.awaitFirstCommitStarted();
+            List<CompletableFuture<Void>> queued = new ArrayList<>();
+            for (int i = 1; i <= 10; i++) {
+                queued.add(committer.submit(batch(i)));
+            }
+            store.failNextCommits(100);
+            store.releaseFirstCommit();
+            assertThrows(ExecutionException.class, () -> first.get(10, TimeUnit.SECONDS));
+            for (CompletableFuture<Void> future : queued) {
+                ExecutionException failure = assertThrows(ExecutionException.class, () -> future.get(10, TimeUnit.SECONDS));
+                assertTrue(failure.getCause() instanceof StoreUnavailableException, failure.toString());
+            }
+        }
+        // The first batch, the group of ten, two of them alone: not one call per batch of the group.
+        assertEquals(4, store.commitCalls());
+        assertEquals(List.of(), store.committed());
+    }
+
     @Test
     void aFailingStoreFailsTheWriteWithATypedErrorAndLaterWritesSucceed() {
         RecordingStore store = new RecordingStore();
