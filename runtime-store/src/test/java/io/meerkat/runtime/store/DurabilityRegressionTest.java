@@ -340,7 +340,7 @@ class DurabilityRegressionTest {
      * A store that takes the next {@code pass} commits, then refuses the next {@code fail} ones; or blocks
      * the next commit until released.
      */
-    static final class ScriptedStore extends ForwardingStore {
+    static final class ScriptedStore extends io.meerkat.runtime.testkit.ForwardingRuntimeStore {
         private final Object lock = new Object();
         private int pass;
         private int toFail;

@@ -389,7 +389,7 @@ class DurableRuntimeTest {
     }
 
     /** A store that refuses the next {@code n} commits, as a full disk would. */
-    static class FailingStore extends ForwardingStore {
+    static class FailingStore extends io.meerkat.runtime.testkit.ForwardingRuntimeStore {
         private final java.util.concurrent.atomic.AtomicInteger toFail = new java.util.concurrent.atomic.AtomicInteger();
         private final java.util.concurrent.atomic.AtomicInteger failed = new java.util.concurrent.atomic.AtomicInteger();
 
