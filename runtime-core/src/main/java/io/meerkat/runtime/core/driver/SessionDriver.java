@@ -1017,6 +1017,11 @@ public final class SessionDriver {
         executorUnavailable = reason;
     }
 
+    /** Whether this is a recovered session running no executor (see {@link #executorUnavailable(String)}). */
+    public boolean isExecutorUnavailable() {
+        return executorUnavailable != null;
+    }
+
     /**
      * Removes the session from the store, holding the lock so that no write of it can follow; nothing of it
      * is written afterwards. A no-op without a store.

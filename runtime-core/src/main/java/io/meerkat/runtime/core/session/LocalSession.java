@@ -230,7 +230,7 @@ final class LocalSession implements SessionHandle {
     @Override
     public LifecycleReport retire() {
         // A session recovered without its executor keeps its inputs for a runtime that has the executor.
-        SessionDriver.Settled settled = driver.retire(loop != null || driver.status().executorUnavailable() != null);
+        SessionDriver.Settled settled = driver.retire(loop != null || driver.isExecutorUnavailable());
         int resolved = resolve(settled.settlement());
         if (loop != null) {
             loop.wake();
