@@ -300,13 +300,14 @@ final class JdbcRuntimeStore implements RuntimeStore {
                 // stored session (foreign key), so a session's inputs are exactly the run at the input cursor.
                 boolean more = inputRows.next();
                 while (sessionRows.next()) {
-                    StoredSession session = StoreCodec.session(sessionRows.getString(1));
+                    StoredSession session = StoreCodec.session(dialect.getText(sessionRows, 1));
                     visitor.session(session);
                     UUID id = session.id().value();
                     while (more && id.equals(dialect.getUuid(inputRows, 1))) {
                         UUID stagedRun = dialect.getUuid(inputRows, 6);
-                        visitor.input(new StoredInput(session.id(), inputRows.getLong(2), StoreCodec.input(inputRows.getString(3)),
-                                inputRows.getString(4), StoreCodec.status(inputRows.getString(5)),
+                        visitor.input(new StoredInput(session.id(), inputRows.getLong(2),
+                                StoreCodec.input(dialect.getText(inputRows, 3)),
+                                inputRows.getString(4), StoreCodec.status(dialect.getText(inputRows, 5)),
                                 stagedRun == null ? null : new RunId(stagedRun)));
                         more = inputRows.next();
                     }
