@@ -254,7 +254,9 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         // Each session is taken up as soon as its last input is read, so what was decoded for it dies young
         // instead of the whole store being held in the heap at once (the garbage collector copying it all
         // was a third of the time to ready). The store reads one snapshot; what recovery writes meanwhile is
-        // not seen by this load (RuntimeStore#load).
+        // not seen by this load (RuntimeStore#load). No session resumes (runs, retires, stops) before the
+        // whole store is read: a load that fails half-way leaves nothing run, and build() closes the runtime.
+        List<Runnable> resumptions = new ArrayList<>();
         var reader = new StoreVisitor() {
             private StoredSession current;
             private List<StoredInput> inputs = new ArrayList<>();
@@ -274,7 +276,11 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
 
             void takeUpCurrent() {
                 if (current != null) {
-                    recover(current, inputs);
+                    LocalSession session = recover(current, inputs);
+                    if (session != null) {
+                        RuntimeState kept = current.state();
+                        resumptions.add(() -> session.resumeAfterRecovery(kept));
+                    }
                     sessions++;
                     inputCount += inputs.size();
                     current = null;
@@ -284,13 +290,15 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         };
         runtimeStore.load(reader);
         reader.takeUpCurrent();
+        resumptions.forEach(Runnable::run);
         if (reader.sessions > 0) {
             LOG.info("recovered {} sessions and {} inputs from the store", reader.sessions, reader.inputCount);
         }
         return reader.sessions;
     }
 
-    private void recover(StoredSession stored, List<StoredInput> inputs) {
+    /** Takes up one stored session without resuming it; {@code null} if it cannot be taken up (logged). */
+    private LocalSession recover(StoredSession stored, List<StoredInput> inputs) {
         SessionId sessionId = stored.id();
         SessionSpec spec = new SessionSpec(sessionId, stored.executorKind(), stored.config(), stored.maxRunDuration());
         boolean ended = stored.state() == RuntimeState.STOPPED || stored.state() == RuntimeState.DESTROYED;
@@ -309,7 +317,7 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         } catch (RuntimeException e) {
             if (factory == null) {
                 skipUnrecoverable(stored, e);
-                return;
+                return null;
             }
             // Its executor could not be created (or the session cannot be taken up: then the second try fails
             // too): the session is kept, without one, and says why.
@@ -321,14 +329,14 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
             } catch (RuntimeException again) {
                 again.addSuppressed(e);
                 skipUnrecoverable(stored, again);
-                return;
+                return null;
             }
         }
         if (unavailable != null) {
             session.executorUnavailable(unavailable);
             LOG.warn("session {}: {}", sessionId, unavailable);
         }
-        session.resumeAfterRecovery(stored.state());
+        return session;
     }
 
     /**
