@@ -105,8 +105,8 @@ final class LoadReader {
     }
 
     private void readAll(Connection connection) {
-        try (Statement sessions = connection.createStatement();
-             Statement inputs = connection.createStatement();
+        try (Statement sessions = fetchingInSteps(connection.createStatement());
+             Statement inputs = fetchingInSteps(connection.createStatement());
              ResultSet sessionRows = sessions.executeQuery("SELECT session_id, session_json FROM sessions ORDER BY session_id");
              ResultSet inputRows = inputs.executeQuery("SELECT session_id, seq, input_json, idempotency_key,"
                      + " status_json, staged_run FROM inputs ORDER BY session_id, seq")) {
@@ -135,6 +135,15 @@ final class LoadReader {
         } finally {
             hand(END);
         }
+    }
+
+    /**
+     * A driver that would otherwise fetch a whole result before handing its first row (PostgreSQL's, on a
+     * connection that is not in autocommit, as read connections are not) fetches it a step at a time.
+     */
+    private static Statement fetchingInSteps(Statement statement) throws SQLException {
+        statement.setFetchSize(ROWS_PER_CHUNK * 2);
+        return statement;
     }
 
     /** Queues a chunk for the caller; drops it once the caller has stopped taking chunks. */
