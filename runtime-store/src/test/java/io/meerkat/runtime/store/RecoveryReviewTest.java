@@ -208,9 +208,9 @@ class RecoveryReviewTest {
     @Test
     void aPluginWithdrawnWhileTheStoreIsStillBeingReadDoesNotFailTheStartup() {
         MemoryRuntimeStore memory = new MemoryRuntimeStore();
-        StoredSession retired = new StoredSession(SessionId.random(), LedgerExecutorFactory.KIND, Map.of(),
+        StoredSession retired = new StoredSession(SessionId.parse("00000000-0000-7000-8000-000000000001"), LedgerExecutorFactory.KIND, Map.of(),
                 RuntimeState.RETIRED, Instant.parse("2026-12-07T09:00:00Z"), null);
-        StoredSession later = new StoredSession(SessionId.random(), "other", Map.of(),
+        StoredSession later = new StoredSession(SessionId.parse("00000000-0000-7000-8000-000000000002"), "other", Map.of(),
                 RuntimeState.IDLE, Instant.parse("2026-12-07T09:00:00Z"), null);
         memory.commit(List.of(StoreBatch.of(new PutSession(retired)), StoreBatch.of(new PutSession(later))));
         Catalog catalog = new Catalog();
@@ -237,7 +237,7 @@ class RecoveryReviewTest {
                 });
             }
         };
-        // Memory store sessions are visited in id order: the RETIRED one (minted first) comes first.
+        // Memory store sessions are visited in id order: the RETIRED one comes first.
         assertEquals(retired.id(), loadAll(memory).keySet().iterator().next().id());
 
         try (MeerkatRuntime runtime = MeerkatRuntimeBuilder.newBuilder()
