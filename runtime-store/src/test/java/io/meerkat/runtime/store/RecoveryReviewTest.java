@@ -92,8 +92,9 @@ class RecoveryReviewTest {
     }
 
     /**
-     * LoadReader.readAll catches only SQLException; anything else thrown on the load thread ends it, its
-     * finally hands END, {@code failure} stays null, and the caller returns as if the store had ended.
+     * At f6783e1 LoadReader.readAll caught only SQLException; anything else thrown on the load thread ended
+     * it, its finally handed END, {@code failure} stayed null, and the caller returned as if the store had
+     * ended (1 of 3 sessions). Fixed by af326f4 (catches RuntimeException | Error); kept as a regression test.
      */
     @Test
     void anUncheckedFailureOnTheLoadThreadFailsTheLoadInsteadOfEndingItEarly() {
@@ -116,9 +117,9 @@ class RecoveryReviewTest {
 
     /**
      * The same from the data alone: a session row whose id is not 16 bytes (an external edit, a bad
-     * restore). The old load never read sessions.session_id and recovered every session; the new one throws
-     * BufferUnderflowException on the load thread, and the load "succeeds" with the sessions before that row
-     * (none here: the short id sorts first).
+     * restore). The old load never read sessions.session_id and recovered every session; at f6783e1 the
+     * BufferUnderflowException on the load thread made the load "succeed" with the sessions before that row
+     * (none here: the short id sorts first). Since af326f4 the load fails instead (accepted here).
      */
     @Test
     void aMalformedSessionIdDoesNotMakeTheLoadEndSilently() throws Exception {
