@@ -59,10 +59,7 @@ final class LoadReader {
         reader.start();
         boolean interrupted = false;
         try {
-            visitAll(visitor);
-        } catch (InterruptedException e) {
-            interrupted = true;
-            throw new SQLException("the load was interrupted", e);
+            interrupted = visitAll(visitor);
         } finally {
             abandoned = true;
             chunks.clear();
@@ -87,12 +84,25 @@ final class LoadReader {
         }
     }
 
-    private void visitAll(StoreVisitor visitor) throws InterruptedException {
+    /**
+     * Visits every row the reader hands over, up to {@link #END}. Not interruptible, as a load on one thread
+     * was not: the reader always ends, and an interrupt is kept for the caller.
+     *
+     * @return whether the thread was interrupted meanwhile
+     */
+    private boolean visitAll(StoreVisitor visitor) {
         SessionId session = null;
+        boolean interrupted = false;
         while (true) {
-            List<Object> chunk = chunks.take();
+            List<Object> chunk;
+            try {
+                chunk = chunks.take();
+            } catch (InterruptedException e) {
+                interrupted = true;
+                continue;
+            }
             if (chunk == END) {
-                return;
+                return interrupted;
             }
             for (Object row : chunk) {
                 if (row instanceof StoredSession stored) {
@@ -120,11 +130,16 @@ final class LoadReader {
             while (sessionRows.next() && !abandoned) {
                 UUID id = dialect.getUuid(sessionRows, 1);
                 chunk.add(StoreCodec.session(dialect.getText(sessionRows, 2)));
-                while (more && id.equals(dialect.getUuid(inputRows, 1))) {
+                while (more && !abandoned && id.equals(dialect.getUuid(inputRows, 1))) {
                     chunk.add(new InputRow(inputRows.getLong(2), StoreCodec.input(dialect.getText(inputRows, 3)),
                             inputRows.getString(4),
                             dialect.getText(inputRows, 5), dialect.getUuid(inputRows, 6)));
                     more = inputRows.next();
+                    if (chunk.size() >= ROWS_PER_CHUNK) {
+                        // Within a session too: chunks stay small however many inputs one session holds.
+                        hand(chunk);
+                        chunk = new ArrayList<>(ROWS_PER_CHUNK);
+                    }
                 }
                 if (chunk.size() >= ROWS_PER_CHUNK) {
                     hand(chunk);

@@ -23,8 +23,9 @@ interface SqlDialect {
     UUID getUuid(ResultSet row, int column) throws SQLException;
 
     /**
-     * A text column's value as UTF-8 bytes, {@code null} for SQL NULL. The default goes through a String;
-     * a driver that hands the stored bytes directly saves decoding and copying every JSON column a load reads.
+     * A text column's value as bytes in a Unicode encoding JSON allows (UTF-8, UTF-16 or UTF-32: the JSON
+     * reader detects which), {@code null} for SQL NULL. The default goes through a String; a driver that
+     * hands the stored bytes directly saves decoding and copying every JSON column a load reads.
      */
     default byte[] getText(ResultSet row, int column) throws SQLException {
         String text = row.getString(column);

@@ -20,7 +20,10 @@ final class SqliteDialect implements SqlDialect {
         return "sqlite";
     }
 
-    /** SQLite keeps text as UTF-8 (the database's encoding here) and hands those bytes to {@code getBytes}. */
+    /**
+     * SQLite hands a text value's bytes in the database's encoding to {@code getBytes}: UTF-8 for the files
+     * this store creates, UTF-16 for one created so elsewhere; JSON is read from either.
+     */
     @Override
     public byte[] getText(ResultSet row, int column) throws SQLException {
         return row.getBytes(column);

@@ -16,10 +16,12 @@ import io.meerkat.runtime.api.RunBoundaryReceipt;
 import io.meerkat.runtime.api.RunId;
 import io.meerkat.runtime.api.SessionId;
 import io.meerkat.runtime.api.spi.StoredSession;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonGenerator;
 import tools.jackson.core.JsonParser;
@@ -102,23 +104,27 @@ final class StoreCodec {
     }
 
     private static <T> T read(String json, Class<T> type) {
-        try {
-            return MAPPER.readValue(json, type);
-        } catch (JacksonException e) {
-            throw unreadable(type, e);
-        }
+        return read(() -> MAPPER.readValue(json, type), type);
     }
 
     private static <T> T read(byte[] json, Class<T> type) {
+        return read(() -> MAPPER.readValue(json, type), type);
+    }
+
+    private static <T> T read(Supplier<T> reading, Class<T> type) {
         try {
-            return MAPPER.readValue(json, type);
+            return reading.get();
         } catch (JacksonException e) {
-            throw unreadable(type, e);
+            throw unreadable(type, e.getOriginalMessage(), e);
+        } catch (IllegalArgumentException | DateTimeException e) {
+            // An enum name, id or instant text the hand-written readers (StatusReader, EpochNanosOrText,
+            // FromText) could not parse: as unreadable as malformed JSON.
+            throw unreadable(type, e.getMessage(), e);
         }
     }
 
-    private static IllegalStateException unreadable(Class<?> type, JacksonException e) {
-        return new IllegalStateException("stored " + type.getSimpleName() + " cannot be read: " + e.getOriginalMessage(), e);
+    private static IllegalStateException unreadable(Class<?> type, String why, RuntimeException e) {
+        return new IllegalStateException("stored " + type.getSimpleName() + " cannot be read: " + why, e);
     }
 
     @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
@@ -225,9 +231,11 @@ final class StoreCodec {
     }
 
     /**
-     * Reads an {@link InputStatus} straight off the parser, as the default record reader would (the same
-     * names, an unknown one skipped): there is one per stored input, and the reflective constructor call of
-     * the default reader cost more than the parsing (measured: RecoveryBenchmark, BENCHMARKS.md issue 12).
+     * Reads an {@link InputStatus} straight off the parser and refuses what the default record reader
+     * refused (not an object; {@code history} missing, null or not an array of objects; {@code attempts}
+     * null); an unknown name is skipped as it did. There is one status per stored input, and the reflective
+     * constructor call of the default reader cost more than the parsing (measured: RecoveryBenchmark,
+     * BENCHMARKS.md issue 12). An unknown enum name or instant text fails in {@link #read} as unreadable.
      */
     private static final class StatusReader extends ValueDeserializer<InputStatus> {
         @Override
@@ -237,17 +245,22 @@ final class StoreCodec {
 
         @Override
         public InputStatus deserialize(JsonParser parser, DeserializationContext context) {
+            if (!parser.hasToken(JsonToken.START_OBJECT)) {
+                return context.reportInputMismatch(this, "an input status is an object, found %s", parser.currentToken());
+            }
             InputId inputId = null;
             InputKind kind = null;
             InputLifecycleState state = null;
             Lane lane = null;
-            int attempts = 0;
+            Integer attempts = 0;
             AbandonReason abandonReason = null;
             InputId supersededBy = null;
-            List<InputTransitionRecord> history = List.of();
+            List<InputTransitionRecord> history = null;
             for (String name = parser.nextName(); name != null; name = parser.nextName()) {
-                JsonToken value = parser.nextToken();
-                if (value == JsonToken.VALUE_NULL) {
+                if (parser.nextToken() == JsonToken.VALUE_NULL) {
+                    if (name.equals("attempts")) {
+                        attempts = null;
+                    }
                     continue;
                 }
                 switch (name) {
@@ -258,14 +271,25 @@ final class StoreCodec {
                     case "attempts" -> attempts = parser.getIntValue();
                     case "abandonReason" -> abandonReason = AbandonReason.valueOf(parser.getString());
                     case "supersededBy" -> supersededBy = InputId.parse(parser.getString());
-                    case "history" -> history = history(parser, context);
+                    case "history" -> history = history(parser, context, this);
                     default -> parser.skipChildren();
                 }
+            }
+            if (attempts == null) {
+                return context.reportInputMismatch(this, "an input status's attempts cannot be null");
+            }
+            if (history == null) {
+                return context.reportInputMismatch(this, "an input status has a history");
             }
             return new InputStatus(inputId, kind, state, lane, attempts, abandonReason, supersededBy, history);
         }
 
-        private static List<InputTransitionRecord> history(JsonParser parser, DeserializationContext context) {
+        private static List<InputTransitionRecord> history(JsonParser parser, DeserializationContext context,
+                                                           StatusReader reader) {
+            if (!parser.hasToken(JsonToken.START_ARRAY)) {
+                return context.reportInputMismatch(reader, "an input status's history is an array, found %s",
+                        parser.currentToken());
+            }
             List<InputTransitionRecord> history = new ArrayList<>(8);
             while (parser.nextToken() == JsonToken.START_OBJECT) {
                 Instant at = null;
@@ -285,6 +309,10 @@ final class StoreCodec {
                     }
                 }
                 history.add(new InputTransitionRecord(at, from, to, reason));
+            }
+            if (!parser.hasToken(JsonToken.END_ARRAY)) {
+                return context.reportInputMismatch(reader, "an input status's history holds objects, found %s",
+                        parser.currentToken());
             }
             return history;
         }

@@ -250,21 +250,31 @@ public abstract class RuntimeStoreConformanceTest {
     void aLoadReadsOneSnapshotWhileItsVisitorCommits() {
         RuntimeStore store = open();
         Map<StoredSession, List<StoredInput>> before = new LinkedHashMap<>();
-        List<StoreBatch> batches = new ArrayList<>();
+        // Enough rows that a store reading ahead of its visitor (in chunks, on another thread, through a
+        // cursor) is still reading when the visitor commits.
         for (int s = 0; s < 3; s++) {
             StoredSession session = session(SessionId.random());
-            StoredInput input = stored(session.id(), 1, Input.prompt("s" + s), InputLifecycleState.QUEUED, null);
-            before.put(session, List.of(input));
-            batches.add(StoreBatch.of(new PutSession(session), new PutInput(input)));
+            List<StoredInput> inputs = new ArrayList<>();
+            List<StoreChange> changes = new ArrayList<>(List.of(new PutSession(session)));
+            for (int i = 1; i <= 2_000; i++) {
+                StoredInput input = stored(session.id(), i, Input.prompt("s" + s + " i" + i), InputLifecycleState.QUEUED, null);
+                inputs.add(input);
+                changes.add(new PutInput(input));
+            }
+            before.put(session, inputs);
+            store.commit(List.of(new StoreBatch(changes)));
         }
-        store.commit(batches);
         Map<StoredSession, List<StoredInput>> after = new LinkedHashMap<>();
         List<StoreBatch> changes = new ArrayList<>();
         before.forEach((session, inputs) -> {
             StoredSession stopped = session.withState(RuntimeState.STOPPED);
-            StoredInput added = stored(session.id(), 2, Input.prompt("added"), InputLifecycleState.QUEUED, null);
-            changes.add(StoreBatch.of(new PutSession(stopped), new PutInput(added)));
-            after.put(stopped, List.of(inputs.get(0), added));
+            StoredInput added = stored(session.id(), 1_000_000, Input.prompt("added"), InputLifecycleState.QUEUED, null);
+            StoredInput changed = withState(inputs.get(1_999), InputLifecycleState.ABANDONED, null);
+            changes.add(StoreBatch.of(new PutSession(stopped), new PutInput(changed), new PutInput(added)));
+            List<StoredInput> now = new ArrayList<>(inputs.subList(0, 1_999));
+            now.add(changed);
+            now.add(added);
+            after.put(stopped, now);
         });
         Map<StoredSession, List<StoredInput>> seen = new LinkedHashMap<>();
 

@@ -48,7 +48,8 @@ public interface RuntimeStore extends AutoCloseable {
      * Hands every stored session to {@code visitor}, each followed by its inputs in
      * {@link StoredInput#sequence()} order, for a runtime opening the store to recover them. The whole load
      * reads one snapshot. The visitor may {@link #commit} while the load runs (a runtime writes what it
-     * recovered as it goes); those writes do not show in this load.
+     * recovered as it goes); those writes do not show in this load. The visitor must not read from the store
+     * (a load may hold the store's only read connection for its whole length).
      *
      * @throws io.meerkat.runtime.api.StoreUnavailableException if the store cannot be read
      */

@@ -981,6 +981,16 @@ public final class SessionDriver {
     }
 
     /**
+     * Whether {@link #restore} asks the store about this input: an input applied by a run (APPLIED or
+     * APPLIED_PENDING_CONSUMPTION) is consumed if that run's receipt was stored, queued again if not.
+     */
+    public static boolean readsReceiptOnRestore(StoredInput input) {
+        InputLifecycleState was = input.status().state();
+        return input.stagedRun() != null
+                && (was == InputLifecycleState.APPLIED || was == InputLifecycleState.APPLIED_PENDING_CONSUMPTION);
+    }
+
+    /**
      * Takes up the inputs a store kept for this session, by the recovery rules of
      * {@link Ingress#restore}, in the order given (the store's sequence order), and writes back in one batch
      * every input those rules changed. Call before the session is published.
@@ -994,9 +1004,7 @@ public final class SessionDriver {
             long now = System.currentTimeMillis();
             List<InputRecord> changed = new ArrayList<>();
             for (StoredInput input : inputs) {
-                InputLifecycleState was = input.status().state();
-                boolean applied = was == InputLifecycleState.APPLIED || was == InputLifecycleState.APPLIED_PENDING_CONSUMPTION;
-                boolean receipt = applied && input.stagedRun() != null && receiptStored.test(input.stagedRun());
+                boolean receipt = readsReceiptOnRestore(input) && receiptStored.test(input.stagedRun());
                 InputRecord record;
                 // A finished input past the retention is forgotten at once: its row is left as it was.
                 if (ingress.restore(input, receipt, now) && (record = ingress.find(input.inputId())) != null) {

@@ -39,6 +39,7 @@ import io.meerkat.runtime.core.policy.DelayScheduler;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -254,12 +255,18 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         // Each session is taken up as soon as its last input is read, so what was decoded for it dies young
         // instead of the whole store being held in the heap at once (the garbage collector copying it all
         // was a third of the time to ready). The store reads one snapshot; what recovery writes meanwhile is
-        // not seen by this load (RuntimeStore#load). No session resumes (runs, retires, stops) before the
-        // whole store is read: a load that fails half-way leaves nothing run, and build() closes the runtime.
+        // not seen by this load (RuntimeStore#load). Two things wait for the end of the load:
+        // - a session whose take-up reads the store (the receipt of a run a crash cut short): the load may
+        //   hold the store's only read connection (RuntimeStore#load: the visitor must not read);
+        // - every resumption (runs, retires, stops): a load that fails half-way has run nothing (what take-up
+        //   wrote, recovery's own rule changes, is written again alike on the next start), and build() closes
+        //   the runtime.
         List<Runnable> resumptions = new ArrayList<>();
+        Map<StoredSession, List<StoredInput>> readingReceipts = new LinkedHashMap<>();
         var reader = new StoreVisitor() {
             private StoredSession current;
             private List<StoredInput> inputs = new ArrayList<>();
+            private boolean readsReceipt;
             int sessions;
             long inputCount;
 
@@ -272,29 +279,41 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
             @Override
             public void input(StoredInput input) {
                 inputs.add(input);
+                readsReceipt |= SessionDriver.readsReceiptOnRestore(input);
             }
 
             void takeUpCurrent() {
-                if (current != null) {
-                    LocalSession session = recover(current, inputs);
-                    if (session != null) {
-                        RuntimeState kept = current.state();
-                        resumptions.add(() -> session.resumeAfterRecovery(kept));
-                    }
-                    sessions++;
-                    inputCount += inputs.size();
-                    current = null;
-                    inputs = new ArrayList<>();
+                if (current == null) {
+                    return;
                 }
+                if (readsReceipt) {
+                    readingReceipts.put(current, inputs);
+                } else {
+                    takeUp(current, inputs, resumptions);
+                }
+                sessions++;
+                inputCount += inputs.size();
+                current = null;
+                inputs = new ArrayList<>();
+                readsReceipt = false;
             }
         };
         runtimeStore.load(reader);
         reader.takeUpCurrent();
+        readingReceipts.forEach((stored, inputs) -> takeUp(stored, inputs, resumptions));
         resumptions.forEach(Runnable::run);
         if (reader.sessions > 0) {
             LOG.info("recovered {} sessions and {} inputs from the store", reader.sessions, reader.inputCount);
         }
         return reader.sessions;
+    }
+
+    /** Takes up one stored session and adds how to resume it to {@code resumptions}. */
+    private void takeUp(StoredSession stored, List<StoredInput> inputs, List<Runnable> resumptions) {
+        LocalSession session = recover(stored, inputs);
+        if (session != null) {
+            resumptions.add(() -> session.resumeAfterRecovery(stored.state()));
+        }
     }
 
     /** Takes up one stored session without resuming it; {@code null} if it cannot be taken up (logged). */

@@ -141,8 +141,13 @@ final class LocalSession implements SessionHandle {
     /**
      * Puts a session just recovered from a store in the phase it was kept in: an IDLE one runs what it holds,
      * a RETIRED one drains it, a STOPPED or DESTROYED one ends again (nothing is written: the store has it so).
+     * One that ended since it was taken up (its executor's kind was withdrawn while the store was still being
+     * read) stays as it ended.
      */
     void resumeAfterRecovery(RuntimeState kept) {
+        if (driver.state().isTerminal()) {
+            return;
+        }
         switch (kept) {
             case STOPPED -> stopDirectly("runtime stopped", false);
             case DESTROYED -> destroy(DESTROYED, false);
