@@ -97,8 +97,8 @@ class DurableRuntimeTest {
             LedgerExecutorFactory.Held held = executors.nextHeld();
             Input second = Input.prompt("second");
             session.submit(second);
-            // Nothing has finished: both were written when they were accepted.
-            assertEquals(InputLifecycleState.QUEUED, storedInput(store, session.id(), first.id()).status().state());
+            // Nothing has finished: both were written when they were accepted, and the first's start before it ran.
+            assertEquals(InputLifecycleState.STAGED, storedInput(store, session.id(), first.id()).status().state());
             assertEquals(InputLifecycleState.QUEUED, storedInput(store, session.id(), second.id()).status().state());
             held.complete();
             executors.nextHeld().complete();
