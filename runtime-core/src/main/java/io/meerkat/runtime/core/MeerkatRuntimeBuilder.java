@@ -222,7 +222,10 @@ public final class MeerkatRuntimeBuilder {
     /**
      * How long the {@link #store} keeps finished inputs (and so how long a resubmit after a restart is
      * deduplicated): at most {@link #finishedInputRetention} per session, as in memory, and none older than
-     * {@code maxAge}; pruned every {@code every}. Defaults: 7 days, every 10 minutes.
+     * {@code maxAge}; pruned every {@code every}. Defaults: 7 days, every 10 minutes. A session stopped or
+     * destroyed more than {@code maxAge} ago is removed then too (from the store, with all its rows, and from
+     * the runtime, as by {@code removeSession}); a recovered one counts from the newest change the store
+     * kept of it (its inputs' last transition, else its creation).
      */
     public MeerkatRuntimeBuilder storeRetention(Duration maxAge, Duration every) {
         if (maxAge.isNegative() || every.isZero() || every.isNegative()) {
@@ -280,15 +283,18 @@ public final class MeerkatRuntimeBuilder {
             delays = timer::schedule;
             owned.add(timer::shutdownNow);
         }
+        StorePruner pruner = null;
         if (store != null) {
-            StorePruner pruner = new StorePruner(store, finishedInputRetention, storeMaxAge, storePruneEvery, delays,
-                    blocking);
+            pruner = new StorePruner(store, finishedInputRetention, storeMaxAge, storePruneEvery, delays, blocking);
             // Closed before the pools it runs on (owned resources are closed in order).
             owned.add(0, pruner);
-            pruner.start();
         }
         LocalMeerkatRuntime runtime = new LocalMeerkatRuntime(factories, executorCatalog, registry, loops, blocking,
                 delays, settings, owned, store);
+        if (pruner != null) {
+            pruner.alsoPruneEndedSessions(runtime::pruneEndedSessions);
+            pruner.start();
+        }
         try {
             runtime.recover();
         } catch (RuntimeException | Error e) {

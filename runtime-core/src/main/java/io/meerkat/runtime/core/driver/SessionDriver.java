@@ -109,6 +109,11 @@ public final class SessionDriver {
      */
     private volatile boolean destroyed;
     /**
+     * When the session reached STOPPED or DESTROYED (epoch millis), 0 while it has not; written under the lock,
+     * read without it by the pruning of ended sessions ({@link #endedAtMillis()}).
+     */
+    private volatile long endedAtMillis;
+    /**
      * The run in flight, or {@code null}: written under the lock with every transition, read without it
      * by {@link #activeRunId()} (a control command's send time is ordered against the run's start by it).
      */
@@ -1059,6 +1064,27 @@ public final class SessionDriver {
         }
     }
 
+    /** When the session was stopped or destroyed (epoch millis), 0 while it has not ended; lock-free. */
+    public long endedAtMillis() {
+        return endedAtMillis;
+    }
+
+    /**
+     * Sets when a session recovered ended: the store keeps no such time, so the recovery gives the newest it
+     * knows of (see {@code LocalMeerkatRuntime.recover}) rather than the recovery's, which a runtime that
+     * restarts more often than the retention age would otherwise push back for ever.
+     */
+    public void endedAt(long millis) {
+        lock.lock();
+        try {
+            if (machine.state().isTerminal()) {
+                endedAtMillis = millis;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Marks a recovered session as running no executor, and why (see {@link SessionStatus#executorUnavailable()}). */
     public void executorUnavailable(String reason) {
         executorUnavailable = reason;
@@ -1163,6 +1189,9 @@ public final class SessionDriver {
 
     private void apply(RuntimeTransition transition) {
         TransitionResult result = machine.apply(transition);
+        if (endedAtMillis == 0 && result.to().isTerminal()) {
+            endedAtMillis = System.currentTimeMillis();
+        }
         acceptsInput = machine.canApply(SUBMIT_WORK);
         activeRunId = machine.currentRunId().orElse(null);
         events.stateChanged(result.from(), result.to(), transition);

@@ -142,6 +142,16 @@ final class LocalSession implements SessionHandle {
      * Puts a session just recovered from a store in the phase it was kept in: an IDLE one runs what it holds,
      * a RETIRED one drains it, a STOPPED or DESTROYED one ends again (nothing is written: the store has it so).
      */
+    /** When the session was stopped or destroyed (epoch millis), 0 while it has not ended. */
+    long endedAtMillis() {
+        return driver.endedAtMillis();
+    }
+
+    /** See {@link SessionDriver#endedAt}. */
+    void endedAt(long millis) {
+        driver.endedAt(millis);
+    }
+
     void resumeAfterRecovery(RuntimeState kept) {
         switch (kept) {
             case STOPPED -> stopDirectly("runtime stopped", false);
