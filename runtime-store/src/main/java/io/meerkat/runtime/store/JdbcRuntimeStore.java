@@ -298,28 +298,8 @@ final class JdbcRuntimeStore implements RuntimeStore {
     @Override
     public void load(StoreVisitor visitor) {
         read("load", connection -> {
-            try (Statement sessions = connection.createStatement();
-                 Statement inputs = connection.createStatement();
-                 ResultSet sessionRows = sessions.executeQuery("SELECT session_json FROM sessions ORDER BY session_id");
-                 ResultSet inputRows = inputs.executeQuery("SELECT session_id, seq, input_json, idempotency_key,"
-                         + " status_json, staged_run FROM inputs ORDER BY session_id, seq")) {
-                // Both queries order by session_id under the database's own collation and every input has a
-                // stored session (foreign key), so a session's inputs are exactly the run at the input cursor.
-                boolean more = inputRows.next();
-                while (sessionRows.next()) {
-                    StoredSession session = StoreCodec.session(sessionRows.getString(1));
-                    visitor.session(session);
-                    UUID id = session.id().value();
-                    while (more && id.equals(dialect.getUuid(inputRows, 1))) {
-                        UUID stagedRun = dialect.getUuid(inputRows, 6);
-                        visitor.input(new StoredInput(session.id(), inputRows.getLong(2), StoreCodec.input(inputRows.getString(3)),
-                                inputRows.getString(4), StoreCodec.status(inputRows.getString(5)),
-                                stagedRun == null ? null : new RunId(stagedRun)));
-                        more = inputRows.next();
-                    }
-                }
-                return null;
-            }
+            LoadReader.load(connection, dialect, visitor);
+            return null;
         });
     }
 

@@ -1,5 +1,6 @@
 package io.meerkat.runtime.store;
 
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -20,6 +21,15 @@ interface SqlDialect {
     void setUuid(PreparedStatement statement, int index, UUID value) throws SQLException;
 
     UUID getUuid(ResultSet row, int column) throws SQLException;
+
+    /**
+     * A text column's value as UTF-8 bytes, {@code null} for SQL NULL. The default goes through a String;
+     * a driver that hands the stored bytes directly saves decoding and copying every JSON column a load reads.
+     */
+    default byte[] getText(ResultSet row, int column) throws SQLException {
+        String text = row.getString(column);
+        return text == null ? null : text.getBytes(StandardCharsets.UTF_8);
+    }
 
     /** The JDBC type of a null UUID. */
     int uuidSqlType();

@@ -20,6 +20,12 @@ final class SqliteDialect implements SqlDialect {
         return "sqlite";
     }
 
+    /** SQLite keeps text as UTF-8 (the database's encoding here) and hands those bytes to {@code getBytes}. */
+    @Override
+    public byte[] getText(ResultSet row, int column) throws SQLException {
+        return row.getBytes(column);
+    }
+
     @Override
     public void setUuid(PreparedStatement statement, int index, UUID value) throws SQLException {
         statement.setBytes(index, ByteBuffer.allocate(16)

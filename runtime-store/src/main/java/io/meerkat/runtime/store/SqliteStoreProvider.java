@@ -38,6 +38,12 @@ public final class SqliteStoreProvider implements RuntimeStoreProvider {
 
     /** Opens the store with its writer connection passed through {@code writerWrapper} (fault-injection tests). */
     JdbcRuntimeStore open(Map<String, String> settings, UnaryOperator<Connection> writerWrapper) {
+        return open(settings, writerWrapper, UnaryOperator.identity());
+    }
+
+    /** The same, with each read connection passed through {@code readerWrapper} too. */
+    JdbcRuntimeStore open(Map<String, String> settings, UnaryOperator<Connection> writerWrapper,
+                          UnaryOperator<Connection> readerWrapper) {
         for (String key : settings.keySet()) {
             if (!SETTINGS.contains(key)) {
                 throw new IllegalArgumentException("unknown sqlite store setting '" + key + "', known: " + SETTINGS);
@@ -64,7 +70,7 @@ public final class SqliteStoreProvider implements RuntimeStoreProvider {
         return new JdbcRuntimeStore("sqlite", path.toString(), new SqliteDialect(), isWriter -> {
             Connection connection = (isWriter ? writer : reader).createConnection(url);
             connection.setAutoCommit(false);
-            return isWriter ? writerWrapper.apply(connection) : connection;
+            return (isWriter ? writerWrapper : readerWrapper).apply(connection);
         }, readers);
     }
 

@@ -54,6 +54,11 @@ final class LedgerExecutorFactory implements ExecutorFactory {
         holding = false;
     }
 
+    /** The next held apply if one comes within {@code millis}, else {@code null}: to check that none comes. */
+    Held heldWithin(long millis) throws InterruptedException {
+        return held.poll(millis, TimeUnit.MILLISECONDS);
+    }
+
     Held nextHeld() throws InterruptedException {
         Held next = held.poll(10, TimeUnit.SECONDS);
         if (next == null) {

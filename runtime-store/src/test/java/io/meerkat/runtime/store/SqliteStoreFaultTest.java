@@ -6,6 +6,7 @@ import static io.meerkat.runtime.testkit.RuntimeStoreConformanceTest.stored;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,6 +18,7 @@ import io.meerkat.runtime.api.StoreUnavailableException;
 import io.meerkat.runtime.api.spi.RuntimeStore;
 import io.meerkat.runtime.api.spi.RuntimeStoreProvider;
 import io.meerkat.runtime.api.spi.StoreBatch;
+import io.meerkat.runtime.api.spi.StoreVisitor;
 import io.meerkat.runtime.api.spi.StoreChange.PutInput;
 import io.meerkat.runtime.api.spi.StoreChange.PutOutcome;
 import io.meerkat.runtime.api.spi.StoreChange.PutSession;
@@ -30,6 +32,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
@@ -39,6 +42,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,6 +67,12 @@ class SqliteStoreFaultTest {
                 connection -> proxy(Connection.class, connection, method, failAt, calls));
     }
 
+    /** The same for the store's read connections. */
+    private JdbcRuntimeStore failingReads(String method, int failAt, AtomicInteger calls) {
+        return new SqliteStoreProvider().open(Map.of("path", dir.resolve("store.db").toString()),
+                UnaryOperator.identity(), connection -> proxy(Connection.class, connection, method, failAt, calls));
+    }
+
     @SuppressWarnings("unchecked")
     private static <T> T proxy(Class<T> type, T target, String method, int failAt, AtomicInteger calls) {
         InvocationHandler handler = (self, invoked, args) -> {
@@ -75,8 +85,13 @@ class SqliteStoreFaultTest {
             } catch (InvocationTargetException e) {
                 throw e.getCause();
             }
-            return result instanceof PreparedStatement statement
-                    ? proxy(PreparedStatement.class, statement, method, failAt, calls) : result;
+            if (result instanceof PreparedStatement statement) {
+                return proxy(PreparedStatement.class, statement, method, failAt, calls);
+            }
+            if (result instanceof Statement statement) {
+                return proxy(Statement.class, statement, method, failAt, calls);
+            }
+            return result instanceof ResultSet rows ? proxy(ResultSet.class, rows, method, failAt, calls) : result;
         };
         return (T) Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, handler);
     }
@@ -117,10 +132,64 @@ class SqliteStoreFaultTest {
     }
 
     @Test
+    void aLoadThatFailsInTheDatabaseHalfWayFailsTypedAndTheNextLoadReadsEverything() {
+        AtomicInteger calls = new AtomicInteger();
+        // Three sessions of 1,000 inputs: row 1,500 is well past the first chunks the load hands on.
+        try (JdbcRuntimeStore store = failingReads("next", 1_500, calls)) {
+            for (int s = 0; s < 3; s++) {
+                store.commit(newSession(1_000));
+            }
+
+            StoreUnavailableException failure = assertThrows(StoreUnavailableException.class, () -> loadAll(store));
+
+            assertTrue(failure.getMessage().contains("load failed: injected I/O error at next #1500"), failure.getMessage());
+            var all = loadAll(store);
+            assertEquals(3, all.size());
+            all.values().forEach(inputs -> assertEquals(1_000, inputs.size()));
+            assertNoLoadThreadLeft();
+        }
+    }
+
+    @Test
+    void aVisitorThatThrowsEndsTheLoadWithItsOwnExceptionAndTheStoreGoesOn() {
+        try (JdbcRuntimeStore store = (JdbcRuntimeStore) openStore(dir)) {
+            for (int s = 0; s < 3; s++) {
+                store.commit(newSession(1_000));
+            }
+            IllegalStateException thrown = new IllegalStateException("the visitor gives up");
+            AtomicInteger visited = new AtomicInteger();
+
+            IllegalStateException caught = assertThrows(IllegalStateException.class, () -> store.load(new StoreVisitor() {
+                @Override
+                public void session(StoredSession session) {
+                }
+
+                @Override
+                public void input(StoredInput input) {
+                    if (visited.incrementAndGet() == 10) {
+                        throw thrown;
+                    }
+                }
+            }));
+
+            assertSame(thrown, caught);
+            assertNoLoadThreadLeft();
+            assertEquals(3, loadAll(store).size());
+        }
+    }
+
+    /** The load joins its reader thread before it returns or throws. */
+    private static void assertNoLoadThreadLeft() {
+        assertEquals(List.of(), Thread.getAllStackTraces().keySet().stream()
+                .filter(thread -> thread.getName().equals("meerkat-store-load")).toList());
+    }
+
+    @Test
     void aFailedCommitCallWritesNothingAndTheNextCommitSucceeds() {
         AtomicInteger calls = new AtomicInteger();
-        // Opening the store commits twice (schema table, version 1): the store's first commit is call 3.
-        try (JdbcRuntimeStore store = failing("commit", 4, calls)) {
+        // Opening the store commits once for the schema table and once per schema version.
+        int opening = 1 + SchemaMigrator.latestVersion();
+        try (JdbcRuntimeStore store = failing("commit", opening + 2, calls)) {
             store.commit(newSession(1));
             var before = loadAll(store);
 
@@ -219,7 +288,8 @@ class SqliteStoreFaultTest {
         }
         StoreUnavailableException refused = assertThrows(StoreUnavailableException.class, () -> openStore(dir));
         assertInstanceOf(IllegalStateException.class, refused.getCause());
-        assertTrue(refused.getMessage().contains("schema is version 99, newer than this runtime knows (1)"), refused.getMessage());
+        assertTrue(refused.getMessage().contains("schema is version 99, newer than this runtime knows ("
+                + SchemaMigrator.latestVersion() + ")"), refused.getMessage());
         assertFalse(refused.getMessage().isBlank());
     }
 }

@@ -180,4 +180,54 @@ class StoreFailureRegressionTest {
                     session.submit(Input.prompt("next")).completion().get(10, TimeUnit.SECONDS));
         }
     }
+
+    /**
+     * Recovery takes each session up as soon as its inputs are read (so that what a load decodes dies
+     * young); it must still resume none before the whole store is read. Otherwise a load that fails
+     * half-way has already run the first sessions' inputs, in a runtime that build() then closes.
+     */
+    @Test
+    void aLoadThatFailsHalfWayRunsNothing() throws Exception {
+        MemoryRuntimeStore memory = new MemoryRuntimeStore();
+        try (MeerkatRuntime first = runtimeOn(memory, RetryPolicy.defaults())) {
+            executors.hold();
+            for (int i = 0; i < 2; i++) {
+                first.createSession(SessionSpec.of(LedgerExecutorFactory.KIND)).submit(Input.prompt("queued " + i));
+                executors.nextHeld();
+            }
+        }
+        int appliedBefore = executors.ledger.size();
+        RuntimeStore failingHalfWay = new io.meerkat.runtime.testkit.ForwardingRuntimeStore(memory) {
+            @Override
+            public void load(StoreVisitor visitor) {
+                delegate.load(new StoreVisitor() {
+                    private int sessions;
+
+                    @Override
+                    public void session(io.meerkat.runtime.api.spi.StoredSession session) {
+                        visitor.session(session);
+                        if (++sessions == 2) {
+                            // The first session is taken up by now: a run of it, if one starts, reaches the executor.
+                            try {
+                                assertEquals(null, executors.heldWithin(1_000), "a session ran while the store was still being read");
+                            } catch (InterruptedException e) {
+                                throw new AssertionError(e);
+                            }
+                            throw new StoreUnavailableException("the disk went away half-way through the load", null);
+                        }
+                    }
+
+                    @Override
+                    public void input(io.meerkat.runtime.api.spi.StoredInput input) {
+                        visitor.input(input);
+                    }
+                });
+            }
+        };
+
+        StoreUnavailableException failed = assertThrows(StoreUnavailableException.class,
+                () -> runtimeOn(failingHalfWay, RetryPolicy.defaults()));
+        assertTrue(failed.getMessage().contains("half-way"), failed.getMessage());
+        assertEquals(appliedBefore, executors.ledger.size(), "a session ran while the store was still being read");
+    }
 }

@@ -247,6 +247,52 @@ public abstract class RuntimeStoreConformanceTest {
     }
 
     @Test
+    void aLoadReadsOneSnapshotWhileItsVisitorCommits() {
+        RuntimeStore store = open();
+        Map<StoredSession, List<StoredInput>> before = new LinkedHashMap<>();
+        List<StoreBatch> batches = new ArrayList<>();
+        for (int s = 0; s < 3; s++) {
+            StoredSession session = session(SessionId.random());
+            StoredInput input = stored(session.id(), 1, Input.prompt("s" + s), InputLifecycleState.QUEUED, null);
+            before.put(session, List.of(input));
+            batches.add(StoreBatch.of(new PutSession(session), new PutInput(input)));
+        }
+        store.commit(batches);
+        Map<StoredSession, List<StoredInput>> after = new LinkedHashMap<>();
+        List<StoreBatch> changes = new ArrayList<>();
+        before.forEach((session, inputs) -> {
+            StoredSession stopped = session.withState(RuntimeState.STOPPED);
+            StoredInput added = stored(session.id(), 2, Input.prompt("added"), InputLifecycleState.QUEUED, null);
+            changes.add(StoreBatch.of(new PutSession(stopped), new PutInput(added)));
+            after.put(stopped, List.of(inputs.get(0), added));
+        });
+        Map<StoredSession, List<StoredInput>> seen = new LinkedHashMap<>();
+
+        // As a runtime recovering does, the visitor writes while the load goes on: here, at the first
+        // session, a change to every session, the ones still to be read too.
+        store.load(new StoreVisitor() {
+            private StoredSession current;
+
+            @Override
+            public void session(StoredSession session) {
+                if (current == null) {
+                    store.commit(changes);
+                }
+                current = session;
+                seen.put(session, new ArrayList<>());
+            }
+
+            @Override
+            public void input(StoredInput input) {
+                seen.get(current).add(input);
+            }
+        });
+
+        assertEquals(before, seen, "the load sees the store as it was when it began");
+        assertEquals(after, loadAll(store), "the visitor's commits are kept");
+    }
+
+    @Test
     void removingASessionRemovesEverythingStoredUnderItAndNothingElse() {
         RuntimeStore store = open();
         SessionId gone = SessionId.random();
@@ -614,7 +660,7 @@ public abstract class RuntimeStoreConformanceTest {
         Function<InputSource, InputHeader> bare = source -> new InputHeader(InputId.random(),
                 Instant.parse("2026-12-07T10:00:00Z"), source, Durability.DERIVED, null, null, null, null);
         return List.of(
-                new Input.Prompt(full.apply(InputSource.OPERATOR), "hello \u00e9\u4e2d \"x\"\n"),
+                new Input.Prompt(full.apply(InputSource.OPERATOR), "hello \u00e9\u4e2d \uD83D\uDE00 \"x\"\n"),
                 new Input.PeerMessage(bare.apply(InputSource.PEER), "peer-1", "msg"),
                 new Input.PeerRequest(full.apply(InputSource.PEER), "peer-2", "req-1", "please"),
                 new Input.PeerResponseProgress(bare.apply(InputSource.PEER), "peer-2", "req-1", "50%"),

@@ -46,7 +46,9 @@ public interface RuntimeStore extends AutoCloseable {
 
     /**
      * Hands every stored session to {@code visitor}, each followed by its inputs in
-     * {@link StoredInput#sequence()} order, for a runtime opening the store to recover them.
+     * {@link StoredInput#sequence()} order, for a runtime opening the store to recover them. The whole load
+     * reads one snapshot. The visitor may {@link #commit} while the load runs (a runtime writes what it
+     * recovered as it goes); those writes do not show in this load.
      *
      * @throws io.meerkat.runtime.api.StoreUnavailableException if the store cannot be read
      */

@@ -16,6 +16,7 @@ import io.meerkat.runtime.core.ingress.PolicyDecision.QueueMode;
 import io.meerkat.runtime.core.ingress.PolicyDecision.WakeMode;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -377,6 +378,15 @@ public final class Ingress {
 
     /** A finished input keeps only its lane of everything its policy said. */
     private static PolicyDecision finishedPolicy(Lane lane) {
+        return lane == null ? FINISHED_WITHOUT_LANE : FINISHED_ON_LANE[lane.ordinal()];
+    }
+
+    /** Shared by every finished recovered record of a lane: a store may hold millions of them. */
+    private static final PolicyDecision[] FINISHED_ON_LANE = Arrays.stream(Lane.values())
+            .map(Ingress::newFinishedPolicy).toArray(PolicyDecision[]::new);
+    private static final PolicyDecision FINISHED_WITHOUT_LANE = newFinishedPolicy(null);
+
+    private static PolicyDecision newFinishedPolicy(Lane lane) {
         return new PolicyDecision(ApplyMode.IGNORE, WakeMode.NONE, QueueMode.FIFO, ConsumePoint.ON_RUN_COMPLETE,
                 lane, false);
     }

@@ -21,7 +21,6 @@ import io.meerkat.runtime.api.spi.StoredSession;
 import io.meerkat.runtime.core.store.GroupCommitter;
 import java.time.Instant;
 import java.util.TreeMap;
-import java.util.LinkedHashMap;
 import io.meerkat.runtime.api.spi.StoredInput;
 import io.meerkat.runtime.api.spi.StoreVisitor;
 import io.meerkat.runtime.api.spi.CompletionRegistry;
@@ -264,30 +263,61 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         if (runtimeStore == null) {
             return 0;
         }
-        Map<StoredSession, List<StoredInput>> held = new LinkedHashMap<>();
-        runtimeStore.load(new StoreVisitor() {
-            private List<StoredInput> inputs;
+        // Each session is taken up as soon as its last input is read, so what was decoded for it dies young
+        // instead of the whole store being held in the heap at once (the garbage collector copying it all
+        // was a third of the time to ready). The store reads one snapshot; what recovery writes meanwhile is
+        // not seen by this load (RuntimeStore#load). No session resumes (runs, retires, stops) before the
+        // whole store is read: a load that fails half-way leaves nothing run, and build() closes the runtime.
+        List<Runnable> resumptions = new ArrayList<>();
+        var reader = new StoreVisitor() {
+            private StoredSession current;
+            private List<StoredInput> inputs = new ArrayList<>();
+            int sessions;
+            long inputCount;
 
             @Override
             public void session(StoredSession session) {
-                inputs = new ArrayList<>();
-                held.put(session, inputs);
+                takeUpCurrent();
+                current = session;
             }
 
             @Override
             public void input(StoredInput input) {
                 inputs.add(input);
             }
-        });
-        held.forEach(this::recover);
-        if (!held.isEmpty()) {
-            LOG.info("recovered {} sessions and {} inputs from the store", held.size(),
-                    held.values().stream().mapToInt(List::size).sum());
+
+            void takeUpCurrent() {
+                if (current != null) {
+                    LocalSession session = recover(current, inputs);
+                    if (session != null) {
+                        RuntimeState kept = current.state();
+                        boolean ended = kept == RuntimeState.STOPPED || kept == RuntimeState.DESTROYED;
+                        long endedAt = ended ? lastChange(current, inputs) : 0;
+                        resumptions.add(() -> {
+                            session.resumeAfterRecovery(kept);
+                            if (ended) {
+                                session.endedAt(endedAt);
+                            }
+                        });
+                    }
+                    sessions++;
+                    inputCount += inputs.size();
+                    current = null;
+                    inputs = new ArrayList<>();
+                }
+            }
+        };
+        runtimeStore.load(reader);
+        reader.takeUpCurrent();
+        resumptions.forEach(Runnable::run);
+        if (reader.sessions > 0) {
+            LOG.info("recovered {} sessions and {} inputs from the store", reader.sessions, reader.inputCount);
         }
-        return held.size();
+        return reader.sessions;
     }
 
-    private void recover(StoredSession stored, List<StoredInput> inputs) {
+    /** Takes up one stored session without resuming it; {@code null} if it cannot be taken up (logged). */
+    private LocalSession recover(StoredSession stored, List<StoredInput> inputs) {
         SessionId sessionId = stored.id();
         SessionSpec spec = new SessionSpec(sessionId, stored.executorKind(), stored.config(), stored.maxRunDuration());
         boolean ended = stored.state() == RuntimeState.STOPPED || stored.state() == RuntimeState.DESTROYED;
@@ -306,7 +336,7 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         } catch (RuntimeException e) {
             if (factory == null) {
                 skipUnrecoverable(stored, e);
-                return;
+                return null;
             }
             // Its executor could not be created (or the session cannot be taken up: then the second try fails
             // too): the session is kept, without one, and says why.
@@ -318,17 +348,14 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
             } catch (RuntimeException again) {
                 again.addSuppressed(e);
                 skipUnrecoverable(stored, again);
-                return;
+                return null;
             }
         }
         if (unavailable != null) {
             session.executorUnavailable(unavailable);
             LOG.warn("session {}: {}", sessionId, unavailable);
         }
-        session.resumeAfterRecovery(stored.state());
-        if (ended) {
-            session.endedAt(lastChange(stored, inputs));
-        }
+        return session;
     }
 
     /**

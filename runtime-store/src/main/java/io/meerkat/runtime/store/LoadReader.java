@@ -1,0 +1,152 @@
+package io.meerkat.runtime.store;
+
+import io.meerkat.runtime.api.RunId;
+import io.meerkat.runtime.api.SessionId;
+import io.meerkat.runtime.api.spi.StoreVisitor;
+import io.meerkat.runtime.api.spi.StoredInput;
+import io.meerkat.runtime.api.spi.StoredSession;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@link JdbcRuntimeStore#load} in two stages: a thread of its own reads the rows (JDBC, the database's
+ * own work) while the caller decodes the JSON of the rows read before and hands them to the visitor, in
+ * order. Decoding is most of a load's work, so a store of a million inputs is ready in about the time the
+ * longer stage takes rather than the sum of both (BENCHMARKS.md, issue 12, recovery).
+ *
+ * <p>The reader is the only user of the connection until {@link #load} returns: the caller joins it
+ * before that, whether the load ends, fails in the database or fails in the visitor.
+ */
+final class LoadReader {
+
+    private static final int ROWS_PER_CHUNK = 512;
+    private static final List<Object> END = List.of();
+
+    private record SessionRow(UUID id, byte[] json) {
+    }
+
+    private record InputRow(long sequence, byte[] input, String idempotencyKey, byte[] status, UUID stagedRun) {
+    }
+
+    private final SqlDialect dialect;
+    /** Chunks of rows in visiting order; {@link #END} after the last. Bounded: the reader waits for the caller. */
+    private final BlockingQueue<List<Object>> chunks = new ArrayBlockingQueue<>(4);
+    /** Set by the caller when it stops taking chunks: the reader then stops reading. */
+    private volatile boolean abandoned;
+    /** What ended the reader early, read by the caller after it joined the reader. */
+    private SQLException failure;
+
+    private LoadReader(SqlDialect dialect) {
+        this.dialect = dialect;
+    }
+
+    /** Reads every session and its inputs from {@code connection}'s snapshot and hands them to {@code visitor}. */
+    static void load(Connection connection, SqlDialect dialect, StoreVisitor visitor) throws SQLException {
+        new LoadReader(dialect).run(connection, visitor);
+    }
+
+    private void run(Connection connection, StoreVisitor visitor) throws SQLException {
+        Thread reader = new Thread(() -> readAll(connection), "meerkat-store-load");
+        reader.setDaemon(true);
+        reader.start();
+        boolean interrupted = false;
+        try {
+            visitAll(visitor);
+        } catch (InterruptedException e) {
+            interrupted = true;
+            throw new SQLException("the load was interrupted", e);
+        } finally {
+            abandoned = true;
+            chunks.clear();
+            while (reader.isAlive()) {
+                try {
+                    reader.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        // Joined: the reader's write of failure happens-before this read.
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private void visitAll(StoreVisitor visitor) throws InterruptedException {
+        SessionId session = null;
+        while (true) {
+            List<Object> chunk = chunks.take();
+            if (chunk == END) {
+                return;
+            }
+            for (Object row : chunk) {
+                if (row instanceof SessionRow sessionRow) {
+                    StoredSession stored = StoreCodec.session(sessionRow.json());
+                    session = stored.id();
+                    visitor.session(stored);
+                } else if (row instanceof InputRow input) {
+                    visitor.input(new StoredInput(session, input.sequence(), StoreCodec.input(input.input()),
+                            input.idempotencyKey(), StoreCodec.status(input.status()),
+                            input.stagedRun() == null ? null : new RunId(input.stagedRun())));
+                }
+            }
+        }
+    }
+
+    private void readAll(Connection connection) {
+        try (Statement sessions = connection.createStatement();
+             Statement inputs = connection.createStatement();
+             ResultSet sessionRows = sessions.executeQuery("SELECT session_id, session_json FROM sessions ORDER BY session_id");
+             ResultSet inputRows = inputs.executeQuery("SELECT session_id, seq, input_json, idempotency_key,"
+                     + " status_json, staged_run FROM inputs ORDER BY session_id, seq")) {
+            List<Object> chunk = new ArrayList<>(ROWS_PER_CHUNK);
+            // Both queries order by session_id under the database's own collation and every input has a
+            // stored session (foreign key), so a session's inputs are exactly the run at the input cursor.
+            boolean more = inputRows.next();
+            while (sessionRows.next() && !abandoned) {
+                UUID id = dialect.getUuid(sessionRows, 1);
+                chunk.add(new SessionRow(id, dialect.getText(sessionRows, 2)));
+                while (more && id.equals(dialect.getUuid(inputRows, 1))) {
+                    chunk.add(new InputRow(inputRows.getLong(2), dialect.getText(inputRows, 3), inputRows.getString(4),
+                            dialect.getText(inputRows, 5), dialect.getUuid(inputRows, 6)));
+                    more = inputRows.next();
+                }
+                if (chunk.size() >= ROWS_PER_CHUNK) {
+                    hand(chunk);
+                    chunk = new ArrayList<>(ROWS_PER_CHUNK);
+                }
+            }
+            if (!chunk.isEmpty()) {
+                hand(chunk);
+            }
+        } catch (SQLException e) {
+            failure = e;
+        } finally {
+            hand(END);
+        }
+    }
+
+    /** Queues a chunk for the caller; drops it once the caller has stopped taking chunks. */
+    private void hand(List<Object> chunk) {
+        try {
+            while (!abandoned && !chunks.offer(chunk, 10, TimeUnit.MILLISECONDS)) {
+                // The caller is decoding: wait for room, checking now and then whether it gave up.
+            }
+        } catch (InterruptedException e) {
+            // Nobody interrupts this private thread; if something does, the load ends here as abandoned.
+            abandoned = true;
+            Thread.currentThread().interrupt();
+        }
+    }
+}
