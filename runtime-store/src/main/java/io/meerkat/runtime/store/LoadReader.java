@@ -1,5 +1,6 @@
 package io.meerkat.runtime.store;
 
+import io.meerkat.runtime.api.Input;
 import io.meerkat.runtime.api.RunId;
 import io.meerkat.runtime.api.SessionId;
 import io.meerkat.runtime.api.spi.StoreVisitor;
@@ -18,9 +19,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@link JdbcRuntimeStore#load} in two stages: a thread of its own reads the rows (JDBC, the database's
- * own work) while the caller decodes the JSON of the rows read before and hands them to the visitor, in
- * order. Decoding is most of a load's work, so a store of a million inputs is ready in about the time the
- * longer stage takes rather than the sum of both (BENCHMARKS.md, issue 12, recovery).
+ * own work) and decodes sessions and inputs' content, while the caller decodes the statuses of the rows
+ * read before and hands them to the visitor, in order. The two stages cost about the same, so a store of a
+ * million inputs is ready in about the time of one rather than the sum of both (BENCHMARKS.md, issue 12,
+ * recovery).
  *
  * <p>The reader is the only user of the connection until {@link #load} returns: the caller joins it
  * before that, whether the load ends, fails in the database or fails in the visitor.
@@ -30,10 +32,8 @@ final class LoadReader {
     private static final int ROWS_PER_CHUNK = 512;
     private static final List<Object> END = List.of();
 
-    private record SessionRow(UUID id, byte[] json) {
-    }
-
-    private record InputRow(long sequence, byte[] input, String idempotencyKey, byte[] status, UUID stagedRun) {
+    /** The reader decodes sessions and inputs' content, the caller their statuses: about half the work each. */
+    private record InputRow(long sequence, Input input, String idempotencyKey, byte[] status, UUID stagedRun) {
     }
 
     private final SqlDialect dialect;
@@ -42,7 +42,7 @@ final class LoadReader {
     /** Set by the caller when it stops taking chunks: the reader then stops reading. */
     private volatile boolean abandoned;
     /** What ended the reader early, read by the caller after it joined the reader. */
-    private SQLException failure;
+    private Throwable failure;
 
     private LoadReader(SqlDialect dialect) {
         this.dialect = dialect;
@@ -78,8 +78,12 @@ final class LoadReader {
             }
         }
         // Joined: the reader's write of failure happens-before this read.
-        if (failure != null) {
-            throw failure;
+        if (failure instanceof SQLException database) {
+            throw database;
+        } else if (failure instanceof RuntimeException undecodable) {
+            throw undecodable;
+        } else if (failure instanceof Error error) {
+            throw error;
         }
     }
 
@@ -91,12 +95,11 @@ final class LoadReader {
                 return;
             }
             for (Object row : chunk) {
-                if (row instanceof SessionRow sessionRow) {
-                    StoredSession stored = StoreCodec.session(sessionRow.json());
+                if (row instanceof StoredSession stored) {
                     session = stored.id();
                     visitor.session(stored);
                 } else if (row instanceof InputRow input) {
-                    visitor.input(new StoredInput(session, input.sequence(), StoreCodec.input(input.input()),
+                    visitor.input(new StoredInput(session, input.sequence(), input.input(),
                             input.idempotencyKey(), StoreCodec.status(input.status()),
                             input.stagedRun() == null ? null : new RunId(input.stagedRun())));
                 }
@@ -105,8 +108,8 @@ final class LoadReader {
     }
 
     private void readAll(Connection connection) {
-        try (Statement sessions = connection.createStatement();
-             Statement inputs = connection.createStatement();
+        try (Statement sessions = fetchingInSteps(connection.createStatement());
+             Statement inputs = fetchingInSteps(connection.createStatement());
              ResultSet sessionRows = sessions.executeQuery("SELECT session_id, session_json FROM sessions ORDER BY session_id");
              ResultSet inputRows = inputs.executeQuery("SELECT session_id, seq, input_json, idempotency_key,"
                      + " status_json, staged_run FROM inputs ORDER BY session_id, seq")) {
@@ -116,9 +119,10 @@ final class LoadReader {
             boolean more = inputRows.next();
             while (sessionRows.next() && !abandoned) {
                 UUID id = dialect.getUuid(sessionRows, 1);
-                chunk.add(new SessionRow(id, dialect.getText(sessionRows, 2)));
+                chunk.add(StoreCodec.session(dialect.getText(sessionRows, 2)));
                 while (more && id.equals(dialect.getUuid(inputRows, 1))) {
-                    chunk.add(new InputRow(inputRows.getLong(2), dialect.getText(inputRows, 3), inputRows.getString(4),
+                    chunk.add(new InputRow(inputRows.getLong(2), StoreCodec.input(dialect.getText(inputRows, 3)),
+                            inputRows.getString(4),
                             dialect.getText(inputRows, 5), dialect.getUuid(inputRows, 6)));
                     more = inputRows.next();
                 }
@@ -130,11 +134,22 @@ final class LoadReader {
             if (!chunk.isEmpty()) {
                 hand(chunk);
             }
-        } catch (SQLException e) {
+        } catch (SQLException | RuntimeException | Error e) {
+            // Handed to the caller, which throws it once the reader has ended: a row that cannot be read
+            // or decoded ends the load there, as it would if the caller read it.
             failure = e;
         } finally {
             hand(END);
         }
+    }
+
+    /**
+     * A driver that would otherwise fetch a whole result before handing its first row (PostgreSQL's, on a
+     * connection that is not in autocommit, as read connections are not) fetches it a step at a time.
+     */
+    private static Statement fetchingInSteps(Statement statement) throws SQLException {
+        statement.setFetchSize(ROWS_PER_CHUNK * 2);
+        return statement;
     }
 
     /** Queues a chunk for the caller; drops it once the caller has stopped taking chunks. */

@@ -178,6 +178,25 @@ class SqliteStoreFaultTest {
         }
     }
 
+    @Test
+    void aRowThatCannotBeDecodedEndsTheLoadWithWhyAndTheStoreGoesOn() throws SQLException {
+        try (JdbcRuntimeStore store = (JdbcRuntimeStore) openStore(dir)) {
+            for (int s = 0; s < 3; s++) {
+                store.commit(newSession(1_000));
+            }
+            try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("store.db"));
+                 Statement statement = connection.createStatement()) {
+                statement.execute("UPDATE inputs SET input_json = '{\"type\":\"no such kind\"}' WHERE seq = 500");
+            }
+
+            IllegalStateException failure = assertThrows(IllegalStateException.class, () -> loadAll(store));
+
+            assertTrue(failure.getMessage().startsWith("stored Input cannot be read"), failure.getMessage());
+            assertNoLoadThreadLeft();
+            assertEquals(3, store.info().sessions(), "reads go on");
+        }
+    }
+
     /** The load joins its reader thread before it returns or throws. */
     private static void assertNoLoadThreadLeft() {
         assertEquals(List.of(), Thread.getAllStackTraces().keySet().stream()
