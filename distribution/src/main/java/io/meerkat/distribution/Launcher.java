@@ -119,7 +119,7 @@ public final class Launcher implements AutoCloseable {
             // The store opens on a third thread (SQLite's native library, the connections, the schema): it shares
             // nothing with the other two, and its ~0.1-0.5 s no longer add to the start-up.
             CompletableFuture<Optional<RuntimeStore>> opening = onThread("meerkat-store-opener",
-                    () -> RuntimeStores.open(config.store(), config.dataDir()));
+                    () -> RuntimeStores.open(config.store(), config.dataDir(), config.storeSettings().sqliteSynchronous()));
             AutoCloseable storeIfFailed = () -> closeWhenOpened(opening);
             started.push(storeIfFailed);
             Path felixCache = Files.createTempDirectory("meerkat-felix-");
@@ -165,7 +165,9 @@ public final class Launcher implements AutoCloseable {
                     .maxQueuedCharsPerSession(config.memory().maxQueuedCharsPerSession())
                     .maxQueuedCharsRuntime(config.memory().maxQueuedCharsRuntime())
                     .maxRunDuration(config.runs().maxRunDuration())
-                    .retryPolicy(config.runs().retryPolicy());
+                    .retryPolicy(config.runs().retryPolicy())
+                    .finishedInputRetention(config.storeSettings().keepPerSession())
+                    .storeRetention(config.storeSettings().maxAge(), config.storeSettings().pruneInterval());
             store.ifPresent(builder::store);
             MeerkatRuntime runtime = builder.build();
             started.push(runtime);

@@ -28,6 +28,8 @@ import java.util.Properties;
  * {@code meerkat.runtime.max-queued-chars}, {@code meerkat.results.max-retained-bytes}, {@code meerkat.runtime.max-sessions} ({@link MemoryLimits}),
  * {@code meerkat.runtime.max-run-duration-ms}, {@code meerkat.runtime.retry.max-attempts},
  * {@code meerkat.runtime.retry.initial-backoff-ms}, {@code meerkat.runtime.retry.max-backoff-ms} ({@link RunLimits}),
+ * {@code meerkat.store.keep-per-session}, {@code meerkat.store.max-age-ms}, {@code meerkat.store.prune-interval-ms},
+ * {@code meerkat.store.sqlite.synchronous} ({@link StoreSettings}),
  * {@code meerkat.unsafe.client-operator-config};
  * every {@code meerkat.registry.*} key is handed to the registry bundles; every {@code meerkat.profile.*}
  * key declares an executor profile ({@link ExecutorProfiles}), where {@value #HOME_PLACEHOLDER} stands
@@ -62,6 +64,10 @@ public final class ConfigLoader {
     public static final String RETRY_MAX_ATTEMPTS = "meerkat.runtime.retry.max-attempts";
     public static final String RETRY_INITIAL_BACKOFF_MS = "meerkat.runtime.retry.initial-backoff-ms";
     public static final String RETRY_MAX_BACKOFF_MS = "meerkat.runtime.retry.max-backoff-ms";
+    public static final String STORE_KEEP_PER_SESSION = "meerkat.store.keep-per-session";
+    public static final String STORE_MAX_AGE_MS = "meerkat.store.max-age-ms";
+    public static final String STORE_PRUNE_INTERVAL_MS = "meerkat.store.prune-interval-ms";
+    public static final String STORE_SQLITE_SYNCHRONOUS = "meerkat.store.sqlite.synchronous";
     public static final String TOKEN_ENVIRONMENT_VARIABLE = "MEERKAT_TOKEN";
     /** Stands for the distribution folder in profile values, e.g. {@code ${meerkat.home}/examples/echo-agent.sh}. */
     public static final String HOME_PLACEHOLDER = "${meerkat.home}";
@@ -106,6 +112,10 @@ public final class ConfigLoader {
         values.put(RETRY_MAX_ATTEMPTS, Integer.toString(retry.maxAttempts()));
         values.put(RETRY_INITIAL_BACKOFF_MS, Long.toString(retry.initialBackoff().toMillis()));
         values.put(RETRY_MAX_BACKOFF_MS, Long.toString(retry.maxBackoff().toMillis()));
+        values.put(STORE_KEEP_PER_SESSION, Integer.toString(StoreSettings.DEFAULT_KEEP_PER_SESSION));
+        values.put(STORE_MAX_AGE_MS, Long.toString(StoreSettings.DEFAULT_MAX_AGE_MS));
+        values.put(STORE_PRUNE_INTERVAL_MS, Long.toString(StoreSettings.DEFAULT_PRUNE_INTERVAL_MS));
+        values.put(STORE_SQLITE_SYNCHRONOUS, StoreSettings.DEFAULT_SQLITE_SYNCHRONOUS);
         Path file = configFile != null ? configFile : home.resolve("conf").resolve("meerkat.properties");
         if (configFile != null || Files.exists(file)) {
             values.putAll(read(file));
@@ -138,7 +148,9 @@ public final class ConfigLoader {
                         intValue(values, MAX_SESSIONS)),
                 profiles(home, values), booleanValue(values, CLIENT_OPERATOR_CONFIG),
                 new RunLimits(longValue(values, MAX_RUN_DURATION_MS), intValue(values, RETRY_MAX_ATTEMPTS),
-                        longValue(values, RETRY_INITIAL_BACKOFF_MS), longValue(values, RETRY_MAX_BACKOFF_MS)));
+                        longValue(values, RETRY_INITIAL_BACKOFF_MS), longValue(values, RETRY_MAX_BACKOFF_MS)),
+                new StoreSettings(intValue(values, STORE_KEEP_PER_SESSION), longValue(values, STORE_MAX_AGE_MS),
+                        longValue(values, STORE_PRUNE_INTERVAL_MS), values.get(STORE_SQLITE_SYNCHRONOUS)));
     }
 
     private static ExecutorProfiles profiles(Path home, Map<String, String> values) {

@@ -32,11 +32,14 @@ import java.util.Objects;
  * @param clientOperatorConfig whether API clients may set operator-only executor keys (a program to run,
  *                         an endpoint, a credential's variable): {@code meerkat.unsafe.client-operator-config},
  *                         off unless the operator turns it on, loudly logged
+ * @param runs             how long runs may take and how failed ones are retried
+ * @param storeSettings    how long the store keeps finished inputs and ended sessions; SQLite's durability
  */
 public record LauncherConfig(Path home, String bind, int port, Path pluginsDir, Path bundlesDir, Path dataDir,
                              String store, String token, long maxBodyBytes, List<String> allowedOrigins,
                              HttpLimits httpLimits, Map<String, String> bundleProperties, MemoryLimits memory,
-                             ExecutorProfiles profiles, boolean clientOperatorConfig, RunLimits runs) {
+                             ExecutorProfiles profiles, boolean clientOperatorConfig, RunLimits runs,
+                             StoreSettings storeSettings) {
 
     /** The port the API listens on unless told otherwise. */
     public static final int DEFAULT_PORT = 7878;
@@ -74,6 +77,7 @@ public record LauncherConfig(Path home, String bind, int port, Path pluginsDir, 
         httpLimits.validate();
         memory.validate();
         runs.validate();
+        storeSettings.validate();
         if (!RuntimeStores.KINDS.contains(store)) {
             throw new ConfigException("--store " + store + " is not known; use --store sqlite (sessions survive a "
                     + "restart, the default) or --store memory (they end with the process)");

@@ -2,6 +2,7 @@ package io.meerkat.distribution.store;
 
 import io.meerkat.distribution.WireNames;
 import io.meerkat.distribution.config.ConfigException;
+import io.meerkat.distribution.config.StoreSettings;
 import io.meerkat.runtime.api.spi.RuntimeStore;
 import io.meerkat.runtime.api.spi.RuntimeStoreProvider;
 import io.meerkat.runtime.api.spi.StoreInfo;
@@ -44,11 +45,11 @@ public final class RuntimeStores {
      * @throws ConfigException if another launcher runs on this data folder's store
      * @throws io.meerkat.runtime.api.StoreUnavailableException if the database cannot be opened
      */
-    public static Optional<RuntimeStore> open(String kind, Path dataDir) {
+    public static Optional<RuntimeStore> open(String kind, Path dataDir, String synchronous) {
         return location(kind, dataDir).map(file -> {
             DataFolderLock lock = DataFolderLock.acquire(dataDir);
             try {
-                return new LockedStore(openSqlite(file), lock);
+                return new LockedStore(openSqlite(file, synchronous), lock);
             } catch (RuntimeException e) {
                 lock.close();
                 throw e;
@@ -74,9 +75,17 @@ public final class RuntimeStores {
         return openSqlite(file);
     }
 
-    /** Opens (creating or migrating it) the sqlite database {@code file}. */
+    /** Opens (creating or migrating it) the sqlite database {@code file}, its commits {@code FULL}y synchronous. */
     public static RuntimeStore openSqlite(Path file) {
-        return provider(SQLITE).open(Map.of("path", file.toAbsolutePath().toString()));
+        return openSqlite(file, StoreSettings.DEFAULT_SQLITE_SYNCHRONOUS);
+    }
+
+    /**
+     * Opens (creating or migrating it) the sqlite database {@code file}; {@code synchronous} is {@code FULL}
+     * (a commit survives a power loss) or {@code NORMAL} (a crash of the process).
+     */
+    public static RuntimeStore openSqlite(Path file, String synchronous) {
+        return provider(SQLITE).open(Map.of("path", file.toAbsolutePath().toString(), "synchronous", synchronous));
     }
 
     private static RuntimeStoreProvider provider(String name) {

@@ -99,6 +99,26 @@ class LauncherConfigTest {
     }
 
     @Test
+    void storeSettingsDefaultToTheRuntimesRetentionAndFullSyncAndAreCheckedByKey() {
+        StoreSettings defaults = ConfigLoader.load(home, null, Map.of(), Map.of()).validate().storeSettings();
+        assertEquals(new StoreSettings(10_000, 604_800_000, 600_000, "FULL"), defaults);
+
+        StoreSettings custom = ConfigLoader.load(home, null, Map.of(ConfigLoader.STORE_KEEP_PER_SESSION, "5",
+                ConfigLoader.STORE_MAX_AGE_MS, "0", ConfigLoader.STORE_PRUNE_INTERVAL_MS, "1000",
+                ConfigLoader.STORE_SQLITE_SYNCHRONOUS, "normal"), Map.of()).validate().storeSettings();
+        assertEquals(new StoreSettings(5, 0, 1_000, "NORMAL"), custom);
+        assertEquals(java.time.Duration.ofSeconds(1), custom.pruneInterval());
+
+        for (Map.Entry<String, String> bad : Map.of(ConfigLoader.STORE_KEEP_PER_SESSION, "0",
+                ConfigLoader.STORE_MAX_AGE_MS, "-1", ConfigLoader.STORE_PRUNE_INTERVAL_MS, "0",
+                ConfigLoader.STORE_SQLITE_SYNCHRONOUS, "OFF").entrySet()) {
+            LauncherConfig config = ConfigLoader.load(home, null, Map.of(bad.getKey(), bad.getValue()), Map.of());
+            ConfigException error = assertThrows(ConfigException.class, config::validate, bad.toString());
+            assertTrue(error.getMessage().contains(bad.getKey()), error.getMessage());
+        }
+    }
+
+    @Test
     void httpLimitsDefaultAndAreCheckedByKey() {
         HttpLimits defaults = ConfigLoader.load(home, null, Map.of(), Map.of()).validate().httpLimits();
         assertEquals(new HttpLimits(1_000, 1_024, 30_000, HttpLimits.defaultMaxBufferedBodyBytes(), 256, 512,

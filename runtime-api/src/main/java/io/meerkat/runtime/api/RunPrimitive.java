@@ -20,7 +20,9 @@ public sealed interface RunPrimitive {
      * @param attempts             the attempt of this run at each contributing input, in the same order: 1
      *                             the first time it runs, one more after each failed run of it. A run done
      *                             again because the runtime crashed during it (its inputs recovered from a
-     *                             store) has the attempts of the run it repeats. Empty when the primitive was
+     *                             store) has the attempts of the run it repeats (though it counts toward
+     *                             the input's {@link InputStatus#attempts()} and retry limit, so an input
+     *                             whose run kills the process is not run forever). Empty when the primitive was
      *                             not built by the runtime. See {@link #attemptKey(int)}.
      */
     record StagedInput(RunBoundary boundary, List<ConversationAppend> appends,

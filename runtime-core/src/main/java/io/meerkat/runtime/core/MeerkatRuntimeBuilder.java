@@ -50,6 +50,12 @@ public final class MeerkatRuntimeBuilder {
 
     /** The default of {@link #maxQueuedCharsPerSession}. */
     public static final long DEFAULT_MAX_QUEUED_CHARS_PER_SESSION = RuntimeSettings.DEFAULT_MAX_QUEUED_CHARS_PER_SESSION;
+    /** Finished inputs each session keeps unless told otherwise ({@link #finishedInputRetention}). */
+    public static final int DEFAULT_FINISHED_INPUT_RETENTION = RuntimeSettings.defaults().finishedInputRetention();
+    /** How long the store keeps finished inputs and ended sessions unless told otherwise ({@link #storeRetention}). */
+    public static final Duration DEFAULT_STORE_MAX_AGE = Duration.ofDays(7);
+    /** How often the store is pruned unless told otherwise ({@link #storeRetention}). */
+    public static final Duration DEFAULT_STORE_PRUNE_EVERY = Duration.ofMinutes(10);
 
     private final Map<String, ExecutorFactory> factories = new LinkedHashMap<>();
     private ExecutorCatalog executorCatalog;
@@ -57,7 +63,7 @@ public final class MeerkatRuntimeBuilder {
     private Executor scheduler;
     private Executor blockingExecutor;
     private long maxPayloadChars = RuntimeSettings.defaults().maxPayloadChars();
-    private int finishedInputRetention = RuntimeSettings.defaults().finishedInputRetention();
+    private int finishedInputRetention = DEFAULT_FINISHED_INPUT_RETENTION;
     private int maxBatchSize = RuntimeSettings.defaults().maxBatchSize();
     private int loopThroughput = RuntimeSettings.defaults().loopThroughput();
     private long shutdownTimeoutMillis = RuntimeSettings.defaults().shutdownTimeoutMillis();
@@ -68,8 +74,8 @@ public final class MeerkatRuntimeBuilder {
     private Duration maxRunDuration;
     private DelayScheduler delayScheduler;
     private RuntimeStore store;
-    private Duration storeMaxAge = Duration.ofDays(7);
-    private Duration storePruneEvery = Duration.ofMinutes(10);
+    private Duration storeMaxAge = DEFAULT_STORE_MAX_AGE;
+    private Duration storePruneEvery = DEFAULT_STORE_PRUNE_EVERY;
 
     private MeerkatRuntimeBuilder() {
     }
@@ -212,7 +218,15 @@ public final class MeerkatRuntimeBuilder {
      * <p>What survives, and what runs again: state changes are exactly-once; an executor's side effects are
      * at-least-once (a run in flight at a crash runs again, its inputs back on their lanes). An executor that
      * must not repeat an effect uses the attempt key it is handed with each input
-     * ({@link io.meerkat.runtime.api.spi.RuntimeStore} explains the guarantees).
+     * ({@link io.meerkat.runtime.api.spi.RuntimeStore} explains the guarantees). A run a crash cut short counts
+     * as an attempt, so an input whose run kills the process is abandoned once its attempts are used up.
+     *
+     * <p>Secrets: a session's config is stored without the values of the keys its executor declares secret,
+     * so a recovered session's executor is created without them. An executor that needs a secret value must
+     * fail {@code create()} when it is missing (the session is then listed as executor-unavailable, its
+     * inputs kept) rather than run without it; the embedder re-supplies secrets on recovery, through the
+     * factories it gives (an {@link io.meerkat.runtime.api.spi.ExecutorCatalog} that adds them to the
+     * config, as the launcher's re-resolves each session's operator profile).
      */
     public MeerkatRuntimeBuilder store(RuntimeStore store) {
         this.store = Objects.requireNonNull(store, "store");
@@ -222,7 +236,10 @@ public final class MeerkatRuntimeBuilder {
     /**
      * How long the {@link #store} keeps finished inputs (and so how long a resubmit after a restart is
      * deduplicated): at most {@link #finishedInputRetention} per session, as in memory, and none older than
-     * {@code maxAge}; pruned every {@code every}. Defaults: 7 days, every 10 minutes.
+     * {@code maxAge}; pruned every {@code every}. Defaults: 7 days, every 10 minutes. A session stopped or
+     * destroyed more than {@code maxAge} ago is removed then too (from the store, with all its rows, and from
+     * the runtime, as by {@code removeSession}); a recovered one counts from the newest change the store
+     * kept of it (its inputs' last transition, else its creation).
      */
     public MeerkatRuntimeBuilder storeRetention(Duration maxAge, Duration every) {
         if (maxAge.isNegative() || every.isZero() || every.isNegative()) {
@@ -280,15 +297,18 @@ public final class MeerkatRuntimeBuilder {
             delays = timer::schedule;
             owned.add(timer::shutdownNow);
         }
+        StorePruner pruner = null;
         if (store != null) {
-            StorePruner pruner = new StorePruner(store, finishedInputRetention, storeMaxAge, storePruneEvery, delays,
-                    blocking);
+            pruner = new StorePruner(store, finishedInputRetention, storeMaxAge, storePruneEvery, delays, blocking);
             // Closed before the pools it runs on (owned resources are closed in order).
             owned.add(0, pruner);
-            pruner.start();
         }
         LocalMeerkatRuntime runtime = new LocalMeerkatRuntime(factories, executorCatalog, registry, loops, blocking,
                 delays, settings, owned, store);
+        if (pruner != null) {
+            pruner.alsoPruneEndedSessions(runtime::pruneEndedSessions);
+            pruner.start();
+        }
         try {
             runtime.recover();
         } catch (RuntimeException | Error e) {

@@ -59,7 +59,14 @@ final class JdbcRuntimeStore implements RuntimeStore {
     private final Connections connections;
     private final int schemaVersion;
 
-    private final ReentrantLock writeLock = new ReentrantLock();
+    /**
+     * Fair, so that a commit waiting while a prune holds the writer takes it before the prune's next chunk
+     * ({@link #prune}); commits come from one group-commit thread, so fairness costs them nothing else.
+     */
+    private final ReentrantLock writeLock = new ReentrantLock(true);
+    /** Inputs (or receipts) a prune deletes per transaction; see {@link #prune}. */
+    static final int PRUNE_CHUNK_ROWS = 1_000;
+    private volatile int pruneChunkRows = PRUNE_CHUNK_ROWS;
     /** The writer, or null after a failure left it unusable; used under {@link #writeLock} only. */
     private Connection writer;
     private final Map<Sql, PreparedStatement> writerStatements = new EnumMap<>(Sql.class);
@@ -283,7 +290,7 @@ final class JdbcRuntimeStore implements RuntimeStore {
         writer = null;
     }
 
-    /** Only for tests: runs inside every later commit's transaction, after its writes, before it commits. */
+    /** Only for tests: runs inside every later commit's (and prune chunk's) transaction, after its writes, before it commits. */
     void beforeCommit(Runnable hook) {
         beforeCommit = hook;
     }
@@ -324,27 +331,49 @@ final class JdbcRuntimeStore implements RuntimeStore {
         });
     }
 
+    /**
+     * Forgets in chunks of at most {@link #PRUNE_CHUNK_ROWS} rows, each its own short transaction holding the
+     * writer, so that commits go on between chunks however much a prune has to forget (a first prune of a
+     * large store would otherwise stall every commit behind one long delete). Each chunk is atomic; a prune
+     * that fails midway has forgotten the chunks before, and the next prune goes on from there.
+     */
     @Override
     public long prune(RetentionPolicy policy) {
+        int chunk = pruneChunkRows;
+        long pruned = 0;
+        int deleted;
+        do {
+            // Ranks are taken again for each chunk: deleting rows ranked beyond keepPerSession ranks no kept row lower.
+            deleted = deleteChunk("DELETE FROM inputs WHERE input_id IN (SELECT input_id FROM ("
+                    + "SELECT input_id, finished_at, ROW_NUMBER() OVER (PARTITION BY session_id ORDER BY seq DESC) AS newest"
+                    + " FROM inputs WHERE finished_at IS NOT NULL) finished"
+                    + " WHERE newest > ? OR finished_at < ? LIMIT ?)",
+                    policy.keepPerSession(), StoreRules.epochNanos(policy.finishedBefore()), chunk);
+            pruned += deleted;
+        } while (deleted == chunk);
+        do {
+            // A receipt is kept while an input staged by its run is stored: recovery needs no other.
+            deleted = deleteChunk("DELETE FROM receipts WHERE (session_id, run_id) IN (SELECT session_id, run_id"
+                    + " FROM receipts WHERE NOT EXISTS (SELECT 1 FROM inputs WHERE inputs.session_id = receipts.session_id"
+                    + " AND inputs.staged_run = receipts.run_id) LIMIT ?)", chunk);
+        } while (deleted == chunk);
+        return pruned;
+    }
+
+    /** Runs one delete of a prune in its own transaction, holding the writer for it only. */
+    private int deleteChunk(String sql, long... parameters) {
         writeLock.lock();
         try {
             checkOpen();
             Connection connection = writer();
-            try (PreparedStatement inputs = connection.prepareStatement(
-                    "DELETE FROM inputs WHERE input_id IN (SELECT input_id FROM ("
-                            + "SELECT input_id, finished_at, ROW_NUMBER() OVER (PARTITION BY session_id ORDER BY seq DESC) AS newest"
-                            + " FROM inputs WHERE finished_at IS NOT NULL) finished"
-                            + " WHERE newest > ? OR finished_at < ?)");
-                 // A receipt is kept while an input staged by its run is stored: recovery needs no other.
-                 PreparedStatement receipts = connection.prepareStatement(
-                         "DELETE FROM receipts WHERE NOT EXISTS (SELECT 1 FROM inputs"
-                                 + " WHERE inputs.session_id = receipts.session_id AND inputs.staged_run = receipts.run_id)")) {
-                inputs.setLong(1, policy.keepPerSession());
-                inputs.setLong(2, StoreRules.epochNanos(policy.finishedBefore()));
-                long pruned = inputs.executeUpdate();
-                receipts.executeUpdate();
+            try (PreparedStatement delete = connection.prepareStatement(sql)) {
+                for (int i = 0; i < parameters.length; i++) {
+                    delete.setLong(i + 1, parameters[i]);
+                }
+                int deleted = delete.executeUpdate();
+                beforeCommit.run();
                 connection.commit();
-                return pruned;
+                return deleted;
             } catch (SQLException | RuntimeException e) {
                 rollback(connection, e);
                 throw StoreRules.commitFailed(provider, "prune: " + e.getMessage(), e);
@@ -352,6 +381,16 @@ final class JdbcRuntimeStore implements RuntimeStore {
         } finally {
             writeLock.unlock();
         }
+    }
+
+    /** Only for tests: the rows a prune deletes per transaction. */
+    void pruneChunkRows(int rows) {
+        pruneChunkRows = rows;
+    }
+
+    /** Only for tests: whether a commit (or prune chunk) waits for the writer. */
+    boolean writerWanted() {
+        return writeLock.hasQueuedThreads();
     }
 
     @Override

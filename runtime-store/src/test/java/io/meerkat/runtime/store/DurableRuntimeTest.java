@@ -97,8 +97,8 @@ class DurableRuntimeTest {
             LedgerExecutorFactory.Held held = executors.nextHeld();
             Input second = Input.prompt("second");
             session.submit(second);
-            // Nothing has finished: both were written when they were accepted.
-            assertEquals(InputLifecycleState.QUEUED, storedInput(store, session.id(), first.id()).status().state());
+            // Nothing has finished: both were written when they were accepted, and the first's start before it ran.
+            assertEquals(InputLifecycleState.STAGED, storedInput(store, session.id(), first.id()).status().state());
             assertEquals(InputLifecycleState.QUEUED, storedInput(store, session.id(), second.id()).status().state());
             held.complete();
             executors.nextHeld().complete();
@@ -319,10 +319,18 @@ class DurableRuntimeTest {
     @MethodSource("stores")
     void finishedInputsArePrunedOnceTheyAreOlderThanTheRetention(Named kind) throws Exception {
         java.util.concurrent.Semaphore pruned = new java.util.concurrent.Semaphore(0);
+        // Prunes wait until the test has seen the input stored: with a retention of none, one running between
+        // the input's end and the first read below would forget it first (1 run in 4 did).
+        java.util.concurrent.CountDownLatch seenStored = new java.util.concurrent.CountDownLatch(1);
         try (RuntimeStore real = kind.open().get()) {
             FailingStore store = new FailingStore(real) {
                 @Override
                 public long prune(io.meerkat.runtime.api.spi.RetentionPolicy policy) {
+                    try {
+                        assertTrue(seenStored.await(10, TimeUnit.SECONDS), "the test never read the input");
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
                     long forgotten = super.prune(policy);
                     pruned.release();
                     return forgotten;
@@ -335,6 +343,7 @@ class DurableRuntimeTest {
                 Input input = Input.prompt("short-lived");
                 await(session.submit(input).completion());
                 assertEquals(InputLifecycleState.CONSUMED, storedInput(real, session.id(), input.id()).status().state());
+                seenStored.countDown();
                 pruned.drainPermits();
                 // The second prune from now began after the input finished.
                 assertTrue(pruned.tryAcquire(2, 10, TimeUnit.SECONDS), "the store was not pruned");

@@ -47,6 +47,9 @@ import org.junit.jupiter.api.RepetitionInfo;
  *   <li>an input a waiter was told completed is CONSUMED after the restart; one told anything else
  *       (abandoned: failed, stopped, destroyed, reset) is finished; neither runs again;</li>
  *   <li>nothing recovered is ACCEPTED, STAGED or APPLIED: an unfinished input is QUEUED, and runs;</li>
+ *   <li>every run an executor was handed counts as an attempt of its inputs, a run the cut interrupted
+ *       too (its start was written before it ran): an input comes back with at least as many attempts as
+ *       runs were handed it, and finished once those reach the maximum (it is never run again).</li>
  *   <li>every session whose creation returned is there, unless its removal returned; a session a stop
  *       command ended (its waiters told so) is still STOPPED.</li>
  * </ul>
@@ -223,6 +226,13 @@ class RecoveryPropertyTest {
                         || status.state() == InputLifecycleState.APPLIED
                         || status.state() == InputLifecycleState.APPLIED_PENDING_CONSUMPTION,
                         "recovered in " + status.state());
+                long runs = before.ledger.stream().flatMap(applied -> applied.attemptKeys().stream())
+                        .filter(key -> key.startsWith(entry.getKey() + ":")).count();
+                assertTrue(status.attempts() >= runs, "input handed to " + runs + " runs came back with "
+                        + status.attempts() + " attempts: " + status);
+                if (runs >= RetryPolicy.DEFAULT_MAX_ATTEMPTS) {
+                    assertTrue(status.state().isTerminal(), "input with its attempts used up came back " + status);
+                }
                 if (record.outcome instanceof CompletionOutcome.Completed) {
                     assertEquals(InputLifecycleState.CONSUMED, status.state(),
                             "input reported completed came back " + status.state());

@@ -154,7 +154,8 @@ class StoreFailureRegressionTest {
                     if (envelope.event() instanceof io.meerkat.runtime.api.RuntimeEvent.RunLifecycle lifecycle
                             && lifecycle.event() instanceof io.meerkat.runtime.api.RunEvent.RunStarted
                             && once.compareAndSet(false, true)) {
-                        store.script(0, 1);
+                        // The run's start (its staged input) is written next, and passes; the cancel's end is refused.
+                        store.script(1, 1);
                         session.control(new io.meerkat.runtime.api.RunControlCommand.CancelCurrentRun("changed my mind"));
                     }
                 }

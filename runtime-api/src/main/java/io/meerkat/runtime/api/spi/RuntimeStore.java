@@ -64,7 +64,8 @@ public interface RuntimeStore extends AutoCloseable {
     /**
      * Forgets finished inputs (with their outcomes) of every session beyond the newest
      * {@code policy.keepPerSession()}, and those that finished before {@code policy.finishedBefore()}.
-     * Their idempotency keys go with them: the dedup window is this retention.
+     * Their idempotency keys go with them: the dedup window is this retention. A store may forget them in
+     * several transactions (each atomic), so that commits are not held up by a large prune.
      *
      * @return how many inputs were forgotten
      */

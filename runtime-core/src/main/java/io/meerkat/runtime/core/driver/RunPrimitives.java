@@ -37,9 +37,8 @@ final class RunPrimitives {
             ConversationAppend append = new ConversationAppend(roleOf(input), input.text());
             (record.policy().recordTranscript() ? appends : contextAppends).add(append);
             ids.add(record.id());
-            // Staging counted this attempt; a store keeps the count of failed attempts only, so the attempt a
-            // crash interrupted is counted again, the same, when it is done again after recovery.
-            attempts.add(record.attempts());
+            // A run a crash cut short is done again with its own attempt (InputRecord.attemptOfRun).
+            attempts.add(record.attemptOfRun());
             if (input.header().correlationId() != null) {
                 correlationIds.add(input.header().correlationId());
             }

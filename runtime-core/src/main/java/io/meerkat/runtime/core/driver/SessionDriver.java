@@ -109,6 +109,11 @@ public final class SessionDriver {
      */
     private volatile boolean destroyed;
     /**
+     * When the session reached STOPPED or DESTROYED (epoch millis), 0 while it has not; written under the lock,
+     * read without it by the pruning of ended sessions ({@link #endedAtMillis()}).
+     */
+    private volatile long endedAtMillis;
+    /**
      * The run in flight, or {@code null}: written under the lock with every transition, read without it
      * by {@link #activeRunId()} (a control command's send time is ordered against the run's start by it).
      */
@@ -422,14 +427,19 @@ public final class SessionDriver {
 
     /**
      * Begins the next run if the phase lets the queue be processed and a batch is waiting: takes
-     * the batch off its lane, applies BeginRun and stages the batch, all in one step.
+     * the batch off its lane, applies BeginRun and stages the batch, all in one step. With a store, the
+     * staged inputs (their attempts counted) are committed before this returns, so before the executor runs
+     * them: a run that kills the process counts as an attempt at recovery ({@link Ingress#restore}).
      *
      * @return the run, or {@code null} when there is nothing to start
+     * @throws io.meerkat.runtime.api.StoreUnavailableException if the store refused the staging: it is
+     *         undone (the inputs are back at the front of their lanes, no attempt counted), no run began
      */
     public StagedRun beginNextRun() {
         Batch batch;
         RunId runId;
         RunPrimitive primitive;
+        CompletableFuture<Void> stagingCommitted = null;
         lock.lock();
         try {
             if (refuseNewRuns || !machine.state().canProcessQueue() || machine.hasActiveRun()) {
@@ -446,10 +456,43 @@ public final class SessionDriver {
             // released, and a finished record lets go of its content (InputRecord.input() is then null).
             primitive = RunPrimitives.of(batch);
             events.runStarted(runId, batch.records());
+            if (store != null && !removedFromStore) {
+                // Only the inputs: the store keeps a session in a run as in its phase before the run. Submitted
+                // under the lock, so it commits before any later change of this session (a stop abandoning them).
+                StoreWrites writes = writes().inputs(batch.records());
+                stagingCommitted = writes.isEmpty() ? null : store.submit(writes.batch());
+            }
         } finally {
             lock.unlock();
         }
-        return new StagedRun(runId, batch, primitive);
+        StagedRun run = new StagedRun(runId, batch, primitive);
+        if (stagingCommitted != null) {
+            // Waited for without the lock, as a run boundary is: admissions go on and share the commit.
+            try {
+                GroupCommitter.await(stagingCommitted);
+            } catch (StoreUnavailableException e) {
+                unstage(run, e);
+                throw e;
+            }
+        }
+        return run;
+    }
+
+    /** Undoes a run whose staging the store refused (see {@link #beginNextRun}); nothing is written. */
+    private void unstage(StagedRun run, StoreUnavailableException cause) {
+        lock.lock();
+        try {
+            // A stop or destroy may have ended the run meanwhile (its write came after the refused one).
+            if (!isActive(run.runId())) {
+                return;
+            }
+            String error = "the store refused its start: " + cause.getMessage();
+            apply(new RuntimeTransition.RunFailed(run.runId()));
+            ingress.unstage(run.batch(), "run not begun: " + error, System.currentTimeMillis());
+            events.runFailed(run.runId(), run.batch().records(), error, true);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -1007,14 +1050,44 @@ public final class SessionDriver {
                 boolean receipt = readsReceiptOnRestore(input) && receiptStored.test(input.stagedRun());
                 InputRecord record;
                 // A finished input past the retention is forgotten at once: its row is left as it was.
-                if (ingress.restore(input, receipt, now) && (record = ingress.find(input.inputId())) != null) {
+                if (ingress.restore(input, receipt, now, maxAttempts) && (record = ingress.find(input.inputId())) != null) {
                     changed.add(record);
                 }
             }
             if (store != null && !changed.isEmpty()) {
-                write(writes().inputs(changed));
+                StoreWrites writes = writes();
+                for (InputRecord record : changed) {
+                    // Abandoned by the rules (its attempts used up by crashes): its outcome is answered from now on.
+                    if (record.state() == InputLifecycleState.ABANDONED) {
+                        writes.finished(List.of(record), Outcomes.ofFinished(record));
+                    } else {
+                        writes.inputs(List.of(record));
+                    }
+                }
+                write(writes);
             }
             return inputs.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** When the session was stopped or destroyed (epoch millis), 0 while it has not ended; lock-free. */
+    public long endedAtMillis() {
+        return endedAtMillis;
+    }
+
+    /**
+     * Sets when a session recovered ended: the store keeps no such time, so the recovery gives the newest it
+     * knows of (see {@code LocalMeerkatRuntime.recover}) rather than the recovery's, which a runtime that
+     * restarts more often than the retention age would otherwise push back for ever.
+     */
+    public void endedAt(long millis) {
+        lock.lock();
+        try {
+            if (machine.state().isTerminal()) {
+                endedAtMillis = millis;
+            }
         } finally {
             lock.unlock();
         }
@@ -1124,6 +1197,9 @@ public final class SessionDriver {
 
     private void apply(RuntimeTransition transition) {
         TransitionResult result = machine.apply(transition);
+        if (endedAtMillis == 0 && result.to().isTerminal()) {
+            endedAtMillis = System.currentTimeMillis();
+        }
         acceptsInput = machine.canApply(SUBMIT_WORK);
         activeRunId = machine.currentRunId().orElse(null);
         events.stateChanged(result.from(), result.to(), transition);

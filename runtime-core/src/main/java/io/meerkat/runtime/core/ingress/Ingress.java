@@ -286,26 +286,34 @@ public final class Ingress {
     }
 
     /**
-     * Takes back an input a store kept, by Meerkat 0.5's recovery rules: ACCEPTED and STAGED become
-     * QUEUED; APPLIED and APPLIED_PENDING_CONSUMPTION become CONSUMED if the receipt of the run that staged
-     * them was stored, else QUEUED with their attempts kept (the run is done again); QUEUED and finished
+     * Takes back an input a store kept, by Meerkat 0.5's recovery rules: ACCEPTED becomes QUEUED;
+     * APPLIED and APPLIED_PENDING_CONSUMPTION become CONSUMED if the receipt of the run that staged them was
+     * stored; STAGED, and APPLIED without that receipt, were in a run a crash cut short, which counts as an
+     * attempt: QUEUED (the run is done again, with the same attempt key), or ABANDONED
+     * ({@link AbandonReason#MAX_ATTEMPTS_EXHAUSTED}) once that was its {@code maxAttempts}-th run; QUEUED and finished
      * inputs stay as they were; an input its policy consumes on acceptance is CONSUMED. A QUEUED input goes to the back of its lane: call in sequence order and
      * the lanes are what they were. Finished inputs come back with their idempotency keys, so a resubmit
      * after a restart is deduplicated. The session's bounds do not refuse a recovered input: it was
      * accepted before.
      *
      * @param receiptStored whether the store holds the receipt of {@code stored.stagedRun()}
+     * @param maxAttempts   the runs an input may take part in
      * @return whether the rules changed its state (the store must then be told)
      */
-    public boolean restore(StoredInput stored, boolean receiptStored, long nowMillis) {
+    public boolean restore(StoredInput stored, boolean receiptStored, long nowMillis, int maxAttempts) {
         InputLifecycleState storedState = stored.status().state();
         if (ledger.containsKey(stored.inputId())) {
             throw new IllegalStateException("input " + stored.inputId() + " was restored twice");
         }
+        boolean cutShort = storedState == InputLifecycleState.STAGED
+                || (!receiptStored && (storedState == InputLifecycleState.APPLIED
+                        || storedState == InputLifecycleState.APPLIED_PENDING_CONSUMPTION));
         InputLifecycleState recovered = switch (storedState) {
-            case ACCEPTED, STAGED -> InputLifecycleState.QUEUED;
-            case APPLIED, APPLIED_PENDING_CONSUMPTION ->
-                    receiptStored ? InputLifecycleState.CONSUMED : InputLifecycleState.QUEUED;
+            case ACCEPTED -> InputLifecycleState.QUEUED;
+            // Staging wrote the attempt it counted before the run began (SessionDriver.beginNextRun).
+            case STAGED, APPLIED, APPLIED_PENDING_CONSUMPTION -> !cutShort ? InputLifecycleState.CONSUMED
+                    : stored.status().attempts() >= maxAttempts ? InputLifecycleState.ABANDONED
+                    : InputLifecycleState.QUEUED;
             case QUEUED, CONSUMED, SUPERSEDED, COALESCED, ABANDONED -> storedState;
         };
         if (!recovered.isTerminal() && stored.input() == null) {
@@ -323,7 +331,9 @@ public final class Ingress {
         backSequence = Math.max(backSequence, stored.sequence());
         if (recovered.isTerminal()) {
             record = new InputRecord(stored, finishedPolicy(stored.status().lane()), 0);
-            if (recovered != storedState) {
+            if (cutShort) {
+                record.recoverCutShort(nowMillis, maxAttempts);
+            } else if (recovered != storedState) {
                 record.recoverTo(recovered, nowMillis, "recovered: " + (policy != null ? "consumed on accept"
                         : "the receipt of its run was stored"));
             }
@@ -340,7 +350,9 @@ public final class Ingress {
         }
         long size = InputValidator.payloadSize(stored.input());
         record = new InputRecord(stored, policy, size);
-        if (recovered != storedState) {
+        if (cutShort) {
+            record.recoverCutShort(nowMillis, maxAttempts);
+        } else if (recovered != storedState) {
             record.recoverTo(recovered, nowMillis, "recovered after a restart");
         }
         runtimeBudget.forceReserve(size);
@@ -467,6 +479,21 @@ public final class Ingress {
     public void stage(Batch batch, RunId runId, long nowMillis) {
         for (InputRecord record : batch.records()) {
             record.stage(runId, nowMillis);
+        }
+    }
+
+    /**
+     * Takes back a staging the store refused to write: the batch's records still staged go back to the front
+     * of their lanes, in order, their attempt not counted (the run never began).
+     */
+    public void unstage(Batch batch, String reason, long nowMillis) {
+        List<InputRecord> records = batch.records();
+        for (int i = records.size() - 1; i >= 0; i--) {
+            InputRecord record = records.get(i);
+            if (record.state() == InputLifecycleState.STAGED) {
+                record.unstage(reason, nowMillis);
+                putFirst(record);
+            }
         }
     }
 

@@ -44,6 +44,11 @@ public final class InputRecord {
     }
 
     private static final InputLifecycleState[] STATES = InputLifecycleState.values();
+    /**
+     * The history reason of a recovery that found the input in a run a crash cut short (STAGED, or APPLIED
+     * without a receipt): counted back from a stored history ({@link #cutShort}), so it is part of what is stored.
+     */
+    static final String CUT_SHORT = "recovered after a restart: its run was cut short";
     private static final int INITIAL_HISTORY = 6;
 
     private final InputId id;
@@ -57,6 +62,8 @@ public final class InputRecord {
     private final PolicyDecision policy;
     private InputLifecycleState state;
     private int attempts;
+    /** Of {@link #attempts}, the runs a crash cut short (see {@link #attemptOfRun()}). */
+    private int cutShort;
     private AbandonReason abandonReason;
     private InputId supersededBy;
     private RunId stagedRun;
@@ -107,6 +114,7 @@ public final class InputRecord {
         this.policy = other.policy;
         this.state = other.state;
         this.attempts = other.attempts;
+        this.cutShort = other.cutShort;
         this.abandonReason = other.abandonReason;
         this.supersededBy = other.supersededBy;
         this.stagedRun = other.stagedRun;
@@ -138,6 +146,9 @@ public final class InputRecord {
         this.sequence = stored.sequence();
         for (InputTransitionRecord step : status.history()) {
             append(step.from(), step.to(), step.at().toEpochMilli(), step.reason());
+            if (CUT_SHORT.equals(step.reason())) {
+                cutShort++;
+            }
         }
     }
 
@@ -178,6 +189,22 @@ public final class InputRecord {
     void recoverTo(InputLifecycleState to, long nowMillis, String reason) {
         append(state, to, nowMillis, reason);
         state = to;
+    }
+
+    /**
+     * Recovers a record found in a run a crash cut short: that run counts as an attempt (staging wrote it);
+     * QUEUED to be done again, or ABANDONED ({@link AbandonReason#MAX_ATTEMPTS_EXHAUSTED}) once it has
+     * taken part in {@code maxAttempts} runs, so that an input whose run kills the process is not run after
+     * every restart forever.
+     */
+    void recoverCutShort(long nowMillis, int maxAttempts) {
+        if (attempts >= maxAttempts) {
+            recoverTo(InputLifecycleState.ABANDONED, nowMillis, AbandonReason.MAX_ATTEMPTS_EXHAUSTED.name());
+            abandonReason = AbandonReason.MAX_ATTEMPTS_EXHAUSTED;
+        } else {
+            recoverTo(InputLifecycleState.QUEUED, nowMillis, CUT_SHORT);
+            cutShort++;
+        }
     }
 
     /** Whether an outcome is kept for waiters on their way (for tests: none is kept once they all arrived). */
@@ -227,6 +254,16 @@ public final class InputRecord {
 
     public int attempts() {
         return attempts;
+    }
+
+    /**
+     * The attempt the run staging this record makes at it, as its attempt key names it
+     * ({@link io.meerkat.runtime.api.RunPrimitive.StagedInput#attemptKey}): 1, then one more after each
+     * failed run. A run a crash cut short counts in {@link #attempts()} (toward the maximum) but not here, so
+     * the run that does it again after the restart carries the key of the run it repeats.
+     */
+    public int attemptOfRun() {
+        return attempts - cutShort;
     }
 
     public AbandonReason abandonReason() {
@@ -301,6 +338,12 @@ public final class InputRecord {
         moveTo(InputLifecycleState.STAGED, nowMillis, null);
         stagedRun = runId;
         attempts++;
+    }
+
+    /** Undoes {@link #stage}: QUEUED again, the attempt not counted. */
+    void unstage(String reason, long nowMillis) {
+        moveTo(InputLifecycleState.QUEUED, nowMillis, reason);
+        attempts--;
     }
 
     void abandon(AbandonReason reason, long nowMillis) {

@@ -49,7 +49,9 @@ import org.slf4j.LoggerFactory;
  * <h2>A store that refuses a write</h2>
  * When the session has a store and the write of a run's end fails ({@link StoreUnavailableException}),
  * nothing changed: the run stays the session's active run, settled but not committed, and the loop tries
- * again after the same backoff a failed run gets, growing with each failure in a row. Control commands
+ * again after the same backoff a failed run gets, growing with each failure in a row. A refused write of a
+ * run's start (its staged inputs, written before the executor runs them) undoes the start and the loop begins
+ * the run again after that backoff. Control commands
  * are served meanwhile. A stop command is written before it is made, like every lifecycle command: while
  * the store refuses it, the session is not stopped (and begins no run) and the loop writes it again after a
  * pause; the loop ends once it is written, or when the runtime closes (then the store keeps the session as
@@ -117,7 +119,7 @@ public final class RuntimeLoop implements Runnable {
     /** Loop-confined: a stop command applied but not yet kept by the store, which refused it; retried after a pause. */
     private boolean stopPending;
 
-    /** Loop-confined: the writes of a run's end the store refused in a row (see the class comment). */
+    /** Loop-confined: the writes of a run's start or end the store refused in a row (see the class comment). */
     private int storeFailures;
     /**
      * Loop-confined: caller cancels drained while a run that began after they were sent was in flight, in
@@ -330,7 +332,17 @@ public final class RuntimeLoop implements Runnable {
                 // The timer wakes the loop when the backoff has passed.
                 return;
             }
-            StagedRun run = driver.beginNextRun();
+            StagedRun run;
+            try {
+                run = driver.beginNextRun();
+            } catch (StoreUnavailableException e) {
+                // Undone: the inputs wait on their lanes, no attempt counted; the timer wakes the loop.
+                storeFailures++;
+                LOG.warn("session {}: the store refused the start of a run ({} in a row); trying again after a pause",
+                        sessionId, storeFailures, e);
+                startBackoff(storeFailures, STORE_RETRY_FLOOR);
+                return;
+            }
             if (run == null) {
                 return;
             }

@@ -8,7 +8,9 @@ import io.meerkat.runtime.api.RunId;
 import io.meerkat.runtime.api.RuntimeClosedException;
 import io.meerkat.runtime.api.SessionHandle;
 import io.meerkat.runtime.api.SessionId;
+import io.meerkat.runtime.api.InputTransitionRecord;
 import io.meerkat.runtime.api.SessionNotFoundException;
+import io.meerkat.runtime.api.StoreUnavailableException;
 import io.meerkat.runtime.api.SessionSpec;
 import io.meerkat.runtime.api.UnknownExecutorException;
 import io.meerkat.runtime.api.RuntimeState;
@@ -115,7 +117,7 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
             Thread writer = new Thread(task, "meerkat-store-writer");
             writer.setDaemon(true);
             return writer;
-        });
+        }, java.time.Duration.ofMillis(settings.shutdownTimeoutMillis()));
         this.factories = Map.copyOf(factories);
         this.catalog = catalog;
         this.completions = completions;
@@ -168,7 +170,17 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
             stored = new StoredSession(sessionId, spec.executorKind(), withoutSecrets(factory, spec.config()),
                     RuntimeState.IDLE, Instant.now(), spec.maxRunDuration());
             // Before anything else: a session nobody could recover is never created.
-            store.write(StoreBatch.of(new StoreChange.PutSession(stored)));
+            try {
+                store.write(StoreBatch.of(new StoreChange.PutSession(stored)));
+            } catch (StoreUnavailableException e) {
+                // The runtime closed after ensureOpen (its committer refuses every write from then on).
+                if (closed) {
+                    RuntimeClosedException refused = new RuntimeClosedException();
+                    refused.addSuppressed(e);
+                    throw refused;
+                }
+                throw e;
+            }
         }
         try {
             return start(new SessionSpec(sessionId, spec.executorKind(), spec.config(), spec.maxRunDuration()),
@@ -312,7 +324,15 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
     private void takeUp(StoredSession stored, List<StoredInput> inputs, List<Runnable> resumptions) {
         LocalSession session = recover(stored, inputs);
         if (session != null) {
-            resumptions.add(() -> session.resumeAfterRecovery(stored.state()));
+            RuntimeState kept = stored.state();
+            boolean ended = kept == RuntimeState.STOPPED || kept == RuntimeState.DESTROYED;
+            long endedAt = ended ? lastChange(stored, inputs) : 0;
+            resumptions.add(() -> {
+                session.resumeAfterRecovery(kept);
+                if (ended) {
+                    session.endedAt(endedAt);
+                }
+            });
         }
     }
 
@@ -356,6 +376,50 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
             LOG.warn("session {}: {}", sessionId, unavailable);
         }
         return session;
+    }
+
+    /**
+     * The newest time the store knows of a session (an ended one's end is not kept): its inputs' newest
+     * transition (a stop or destroy finishes every input it finds), else its creation.
+     */
+    private static long lastChange(StoredSession stored, List<StoredInput> inputs) {
+        long last = stored.created().toEpochMilli();
+        for (StoredInput input : inputs) {
+            List<InputTransitionRecord> history = input.status().history();
+            if (!history.isEmpty()) {
+                last = Math.max(last, history.get(history.size() - 1).at().toEpochMilli());
+            }
+        }
+        return last;
+    }
+
+    /**
+     * Removes (from the store, then from memory, as {@link #removeSession} does) every session that was
+     * stopped or destroyed before {@code endedBefore}: the store's pruning of ended sessions, which would
+     * otherwise be kept, and taken up by every start, for ever. One the store refuses to remove is kept and
+     * tried again at the next prune.
+     *
+     * @return how many sessions were removed
+     */
+    public int pruneEndedSessions(Instant endedBefore) {
+        long before = endedBefore.toEpochMilli();
+        int removed = 0;
+        for (Map.Entry<SessionId, LocalSession> entry : sessions.entrySet()) {
+            long ended = entry.getValue().endedAtMillis();
+            if (ended == 0 || ended > before || closed) {
+                continue;
+            }
+            try {
+                removeSession(entry.getKey());
+                removed++;
+            } catch (SessionNotFoundException gone) {
+                LOG.debug("session {} was removed meanwhile", entry.getKey(), gone);
+            } catch (StoreUnavailableException e) {
+                LOG.warn("session {}: the store refused to forget the ended session; trying again at the next prune",
+                        entry.getKey(), e);
+            }
+        }
+        return removed;
     }
 
     /**

@@ -144,6 +144,16 @@ final class LocalSession implements SessionHandle {
      * One that ended since it was taken up (its executor's kind was withdrawn while the store was still being
      * read) stays as it ended.
      */
+    /** When the session was stopped or destroyed (epoch millis), 0 while it has not ended. */
+    long endedAtMillis() {
+        return driver.endedAtMillis();
+    }
+
+    /** See {@link SessionDriver#endedAt}. */
+    void endedAt(long millis) {
+        driver.endedAt(millis);
+    }
+
     void resumeAfterRecovery(RuntimeState kept) {
         if (driver.state().isTerminal()) {
             return;

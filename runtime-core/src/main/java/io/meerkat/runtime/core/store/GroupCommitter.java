@@ -3,6 +3,7 @@ package io.meerkat.runtime.core.store;
 import io.meerkat.runtime.api.StoreUnavailableException;
 import io.meerkat.runtime.api.spi.RuntimeStore;
 import io.meerkat.runtime.api.spi.StoreBatch;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -10,6 +11,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +33,8 @@ public final class GroupCommitter implements AutoCloseable {
     private final int maxGroup;
     private final LinkedBlockingQueue<Pending> waiting = new LinkedBlockingQueue<>();
     private final Thread writer;
+    /** How long {@link #close} waits for the writer to commit what is waiting and end. */
+    private final Duration closeTimeout;
     /** Written under {@code this}; read by {@link #submit} under it too, so no batch joins after the last drain. */
     private boolean closed;
 
@@ -45,11 +49,24 @@ public final class GroupCommitter implements AutoCloseable {
      * @param threads  makes the writer thread
      */
     public GroupCommitter(RuntimeStore store, int maxGroup, ThreadFactory threads) {
+        this(store, maxGroup, threads, DEFAULT_CLOSE_TIMEOUT);
+    }
+
+    /** The time {@link #close} waits for a store by default. */
+    public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(10);
+
+    /**
+     * @param maxGroup     the most batches one commit takes
+     * @param threads      makes the writer thread
+     * @param closeTimeout how long {@link #close} waits for the writer (a store that hangs must not hang it)
+     */
+    public GroupCommitter(RuntimeStore store, int maxGroup, ThreadFactory threads, Duration closeTimeout) {
         if (maxGroup < 1) {
             throw new IllegalArgumentException("maxGroup must be positive, was " + maxGroup);
         }
         this.store = store;
         this.maxGroup = maxGroup;
+        this.closeTimeout = closeTimeout;
         this.writer = threads.newThread(this::writeUntilClosed);
         writer.start();
     }
@@ -108,7 +125,11 @@ public final class GroupCommitter implements AutoCloseable {
         }
     }
 
-    /** Commits what is waiting, then stops the writer; later batches fail at once. */
+    /**
+     * Commits what is waiting, then stops the writer; later batches fail at once. Waits at most the close
+     * timeout: a store that does not answer by then is left to its writer thread (logged), and the batches
+     * still waiting behind the commit under way fail, unwritten, so that nobody waits for them for ever.
+     */
     @Override
     public void close() {
         synchronized (this) {
@@ -119,12 +140,27 @@ public final class GroupCommitter implements AutoCloseable {
             waiting.add(POISON);
         }
         boolean interrupted = false;
-        while (writer.isAlive()) {
+        long deadline = System.nanoTime() + closeTimeout.toNanos();
+        long left;
+        while (writer.isAlive() && (left = deadline - System.nanoTime()) > 0) {
             try {
-                writer.join();
+                TimeUnit.NANOSECONDS.timedJoin(writer, left);
             } catch (InterruptedException e) {
                 interrupted = true;
             }
+        }
+        if (writer.isAlive()) {
+            List<Pending> abandoned = new ArrayList<>();
+            // Taken from the writer's queue: each batch is either committed by the writer or failed here, never both.
+            waiting.drainTo(abandoned);
+            abandoned.remove(POISON);
+            // Still ends the writer, should the hung commit ever return.
+            waiting.add(POISON);
+            StoreUnavailableException hung = new StoreUnavailableException(
+                    "the store did not answer within " + closeTimeout + " of closing", null);
+            abandoned.forEach(pending -> fail(pending, hung));
+            LOG.warn("the store's writer did not finish within {} of closing (a commit hangs); {} waiting batches"
+                    + " failed unwritten, the commit under way is left to it", closeTimeout, abandoned.size());
         }
         if (interrupted) {
             Thread.currentThread().interrupt();

@@ -9,6 +9,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,8 +17,10 @@ import org.slf4j.LoggerFactory;
  * Keeps a store from growing without bound: every {@code every}, forgets the finished inputs (with their
  * outcomes and idempotency keys) beyond the newest {@code keepPerSession} of each session, and those that
  * finished more than {@code maxAge} ago. That retention is the window in which a resubmit after a restart
- * is deduplicated. The prune runs on {@code blocking} (it is I/O), never on the timer's thread; a prune that
- * fails is logged and tried again at the next tick.
+ * is deduplicated. Sessions that were stopped or destroyed more than {@code maxAge} ago go too, with every
+ * row of theirs ({@link #alsoPruneEndedSessions}): the store would otherwise keep them, and every start take
+ * them up, for ever. The prune runs on {@code blocking} (it is I/O), never on the timer's thread; a prune
+ * that fails is logged and tried again at the next tick.
  */
 public final class StorePruner implements AutoCloseable {
 
@@ -32,6 +35,8 @@ public final class StorePruner implements AutoCloseable {
     /** Written under {@code this}; the next tick, cancelled by {@link #close}. */
     private Future<?> next;
     private boolean closed;
+    /** Removes the sessions that ended before the instant given, and says how many; none until set. */
+    private volatile ToIntFunction<Instant> endedSessions = endedBefore -> 0;
 
     public StorePruner(RuntimeStore store, int keepPerSession, Duration maxAge, Duration every, DelayScheduler delays,
                        Executor blocking) {
@@ -41,6 +46,11 @@ public final class StorePruner implements AutoCloseable {
         this.every = every;
         this.delays = delays;
         this.blocking = blocking;
+    }
+
+    /** Also removes, at each prune, the sessions {@code endedSessions} finds ended more than {@code maxAge} ago. */
+    public void alsoPruneEndedSessions(ToIntFunction<Instant> endedSessions) {
+        this.endedSessions = endedSessions;
     }
 
     /** Schedules the first prune, {@code every} from now. */
@@ -66,9 +76,11 @@ public final class StorePruner implements AutoCloseable {
     /** Prunes once, now, then schedules the next one. */
     void prune() {
         try {
-            long forgotten = store.prune(new RetentionPolicy(keepPerSession, Instant.now().minus(maxAge)));
-            if (forgotten > 0) {
-                LOG.debug("pruned {} finished inputs from the store", forgotten);
+            Instant before = Instant.now().minus(maxAge);
+            int ended = endedSessions.applyAsInt(before);
+            long forgotten = store.prune(new RetentionPolicy(keepPerSession, before));
+            if (forgotten > 0 || ended > 0) {
+                LOG.debug("pruned {} finished inputs and {} ended sessions from the store", forgotten, ended);
             }
         } catch (RuntimeException e) {
             LOG.warn("pruning the store failed; trying again in {}", every, e);
