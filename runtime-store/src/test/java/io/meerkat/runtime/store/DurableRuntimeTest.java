@@ -41,7 +41,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * A runtime built with a store ({@link MeerkatRuntimeBuilder#store}), on the in-memory store and on SQLite:
+ * A runtime built with a store ({@link MeerkatRuntimeBuilder#store}), on the in-memory store, SQLite and PostgreSQL:
  * persist before ack, the run boundary, lifecycle commands, recovery by a second runtime opening the same
  * store, a store that refuses writes. A "restart" here is a runtime closed (which never writes its sessions
  * as stopped) and another built on the same store; the crash of a whole process is the launcher's kill -9
@@ -59,7 +59,9 @@ class DurableRuntimeTest {
         return Stream.of(
                 new Named("memory", MemoryRuntimeStore::new),
                 new Named("sqlite", () -> new SqliteStoreProvider().open(
-                        Map.of("path", dir.resolve("runtime-" + (++databases) + ".db").toString()))));
+                        Map.of("path", dir.resolve("runtime-" + (++databases) + ".db").toString()))),
+                new Named("postgres", () -> new PostgresStoreProvider().open(
+                        Map.of("url", TestPostgres.shared().newDatabase()))));
     }
 
     record Named(String name, Supplier<RuntimeStore> open) {
