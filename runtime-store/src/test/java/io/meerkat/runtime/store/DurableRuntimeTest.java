@@ -28,6 +28,7 @@ import io.meerkat.runtime.api.spi.StoreBatch;
 import io.meerkat.runtime.api.spi.StoredInput;
 import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
 import io.meerkat.runtime.core.policy.RetryPolicy;
+import io.meerkat.runtime.store.testpg.TestPostgres;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

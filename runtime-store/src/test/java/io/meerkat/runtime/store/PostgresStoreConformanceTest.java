@@ -1,6 +1,7 @@
 package io.meerkat.runtime.store;
 
 import io.meerkat.runtime.api.spi.RuntimeStore;
+import io.meerkat.runtime.store.testpg.TestPostgres;
 import io.meerkat.runtime.testkit.RuntimeStoreConformanceTest;
 import java.nio.file.Path;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package io.meerkat.runtime.store;
+package io.meerkat.runtime.store.testpg;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
@@ -16,7 +16,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A real PostgreSQL for tests, one per JVM, handing each caller a fresh empty database. Shared by the
- * runtime-store tests and, through this module's test-jar, the distribution's ITs.
+ * runtime-store tests and, through this module's test-jar (this package only), the distribution's ITs; its
+ * own package, so that on a class path beside the named module {@code io.meerkat.runtime.store} it is
+ * not hidden by that module's package.
  *
  * <p>Which server: the one {@value #URL_VARIABLE} names, if set (a JDBC URL of a database whose user may
  * {@code CREATE DATABASE}, e.g. {@code jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres&password=…});
@@ -118,10 +120,10 @@ public final class TestPostgres {
     }
 
     /** {@code url} naming {@code database} instead of its own, its parameters kept. */
-    static String withDatabase(String url, String database) {
+    public static String withDatabase(String url, String database) {
         Matcher matcher = DATABASE.matcher(url);
         if (!matcher.matches()) {
-            throw new IllegalArgumentException("not a jdbc:postgresql://host/database URL: " + PostgresStoreProvider.redact(url));
+            throw new IllegalArgumentException(URL_VARIABLE + " is not a jdbc:postgresql://HOST:PORT/DATABASE URL");
         }
         return matcher.group(1) + "/" + database + (matcher.group(3) == null ? "" : matcher.group(3));
     }
@@ -143,7 +145,7 @@ public final class TestPostgres {
                 }
             }
         } catch (SQLException e) {
-            LOG.warn("dropping the test databases on {} failed", PostgresStoreProvider.redact(adminUrl), e);
+            LOG.warn("dropping the test databases on the server of {} failed", URL_VARIABLE, e);
         }
     }
 }
