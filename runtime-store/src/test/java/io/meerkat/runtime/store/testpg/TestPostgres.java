@@ -68,10 +68,12 @@ public final class TestPostgres {
             try {
                 shared = start();
             } catch (Exception e) {
-                failure = new IllegalStateException("no PostgreSQL for the tests: " + e.getMessage()
-                        + ". The tests start an embedded PostgreSQL (needs Linux x86_64 and, as root, a working"
-                        + " 'unshare -U'); or set " + URL_VARIABLE + " to the JDBC URL of a server whose user may"
-                        + " CREATE DATABASE.", e);
+                failure = new IllegalStateException(externalUrl() != null
+                        ? "no PostgreSQL for the tests: the server of " + URL_VARIABLE + " cannot be reached: "
+                                + e.getMessage() + " (unset " + URL_VARIABLE + " to start an embedded one)"
+                        : "no PostgreSQL for the tests: the embedded one did not start: " + e.getMessage()
+                                + " (it needs Linux x86_64 and, as root, a working 'unshare -U'); or set "
+                                + URL_VARIABLE + " to the JDBC URL of a server whose user may CREATE DATABASE", e);
                 throw failure;
             }
             Runtime.getRuntime().addShutdownHook(new Thread(shared::stop, "test-postgres-stop"));
@@ -81,9 +83,12 @@ public final class TestPostgres {
 
     private static TestPostgres start() throws IOException, SQLException {
         long started = System.nanoTime();
-        String external = System.getenv(URL_VARIABLE);
-        if (external != null && !external.isBlank()) {
-            try (Connection ignored = DriverManager.getConnection(external)) {
+        String external = externalUrl();
+        if (external != null) {
+            try (Connection probe = DriverManager.getConnection(external)) {
+                if (!probe.isValid(5)) {
+                    throw new SQLException("the server accepted the connection but does not answer");
+                }
                 long millis = (System.nanoTime() - started) / 1_000_000;
                 LOG.info("tests use the PostgreSQL of {} ({} ms to connect)", URL_VARIABLE, millis);
                 return new TestPostgres(external, null, millis);
@@ -93,6 +98,11 @@ public final class TestPostgres {
         long millis = (System.nanoTime() - started) / 1_000_000;
         LOG.info("embedded PostgreSQL started on port {} in {} ms", embedded.getPort(), millis);
         return new TestPostgres(embedded.getJdbcUrl("postgres", "postgres"), embedded, millis);
+    }
+
+    private static String externalUrl() {
+        String url = System.getenv(URL_VARIABLE);
+        return url == null || url.isBlank() ? null : url.trim();
     }
 
     /** How long the server took to start (embedded) or to answer (external), in milliseconds. */
