@@ -20,7 +20,8 @@ import java.util.regex.Pattern;
  * {@code user} and {@code password} parameters), {@code user} and {@code password} (override the URL's),
  * {@code readers} (read connections, default 4; the pool holds one more for the writer),
  * {@code connectTimeoutMs} (how long opening or borrowing a connection may take before the store is
- * unavailable, default 5000). The password never appears in a message or a log line: the location the
+ * unavailable, default 5000). A connection the server drops fails the one call that used it, whole, and
+ * is replaced by a new one for the next. The password never appears in a message or a log line: the location the
  * store reports is the URL without it.
  */
 public final class PostgresStoreProvider implements RuntimeStoreProvider {
@@ -64,7 +65,10 @@ public final class PostgresStoreProvider implements RuntimeStoreProvider {
         }
         config.setAutoCommit(false);
         config.setMaximumPoolSize(readers + 1);
-        config.setMinimumIdle(1);
+        // No idle connection kept in the pool: the store holds its writer and idle readers itself, and a
+        // connection the pool kept idle would be handed out unchecked for 500 ms after its creation (Hikari's
+        // alive-bypass window), dead if the server dropped it meanwhile.
+        config.setMinimumIdle(0);
         // Hikari's floor is 250 ms; below it the setting is refused.
         config.setConnectionTimeout(Math.max(250, connectTimeoutMs));
         // The server must not wait for a lost client forever, nor the client for a dead server's handshake.

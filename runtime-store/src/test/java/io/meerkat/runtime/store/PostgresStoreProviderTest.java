@@ -5,14 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.meerkat.runtime.api.SessionId;
 import io.meerkat.runtime.api.StoreUnavailableException;
 import io.meerkat.runtime.api.spi.RuntimeStore;
+import io.meerkat.runtime.api.spi.StoreBatch;
+import io.meerkat.runtime.api.spi.StoreChange.PutSession;
 import io.meerkat.runtime.api.spi.StoreInfo;
 import io.meerkat.runtime.store.testpg.TestPostgres;
+import io.meerkat.runtime.testkit.RuntimeStoreConformanceTest;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -75,6 +80,37 @@ class PostgresStoreProviderTest {
         assertTrue(connectionsTo(url, database) >= 2, "the writer and a reader are connected");
         store.close();
         assertEquals(0, connectionsTo(url, database), "connections left after close");
+    }
+
+    @Test
+    void connectionsTheServerDropsFailOneCallEachAndTheNextCallsGetNewOnes() throws Exception {
+        String url = TestPostgres.shared().newDatabase();
+        String database = url.replaceAll("^.*/([^/?]+)(\\?.*)?$", "$1");
+        SessionId first = SessionId.random();
+        SessionId second = SessionId.random();
+        try (RuntimeStore store = new PostgresStoreProvider().open(Map.of("url", url))) {
+            store.commit(List.of(StoreBatch.of(new PutSession(RuntimeStoreConformanceTest.session(first)))));
+            assertEquals(1, store.info().sessions());
+
+            assertTrue(terminateConnectionsTo(url, database) >= 2, "the writer and a reader were connected");
+
+            // The writer's and the reader's sockets are gone: each fails once, whole, and is replaced.
+            assertThrows(StoreUnavailableException.class, () -> store.commit(
+                    List.of(StoreBatch.of(new PutSession(RuntimeStoreConformanceTest.session(second))))));
+            assertThrows(StoreUnavailableException.class, store::info);
+            store.commit(List.of(StoreBatch.of(new PutSession(RuntimeStoreConformanceTest.session(second)))));
+            assertEquals(2, store.info().sessions());
+        }
+    }
+
+    private static int terminateConnectionsTo(String url, String database) throws Exception {
+        try (Connection connection = DriverManager.getConnection(TestPostgres.withDatabase(url, "postgres"));
+             Statement statement = connection.createStatement();
+             ResultSet row = statement.executeQuery("SELECT COUNT(*) FILTER (WHERE pg_terminate_backend(pid))"
+                     + " FROM pg_stat_activity WHERE datname = '" + database + "' AND application_name = 'meerkat'")) {
+            row.next();
+            return row.getInt(1);
+        }
     }
 
     /** Connections to {@code database} other than the one asking. */
