@@ -322,10 +322,21 @@ class DurableRuntimeTest {
     @MethodSource("stores")
     void finishedInputsArePrunedOnceTheyAreOlderThanTheRetention(Named kind) throws Exception {
         java.util.concurrent.Semaphore pruned = new java.util.concurrent.Semaphore(0);
+        // No prune runs before the test has seen the finished input stored: with a retention of zero, one
+        // that ran between the completion and that check would already have removed it.
+        java.util.concurrent.CountDownLatch seenStored = new java.util.concurrent.CountDownLatch(1);
         try (RuntimeStore real = kind.open().get()) {
             FailingStore store = new FailingStore(real) {
                 @Override
                 public long prune(io.meerkat.runtime.api.spi.RetentionPolicy policy) {
+                    try {
+                        if (!seenStored.await(30, TimeUnit.SECONDS)) {
+                            throw new IllegalStateException("the test never saw the input stored");
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException(e);
+                    }
                     long forgotten = super.prune(policy);
                     pruned.release();
                     return forgotten;
@@ -339,6 +350,7 @@ class DurableRuntimeTest {
                 await(session.submit(input).completion());
                 assertEquals(InputLifecycleState.CONSUMED, storedInput(real, session.id(), input.id()).status().state());
                 pruned.drainPermits();
+                seenStored.countDown();
                 // The second prune from now began after the input finished.
                 assertTrue(pruned.tryAcquire(2, 10, TimeUnit.SECONDS), "the store was not pruned");
                 assertEquals(null, storedInput(real, session.id(), input.id()), "a finished input outlived its retention");
