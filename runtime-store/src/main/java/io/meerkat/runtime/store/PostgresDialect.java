@@ -30,6 +30,12 @@ final class PostgresDialect implements SqlDialect {
         return row.getObject(column, UUID.class);
     }
 
+    /** The bytes the server sent: pgjdbc talks UTF-8 to the server always, so a text value needs no decoding. */
+    @Override
+    public byte[] getText(ResultSet row, int column) throws SQLException {
+        return row.getBytes(column);
+    }
+
     @Override
     public int uuidSqlType() {
         return Types.OTHER;

@@ -5,18 +5,25 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.meerkat.runtime.api.Input;
+import io.meerkat.runtime.api.InputLifecycleState;
 import io.meerkat.runtime.api.SessionId;
 import io.meerkat.runtime.api.StoreUnavailableException;
 import io.meerkat.runtime.api.spi.RuntimeStore;
 import io.meerkat.runtime.api.spi.StoreBatch;
 import io.meerkat.runtime.api.spi.StoreChange.PutSession;
 import io.meerkat.runtime.api.spi.StoreInfo;
+import io.meerkat.runtime.api.spi.StoredInput;
+import io.meerkat.runtime.api.spi.StoredSession;
+import io.meerkat.runtime.api.spi.StoreChange.PutInput;
 import io.meerkat.runtime.store.testpg.TestPostgres;
 import io.meerkat.runtime.testkit.RuntimeStoreConformanceTest;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -55,18 +62,20 @@ class PostgresStoreProviderTest {
         try (RuntimeStore store = new PostgresStoreProvider().open(Map.of("url", url, "readers", "2"))) {
             StoreInfo info = store.info();
             assertEquals("postgres", info.provider());
-            assertEquals(1, info.schemaVersion());
+            assertEquals(SchemaMigrator.latestVersion(), info.schemaVersion());
             assertEquals(0, info.sessions());
             assertTrue(info.sizeBytes() > 0, "size " + info.sizeBytes());
         }
         try (RuntimeStore reopened = new PostgresStoreProvider().open(Map.of("url", url))) {
-            assertEquals(1, reopened.info().schemaVersion());
+            assertEquals(SchemaMigrator.latestVersion(), reopened.info().schemaVersion());
         }
         try (Connection connection = DriverManager.getConnection(url); Statement statement = connection.createStatement();
-             ResultSet rows = statement.executeQuery("SELECT version, script FROM meerkat_schema")) {
-            assertTrue(rows.next());
-            assertEquals(1, rows.getInt(1));
-            assertEquals("V1__runtime_store.sql", rows.getString(2));
+             ResultSet rows = statement.executeQuery("SELECT version, script FROM meerkat_schema ORDER BY version")) {
+            for (int version = 1; version <= SchemaMigrator.latestVersion(); version++) {
+                assertTrue(rows.next(), "no row for version " + version);
+                assertEquals(version, rows.getInt(1));
+                assertEquals(SchemaMigrator.SCRIPTS.get(version - 1), rows.getString(2));
+            }
             assertFalse(rows.next(), "the schema was applied twice");
         }
     }
@@ -80,6 +89,31 @@ class PostgresStoreProviderTest {
         assertTrue(connectionsTo(url, database) >= 2, "the writer and a reader are connected");
         store.close();
         assertEquals(0, connectionsTo(url, database), "connections left after close");
+    }
+
+    @Test
+    void aLoadOfMoreRowsThanOneFetchReadsEverySessionWithItsInputsInOrderAndExactly() throws Exception {
+        String url = TestPostgres.shared().newDatabase();
+        // 3 x 750 rows: more than two of LoadReader's fetches (1,024 rows each).
+        int perSession = 750;
+        Map<StoredSession, List<StoredInput>> expected = new LinkedHashMap<>();
+        try (RuntimeStore store = new PostgresStoreProvider().open(Map.of("url", url))) {
+            for (int s = 0; s < 3; s++) {
+                StoredSession session = RuntimeStoreConformanceTest.session(SessionId.random());
+                List<StoreBatch> batches = new ArrayList<>(List.of(StoreBatch.of(new PutSession(session))));
+                List<StoredInput> inputs = new ArrayList<>();
+                for (int i = 0; i < perSession; i++) {
+                    StoredInput input = RuntimeStoreConformanceTest.stored(session.id(), i,
+                            Input.prompt("row " + i + " \u00e9\u4e2d \uD83D\uDE00"), InputLifecycleState.QUEUED, null);
+                    inputs.add(input);
+                    batches.add(StoreBatch.of(new PutInput(input)));
+                }
+                store.commit(batches);
+                expected.put(session, inputs);
+            }
+            // The inputs' cursor crosses two fetch boundaries while the sessions' one is read beside it.
+            assertEquals(expected, RuntimeStoreConformanceTest.loadAll(store));
+        }
     }
 
     @Test
