@@ -25,7 +25,7 @@ module io.meerkat.distribution {
     exports io.meerkat.distribution.metrics;
 
     uses org.osgi.framework.launch.FrameworkFactory;
-    // The runtime store, picked by name (memory, sqlite): the runtime-store module provides both.
+    // The runtime store, picked by name (memory, sqlite, postgres): the runtime-store module provides them.
     uses io.meerkat.runtime.api.spi.RuntimeStoreProvider;
 
     // picocli reads the command classes' annotations and fields; Jackson the request and view records.

@@ -1,5 +1,5 @@
 /**
- * The {@link io.meerkat.runtime.api.spi.RuntimeStoreProvider}s {@code memory} and {@code sqlite}, found by
+ * The {@link io.meerkat.runtime.api.spi.RuntimeStoreProvider}s {@code memory}, {@code sqlite} and {@code postgres}, found by
  * {@link java.util.ServiceLoader}. Nothing is exported: a runtime picks a store by its provider's name.
  */
 module io.meerkat.runtime.store {
@@ -8,7 +8,10 @@ module io.meerkat.runtime.store {
     requires org.slf4j;
     requires tools.jackson.databind;
     requires org.xerial.sqlitejdbc;
+    requires org.postgresql.jdbc;
+    requires com.zaxxer.hikari;
 
     provides io.meerkat.runtime.api.spi.RuntimeStoreProvider
-            with io.meerkat.runtime.store.MemoryStoreProvider, io.meerkat.runtime.store.SqliteStoreProvider;
+            with io.meerkat.runtime.store.MemoryStoreProvider, io.meerkat.runtime.store.SqliteStoreProvider,
+                    io.meerkat.runtime.store.PostgresStoreProvider;
 }

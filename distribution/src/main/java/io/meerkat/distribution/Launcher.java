@@ -119,7 +119,7 @@ public final class Launcher implements AutoCloseable {
             // The store opens on a third thread (SQLite's native library, the connections, the schema): it shares
             // nothing with the other two, and its ~0.1-0.5 s no longer add to the start-up.
             CompletableFuture<Optional<RuntimeStore>> opening = onThread("meerkat-store-opener",
-                    () -> RuntimeStores.open(config.store(), config.dataDir(), config.storeSettings().sqliteSynchronous()));
+                    () -> RuntimeStores.open(config));
             AutoCloseable storeIfFailed = () -> closeWhenOpened(opening);
             started.push(storeIfFailed);
             Path felixCache = Files.createTempDirectory("meerkat-felix-");
@@ -171,8 +171,8 @@ public final class Launcher implements AutoCloseable {
             store.ifPresent(builder::store);
             MeerkatRuntime runtime = builder.build();
             started.push(runtime);
-            String storeLine = "store " + config.store() + RuntimeStores.location(config.store(), config.dataDir())
-                    .map(file -> " at " + file + ": " + runtime.sessions().size() + " session(s) recovered")
+            String storeLine = "store " + config.store() + RuntimeStores.where(config)
+                    .map(where -> " at " + where + ": " + runtime.sessions().size() + " session(s) recovered")
                     .orElse(": sessions are kept in memory only and end with the process");
             LOG.info("{}", storeLine);
             progress.accept(storeLine);

@@ -23,8 +23,13 @@ final class LauncherOptions {
     String data;
 
     @Option(names = "--store", paramLabel = "KIND", description = "Runtime store: sqlite (default: sessions survive a "
-            + "restart) or memory (they end with the process).")
+            + "restart), postgres (sessions kept in the database of --store-url) or memory (they end with the process).")
     String store;
+
+    @Option(names = "--store-url", paramLabel = "URL", description = "The database of --store postgres: "
+            + "jdbc:postgresql://HOST:PORT/DATABASE. Give the password in meerkat.store.password or "
+            + "MEERKAT_STORE_PASSWORD, not here: a flag shows in the process list.")
+    String storeUrl;
 
     LauncherConfig load(Map<String, String> more) {
         Map<String, String> overrides = new HashMap<>(more);
@@ -32,6 +37,7 @@ final class LauncherOptions {
         overrides.put(ConfigLoader.BUNDLES, bundles);
         overrides.put(ConfigLoader.DATA, data);
         overrides.put(ConfigLoader.STORE, store);
+        overrides.put(ConfigLoader.STORE_URL, storeUrl);
         return ConfigLoader.load(MeerkatCommand.home(), config, overrides, System.getenv());
     }
 }

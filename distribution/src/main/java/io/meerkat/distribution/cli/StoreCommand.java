@@ -43,7 +43,7 @@ final class StoreCommand implements Runnable {
         public Integer call() {
             LauncherConfig config = options.load(Map.of());
             PrintWriter out = spec.commandLine().getOut();
-            try (RuntimeStore store = RuntimeStores.openExisting(config.store(), config.dataDir())) {
+            try (RuntimeStore store = RuntimeStores.openExisting(config)) {
                 print(store.info(), out);
             }
             out.flush();

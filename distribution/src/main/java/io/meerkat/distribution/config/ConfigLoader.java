@@ -19,7 +19,8 @@ import java.util.Properties;
  * distribution (or the file given), then the overrides (command-line flags), later ones winning.
  *
  * <p>Keys: {@code meerkat.bind}, {@code meerkat.port}, {@code meerkat.plugins}, {@code meerkat.bundles},
- * {@code meerkat.data}, {@code meerkat.store}, {@code meerkat.token}, {@code meerkat.http.max-body-bytes},
+ * {@code meerkat.data}, {@code meerkat.store}, {@code meerkat.store.url}, {@code meerkat.store.user},
+ * {@code meerkat.store.password} ({@link StoreServer}), {@code meerkat.token}, {@code meerkat.http.max-body-bytes},
  * {@code meerkat.http.allowed-origins} (comma separated), {@code meerkat.http.max-connections},
  * {@code meerkat.http.min-request-data-rate}, {@code meerkat.http.idle-timeout-ms},
  * {@code meerkat.http.max-buffered-body-bytes}, {@code meerkat.http.max-event-streams},
@@ -34,7 +35,8 @@ import java.util.Properties;
  * every {@code meerkat.registry.*} key is handed to the registry bundles; every {@code meerkat.profile.*}
  * key declares an executor profile ({@link ExecutorProfiles}), where {@value #HOME_PLACEHOLDER} stands
  * for the distribution folder. The token may also come from
- * the environment variable {@code MEERKAT_TOKEN}, which keeps it out of the process list.
+ * the environment variable {@code MEERKAT_TOKEN}, which keeps it out of the process list, and the store's
+ * password from {@code MEERKAT_STORE_PASSWORD}.
  */
 public final class ConfigLoader {
 
@@ -44,6 +46,9 @@ public final class ConfigLoader {
     public static final String BUNDLES = "meerkat.bundles";
     public static final String DATA = "meerkat.data";
     public static final String STORE = "meerkat.store";
+    public static final String STORE_URL = "meerkat.store.url";
+    public static final String STORE_USER = "meerkat.store.user";
+    public static final String STORE_PASSWORD = "meerkat.store.password";
     public static final String TOKEN = "meerkat.token";
     public static final String MAX_BODY_BYTES = "meerkat.http.max-body-bytes";
     public static final String ALLOWED_ORIGINS = "meerkat.http.allowed-origins";
@@ -69,6 +74,7 @@ public final class ConfigLoader {
     public static final String STORE_PRUNE_INTERVAL_MS = "meerkat.store.prune-interval-ms";
     public static final String STORE_SQLITE_SYNCHRONOUS = "meerkat.store.sqlite.synchronous";
     public static final String TOKEN_ENVIRONMENT_VARIABLE = "MEERKAT_TOKEN";
+    public static final String STORE_PASSWORD_ENVIRONMENT_VARIABLE = "MEERKAT_STORE_PASSWORD";
     /** Stands for the distribution folder in profile values, e.g. {@code ${meerkat.home}/examples/echo-agent.sh}. */
     public static final String HOME_PLACEHOLDER = "${meerkat.home}";
 
@@ -82,7 +88,8 @@ public final class ConfigLoader {
      * @param configFile  the properties file, or {@code null} for {@code home/conf/meerkat.properties}
      *                    (which may be missing)
      * @param overrides   values from the command line, by key
-     * @param environment the process environment (for {@value #TOKEN_ENVIRONMENT_VARIABLE})
+     * @param environment the process environment (for {@value #TOKEN_ENVIRONMENT_VARIABLE} and
+     *                    {@value #STORE_PASSWORD_ENVIRONMENT_VARIABLE})
      */
     public static LauncherConfig load(Path home, Path configFile, Map<String, String> overrides,
                                       Map<String, String> environment) {
@@ -124,6 +131,10 @@ public final class ConfigLoader {
         if (environmentToken != null && !environmentToken.isBlank()) {
             values.put(TOKEN, environmentToken);
         }
+        String environmentStorePassword = environment.get(STORE_PASSWORD_ENVIRONMENT_VARIABLE);
+        if (environmentStorePassword != null && !environmentStorePassword.isBlank()) {
+            values.put(STORE_PASSWORD, environmentStorePassword);
+        }
         overrides.forEach((key, value) -> {
             if (value != null) {
                 values.put(key, value);
@@ -138,7 +149,8 @@ public final class ConfigLoader {
         });
         return new LauncherConfig(home, values.get(BIND).trim(), intValue(values, PORT),
                 path(home, values.get(PLUGINS)), path(home, values.get(BUNDLES)), path(home, values.get(DATA)),
-                values.get(STORE).trim(), values.get(TOKEN), longValue(values, MAX_BODY_BYTES),
+                values.get(STORE).trim(), new StoreServer(values.get(STORE_URL), values.get(STORE_USER),
+                values.get(STORE_PASSWORD)), values.get(TOKEN), longValue(values, MAX_BODY_BYTES),
                 list(values.get(ALLOWED_ORIGINS)), new HttpLimits(intValue(values, MAX_CONNECTIONS),
                 longValue(values, MIN_REQUEST_DATA_RATE), longValue(values, IDLE_TIMEOUT_MS),
                 longValue(values, MAX_BUFFERED_BODY_BYTES), intValue(values, MAX_EVENT_STREAMS),

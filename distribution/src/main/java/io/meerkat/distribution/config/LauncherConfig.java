@@ -18,8 +18,10 @@ import java.util.Objects;
  * @param pluginsDir       the executor plugins folder
  * @param bundlesDir       the OSGi bundles folder (completion registries)
  * @param dataDir          where the launcher keeps its files
- * @param store            the runtime store: {@code sqlite} (sessions kept in {@code dataDir}, the default)
- *                         or {@code memory} (sessions end with the process)
+ * @param store            the runtime store: {@code sqlite} (sessions kept in {@code dataDir}, the default),
+ *                         {@code postgres} (sessions kept in the database {@code storeServer} names) or
+ *                         {@code memory} (sessions end with the process)
+ * @param storeServer      the database of the {@code postgres} store
  * @param token            the bearer token every HTTP request must carry, or {@code null} for none; at
  *                         least {@value #MIN_TOKEN_LENGTH} characters
  * @param maxBodyBytes     the largest HTTP request body accepted
@@ -36,7 +38,7 @@ import java.util.Objects;
  * @param storeSettings    how long the store keeps finished inputs and ended sessions; SQLite's durability
  */
 public record LauncherConfig(Path home, String bind, int port, Path pluginsDir, Path bundlesDir, Path dataDir,
-                             String store, String token, long maxBodyBytes, List<String> allowedOrigins,
+                             String store, StoreServer storeServer, String token, long maxBodyBytes, List<String> allowedOrigins,
                              HttpLimits httpLimits, Map<String, String> bundleProperties, MemoryLimits memory,
                              ExecutorProfiles profiles, boolean clientOperatorConfig, RunLimits runs,
                              StoreSettings storeSettings) {
@@ -54,6 +56,7 @@ public record LauncherConfig(Path home, String bind, int port, Path pluginsDir, 
         Objects.requireNonNull(bundlesDir, "bundlesDir");
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(store, "store");
+        Objects.requireNonNull(storeServer, "storeServer");
         Objects.requireNonNull(httpLimits, "httpLimits");
         Objects.requireNonNull(profiles, "profiles");
         Objects.requireNonNull(memory, "memory");
@@ -80,7 +83,16 @@ public record LauncherConfig(Path home, String bind, int port, Path pluginsDir, 
         storeSettings.validate();
         if (!RuntimeStores.KINDS.contains(store)) {
             throw new ConfigException("--store " + store + " is not known; use --store sqlite (sessions survive a "
-                    + "restart, the default) or --store memory (they end with the process)");
+                    + "restart, the default), --store postgres --store-url jdbc:postgresql://HOST:PORT/DATABASE "
+                    + "(sessions kept in that database) or --store memory (they end with the process)");
+        }
+        if (store.equals(RuntimeStores.POSTGRES) && storeServer.url() == null) {
+            throw new ConfigException("--store postgres needs the database: --store-url "
+                    + "jdbc:postgresql://HOST:PORT/DATABASE (or " + ConfigLoader.STORE_URL + ")");
+        }
+        if (!store.equals(RuntimeStores.POSTGRES) && storeServer.url() != null) {
+            throw new ConfigException("--store-url (" + ConfigLoader.STORE_URL + ") is for --store postgres; the "
+                    + store + " store does not use it");
         }
         if (token != null && token.length() < MIN_TOKEN_LENGTH) {
             throw new ConfigException("the token (--token, meerkat.token or MEERKAT_TOKEN) has " + token.length()

@@ -3,6 +3,8 @@ package io.meerkat.distribution.store;
 import io.meerkat.distribution.WireNames;
 import io.meerkat.distribution.config.ConfigException;
 import io.meerkat.distribution.config.StoreSettings;
+import io.meerkat.distribution.config.LauncherConfig;
+import io.meerkat.distribution.config.StoreServer;
 import io.meerkat.runtime.api.spi.RuntimeStore;
 import io.meerkat.runtime.api.spi.RuntimeStoreProvider;
 import io.meerkat.runtime.api.spi.StoreInfo;
@@ -16,18 +18,20 @@ import java.util.stream.Collectors;
 
 /**
  * The launcher's runtime stores, by the names operators give ({@code --store}): {@value #SQLITE}, one
- * database file {@value #SQLITE_FILE} in the data folder, sessions survive a restart or a crash; and
- * {@value #MEMORY}, no store at all (sessions live in the runtime's memory and end with the process).
+ * database file {@value #SQLITE_FILE} in the data folder, sessions survive a restart or a crash;
+ * {@value #POSTGRES}, the same in a PostgreSQL database ({@code --store-url}); and {@value #MEMORY}, no
+ * store at all (sessions live in the runtime's memory and end with the process).
  * The providers come from the {@code runtime-store} module through {@link ServiceLoader}.
  */
 public final class RuntimeStores {
 
     public static final String SQLITE = "sqlite";
     public static final String MEMORY = "memory";
+    public static final String POSTGRES = "postgres";
     /** The database file of the sqlite store, in the data folder. */
     public static final String SQLITE_FILE = "meerkat.db";
     /** The kinds {@code --store} accepts. */
-    public static final List<String> KINDS = List.of(SQLITE, MEMORY);
+    public static final List<String> KINDS = List.of(SQLITE, POSTGRES, MEMORY);
 
     private RuntimeStores() {
     }
@@ -37,15 +41,31 @@ public final class RuntimeStores {
         return kind.equals(SQLITE) ? Optional.of(dataDir.resolve(SQLITE_FILE)) : Optional.empty();
     }
 
+    /** Where the configured store keeps its data, as it may be shown (no password); empty for {@value #MEMORY}. */
+    public static Optional<String> where(LauncherConfig config) {
+        if (config.store().equals(POSTGRES)) {
+            return Optional.of(StoreServer.redact(config.storeServer().url()));
+        }
+        return location(config.store(), config.dataDir()).map(Path::toString);
+    }
+
     /**
-     * Opens the store the launcher runs on, creating its file if needed, and holds the data folder's lock
-     * ({@value DataFolderLock#FILE}) until the store is closed: one launcher per store.
+     * Opens the store the launcher runs on: for {@value #SQLITE} creating its file if needed and holding the
+     * data folder's lock ({@value DataFolderLock#FILE}) until the store is closed, one launcher per store; for
+     * {@value #POSTGRES} the database of {@code --store-url}, its schema created or migrated.
      *
      * @return empty for {@value #MEMORY}: the runtime then keeps its sessions in memory only
      * @throws ConfigException if another launcher runs on this data folder's store
      * @throws io.meerkat.runtime.api.StoreUnavailableException if the database cannot be opened
      */
-    public static Optional<RuntimeStore> open(String kind, Path dataDir, String synchronous) {
+    public static Optional<RuntimeStore> open(LauncherConfig config) {
+        if (config.store().equals(POSTGRES)) {
+            return Optional.of(openPostgres(config.storeServer()));
+        }
+        return open(config.store(), config.dataDir(), config.storeSettings().sqliteSynchronous());
+    }
+
+    private static Optional<RuntimeStore> open(String kind, Path dataDir, String synchronous) {
         return location(kind, dataDir).map(file -> {
             DataFolderLock lock = DataFolderLock.acquire(dataDir);
             try {
@@ -62,9 +82,15 @@ public final class RuntimeStores {
      *
      * @throws ConfigException with one line when there is none
      */
-    public static RuntimeStore openExisting(String kind, Path dataDir) {
+    public static RuntimeStore openExisting(LauncherConfig config) {
+        String kind = config.store();
+        Path dataDir = config.dataDir();
         if (!KINDS.contains(kind)) {
             throw new ConfigException("--store " + kind + " is not known; the stores are " + KINDS);
+        }
+        if (kind.equals(POSTGRES)) {
+            config.validate();
+            return openPostgres(config.storeServer());
         }
         Path file = location(kind, dataDir).orElseThrow(() -> new ConfigException(
                 "a " + MEMORY + " store keeps nothing on disk: there is nothing to show; use --store " + SQLITE));
@@ -86,6 +112,11 @@ public final class RuntimeStores {
      */
     public static RuntimeStore openSqlite(Path file, String synchronous) {
         return provider(SQLITE).open(Map.of("path", file.toAbsolutePath().toString(), "synchronous", synchronous));
+    }
+
+    /** Opens (creating or migrating its schema) the PostgreSQL database {@code server} names. */
+    public static RuntimeStore openPostgres(StoreServer server) {
+        return provider(POSTGRES).open(server.providerSettings());
     }
 
     private static RuntimeStoreProvider provider(String name) {

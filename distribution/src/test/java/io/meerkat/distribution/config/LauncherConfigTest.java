@@ -1,6 +1,7 @@
 package io.meerkat.distribution.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -161,9 +162,10 @@ class LauncherConfigTest {
                 () -> ConfigLoader.load(home, null, Map.of(ConfigLoader.PORT, "http"), Map.of()));
         assertTrue(port.getMessage().contains("meerkat.port"), port.getMessage());
 
-        LauncherConfig store = ConfigLoader.load(home, null, Map.of(ConfigLoader.STORE, "postgres"), Map.of());
+        LauncherConfig store = ConfigLoader.load(home, null, Map.of(ConfigLoader.STORE, "mysql"), Map.of());
         ConfigException unavailable = assertThrows(ConfigException.class, store::validate);
-        assertTrue(unavailable.getMessage().contains("--store postgres is not known"), unavailable.getMessage());
+        assertTrue(unavailable.getMessage().contains("--store mysql is not known")
+                && unavailable.getMessage().contains("--store postgres --store-url"), unavailable.getMessage());
 
         ConfigException missing = assertThrows(ConfigException.class,
                 () -> ConfigLoader.load(home, home.resolve("nope.properties"), Map.of(), Map.of()));
@@ -186,6 +188,41 @@ class LauncherConfigTest {
                 ConfigLoader.DATA, "elsewhere"), Map.of()).validate();
         assertEquals("sqlite", flags.store());
         assertEquals(home.resolve("elsewhere"), flags.dataDir());
+    }
+
+    @Test
+    void thePostgresStoreTakesItsUrlAndUserFromTheFileAndItsPasswordFromTheEnvironmentWhichNoStringShows()
+            throws IOException {
+        Files.createDirectories(home.resolve("conf"));
+        Files.writeString(home.resolve("conf/meerkat.properties"), "meerkat.store=postgres\n"
+                + "meerkat.store.url=jdbc:postgresql://127.0.0.1:5432/meerkat\nmeerkat.store.user=meerkat\n"
+                + "meerkat.store.password=from-the-file\n");
+        LauncherConfig fromFile = ConfigLoader.load(home, null, Map.of(), Map.of()).validate();
+        assertEquals(new StoreServer("jdbc:postgresql://127.0.0.1:5432/meerkat", "meerkat", "from-the-file"),
+                fromFile.storeServer());
+
+        LauncherConfig withEnvironment = ConfigLoader.load(home, null,
+                Map.of(ConfigLoader.STORE_URL, "jdbc:postgresql://db:5432/other?password=in-the-url"),
+                Map.of(ConfigLoader.STORE_PASSWORD_ENVIRONMENT_VARIABLE, "from-the-environment")).validate();
+        assertEquals(Map.of("url", "jdbc:postgresql://db:5432/other?password=in-the-url", "user", "meerkat",
+                "password", "from-the-environment"), withEnvironment.storeServer().providerSettings());
+        String shown = withEnvironment.toString();
+        assertFalse(shown.contains("from-the-environment") || shown.contains("in-the-url"), shown);
+        assertTrue(shown.contains("jdbc:postgresql://db:5432/other?password=***"), shown);
+        assertEquals("jdbc:postgresql://meerkat:***@db/x", StoreServer.redact("jdbc:postgresql://meerkat:pw@db/x"));
+    }
+
+    @Test
+    void aPostgresStoreWithoutAUrlOrAUrlForAnotherStoreIsRefused() {
+        ConfigException noUrl = assertThrows(ConfigException.class, () -> ConfigLoader.load(home, null,
+                Map.of(ConfigLoader.STORE, "postgres"), Map.of()).validate());
+        assertEquals("--store postgres needs the database: --store-url jdbc:postgresql://HOST:PORT/DATABASE "
+                + "(or meerkat.store.url)", noUrl.getMessage());
+
+        ConfigException stray = assertThrows(ConfigException.class, () -> ConfigLoader.load(home, null,
+                Map.of(ConfigLoader.STORE_URL, "jdbc:postgresql://db/meerkat"), Map.of()).validate());
+        assertEquals("--store-url (meerkat.store.url) is for --store postgres; the sqlite store does not use it",
+                stray.getMessage());
     }
 
     @Test

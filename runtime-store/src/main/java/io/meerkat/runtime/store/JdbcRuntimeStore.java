@@ -51,6 +51,10 @@ final class JdbcRuntimeStore implements RuntimeStore {
     @FunctionalInterface
     interface Connections {
         Connection open(boolean writer) throws SQLException;
+
+        /** Releases what the connections share (a pool), after the store closed every connection it held. */
+        default void close() {
+        }
     }
 
     private final String provider;
@@ -464,6 +468,7 @@ final class JdbcRuntimeStore implements RuntimeStore {
             writeLock.unlock();
         }
         closeIdleReaders();
+        connections.close();
     }
 
     private void closeIdleReaders() {

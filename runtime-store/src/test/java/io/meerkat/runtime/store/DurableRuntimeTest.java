@@ -28,6 +28,7 @@ import io.meerkat.runtime.api.spi.StoreBatch;
 import io.meerkat.runtime.api.spi.StoredInput;
 import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
 import io.meerkat.runtime.core.policy.RetryPolicy;
+import io.meerkat.runtime.store.testpg.TestPostgres;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -41,7 +42,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * A runtime built with a store ({@link MeerkatRuntimeBuilder#store}), on the in-memory store and on SQLite:
+ * A runtime built with a store ({@link MeerkatRuntimeBuilder#store}), on the in-memory store, SQLite and PostgreSQL:
  * persist before ack, the run boundary, lifecycle commands, recovery by a second runtime opening the same
  * store, a store that refuses writes. A "restart" here is a runtime closed (which never writes its sessions
  * as stopped) and another built on the same store; the crash of a whole process is the launcher's kill -9
@@ -59,7 +60,9 @@ class DurableRuntimeTest {
         return Stream.of(
                 new Named("memory", MemoryRuntimeStore::new),
                 new Named("sqlite", () -> new SqliteStoreProvider().open(
-                        Map.of("path", dir.resolve("runtime-" + (++databases) + ".db").toString()))));
+                        Map.of("path", dir.resolve("runtime-" + (++databases) + ".db").toString()))),
+                new Named("postgres", () -> new PostgresStoreProvider().open(
+                        Map.of("url", TestPostgres.shared().newDatabase()))));
     }
 
     record Named(String name, Supplier<RuntimeStore> open) {
@@ -319,17 +322,20 @@ class DurableRuntimeTest {
     @MethodSource("stores")
     void finishedInputsArePrunedOnceTheyAreOlderThanTheRetention(Named kind) throws Exception {
         java.util.concurrent.Semaphore pruned = new java.util.concurrent.Semaphore(0);
-        // Prunes wait until the test has seen the input stored: with a retention of none, one running between
-        // the input's end and the first read below would forget it first (1 run in 4 did).
+        // No prune runs before the test has seen the finished input stored: with a retention of zero, one
+        // that ran between the completion and that check would already have removed it.
         java.util.concurrent.CountDownLatch seenStored = new java.util.concurrent.CountDownLatch(1);
         try (RuntimeStore real = kind.open().get()) {
             FailingStore store = new FailingStore(real) {
                 @Override
                 public long prune(io.meerkat.runtime.api.spi.RetentionPolicy policy) {
                     try {
-                        assertTrue(seenStored.await(10, TimeUnit.SECONDS), "the test never read the input");
+                        if (!seenStored.await(30, TimeUnit.SECONDS)) {
+                            throw new IllegalStateException("the test never saw the input stored");
+                        }
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
+                        throw new IllegalStateException(e);
                     }
                     long forgotten = super.prune(policy);
                     pruned.release();
@@ -345,6 +351,7 @@ class DurableRuntimeTest {
                 assertEquals(InputLifecycleState.CONSUMED, storedInput(real, session.id(), input.id()).status().state());
                 seenStored.countDown();
                 pruned.drainPermits();
+                seenStored.countDown();
                 // The second prune from now began after the input finished.
                 assertTrue(pruned.tryAcquire(2, 10, TimeUnit.SECONDS), "the store was not pruned");
                 assertEquals(null, storedInput(real, session.id(), input.id()), "a finished input outlived its retention");

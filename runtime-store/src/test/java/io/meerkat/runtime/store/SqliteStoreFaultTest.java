@@ -271,10 +271,10 @@ class SqliteStoreFaultTest {
     }
 
     @Test
-    void bothProvidersAreFoundByNameAndBadSettingsAreRefusedClearly() throws Exception {
+    void everyProviderIsFoundByNameAndBadSettingsAreRefusedClearly() throws Exception {
         Map<String, RuntimeStoreProvider> providers = ServiceLoader.load(RuntimeStoreProvider.class).stream()
                 .map(ServiceLoader.Provider::get).collect(Collectors.toMap(RuntimeStoreProvider::name, p -> p));
-        assertEquals(List.of("memory", "sqlite"), providers.keySet().stream().sorted().toList());
+        assertEquals(List.of("memory", "postgres", "sqlite"), providers.keySet().stream().sorted().toList());
 
         RuntimeStoreProvider sqlite = providers.get("sqlite");
         assertEquals("the sqlite store needs the setting 'path' (the database file)",

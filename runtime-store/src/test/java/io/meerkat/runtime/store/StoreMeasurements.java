@@ -171,7 +171,7 @@ public final class StoreMeasurements {
     }
 
     /** An admitted prompt of about 200 bytes of JSON, with an idempotency key. */
-    private static StoredInput input(SessionId session, long sequence) {
+    static StoredInput input(SessionId session, long sequence) {
         Input prompt = Input.prompt("please summarise the attached report, section " + sequence + ", in three sentences");
         StoredInput stored = RuntimeStoreConformanceTest.stored(session, sequence, prompt, InputLifecycleState.QUEUED, null);
         return new StoredInput(stored.sessionId(), sequence, stored.input(), stored.idempotencyKey(),

@@ -1,0 +1,107 @@
+package io.meerkat.runtime.store;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.meerkat.runtime.api.StoreUnavailableException;
+import io.meerkat.runtime.api.spi.RuntimeStore;
+import io.meerkat.runtime.api.spi.RuntimeStoreProvider;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The {@code postgres} store: the schema of the {@code sqlite} store in a PostgreSQL database, reached
+ * through a HikariCP pool. Commits run one at a time on one pooled connection (the runtime's group commit
+ * already drains into one writer); reads take further pooled connections and run in their own snapshot.
+ *
+ * <p>Settings: {@code url} ({@code jdbc:postgresql://host:port/database}, required; may carry
+ * {@code user} and {@code password} parameters), {@code user} and {@code password} (override the URL's),
+ * {@code readers} (read connections, default 4; the pool holds one more for the writer),
+ * {@code connectTimeoutMs} (how long opening or borrowing a connection may take before the store is
+ * unavailable, default 5000). A connection the server drops fails the one call that used it, whole, and
+ * is replaced by a new one for the next. The password never appears in a message or a log line: the location the
+ * store reports is the URL without it.
+ */
+public final class PostgresStoreProvider implements RuntimeStoreProvider {
+
+    private static final Set<String> SETTINGS = Set.of("url", "user", "password", "readers", "connectTimeoutMs");
+    /** A {@code password=} parameter of a JDBC URL, up to the next separator. */
+    private static final Pattern PASSWORD_PARAMETER = Pattern.compile("(?i)([?&;]password=)[^&;]*");
+
+    @Override
+    public String name() {
+        return "postgres";
+    }
+
+    @Override
+    public RuntimeStore open(Map<String, String> settings) {
+        for (String key : settings.keySet()) {
+            if (!SETTINGS.contains(key)) {
+                throw new IllegalArgumentException("unknown postgres store setting '" + key + "', known: " + SETTINGS);
+            }
+        }
+        String url = settings.get("url");
+        if (url == null || url.isBlank()) {
+            throw new IllegalArgumentException("the postgres store needs the setting 'url' (jdbc:postgresql://host:port/database)");
+        }
+        if (!url.startsWith("jdbc:postgresql:")) {
+            throw new IllegalArgumentException("postgres store setting 'url' must start with jdbc:postgresql:, was '"
+                    + redact(url) + "'");
+        }
+        int readers = StoreRules.positiveInt(settings, "readers", 4);
+        int connectTimeoutMs = StoreRules.positiveInt(settings, "connectTimeoutMs", 5000);
+        String location = redact(url);
+
+        HikariConfig config = new HikariConfig();
+        config.setPoolName("meerkat-store");
+        config.setJdbcUrl(url);
+        if (settings.get("user") != null) {
+            config.setUsername(settings.get("user"));
+        }
+        if (settings.get("password") != null) {
+            config.setPassword(settings.get("password"));
+        }
+        config.setAutoCommit(false);
+        config.setMaximumPoolSize(readers + 1);
+        // No idle connection kept in the pool: the store holds its writer and idle readers itself, and a
+        // connection the pool kept idle would be handed out unchecked for 500 ms after its creation (Hikari's
+        // alive-bypass window), dead if the server dropped it meanwhile.
+        config.setMinimumIdle(0);
+        // Hikari's floor is 250 ms; below it the setting is refused.
+        config.setConnectionTimeout(Math.max(250, connectTimeoutMs));
+        // The server must not wait for a lost client forever, nor the client for a dead server's handshake.
+        config.addDataSourceProperty("connectTimeout", Math.max(1, connectTimeoutMs / 1000));
+        config.addDataSourceProperty("tcpKeepAlive", true);
+        config.addDataSourceProperty("ApplicationName", "meerkat");
+        HikariDataSource pool;
+        try {
+            pool = new HikariDataSource(config);
+        } catch (RuntimeException e) {
+            throw new StoreUnavailableException("postgres store at " + location + " cannot be opened: " + e.getMessage(), e);
+        }
+        try {
+            return new JdbcRuntimeStore("postgres", location, new PostgresDialect(), new JdbcRuntimeStore.Connections() {
+                @Override
+                public Connection open(boolean writer) throws SQLException {
+                    return pool.getConnection();
+                }
+
+                @Override
+                public void close() {
+                    pool.close();
+                }
+            }, readers);
+        } catch (RuntimeException e) {
+            pool.close();
+            throw e;
+        }
+    }
+
+    /** The URL as it may be shown: without a password, whether as a parameter or in {@code user:password@}. */
+    static String redact(String url) {
+        String withoutParameter = PASSWORD_PARAMETER.matcher(url).replaceAll("$1***");
+        return withoutParameter.replaceFirst("//([^/@:]*):[^/@]*@", "//$1:***@");
+    }
+}

@@ -1,0 +1,4 @@
+-- Version 2 changes no table: from this version on, the instants inside the JSON columns are numbers
+-- (nanoseconds since the epoch) instead of ISO-8601 text. Version 1 rows stay as they are and are read as
+-- before; the version is raised so that a runtime that knows only version 1 refuses the database instead of
+-- reading those numbers as something else. Same version, same meaning as schema/sqlite/V2.
