@@ -45,6 +45,31 @@ final class PostgresDialect implements SqlDialect {
      * Switches the connection to read-only {@code REPEATABLE READ} if it is not already; the driver keeps
      * both as connection state, so a pooled reader pays the round trips once.
      */
+    /** Any number, the same in every runtime: the key of the advisory lock that the schema's migration takes. */
+    private static final long SCHEMA_LOCK = 0x6d65_6572_6b61_7401L;
+
+    /**
+     * A session-level advisory lock: held across the migration's transactions, let go by {@link #unlockSchema}
+     * or, if the process dies, with its connection.
+     */
+    @Override
+    public void lockSchema(Connection writer) throws SQLException {
+        try (PreparedStatement lock = writer.prepareStatement("SELECT pg_advisory_lock(?)")) {
+            lock.setLong(1, SCHEMA_LOCK);
+            lock.execute();
+        }
+        writer.commit();
+    }
+
+    @Override
+    public void unlockSchema(Connection writer) throws SQLException {
+        try (PreparedStatement unlock = writer.prepareStatement("SELECT pg_advisory_unlock(?)")) {
+            unlock.setLong(1, SCHEMA_LOCK);
+            unlock.execute();
+        }
+        writer.commit();
+    }
+
     @Override
     public void beginSnapshot(Connection reader) throws SQLException {
         if (!reader.isReadOnly()) {

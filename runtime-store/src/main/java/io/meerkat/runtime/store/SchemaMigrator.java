@@ -41,6 +41,26 @@ final class SchemaMigrator {
      * @throws IllegalStateException if the database holds a newer schema than this module knows
      */
     static int migrate(Connection connection, SqlDialect dialect) throws SQLException {
+        // Another runtime may be opening the same database (several launchers on one PostgreSQL): the first
+        // migrates, the others wait here and then find the schema current.
+        dialect.lockSchema(connection);
+        int version;
+        try {
+            version = migrateLocked(connection, dialect);
+        } catch (SQLException | RuntimeException e) {
+            try {
+                dialect.unlockSchema(connection);
+            } catch (SQLException | RuntimeException unlocking) {
+                // The connection is likely gone with the lock; the migration's failure is what to report.
+                e.addSuppressed(unlocking);
+            }
+            throw e;
+        }
+        dialect.unlockSchema(connection);
+        return version;
+    }
+
+    private static int migrateLocked(Connection connection, SqlDialect dialect) throws SQLException {
         try (Statement statement = connection.createStatement()) {
             statement.execute("CREATE TABLE IF NOT EXISTS meerkat_schema ("
                     + "version INTEGER NOT NULL PRIMARY KEY, script TEXT NOT NULL, applied_at TEXT NOT NULL)");

@@ -35,6 +35,18 @@ interface SqlDialect {
     /** The JDBC type of a null UUID. */
     int uuidSqlType();
 
+    /**
+     * Keeps other runtimes opening the same database from migrating its schema at the same time, until
+     * {@link #unlockSchema}; they wait here. SQLite needs nothing: one launcher per file (its data folder's
+     * lock), and its own write lock serialises writers.
+     */
+    default void lockSchema(Connection writer) throws SQLException {
+    }
+
+    /** Ends {@link #lockSchema}. */
+    default void unlockSchema(Connection writer) throws SQLException {
+    }
+
     /** Makes the transaction just begun on a read connection see one snapshot across its statements. */
     default void beginSnapshot(Connection reader) throws SQLException {
     }

@@ -26,6 +26,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** The postgres provider's settings, its messages (never a password), its schema and its pool. */
@@ -77,6 +82,42 @@ class PostgresStoreProviderTest {
                 assertEquals(SchemaMigrator.SCRIPTS.get(version - 1), rows.getString(2));
             }
             assertFalse(rows.next(), "the schema was applied twice");
+        }
+    }
+
+    /**
+     * Several launchers share one database (issue 13) and may start together: the first creates the schema,
+     * the others wait for it and find it. Without a lock, two creating the schema at once failed to open.
+     */
+    @Test
+    void runtimesOpeningANewDatabaseAtOnceAllOpenItOnTheSchemaMadeOnce() throws Exception {
+        for (int round = 0; round < 5; round++) {
+            String url = TestPostgres.shared().newDatabase();
+            int opening = 4;
+            CyclicBarrier together = new CyclicBarrier(opening);
+            ExecutorService threads = Executors.newFixedThreadPool(opening);
+            try {
+                List<Future<Integer>> versions = new ArrayList<>();
+                for (int i = 0; i < opening; i++) {
+                    versions.add(threads.submit(() -> {
+                        together.await(30, TimeUnit.SECONDS);
+                        try (RuntimeStore store = new PostgresStoreProvider().open(Map.of("url", url, "readers", "1"))) {
+                            return store.info().schemaVersion();
+                        }
+                    }));
+                }
+                for (Future<Integer> version : versions) {
+                    assertEquals(SchemaMigrator.latestVersion(), version.get(60, TimeUnit.SECONDS), "round " + round);
+                }
+            } finally {
+                threads.shutdownNow();
+            }
+            try (Connection connection = DriverManager.getConnection(url);
+                 Statement statement = connection.createStatement();
+                 ResultSet rows = statement.executeQuery("SELECT count(*) FROM meerkat_schema")) {
+                rows.next();
+                assertEquals(SchemaMigrator.latestVersion(), rows.getInt(1), "each version applied once");
+            }
         }
     }
 
