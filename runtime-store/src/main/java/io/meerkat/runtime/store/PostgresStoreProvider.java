@@ -20,13 +20,15 @@ import java.util.regex.Pattern;
  * {@code user} and {@code password} parameters), {@code user} and {@code password} (override the URL's),
  * {@code readers} (read connections, default 4; the pool holds one more for the writer),
  * {@code connectTimeoutMs} (how long opening or borrowing a connection may take before the store is
- * unavailable, default 5000). A connection the server drops fails the one call that used it, whole, and
+ * unavailable, default 5000), {@code socketTimeoutMs} (how long one call may wait for the server's answer before
+ * its connection is dropped and the call fails, default 30000: a server frozen or cut off must not hang a
+ * commit, and with it every caller waiting for the group, for ever). A connection the server drops fails the one call that used it, whole, and
  * is replaced by a new one for the next. The password never appears in a message or a log line: the location the
  * store reports is the URL without it.
  */
 public final class PostgresStoreProvider implements RuntimeStoreProvider {
 
-    private static final Set<String> SETTINGS = Set.of("url", "user", "password", "readers", "connectTimeoutMs");
+    private static final Set<String> SETTINGS = Set.of("url", "user", "password", "readers", "connectTimeoutMs", "socketTimeoutMs");
     /** A {@code password=} parameter of a JDBC URL, up to the next separator. */
     private static final Pattern PASSWORD_PARAMETER = Pattern.compile("(?i)([?&;]password=)[^&;]*");
 
@@ -52,6 +54,7 @@ public final class PostgresStoreProvider implements RuntimeStoreProvider {
         }
         int readers = StoreRules.positiveInt(settings, "readers", 4);
         int connectTimeoutMs = StoreRules.positiveInt(settings, "connectTimeoutMs", 5000);
+        int socketTimeoutMs = StoreRules.positiveInt(settings, "socketTimeoutMs", 30_000);
         String location = redact(url);
 
         HikariConfig config = new HikariConfig();
@@ -72,8 +75,12 @@ public final class PostgresStoreProvider implements RuntimeStoreProvider {
         // Hikari's floor is 250 ms; below it the setting is refused.
         config.setConnectionTimeout(Math.max(250, connectTimeoutMs));
         // The server must not wait for a lost client forever, nor the client for a dead server's handshake.
-        config.addDataSourceProperty("connectTimeout", Math.max(1, connectTimeoutMs / 1000));
-        config.addDataSourceProperty("tcpKeepAlive", true);
+        // As text: with a JDBC URL Hikari hands these to the driver as java.util.Properties, whose
+        // getProperty ignores any value that is not a String (a number here was silently no timeout).
+        config.addDataSourceProperty("connectTimeout", String.valueOf(Math.max(1, connectTimeoutMs / 1000)));
+        config.addDataSourceProperty("tcpKeepAlive", "true");
+        // In whole seconds, the driver's unit: at least one.
+        config.addDataSourceProperty("socketTimeout", String.valueOf(Math.max(1, (socketTimeoutMs + 999) / 1000)));
         config.addDataSourceProperty("ApplicationName", "meerkat");
         HikariDataSource pool;
         try {

@@ -3,6 +3,7 @@ package io.meerkat.runtime.store;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meerkat.runtime.api.Input;
@@ -22,6 +23,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -118,6 +120,35 @@ class PostgresStoreProviderTest {
                 rows.next();
                 assertEquals(SchemaMigrator.latestVersion(), rows.getInt(1), "each version applied once");
             }
+        }
+    }
+
+    /**
+     * A commit the server does not answer (here: waiting for a lock another client holds; the same for a
+     * server frozen or cut off) fails after socketTimeoutMs instead of hanging its group for ever, and the
+     * store goes on once the server answers again.
+     */
+    @Test
+    void aCommitTheServerDoesNotAnswerFailsAfterTheSocketTimeoutAndTheNextSucceeds() throws Exception {
+        String url = TestPostgres.shared().newDatabase();
+        try (RuntimeStore store = new PostgresStoreProvider().open(Map.of("url", url, "socketTimeoutMs", "1000"))) {
+            StoredSession first = RuntimeStoreConformanceTest.session(SessionId.random());
+            try (Connection blocker = DriverManager.getConnection(url);
+                 Statement statement = blocker.createStatement()) {
+                blocker.setAutoCommit(false);
+                statement.execute("LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE");
+
+                // Without a socket timeout the commit waits as long as the lock is held: here, for ever.
+                StoreUnavailableException failure = assertTimeoutPreemptively(Duration.ofSeconds(20),
+                        () -> assertThrows(StoreUnavailableException.class,
+                                () -> store.commit(List.of(StoreBatch.of(new PutSession(first))))));
+
+                assertTrue(failure.getMessage().contains("the commit failed"), failure.getMessage());
+                blocker.rollback();
+            }
+            StoredSession second = RuntimeStoreConformanceTest.session(SessionId.random());
+            store.commit(List.of(StoreBatch.of(new PutSession(second))));
+            assertEquals(Map.of(second, List.of()), RuntimeStoreConformanceTest.loadAll(store));
         }
     }
 
