@@ -29,15 +29,10 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.lang.reflect.InvocationHandler;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,28 +62,10 @@ class RecoveryReviewTest {
         return batches;
     }
 
-    @SuppressWarnings("unchecked")
-    private static <T> T throwingUnchecked(Class<T> type, T target, String method, int failAt, AtomicInteger calls) {
-        InvocationHandler handler = (self, invoked, args) -> {
-            if (invoked.getName().equals(method) && calls.incrementAndGet() == failAt) {
-                // What a driver bug, a corrupt value or an OutOfMemoryError on the load thread looks like.
-                throw new IllegalStateException("injected unchecked failure at " + method + " #" + failAt);
-            }
-            Object result;
-            try {
-                result = invoked.invoke(target, args);
-            } catch (InvocationTargetException e) {
-                throw e.getCause();
-            }
-            if (result instanceof PreparedStatement statement) {
-                return throwingUnchecked(PreparedStatement.class, statement, method, failAt, calls);
-            }
-            if (result instanceof Statement statement) {
-                return throwingUnchecked(Statement.class, statement, method, failAt, calls);
-            }
-            return result instanceof ResultSet rows ? throwingUnchecked(ResultSet.class, rows, method, failAt, calls) : result;
-        };
-        return (T) Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, handler);
+    /** What a driver bug, a corrupt value or an OutOfMemoryError on the load thread looks like. */
+    private static Connection throwingUnchecked(Connection connection, String method, int failAt, AtomicInteger calls) {
+        return FaultyJdbc.failing(connection, method, failAt, calls,
+                call -> new IllegalStateException("injected unchecked failure at " + call));
     }
 
     /**
@@ -100,7 +77,7 @@ class RecoveryReviewTest {
     void anUncheckedFailureOnTheLoadThreadFailsTheLoadInsteadOfEndingItEarly() {
         AtomicInteger calls = new AtomicInteger();
         try (JdbcRuntimeStore store = new SqliteStoreProvider().open(Map.of("path", file().toString()),
-                UnaryOperator.identity(), connection -> throwingUnchecked(Connection.class, connection, "next", 1_500, calls))) {
+                UnaryOperator.identity(), connection -> throwingUnchecked(connection, "next", 1_500, calls))) {
             for (int s = 0; s < 3; s++) {
                 store.commit(newSession(1_000));
             }

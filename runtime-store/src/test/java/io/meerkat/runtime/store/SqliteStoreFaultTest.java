@@ -24,15 +24,10 @@ import io.meerkat.runtime.api.spi.StoreChange.PutOutcome;
 import io.meerkat.runtime.api.spi.StoreChange.PutSession;
 import io.meerkat.runtime.api.spi.StoredInput;
 import io.meerkat.runtime.api.spi.StoredSession;
-import java.lang.reflect.InvocationHandler;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
@@ -64,36 +59,17 @@ class SqliteStoreFaultTest {
     /** Fails the {@code failAt}-th call (from 1) of {@code method} on the writer or its statements. */
     private JdbcRuntimeStore failing(String method, int failAt, AtomicInteger calls) {
         return new SqliteStoreProvider().open(Map.of("path", dir.resolve("store.db").toString()),
-                connection -> proxy(Connection.class, connection, method, failAt, calls));
+                connection -> ioErrorAt(connection, method, failAt, calls));
     }
 
     /** The same for the store's read connections. */
     private JdbcRuntimeStore failingReads(String method, int failAt, AtomicInteger calls) {
         return new SqliteStoreProvider().open(Map.of("path", dir.resolve("store.db").toString()),
-                UnaryOperator.identity(), connection -> proxy(Connection.class, connection, method, failAt, calls));
+                UnaryOperator.identity(), connection -> ioErrorAt(connection, method, failAt, calls));
     }
 
-    @SuppressWarnings("unchecked")
-    private static <T> T proxy(Class<T> type, T target, String method, int failAt, AtomicInteger calls) {
-        InvocationHandler handler = (self, invoked, args) -> {
-            if (invoked.getName().equals(method) && calls.incrementAndGet() == failAt) {
-                throw new SQLException("injected I/O error at " + method + " #" + failAt);
-            }
-            Object result;
-            try {
-                result = invoked.invoke(target, args);
-            } catch (InvocationTargetException e) {
-                throw e.getCause();
-            }
-            if (result instanceof PreparedStatement statement) {
-                return proxy(PreparedStatement.class, statement, method, failAt, calls);
-            }
-            if (result instanceof Statement statement) {
-                return proxy(Statement.class, statement, method, failAt, calls);
-            }
-            return result instanceof ResultSet rows ? proxy(ResultSet.class, rows, method, failAt, calls) : result;
-        };
-        return (T) Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, handler);
+    private static Connection ioErrorAt(Connection connection, String method, int failAt, AtomicInteger calls) {
+        return FaultyJdbc.failing(connection, method, failAt, calls, call -> new SQLException("injected I/O error at " + call));
     }
 
     /** A commit of a new session with {@code inputs} inputs and an outcome: three statement batches. */
