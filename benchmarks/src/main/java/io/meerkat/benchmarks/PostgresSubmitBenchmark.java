@@ -1,0 +1,195 @@
+package io.meerkat.benchmarks;
+
+import io.meerkat.completion.InMemoryCompletionRegistry;
+import io.meerkat.runtime.api.Input;
+import io.meerkat.runtime.api.InputId;
+import io.meerkat.runtime.api.MeerkatRuntime;
+import io.meerkat.runtime.api.SessionHandle;
+import io.meerkat.runtime.api.SessionSpec;
+import io.meerkat.runtime.api.spi.RuntimeStore;
+import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
+import io.meerkat.runtime.store.testpg.TestPostgres;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Durable acknowledgements on PostgreSQL (issue 13): {@code accept} of a prompt on a runtime whose sessions
+ * are kept by the {@code postgres} store, against a baseline in the same run that inserts the same rows
+ * into a database with the same schema through plain pgjdbc and the smallest group commit that can be
+ * written (as {@link DurableSubmitBenchmark}'s SQLite baseline). The server is the embedded PostgreSQL of
+ * the tests (fsync and synchronous_commit as it starts them), or the one {@code MEERKAT_TEST_PG_URL} names.
+ * Each thread submits to a session of its own without an executor ({@code queue}) or every thread to one
+ * ({@code shared}).
+ *
+ * <pre>{@code
+ * java -jar benchmarks/target/benchmarks.jar PostgresSubmitBenchmark -t 16
+ * }</pre>
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
+public class PostgresSubmitBenchmark {
+
+    private static final String PROMPT = "please summarise the attached report in three sentences";
+
+    /** The runtime on a new database for the trial. */
+    @State(Scope.Benchmark)
+    public static class Runtime {
+        @Param({"queue", "shared"})
+        public String sessions;
+
+        SessionHandle shared;
+        RuntimeStore store;
+        MeerkatRuntime runtime;
+
+        @Setup(Level.Trial)
+        public void open() {
+            store = DurableSubmitBenchmark.provider("postgres").open(Map.of("url", TestPostgres.shared().newDatabase()));
+            // Queue-only sessions keep every input: bounds high enough for a whole trial.
+            runtime = MeerkatRuntimeBuilder.newBuilder()
+                    .maxQueuedInputs(Integer.MAX_VALUE).maxQueuedCharsPerSession(Long.MAX_VALUE)
+                    .maxQueuedCharsRuntime(Long.MAX_VALUE)
+                    .completionRegistry(new InMemoryCompletionRegistry()).store(store).build();
+            shared = runtime.createSession(SessionSpec.withoutExecutor());
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            runtime.close();
+            store.close();
+        }
+    }
+
+    /** One session per submitting thread, or the shared one. */
+    @State(Scope.Thread)
+    public static class Submitter {
+        SessionHandle session;
+
+        @Setup(Level.Trial)
+        public void create(Runtime runtime) {
+            session = runtime.sessions.equals("queue") ? runtime.runtime.createSession(SessionSpec.withoutExecutor())
+                    : runtime.shared;
+        }
+    }
+
+    @Benchmark
+    public Object runtimeAccept(Submitter submitter) {
+        return submitter.session.accept(Input.prompt(PROMPT));
+    }
+
+    /** The baseline: plain pgjdbc, the same schema and rows, a minimal group commit. */
+    @State(Scope.Benchmark)
+    public static class PlainJdbc {
+        private final LinkedBlockingQueue<Row> waiting = new LinkedBlockingQueue<>();
+        private final AtomicLong sequence = new AtomicLong();
+        private Thread writer;
+        private volatile boolean open;
+        private UUID sessionId;
+        private String inputJson;
+        private String statusJson;
+
+        record Row(UUID inputId, long sequence, CompletableFuture<Void> committed) {
+        }
+
+        @Setup(Level.Trial)
+        public void open() throws Exception {
+            String url = TestPostgres.shared().newDatabase();
+            // The store writes one real input first: its schema, and the JSON of its row, are what the baseline inserts.
+            try (RuntimeStore store = DurableSubmitBenchmark.provider("postgres").open(Map.of("url", url));
+                 MeerkatRuntime runtime = MeerkatRuntimeBuilder.newBuilder().completionRegistry(new InMemoryCompletionRegistry())
+                         .store(store).build()) {
+                runtime.createSession(SessionSpec.withoutExecutor()).accept(Input.prompt(PROMPT));
+            }
+            Connection connection = DriverManager.getConnection(url);
+            try (Statement query = connection.createStatement();
+                 ResultSet row = query.executeQuery("SELECT session_id, input_json, status_json FROM inputs")) {
+                row.next();
+                sessionId = row.getObject(1, UUID.class);
+                inputJson = row.getString(2);
+                statusJson = row.getString(3);
+            }
+            sequence.set(1_000);
+            connection.setAutoCommit(false);
+            open = true;
+            writer = new Thread(() -> writeUntilClosed(connection), "plain-pgjdbc-writer");
+            writer.setDaemon(true);
+            writer.start();
+        }
+
+        private void writeUntilClosed(Connection connection) {
+            List<Row> group = new ArrayList<>();
+            try (connection; PreparedStatement insert = connection.prepareStatement("INSERT INTO inputs (input_id, session_id, seq,"
+                    + " state, lane, idempotency_key, finished_at, staged_run, input_json, status_json)"
+                    + " VALUES (?, ?, ?, 'QUEUED', 'QUEUE', NULL, NULL, NULL, ?, ?)")) {
+                while (open) {
+                    Row first = waiting.poll(100, TimeUnit.MILLISECONDS);
+                    if (first == null) {
+                        continue;
+                    }
+                    group.add(first);
+                    waiting.drainTo(group, 511);
+                    for (Row row : group) {
+                        insert.setObject(1, row.inputId());
+                        insert.setObject(2, sessionId);
+                        insert.setLong(3, row.sequence());
+                        insert.setString(4, inputJson);
+                        insert.setString(5, statusJson);
+                        insert.addBatch();
+                    }
+                    insert.executeBatch();
+                    connection.commit();
+                    for (Row row : group) {
+                        row.committed().complete(null);
+                    }
+                    group.clear();
+                }
+            } catch (SQLException | InterruptedException e) {
+                for (Row row : group) {
+                    row.committed().completeExceptionally(e);
+                }
+                throw new IllegalStateException("plain pgjdbc writer failed", e);
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void close() throws InterruptedException {
+            open = false;
+            writer.join(10_000);
+        }
+    }
+
+    @Benchmark
+    public Object plainJdbcGroupCommit(PlainJdbc plain) {
+        CompletableFuture<Void> committed = new CompletableFuture<>();
+        // Time-ordered, as the runtime mints them: random keys cost the index several times more per insert.
+        plain.waiting.add(new PlainJdbc.Row(InputId.random().value(), plain.sequence.incrementAndGet(), committed));
+        return committed.join();
+    }
+}
