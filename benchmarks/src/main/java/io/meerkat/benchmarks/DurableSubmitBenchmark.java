@@ -14,19 +14,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -131,17 +124,8 @@ public class DurableSubmitBenchmark {
         @Param({"FULL", "NORMAL"})
         public String synchronous;
 
-        private final LinkedBlockingQueue<Row> waiting = new LinkedBlockingQueue<>();
-        private final AtomicLong sequence = new AtomicLong();
         private Path dir;
-        private Thread writer;
-        private volatile boolean open;
-        private byte[] sessionId;
-        private String inputJson;
-        private String statusJson;
-
-        record Row(byte[] inputId, long sequence, CompletableFuture<Void> committed) {
-        }
+        PlainGroupCommit commits;
 
         @Setup(Level.Trial)
         public void open() throws Exception {
@@ -160,6 +144,9 @@ public class DurableSubmitBenchmark {
                 pragmas.execute("PRAGMA synchronous=" + synchronous);
                 pragmas.execute("PRAGMA foreign_keys=ON");
             }
+            byte[] sessionId;
+            String inputJson;
+            String statusJson;
             try (Statement query = connection.createStatement();
                  ResultSet row = query.executeQuery("SELECT session_id, input_json, status_json FROM inputs")) {
                 row.next();
@@ -167,63 +154,26 @@ public class DurableSubmitBenchmark {
                 inputJson = row.getString(2);
                 statusJson = row.getString(3);
             }
-            sequence.set(1_000);
             connection.setAutoCommit(false);
-            open = true;
-            writer = new Thread(() -> writeUntilClosed(connection), "plain-jdbc-writer");
-            writer.setDaemon(true);
-            writer.start();
-        }
-
-        private void writeUntilClosed(Connection connection) {
-            List<Row> group = new ArrayList<>();
-            try (connection; PreparedStatement insert = connection.prepareStatement("INSERT INTO inputs (input_id, session_id, seq,"
-                    + " state, lane, idempotency_key, finished_at, staged_run, input_json, status_json)"
-                    + " VALUES (?, ?, ?, 'QUEUED', 'QUEUE', NULL, NULL, NULL, ?, ?)")) {
-                while (open) {
-                    Row first = waiting.poll(100, TimeUnit.MILLISECONDS);
-                    if (first == null) {
-                        continue;
-                    }
-                    group.add(first);
-                    waiting.drainTo(group, 511);
-                    for (Row row : group) {
-                        insert.setBytes(1, row.inputId());
-                        insert.setBytes(2, sessionId);
-                        insert.setLong(3, row.sequence());
-                        insert.setString(4, inputJson);
-                        insert.setString(5, statusJson);
-                        insert.addBatch();
-                    }
-                    insert.executeBatch();
-                    connection.commit();
-                    for (Row row : group) {
-                        row.committed().complete(null);
-                    }
-                    group.clear();
-                }
-            } catch (SQLException | InterruptedException e) {
-                for (Row row : group) {
-                    row.committed().completeExceptionally(e);
-                }
-                throw new IllegalStateException("plain JDBC writer failed", e);
-            }
+            commits = new PlainGroupCommit(connection, "plain-jdbc-writer", (insert, inputId, sequence) -> {
+                insert.setBytes(1, ByteBuffer.allocate(16).putLong(inputId.getMostSignificantBits())
+                        .putLong(inputId.getLeastSignificantBits()).array());
+                insert.setBytes(2, sessionId);
+                insert.setLong(3, sequence);
+                insert.setString(4, inputJson);
+                insert.setString(5, statusJson);
+            });
         }
 
         @TearDown(Level.Trial)
         public void close() throws InterruptedException {
-            open = false;
-            writer.join(10_000);
+            commits.close();
         }
     }
 
     @Benchmark
     public Object plainJdbcGroupCommit(PlainJdbc plain) {
-        UUID id = UUID.randomUUID();
-        byte[] inputId = ByteBuffer.allocate(16).putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits()).array();
-        CompletableFuture<Void> committed = new CompletableFuture<>();
-        plain.waiting.add(new PlainJdbc.Row(inputId, plain.sequence.incrementAndGet(), committed));
-        return committed.join();
+        return plain.commits.submit(UUID.randomUUID()).join();
     }
 
     static RuntimeStoreProvider provider(String name) {

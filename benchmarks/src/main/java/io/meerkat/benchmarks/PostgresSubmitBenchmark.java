@@ -11,18 +11,11 @@ import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
 import io.meerkat.runtime.store.testpg.TestPostgres;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -107,16 +100,7 @@ public class PostgresSubmitBenchmark {
     /** The baseline: plain pgjdbc, the same schema and rows, a minimal group commit. */
     @State(Scope.Benchmark)
     public static class PlainJdbc {
-        private final LinkedBlockingQueue<Row> waiting = new LinkedBlockingQueue<>();
-        private final AtomicLong sequence = new AtomicLong();
-        private Thread writer;
-        private volatile boolean open;
-        private UUID sessionId;
-        private String inputJson;
-        private String statusJson;
-
-        record Row(UUID inputId, long sequence, CompletableFuture<Void> committed) {
-        }
+        PlainGroupCommit commits;
 
         @Setup(Level.Trial)
         public void open() throws Exception {
@@ -128,6 +112,9 @@ public class PostgresSubmitBenchmark {
                 runtime.createSession(SessionSpec.withoutExecutor()).accept(Input.prompt(PROMPT));
             }
             Connection connection = DriverManager.getConnection(url);
+            UUID sessionId;
+            String inputJson;
+            String statusJson;
             try (Statement query = connection.createStatement();
                  ResultSet row = query.executeQuery("SELECT session_id, input_json, status_json FROM inputs")) {
                 row.next();
@@ -135,61 +122,25 @@ public class PostgresSubmitBenchmark {
                 inputJson = row.getString(2);
                 statusJson = row.getString(3);
             }
-            sequence.set(1_000);
             connection.setAutoCommit(false);
-            open = true;
-            writer = new Thread(() -> writeUntilClosed(connection), "plain-pgjdbc-writer");
-            writer.setDaemon(true);
-            writer.start();
-        }
-
-        private void writeUntilClosed(Connection connection) {
-            List<Row> group = new ArrayList<>();
-            try (connection; PreparedStatement insert = connection.prepareStatement("INSERT INTO inputs (input_id, session_id, seq,"
-                    + " state, lane, idempotency_key, finished_at, staged_run, input_json, status_json)"
-                    + " VALUES (?, ?, ?, 'QUEUED', 'QUEUE', NULL, NULL, NULL, ?, ?)")) {
-                while (open) {
-                    Row first = waiting.poll(100, TimeUnit.MILLISECONDS);
-                    if (first == null) {
-                        continue;
-                    }
-                    group.add(first);
-                    waiting.drainTo(group, 511);
-                    for (Row row : group) {
-                        insert.setObject(1, row.inputId());
-                        insert.setObject(2, sessionId);
-                        insert.setLong(3, row.sequence());
-                        insert.setString(4, inputJson);
-                        insert.setString(5, statusJson);
-                        insert.addBatch();
-                    }
-                    insert.executeBatch();
-                    connection.commit();
-                    for (Row row : group) {
-                        row.committed().complete(null);
-                    }
-                    group.clear();
-                }
-            } catch (SQLException | InterruptedException e) {
-                for (Row row : group) {
-                    row.committed().completeExceptionally(e);
-                }
-                throw new IllegalStateException("plain pgjdbc writer failed", e);
-            }
+            commits = new PlainGroupCommit(connection, "plain-pgjdbc-writer", (insert, inputId, sequence) -> {
+                insert.setObject(1, inputId);
+                insert.setObject(2, sessionId);
+                insert.setLong(3, sequence);
+                insert.setString(4, inputJson);
+                insert.setString(5, statusJson);
+            });
         }
 
         @TearDown(Level.Trial)
         public void close() throws InterruptedException {
-            open = false;
-            writer.join(10_000);
+            commits.close();
         }
     }
 
     @Benchmark
     public Object plainJdbcGroupCommit(PlainJdbc plain) {
-        CompletableFuture<Void> committed = new CompletableFuture<>();
         // Time-ordered, as the runtime mints them: random keys cost the index several times more per insert.
-        plain.waiting.add(new PlainJdbc.Row(InputId.random().value(), plain.sequence.incrementAndGet(), committed));
-        return committed.join();
+        return plain.commits.submit(InputId.random().value()).join();
     }
 }
