@@ -7,5 +7,6 @@ module io.meerkat.runtime.api {
     requires transitive pf4j;
 
     exports io.meerkat.runtime.api;
+    exports io.meerkat.runtime.api.cluster;
     exports io.meerkat.runtime.api.spi;
 }

@@ -8,7 +8,7 @@ public abstract sealed class MeerkatException extends RuntimeException
         permits SessionNotFoundException, InputRejectedException, RuntimeNotReadyException,
         IllegalTransitionException, PayloadTooLargeException, RuntimeClosedException,
         UnknownExecutorException, DuplicateSessionException, QueueFullException,
-        StoreUnavailableException {
+        StoreUnavailableException, SessionMovedException {
 
     private static final long serialVersionUID = 1L;
 

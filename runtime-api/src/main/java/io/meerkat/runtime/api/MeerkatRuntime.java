@@ -1,5 +1,6 @@
 package io.meerkat.runtime.api;
 
+import io.meerkat.runtime.api.cluster.RuntimeCluster;
 import java.util.Collection;
 import java.util.Optional;
 import java.util.Set;
@@ -53,6 +54,14 @@ public interface MeerkatRuntime extends AutoCloseable {
      * @throws SessionNotFoundException if there is none
      */
     LifecycleReport removeSession(SessionId sessionId);
+
+    /**
+     * This runtime as a node of a cluster, if it shares its store with other runtimes (the {@code postgres}
+     * store); empty for a runtime on its own.
+     */
+    default Optional<RuntimeCluster> cluster() {
+        return Optional.empty();
+    }
 
     /** The executor kinds sessions may be created with. */
     Set<String> executorKinds();

@@ -5,7 +5,7 @@ package io.meerkat.runtime.api;
  * Nothing of the failed call was written, and nothing changed in memory either; reads go on, and writes
  * succeed again once the store does.
  */
-public final class StoreUnavailableException extends MeerkatException {
+public sealed class StoreUnavailableException extends MeerkatException permits OwnershipLostException {
 
     private static final long serialVersionUID = 1L;
 

@@ -71,6 +71,14 @@ public interface RuntimeStore extends AutoCloseable {
      */
     long prune(RetentionPolicy policy);
 
+    /**
+     * The store's support for several runtimes sharing it, if it has any; a runtime opening a store that
+     * has runs as one node of a cluster.
+     */
+    default Optional<ClusterStore> cluster() {
+        return Optional.empty();
+    }
+
     /** What the store holds, for operators ({@code meerkat store info}). */
     StoreInfo info();
 

@@ -50,6 +50,17 @@ public sealed interface StoreChange {
         }
     }
 
+    /**
+     * The lease of a session just created (after its {@link PutSession}), held by {@code nodeId} at epoch 1;
+     * refused if the session already has one. Only a store that is a {@link ClusterStore} takes it.
+     */
+    record NewLease(SessionId sessionId, String nodeId) implements StoreChange {
+        public NewLease {
+            Objects.requireNonNull(sessionId, "sessionId");
+            Objects.requireNonNull(nodeId, "nodeId");
+        }
+    }
+
     /** The final outcome of a finished input, answered to waiters that come after a restart. */
     record PutOutcome(SessionId sessionId, InputId inputId, CompletionOutcome outcome) implements StoreChange {
         public PutOutcome {
