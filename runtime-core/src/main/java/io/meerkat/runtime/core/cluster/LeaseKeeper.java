@@ -92,6 +92,8 @@ public final class LeaseKeeper implements RuntimeCluster {
     private volatile DrainReport drained;
     /** When the last renewal succeeded ({@link System#nanoTime}); read and written on the keeper thread only. */
     private long renewedAt;
+    /** Claims failed in a row; keeper thread only. Only the first is logged with its cause: the store is down. */
+    private int claimFailures;
 
     public LeaseKeeper(ClusterStore store, String nodeId, Supplier<URI> advertise, Host host) {
         this.store = Objects.requireNonNull(store, "store");
@@ -214,8 +216,22 @@ public final class LeaseKeeper implements RuntimeCluster {
         if (draining) {
             return;
         }
+        List<Lease> claimed;
         try {
-            List<Lease> claimed = store.claim(nodeId, CLAIM_BATCH);
+            claimed = store.claim(nodeId, CLAIM_BATCH);
+        } catch (RuntimeException e) {
+            if (claimFailures++ == 0) {
+                LOG.warn("node {}: claiming sessions failed; trying again every {} ms", nodeId, claimEvery.toMillis(), e);
+            } else {
+                LOG.debug("node {}: claiming sessions failed again ({} in a row)", nodeId, claimFailures, e);
+            }
+            return;
+        }
+        if (claimFailures > 0) {
+            LOG.info("node {}: claiming sessions works again after {} failures", nodeId, claimFailures);
+            claimFailures = 0;
+        }
+        try {
             if (claimed.isEmpty()) {
                 return;
             }
@@ -234,7 +250,13 @@ public final class LeaseKeeper implements RuntimeCluster {
             LOG.info("node {}: claimed {} sessions without a live owner", nodeId, claimed.size());
             host.takeUp(claimed);
         } catch (RuntimeException e) {
-            LOG.warn("node {}: claiming sessions failed; trying again in {} ms", nodeId, claimEvery.toMillis(), e);
+            // Held but not running (or some taken up and never resumed): they would run nowhere until this node
+            // restarts. Stopped here and let go of, for another node (or the next claim) to try again.
+            LOG.error("node {}: taking up claimed sessions failed; letting go of them", nodeId, e);
+            List<SessionId> ids = claimed.stream().map(Lease::sessionId).toList();
+            claimed.forEach(lease -> held.remove(lease.sessionId(), lease));
+            host.drop(ids, "taking the session up failed");
+            releaseQuietly(claimed);
         }
     }
 
