@@ -63,105 +63,10 @@ class ClusterRuntimeTest {
         }
     }
 
-    /** A node: a store of its own on the shared database, a runtime, and its executors' ledger. */
-    private final class Node {
-        final LedgerExecutorFactory executors = new LedgerExecutorFactory();
-        final FreezableStore store;
-        final MeerkatRuntime runtime;
-
-        Node(String id, int ttlMs) {
-            store = new FreezableStore(new PostgresStoreProvider().open(Map.of("url", url, "leaseTtlMs", String.valueOf(ttlMs))));
-            opened.add(store);
-            runtime = MeerkatRuntimeBuilder.newBuilder()
-                    .executorFactory(executors)
-                    .completionRegistry(new InMemoryCompletionRegistry())
-                    .retryPolicy(RetryPolicy.defaults().withBackoff(Duration.ofMillis(20), Duration.ofMillis(20)))
-                    .store(store)
-                    .clusterNode(id, () -> URI.create("http://127.0.0.1/" + id))
-                    .build();
-            opened.add(runtime);
-        }
-
-        RuntimeCluster cluster() {
-            return runtime.cluster().orElseThrow();
-        }
-    }
-
-    /**
-     * A store whose lease renewals and heartbeats fail once frozen: the node goes on running, but proves
-     * ownership no more, as a node cut off from the database, or frozen, would.
-     */
-    private static final class FreezableStore extends ForwardingRuntimeStore {
-        volatile boolean frozen;
-
-        FreezableStore(RuntimeStore delegate) {
-            super(delegate);
-        }
-
-        @Override
-        public Optional<ClusterStore> cluster() {
-            ClusterStore real = delegate.cluster().orElseThrow();
-            return Optional.of(new ClusterStore() {
-                @Override
-                public Duration leaseTtl() {
-                    return real.leaseTtl();
-                }
-
-                @Override
-                public void heartbeat(String nodeId, URI advertise, boolean draining) {
-                    refuseIfFrozen();
-                    real.heartbeat(nodeId, advertise, draining);
-                }
-
-                @Override
-                public List<Lease> renew(String nodeId) {
-                    refuseIfFrozen();
-                    return real.renew(nodeId);
-                }
-
-                @Override
-                public List<Lease> adopt(String nodeId) {
-                    return real.adopt(nodeId);
-                }
-
-                @Override
-                public List<Lease> claim(String nodeId, int max) {
-                    refuseIfFrozen();
-                    return real.claim(nodeId, max);
-                }
-
-                @Override
-                public void release(Collection<Lease> leases) {
-                    real.release(leases);
-                }
-
-                @Override
-                public void leave(String nodeId) {
-                    real.leave(nodeId);
-                }
-
-                @Override
-                public Optional<SessionOwner> owner(SessionId sessionId) {
-                    return real.owner(sessionId);
-                }
-
-                @Override
-                public List<ClusterNode> nodes() {
-                    return real.nodes();
-                }
-
-                @Override
-                public void load(Collection<SessionId> sessions, StoreVisitor visitor) {
-                    real.load(sessions, visitor);
-                }
-            });
-        }
-
-        private void refuseIfFrozen() {
-            if (frozen) {
-                throw new StoreUnavailableException("frozen by the test", null);
-            }
-        }
+    private TestNode node(String id, int ttlMs) {
+        TestNode node = new TestNode(url, id, ttlMs, 1);
+        opened.add(node);
+        return node;
     }
 
     /** Polls a condition that only time and another node's background work make true (bounded). */
@@ -175,8 +80,8 @@ class ClusterRuntimeTest {
 
     @Test
     void eachSessionRunsOnItsCreatorAndTheOtherNodeKnowsWhere() throws Exception {
-        Node a = new Node("node-a", TTL_MS);
-        Node b = new Node("node-b", TTL_MS);
+        TestNode a = node("node-a", TTL_MS);
+        TestNode b = node("node-b", TTL_MS);
         SessionHandle session = a.runtime.createSession(SessionSpec.of(LedgerExecutorFactory.KIND));
         CompletionOutcome outcome = session.submit(Input.prompt("hello")).completion().get(10, TimeUnit.SECONDS);
         assertInstanceOf(CompletionOutcome.Completed.class, outcome);
@@ -194,8 +99,8 @@ class ClusterRuntimeTest {
 
     @Test
     void aNodeThatStopsRenewingLosesItsSessionsToTheOtherWhichRunsTheirQueueAndTheStaleRunWritesNothing() throws Exception {
-        Node a = new Node("node-a", TTL_MS);
-        Node b = new Node("node-b", TTL_MS);
+        TestNode a = node("node-a", TTL_MS);
+        TestNode b = node("node-b", TTL_MS);
         SessionHandle session = a.runtime.createSession(SessionSpec.of(LedgerExecutorFactory.KIND));
         SessionId id = session.id();
         a.executors.hold();
@@ -226,8 +131,8 @@ class ClusterRuntimeTest {
     @Test
     void aDrainLetsTheRunInFlightFinishThenHandsTheSessionOverAtOnce() throws Exception {
         // A lease far longer than the test: the other node gets the session by the release, not by a lapse.
-        Node a = new Node("node-a", 60_000);
-        Node b = new Node("node-b", 60_000);
+        TestNode a = node("node-a", 60_000);
+        TestNode b = node("node-b", 60_000);
         SessionHandle session = a.runtime.createSession(SessionSpec.of(LedgerExecutorFactory.KIND));
         a.executors.hold();
         Submission inFlight = session.submit(Input.prompt("in flight"));
@@ -252,8 +157,8 @@ class ClusterRuntimeTest {
 
     @Test
     void aClosingNodeLetsGoOfItsLeasesSoTheOtherTakesThemUpAtOnce() throws Exception {
-        Node a = new Node("node-a", 60_000);
-        Node b = new Node("node-b", 60_000);
+        TestNode a = node("node-a", 60_000);
+        TestNode b = node("node-b", 60_000);
         SessionHandle session = a.runtime.createSession(SessionSpec.of(LedgerExecutorFactory.KIND));
         a.executors.hold();
         Submission queued = session.submit(Input.prompt("queued"));
