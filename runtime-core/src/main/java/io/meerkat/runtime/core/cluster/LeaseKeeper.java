@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -162,17 +161,19 @@ public final class LeaseKeeper implements RuntimeCluster {
      */
     public void lost(Set<SessionId> sessions) {
         try {
-            thread.execute(() -> drop(sessions, "a write was refused"));
+            thread.execute(() -> drop(sessions.stream().map(held::get).filter(Objects::nonNull).toList(),
+                    "a write was refused"));
         } catch (java.util.concurrent.RejectedExecutionException closing) {
             LOG.debug("sessions {} lost while the node closes", sessions, closing);
         }
     }
 
-    private void drop(Collection<SessionId> sessions, String why) {
+    /** Drops the sessions of these leases that are still held by them (not by a lease taken since). */
+    private void drop(Collection<Lease> leases, String why) {
         List<SessionId> dropped = new ArrayList<>();
-        for (SessionId sessionId : sessions) {
-            if (held.remove(sessionId) != null) {
-                dropped.add(sessionId);
+        for (Lease lease : leases) {
+            if (held.remove(lease.sessionId(), lease)) {
+                dropped.add(lease.sessionId());
             }
         }
         if (!dropped.isEmpty()) {
@@ -186,27 +187,29 @@ public final class LeaseKeeper implements RuntimeCluster {
     private void renew() {
         try {
             store.heartbeat(nodeId, advertise.get(), draining);
+            // Taken before the renewal: a session created from here on may have committed its lease after the
+            // renewal's UPDATE read the table, so its absence from the answer says nothing. One in `before`
+            // had committed its lease before it was put in `held`, hence before the renewal began.
+            List<Lease> before = new ArrayList<>(held.values());
             Map<SessionId, Long> renewed = new HashMap<>();
             for (Lease lease : store.renew(nodeId)) {
                 renewed.put(lease.sessionId(), lease.epoch());
             }
             renewedAt = System.nanoTime();
-            Set<SessionId> lost = new HashSet<>();
-            held.forEach((sessionId, lease) -> {
-                Long epoch = renewed.get(sessionId);
+            List<Lease> lost = new ArrayList<>();
+            for (Lease lease : before) {
+                Long epoch = renewed.get(lease.sessionId());
                 if (epoch == null || epoch != lease.epoch()) {
-                    lost.add(sessionId);
+                    lost.add(lease);
                 }
-            });
-            // A session created meanwhile has its lease in the store before it is in `held` (the creation
-            // commits first): it is renewed here and counted as lost by no one.
+            }
             drop(lost, "its lease was claimed by another node");
         } catch (RuntimeException e) {
             long silentMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - renewedAt);
             LOG.warn("node {}: renewing the leases failed ({} ms since the last renewal)", nodeId, silentMs, e);
             if (silentMs >= ttl.toMillis() && !held.isEmpty()) {
                 // Every lease may have lapsed and been claimed: stop before running anything another node runs.
-                drop(new ArrayList<>(held.keySet()), "no lease renewed for " + silentMs + " ms");
+                drop(new ArrayList<>(held.values()), "no lease renewed for " + silentMs + " ms");
             }
         }
     }
