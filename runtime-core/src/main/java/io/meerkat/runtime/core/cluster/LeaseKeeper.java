@@ -155,16 +155,17 @@ public final class LeaseKeeper implements RuntimeCluster {
     }
 
     /**
-     * Hears that a commit was refused because these sessions are another node's now: they are dropped on the
-     * keeper thread (never on the caller, the store's writer: a drop waits for the sessions' loops, which may
-     * wait for commits).
+     * Hears that a commit was refused because the sessions of these leases (the fences of the refused batches)
+     * are another node's now: they are dropped on the keeper thread (never on the caller, the store's writer: a
+     * drop waits for the sessions' loops, which may wait for commits). Only while still held by those leases: a
+     * session this node claimed again since (a higher epoch) runs on, and the refused writes were its earlier
+     * instance's.
      */
-    public void lost(Set<SessionId> sessions) {
+    public void lost(Collection<Lease> refused) {
         try {
-            thread.execute(() -> drop(sessions.stream().map(held::get).filter(Objects::nonNull).toList(),
-                    "a write was refused"));
+            thread.execute(() -> drop(refused, "a write was refused"));
         } catch (java.util.concurrent.RejectedExecutionException closing) {
-            LOG.debug("sessions {} lost while the node closes", sessions, closing);
+            LOG.debug("sessions of leases {} lost while the node closes", refused, closing);
         }
     }
 

@@ -82,6 +82,43 @@ class LeaseKeeperTest {
         assertEquals(new Fence(NODE, 1), keeper.fenceOf(created));
     }
 
+    @Test
+    void aRefusedWriteOfAnEarlierHoldingDoesNotDropTheSessionClaimedAgainSince() throws Exception {
+        // No renewal within the test (the first comes after 20 s): only the claim and the refusals act.
+        keeper(Duration.ofSeconds(60));
+        SessionId id = SessionId.random();
+        leases.put(id, NODE, 1);
+        Fence old = keeper.created(id);
+        // Meanwhile another node claimed the session (epoch 2) and let it go; this node claims it back.
+        leases.put(id, null, 2);
+        leases.holdNextClaim();
+        keeper.start();
+        assertTrue(leases.claimHeld.await(10, TimeUnit.SECONDS));
+        try (GroupCommitter committer = new GroupCommitter(new FencedStore(leases), 8, Thread::new)) {
+            committer.onOwnershipLost(keeper::lost);
+            // A write of the instance that ran at epoch 1, refused: it is heard of while the claim is under way.
+            ExecutionException refused = assertThrows(ExecutionException.class, () -> committer.submit(
+                    new StoreBatch(List.of(new StoreChange.RemoveSession(id)), old)).get(10, TimeUnit.SECONDS));
+            assertInstanceOf(OwnershipLostException.class, refused.getCause());
+            // A marker refused behind it, so heard of after it on the keeper thread.
+            SessionId marker = SessionId.random();
+            leases.put(marker, NODE, 1);
+            Fence markerFence = keeper.created(marker);
+            leases.put(marker, "node-b", 2);
+            assertThrows(ExecutionException.class, () -> committer.submit(
+                    new StoreBatch(List.of(new StoreChange.RemoveSession(marker)), markerFence)).get(10, TimeUnit.SECONDS));
+            leases.releaseClaim.countDown();
+            assertEquals(List.of(new Lease(id, NODE, 3)), host.takenUp.poll(10, TimeUnit.SECONDS));
+            List<SessionId> drop;
+            do {
+                drop = host.drops.poll(10, TimeUnit.SECONDS);
+                assertTrue(drop != null, "the marker was never dropped");
+            } while (!drop.contains(marker));
+        }
+
+        assertEquals(new Fence(NODE, 3), keeper.fenceOf(id), "the session claimed at epoch 3 is held and run here");
+    }
+
     /** Lease rows as the store keeps them, by session; renewals and claims the test can hold at their start. */
     private static final class Leases implements ClusterStore {
         private final Duration ttl;

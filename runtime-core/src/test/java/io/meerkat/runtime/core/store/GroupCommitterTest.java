@@ -13,6 +13,7 @@ import io.meerkat.runtime.api.SessionId;
 import io.meerkat.runtime.api.OwnershipLostException;
 import io.meerkat.runtime.api.StoreUnavailableException;
 import io.meerkat.runtime.api.spi.Fence;
+import io.meerkat.runtime.api.spi.Lease;
 import io.meerkat.runtime.api.spi.RetentionPolicy;
 import io.meerkat.runtime.api.spi.RuntimeStore;
 import io.meerkat.runtime.api.spi.StoreBatch;
@@ -67,7 +68,7 @@ class GroupCommitterTest {
         store.holdFirstCommit();
         store.lose(2);
         store.lose(4);
-        List<Set<SessionId>> heard = new CopyOnWriteArrayList<>();
+        List<Set<Lease>> heard = new CopyOnWriteArrayList<>();
         try (GroupCommitter committer = new GroupCommitter(store, 64, Thread::new)) {
             committer.onOwnershipLost(heard::add);
             CompletableFuture<Void> first = committer.submit(batch(0));
@@ -90,7 +91,8 @@ class GroupCommitterTest {
         }
         assertEquals(List.of(List.of(0), List.of(1, 3, 5, 6)), store.groups(),
                 "the sessions still held were committed again as one group, not one by one");
-        assertEquals(List.of(Set.of(new SessionId(new java.util.UUID(0, 2)), new SessionId(new java.util.UUID(0, 4)))), heard);
+        assertEquals(List.of(Set.of(new Lease(new SessionId(new java.util.UUID(0, 2)), "node-a", 1),
+                new Lease(new SessionId(new java.util.UUID(0, 4)), "node-a", 1))), heard);
     }
 
     @Test
