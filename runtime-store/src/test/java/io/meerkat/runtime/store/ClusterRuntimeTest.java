@@ -170,4 +170,20 @@ class ClusterRuntimeTest {
                 b.runtime.session(session.id()).orElseThrow().completion(queued.inputId()).orElseThrow().get(10, TimeUnit.SECONDS));
         assertEquals(List.of("node-b"), b.cluster().nodes().stream().map(ClusterNode::nodeId).toList());
     }
+
+    @Test
+    void aNodeCutOffForALeaseThatNobodyTookOverRunsItsSessionsAgainOnceBack() throws Exception {
+        TestNode a = node("node-a", TTL_MS);
+        SessionHandle session = a.runtime.createSession(SessionSpec.of(LedgerExecutorFactory.KIND));
+        SessionId id = session.id();
+
+        a.store.frozen = true;
+        await("node a stops the session it can no longer prove it holds", () -> a.runtime.session(id).isEmpty());
+        a.store.frozen = false;
+        // No other node claimed it: its lease is still node a's, and node a must run it again, not just renew it.
+        await("node a runs the session again", () -> a.runtime.session(id).isPresent());
+        Submission after = a.runtime.session(id).orElseThrow().submit(Input.prompt("after"));
+        assertInstanceOf(CompletionOutcome.Completed.class, after.completion().get(10, TimeUnit.SECONDS));
+        assertEquals(List.of("after"), a.executors.ledger.stream().map(LedgerExecutorFactory.Applied::text).toList());
+    }
 }

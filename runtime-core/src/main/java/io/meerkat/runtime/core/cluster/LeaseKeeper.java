@@ -86,6 +86,8 @@ public final class LeaseKeeper implements RuntimeCluster {
     private final Host host;
     /** The leases of the sessions this node runs: its own fences. */
     private final ConcurrentHashMap<SessionId, Lease> held = new ConcurrentHashMap<>();
+    /** Sessions whose creation, with their new lease, is being written: in neither {@link #held} nor lost. */
+    private final Set<SessionId> creating = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService thread;
     private volatile boolean draining;
     private volatile DrainReport drained;
@@ -142,16 +144,27 @@ public final class LeaseKeeper implements RuntimeCluster {
         return lease == null ? null : lease.fence();
     }
 
+    /** Hears that the creation of this session, with its new lease, is about to be written. */
+    public void creating(SessionId sessionId) {
+        creating.add(sessionId);
+    }
+
     /** Records the lease of a session this node just created (epoch 1); it is renewed from now on. */
     public Fence created(SessionId sessionId) {
         Lease lease = new Lease(sessionId, nodeId, 1);
+        // Into `held` before out of `creating`: the renewal, reading them the other way round, sees it in one.
         held.put(sessionId, lease);
+        creating.remove(sessionId);
         return lease.fence();
     }
 
-    /** Forgets the lease of a session removed from the store (it went with the session's rows). */
+    /**
+     * Forgets the lease of a session removed from the store (it went with the session's rows), or of one whose
+     * creation failed (a lease written all the same is let go by the next renewal).
+     */
     public void removed(SessionId sessionId) {
         held.remove(sessionId);
+        creating.remove(sessionId);
     }
 
     /**
@@ -193,8 +206,19 @@ public final class LeaseKeeper implements RuntimeCluster {
             // had committed its lease before it was put in `held`, hence before the renewal began.
             List<Lease> before = new ArrayList<>(held.values());
             Map<SessionId, Long> renewed = new HashMap<>();
+            List<Lease> unrun = new ArrayList<>();
             for (Lease lease : store.renew(nodeId)) {
                 renewed.put(lease.sessionId(), lease.epoch());
+                // A lease this node holds in the store but runs nothing of: a session dropped while no renewal got
+                // through (revived just now), or whose release or creation failed. Renewed, it would run nowhere.
+                if (!creating.contains(lease.sessionId()) && !held.containsKey(lease.sessionId())) {
+                    unrun.add(lease);
+                }
+            }
+            if (!unrun.isEmpty()) {
+                LOG.warn("node {}: letting go of {} leases it holds but runs nothing of, for any node to claim: {}",
+                        nodeId, unrun.size(), unrun);
+                releaseQuietly(unrun);
             }
             renewedAt = System.nanoTime();
             List<Lease> lost = new ArrayList<>();

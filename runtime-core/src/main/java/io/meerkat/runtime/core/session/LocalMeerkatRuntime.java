@@ -214,8 +214,14 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
                         throw new DuplicateSessionException(sessionId);
                     }
                     // With its lease, held by this node at epoch 1: no other node can claim it in between.
-                    store.write(StoreBatch.of(new StoreChange.PutSession(stored),
-                            new StoreChange.NewLease(sessionId, cluster.nodeId())));
+                    cluster.creating(sessionId);
+                    try {
+                        store.write(StoreBatch.of(new StoreChange.PutSession(stored),
+                                new StoreChange.NewLease(sessionId, cluster.nodeId())));
+                    } catch (RuntimeException e) {
+                        cluster.removed(sessionId);
+                        throw e;
+                    }
                     cluster.created(sessionId);
                 }
             } catch (StoreUnavailableException e) {
