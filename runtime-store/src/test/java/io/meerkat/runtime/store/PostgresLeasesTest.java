@@ -188,6 +188,38 @@ class PostgresLeasesTest {
     }
 
     @Test
+    void anAdoptionWaitsForTheEarlierProcessesCommitInFlightSoItReadsWhatThatCommitWrote() throws Exception {
+        SessionId id = create(a, "node-a");
+        CountDownLatch inCommit = new CountDownLatch(1);
+        CountDownLatch adopterRead = new CountDownLatch(1);
+        // The earlier process of node-a has checked its fence and written; it commits once the new process read
+        // the session, or after 2 s (an adoption that waits for it, as it must, never reads before).
+        ((JdbcRuntimeStore) a).beforeCommit(() -> {
+            inCommit.countDown();
+            try {
+                adopterRead.await(2, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        });
+        CompletableFuture<Void> commit = CompletableFuture.runAsync(() ->
+                a.commit(List.of(fencedInput(id, new Fence("node-a", 1), 1, "earlier process"))));
+        assertTrue(inCommit.await(10, TimeUnit.SECONDS));
+
+        // The new process of node-a adopts the session, then reads it to take it up.
+        CompletableFuture<Integer> inputsRead = CompletableFuture.supplyAsync(() -> {
+            assertEquals(List.of(new Lease(id, "node-a", 2)), cluster(b).adopt("node-a"));
+            int read = RuntimeStoreConformanceTest.loadAll(b).values().iterator().next().size();
+            adopterRead.countDown();
+            return read;
+        });
+        commit.get(10, TimeUnit.SECONDS);
+        assertEquals(1, inputsRead.get(10, TimeUnit.SECONDS),
+                "the earlier process's commit went through, so the new owner must have read what it wrote");
+        assertThrows(OwnershipLostException.class, () -> a.commit(List.of(fencedInput(id, new Fence("node-a", 1), 2, "late"))));
+    }
+
+    @Test
     void aSecondLeaseForOneSessionIsRefusedAndWritesNothing() {
         SessionId id = create(a, "node-a");
         StoredSession replacement = session(id);
