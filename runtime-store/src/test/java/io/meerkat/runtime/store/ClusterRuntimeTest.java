@@ -21,6 +21,10 @@ import io.meerkat.runtime.api.cluster.DrainReport;
 import io.meerkat.runtime.api.cluster.RuntimeCluster;
 import io.meerkat.runtime.api.cluster.SessionOwner;
 import io.meerkat.runtime.api.spi.ClusterStore;
+import io.meerkat.runtime.api.spi.CoreExecutor;
+import io.meerkat.runtime.api.spi.ExecutorContext;
+import io.meerkat.runtime.api.spi.ExecutorFactory;
+import io.meerkat.runtime.testkit.RuntimeStoreConformanceTest;
 import io.meerkat.runtime.api.spi.Lease;
 import io.meerkat.runtime.api.spi.RuntimeStore;
 import io.meerkat.runtime.api.spi.StoreVisitor;
@@ -38,6 +42,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -185,5 +191,49 @@ class ClusterRuntimeTest {
         Submission after = a.runtime.session(id).orElseThrow().submit(Input.prompt("after"));
         assertInstanceOf(CompletionOutcome.Completed.class, after.completion().get(10, TimeUnit.SECONDS));
         assertEquals(List.of("after"), a.executors.ledger.stream().map(LedgerExecutorFactory.Applied::text).toList());
+    }
+
+    @Test
+    void aCreationThatFailsAfterItsSessionMovedDoesNotRemoveTheSessionFromItsNewOwner() throws Exception {
+        CountDownLatch inCreate = new CountDownLatch(1);
+        CountDownLatch failCreate = new CountDownLatch(1);
+        // Node a's executors take long to start, then fail: its creation of a session fails after it was written.
+        ExecutorFactory failing = new ExecutorFactory() {
+            @Override
+            public String kind() {
+                return LedgerExecutorFactory.KIND;
+            }
+
+            @Override
+            public CoreExecutor create(ExecutorContext context) {
+                inCreate.countDown();
+                try {
+                    assertTrue(failCreate.await(20, TimeUnit.SECONDS));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                throw new IllegalStateException("the executor did not start");
+            }
+        };
+        TestNode a = new TestNode(url, "node-a", TTL_MS, 1, failing);
+        opened.add(a);
+        TestNode b = node("node-b", TTL_MS);
+        SessionId id = SessionId.random();
+        CompletableFuture<SessionHandle> creation = CompletableFuture.supplyAsync(() ->
+                a.runtime.createSession(new SessionSpec(id, LedgerExecutorFactory.KIND, Map.of(), null)));
+        assertTrue(inCreate.await(10, TimeUnit.SECONDS));
+
+        // Meanwhile node a stops renewing: node b takes the session over and accepts an input for it.
+        a.store.frozen = true;
+        await("node b runs the session", () -> b.runtime.session(id).isPresent());
+        Submission onB = b.runtime.session(id).orElseThrow().submit(Input.prompt("on b"));
+        assertInstanceOf(CompletionOutcome.Completed.class, onB.completion().get(10, TimeUnit.SECONDS));
+
+        failCreate.countDown();
+        ExecutionException failed = assertThrows(ExecutionException.class, () -> creation.get(10, TimeUnit.SECONDS));
+        assertInstanceOf(IllegalStateException.class, failed.getCause());
+        // The failed creation takes out only what node a still holds: node b's session and its input stay.
+        assertEquals("node-b", b.cluster().owner(id).orElseThrow().nodeId());
+        assertEquals(1, RuntimeStoreConformanceTest.loadAll(b.store).values().iterator().next().size());
     }
 }

@@ -8,6 +8,7 @@ import io.meerkat.runtime.api.cluster.ClusterNode;
 import io.meerkat.runtime.api.cluster.RuntimeCluster;
 import io.meerkat.runtime.api.cluster.SessionOwner;
 import io.meerkat.runtime.api.spi.ClusterStore;
+import io.meerkat.runtime.api.spi.ExecutorFactory;
 import io.meerkat.runtime.api.spi.Lease;
 import io.meerkat.runtime.api.spi.RuntimeStore;
 import io.meerkat.runtime.api.spi.StoreVisitor;
@@ -32,10 +33,15 @@ final class TestNode implements AutoCloseable {
     final MeerkatRuntime runtime;
 
     TestNode(String url, String id, int ttlMs, int maxBatchSize) {
+        this(url, id, ttlMs, maxBatchSize, null);
+    }
+
+    /** A node whose sessions of kind {@link LedgerExecutorFactory#KIND} get their executors from {@code factory}. */
+    TestNode(String url, String id, int ttlMs, int maxBatchSize, ExecutorFactory factory) {
         this.id = id;
         store = new FreezableStore(new PostgresStoreProvider().open(Map.of("url", url, "leaseTtlMs", String.valueOf(ttlMs))));
         runtime = MeerkatRuntimeBuilder.newBuilder()
-                .executorFactory(executors)
+                .executorFactory(factory == null ? executors : factory)
                 .completionRegistry(new InMemoryCompletionRegistry())
                 .retryPolicy(RetryPolicy.defaults().withBackoff(Duration.ofMillis(20), Duration.ofMillis(20)))
                 .maxBatchSize(maxBatchSize)
