@@ -9,6 +9,8 @@ import io.meerkat.runtime.api.CompletionOutcome;
 import io.meerkat.runtime.api.DuplicateSessionException;
 import io.meerkat.runtime.api.Input;
 import io.meerkat.runtime.api.InputLifecycleState;
+import io.meerkat.runtime.api.LifecycleReport;
+import io.meerkat.runtime.api.RuntimeState;
 import io.meerkat.runtime.api.MeerkatRuntime;
 import io.meerkat.runtime.api.OwnershipLostException;
 import io.meerkat.runtime.api.SessionHandle;
@@ -27,6 +29,7 @@ import io.meerkat.runtime.api.spi.ExecutorFactory;
 import io.meerkat.runtime.testkit.RuntimeStoreConformanceTest;
 import io.meerkat.runtime.api.spi.Lease;
 import io.meerkat.runtime.api.spi.RuntimeStore;
+import io.meerkat.runtime.api.spi.StoreChange;
 import io.meerkat.runtime.api.spi.StoreVisitor;
 import io.meerkat.runtime.api.cluster.ClusterNode;
 import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
@@ -235,5 +238,37 @@ class ClusterRuntimeTest {
         // The failed creation takes out only what node a still holds: node b's session and its input stay.
         assertEquals("node-b", b.cluster().owner(id).orElseThrow().nodeId());
         assertEquals(1, RuntimeStoreConformanceTest.loadAll(b.store).values().iterator().next().size());
+    }
+
+    @Test
+    void aSessionRemovedWhileARenewalRunsIsRemovedNotDroppedAsLost() throws Exception {
+        TestNode a = node("node-a", TTL_MS);
+        SessionId id = a.runtime.createSession(SessionSpec.of(LedgerExecutorFactory.KIND)).id();
+        CountDownLatch removalCommitted = new CountDownLatch(1);
+        CountDownLatch goOn = new CountDownLatch(1);
+        // The removal's commit (its lease deleted with the session's rows) is through; the runtime hears of it
+        // only once the test lets it.
+        a.store.afterCommit = batches -> {
+            if (batches.stream().anyMatch(batch -> batch.changes().stream()
+                    .anyMatch(change -> change instanceof StoreChange.RemoveSession))) {
+                removalCommitted.countDown();
+                try {
+                    assertTrue(goOn.await(10, TimeUnit.SECONDS));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        CompletableFuture<LifecycleReport> removal = CompletableFuture.supplyAsync(() -> a.runtime.removeSession(id));
+        assertTrue(removalCommitted.await(10, TimeUnit.SECONDS));
+        int renewals = a.store.renewals.get();
+        // A whole renewal after the removal's commit (the lease missing from its answer), or the session dropped.
+        await("a renewal after the removal", () -> a.store.renewals.get() >= renewals + 2 || a.runtime.session(id).isEmpty());
+        goOn.countDown();
+
+        assertEquals(RuntimeState.DESTROYED, removal.get(10, TimeUnit.SECONDS).state(),
+                "the removal went through, and says so");
+        assertTrue(a.runtime.session(id).isEmpty());
+        assertTrue(a.cluster().owner(id).isEmpty());
     }
 }

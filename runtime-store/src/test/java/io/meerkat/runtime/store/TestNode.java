@@ -11,6 +11,7 @@ import io.meerkat.runtime.api.spi.ClusterStore;
 import io.meerkat.runtime.api.spi.ExecutorFactory;
 import io.meerkat.runtime.api.spi.Lease;
 import io.meerkat.runtime.api.spi.RuntimeStore;
+import io.meerkat.runtime.api.spi.StoreBatch;
 import io.meerkat.runtime.api.spi.StoreVisitor;
 import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
 import io.meerkat.runtime.core.policy.RetryPolicy;
@@ -21,6 +22,8 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * A node of a cluster in one test JVM: a store of its own on the shared database (its own pool, as a launcher
@@ -66,9 +69,19 @@ final class TestNode implements AutoCloseable {
      */
     static final class FreezableStore extends ForwardingRuntimeStore {
         volatile boolean frozen;
+        /** Renewals that got through. */
+        final AtomicInteger renewals = new AtomicInteger();
+        /** Runs on the writer thread after each commit went through, before the committer hears of it. */
+        volatile Consumer<List<StoreBatch>> afterCommit = batches -> { };
 
         FreezableStore(RuntimeStore delegate) {
             super(delegate);
+        }
+
+        @Override
+        public void commit(List<StoreBatch> batches) {
+            super.commit(batches);
+            afterCommit.accept(batches);
         }
 
         @Override
@@ -89,7 +102,9 @@ final class TestNode implements AutoCloseable {
                 @Override
                 public List<Lease> renew(String nodeId) {
                     refuseIfFrozen();
-                    return real.renew(nodeId);
+                    List<Lease> renewed = real.renew(nodeId);
+                    renewals.incrementAndGet();
+                    return renewed;
                 }
 
                 @Override

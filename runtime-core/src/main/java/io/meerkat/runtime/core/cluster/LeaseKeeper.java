@@ -86,8 +86,11 @@ public final class LeaseKeeper implements RuntimeCluster {
     private final Host host;
     /** The leases of the sessions this node runs: its own fences. */
     private final ConcurrentHashMap<SessionId, Lease> held = new ConcurrentHashMap<>();
-    /** Sessions whose creation, with their new lease, is being written: in neither {@link #held} nor lost. */
-    private final Set<SessionId> creating = ConcurrentHashMap.newKeySet();
+    /**
+     * Sessions whose lease another thread is writing: a creation (the new lease) or a removal (the lease goes
+     * with the session's rows). A renewal takes them neither for lost nor for leases nothing runs.
+     */
+    private final Set<SessionId> changing = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService thread;
     private volatile boolean draining;
     private volatile DrainReport drained;
@@ -146,15 +149,15 @@ public final class LeaseKeeper implements RuntimeCluster {
 
     /** Hears that the creation of this session, with its new lease, is about to be written. */
     public void creating(SessionId sessionId) {
-        creating.add(sessionId);
+        changing.add(sessionId);
     }
 
     /** Records the lease of a session this node just created (epoch 1); it is renewed from now on. */
     public Fence created(SessionId sessionId) {
         Lease lease = new Lease(sessionId, nodeId, 1);
-        // Into `held` before out of `creating`: the renewal, reading them the other way round, sees it in one.
+        // Into `held` before out of `changing`: the renewal, reading them the other way round, sees it in one.
         held.put(sessionId, lease);
-        creating.remove(sessionId);
+        changing.remove(sessionId);
         return lease.fence();
     }
 
@@ -164,7 +167,17 @@ public final class LeaseKeeper implements RuntimeCluster {
      */
     public void removed(SessionId sessionId) {
         held.remove(sessionId);
-        creating.remove(sessionId);
+        changing.remove(sessionId);
+    }
+
+    /** Hears that this session's removal from the store is about to be written. */
+    public void removing(SessionId sessionId) {
+        changing.add(sessionId);
+    }
+
+    /** Hears that this session's removal failed: nothing was written, it is held as before. */
+    public void removalFailed(SessionId sessionId) {
+        changing.remove(sessionId);
     }
 
     /**
@@ -211,7 +224,7 @@ public final class LeaseKeeper implements RuntimeCluster {
                 renewed.put(lease.sessionId(), lease.epoch());
                 // A lease this node holds in the store but runs nothing of: a session dropped while no renewal got
                 // through (revived just now), or whose release or creation failed. Renewed, it would run nowhere.
-                if (!creating.contains(lease.sessionId()) && !held.containsKey(lease.sessionId())) {
+                if (!changing.contains(lease.sessionId()) && !held.containsKey(lease.sessionId())) {
                     unrun.add(lease);
                 }
             }
@@ -223,6 +236,11 @@ public final class LeaseKeeper implements RuntimeCluster {
             renewedAt = System.nanoTime();
             List<Lease> lost = new ArrayList<>();
             for (Lease lease : before) {
+                if (changing.contains(lease.sessionId())) {
+                    // Being removed: its lease may be gone with its rows already. Were it lost instead, the
+                    // removal's write is refused, and the refusal drops it.
+                    continue;
+                }
                 Long epoch = renewed.get(lease.sessionId());
                 if (epoch == null || epoch != lease.epoch()) {
                     lost.add(lease);

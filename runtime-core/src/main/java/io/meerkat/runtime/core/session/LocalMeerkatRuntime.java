@@ -570,7 +570,18 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
             throw new SessionNotFoundException(sessionId);
         }
         // First out of the store (a failed write leaves the session as it was), then out of memory.
-        session.removeFromStore();
+        if (cluster != null) {
+            // Its lease may be gone from the store before removed() below: no renewal meanwhile takes it for lost.
+            cluster.removing(sessionId);
+        }
+        try {
+            session.removeFromStore();
+        } catch (RuntimeException e) {
+            if (cluster != null) {
+                cluster.removalFailed(sessionId);
+            }
+            throw e;
+        }
         if (cluster != null) {
             // Its lease went with its rows.
             cluster.removed(sessionId);
