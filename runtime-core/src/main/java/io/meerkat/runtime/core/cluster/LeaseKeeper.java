@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * <h2>Threads</h2>
  * Renewals, claims, take-ups and drops all run on one thread of its own ({@code meerkat-lease-keeper}), one
  * at a time, so a session is never taken up and dropped at once. {@link #held} is also written by the
- * thread creating a session (a new lease) and read by any.
+ * threads creating and removing sessions (around their writes, marked in {@link #changing}) and read by any.
  *
  * <h2>Safety</h2>
  * Safety does not rest on timing: every write of a session is fenced by its lease's epoch, so a node that
