@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -91,6 +92,13 @@ public final class LeaseKeeper implements RuntimeCluster {
      * with the session's rows). A renewal takes them neither for lost nor for leases nothing runs.
      */
     private final Set<SessionId> changing = ConcurrentHashMap.newKeySet();
+    /**
+     * Leases this process stopped running without the store hearing of it (sessions dropped while no renewal got
+     * through, a release that failed, a creation that failed after its lease may have been written): let go of
+     * by the next renewal that still finds them this node's at that epoch. Only those: a lease the renewal finds
+     * at another epoch may be a later process's of the same node id (an adoption), not this one's to let go.
+     */
+    private final Set<Lease> unreleased = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService thread;
     private volatile boolean draining;
     private volatile DrainReport drained;
@@ -162,9 +170,15 @@ public final class LeaseKeeper implements RuntimeCluster {
     }
 
     /**
-     * Forgets the lease of a session removed from the store (it went with the session's rows), or of one whose
-     * creation failed (a lease written all the same is let go by the next renewal).
+     * Forgets the lease of a session whose creation failed; one written all the same (a commit that went through
+     * but was reported failed, a removal after a failed start that failed too) is let go by the next renewal.
      */
+    public void creationFailed(SessionId sessionId) {
+        unreleased.add(new Lease(sessionId, nodeId, 1));
+        removed(sessionId);
+    }
+
+    /** Forgets the lease of a session removed from the store (it went with the session's rows). */
     public void removed(SessionId sessionId) {
         held.remove(sessionId);
         changing.remove(sessionId);
@@ -218,20 +232,26 @@ public final class LeaseKeeper implements RuntimeCluster {
             // renewal's UPDATE read the table, so its absence from the answer says nothing. One in `before`
             // had committed its lease before it was put in `held`, hence before the renewal began.
             List<Lease> before = new ArrayList<>(held.values());
+            List<Lease> unreleasedBefore = new ArrayList<>(unreleased);
+            Set<Lease> renewedLeases = new HashSet<>(store.renew(nodeId));
             Map<SessionId, Long> renewed = new HashMap<>();
+            renewedLeases.forEach(lease -> renewed.put(lease.sessionId(), lease.epoch()));
+            // Those the store no longer has as this node's (let go of, removed, or another's): nothing to do.
+            unreleasedBefore.stream().filter(lease -> !renewedLeases.contains(lease)).forEach(unreleased::remove);
             List<Lease> unrun = new ArrayList<>();
-            for (Lease lease : store.renew(nodeId)) {
-                renewed.put(lease.sessionId(), lease.epoch());
-                // A lease this node holds in the store but runs nothing of: a session dropped while no renewal got
-                // through (revived just now), or whose release or creation failed. Renewed, it would run nowhere.
-                if (!changing.contains(lease.sessionId()) && !held.containsKey(lease.sessionId())) {
+            for (Lease lease : renewedLeases) {
+                // Renewed, a lease this process runs nothing of would keep its session from running anywhere.
+                if (unreleased.contains(lease) && !changing.contains(lease.sessionId())
+                        && !held.containsKey(lease.sessionId())) {
                     unrun.add(lease);
                 }
             }
             if (!unrun.isEmpty()) {
                 LOG.warn("node {}: letting go of {} leases it holds but runs nothing of, for any node to claim: {}",
                         nodeId, unrun.size(), unrun);
-                releaseQuietly(unrun);
+                if (releaseQuietly(unrun)) {
+                    unrun.forEach(unreleased::remove);
+                }
             }
             renewedAt = System.nanoTime();
             List<Lease> lost = new ArrayList<>();
@@ -252,7 +272,10 @@ public final class LeaseKeeper implements RuntimeCluster {
             LOG.warn("node {}: renewing the leases failed ({} ms since the last renewal)", nodeId, silentMs, e);
             if (silentMs >= ttl.toMillis() && !held.isEmpty()) {
                 // Every lease may have lapsed and been claimed: stop before running anything another node runs.
-                drop(new ArrayList<>(held.values()), "no lease renewed for " + silentMs + " ms");
+                // Those still this node's once the store answers are let go of then (`unreleased`).
+                List<Lease> all = new ArrayList<>(held.values());
+                unreleased.addAll(all);
+                drop(all, "no lease renewed for " + silentMs + " ms");
             }
         }
     }
@@ -385,12 +408,15 @@ public final class LeaseKeeper implements RuntimeCluster {
         releaseQuietly(leases);
     }
 
-    private void releaseQuietly(List<Lease> leases) {
+    /** @return whether the store let them go; if not, the next renewal that finds them tries again */
+    private boolean releaseQuietly(List<Lease> leases) {
         try {
             store.release(leases);
+            return true;
         } catch (RuntimeException e) {
-            LOG.warn("node {}: letting go of {} leases failed; they lapse after {} ms instead", nodeId, leases.size(),
-                    ttl.toMillis(), e);
+            unreleased.addAll(leases);
+            LOG.warn("node {}: letting go of {} leases failed; trying again at a later renewal", nodeId, leases.size(), e);
+            return false;
         }
     }
 

@@ -223,7 +223,7 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
                         store.write(StoreBatch.of(new StoreChange.PutSession(stored),
                                 new StoreChange.NewLease(sessionId, cluster.nodeId())));
                     } catch (RuntimeException e) {
-                        cluster.removed(sessionId);
+                        cluster.creationFailed(sessionId);
                         throw e;
                     }
                     fence = cluster.created(sessionId);
@@ -244,7 +244,7 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         } catch (RuntimeException | Error e) {
             forgetStored(sessionId, fence, e);
             if (cluster != null) {
-                cluster.removed(sessionId);
+                cluster.creationFailed(sessionId);
             }
             throw e;
         }

@@ -119,6 +119,23 @@ class LeaseKeeperTest {
         assertEquals(new Fence(NODE, 3), keeper.fenceOf(id), "the session claimed at epoch 3 is held and run here");
     }
 
+    @Test
+    void anEarlierProcessOfTheNodeLeavesTheLeasesItsSuccessorAdoptedAlone() throws Exception {
+        keeper(Duration.ofMillis(900));
+        SessionId id = SessionId.random();
+        leases.put(id, NODE, 1);
+        keeper.created(id);
+        // A new process under the same node id adopted the session (epoch 2) while this one was frozen.
+        leases.put(id, NODE, 2);
+        keeper.start();
+        // The first renewal finds the session at another epoch and drops it; later ones find it again.
+        assertTrue(leases.renewals.tryAcquire(3, 10, TimeUnit.SECONDS));
+        assertTrue(leases.renewals.tryAcquire(1, 10, TimeUnit.SECONDS), "the third renewal was handled");
+
+        assertEquals(List.of(id), host.dropped);
+        assertTrue(leases.holds(new Fence(NODE, 2), id), "the successor's lease was let go by the earlier process");
+    }
+
     /** Lease rows as the store keeps them, by session; renewals and claims the test can hold at their start. */
     private static final class Leases implements ClusterStore {
         private final Duration ttl;
