@@ -32,7 +32,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * A claim locks the leases it takes {@code FOR UPDATE SKIP LOCKED}: it never waits, and skips a session a
  * commit is writing. A fenced commit ({@link #lost}) locks its sessions' leases {@code FOR KEY SHARE} for the
  * length of its transaction: that conflicts with a claim's {@code FOR UPDATE} (so a claim cannot slip in
- * between the fence check and the commit's rows) and with nothing else this class takes; a renewal's
+ * between the fence check and the commit's rows) and an adoption's (which waits for such a commit: both lock in
+ * session order) and with nothing else this class takes; a renewal's
  * {@code UPDATE} of the expiry takes {@code FOR NO KEY UPDATE}, which does not conflict with it, so renewals
  * and commits never wait for each other, whatever order they touch rows in (no deadlock). A commit whose
  * fence check waits for a claim that then commits sees the new epoch (the writer runs at
@@ -81,7 +82,7 @@ final class PostgresLeases implements ClusterStore {
         try (PreparedStatement check = writer.prepareStatement("SELECT l.session_id FROM session_leases l"
                 + " JOIN unnest(?, ?, ?) AS f(session_id, epoch, owner_node)"
                 + " ON l.session_id = f.session_id AND l.epoch = f.epoch AND l.owner_node = f.owner_node"
-                + " FOR KEY SHARE OF l")) {
+                + " ORDER BY l.session_id FOR KEY SHARE OF l")) {
             check.setArray(1, writer.createArrayOf("uuid", ids));
             check.setArray(2, writer.createArrayOf("bigint", epochs));
             check.setArray(3, writer.createArrayOf("text", nodes));
@@ -124,9 +125,15 @@ final class PostgresLeases implements ClusterStore {
 
     @Override
     public List<Lease> adopt(String nodeId) {
-        return leases("adoption", nodeId, "UPDATE session_leases SET epoch = epoch + 1,"
-                + " expires_at = now() + ? * interval '1 millisecond' WHERE owner_node = ? RETURNING session_id, epoch",
-                ttl.toMillis(), nodeId);
+        // FOR UPDATE, as a claim: raising an epoch must wait for a commit of the earlier process that passed its
+        // fence check (FOR KEY SHARE); a plain UPDATE of the epoch, a non-key column, takes FOR NO KEY UPDATE, which
+        // does not conflict with it, and that commit would land after this process read the session. Locked in
+        // session order, as the fence check locks them: the two never wait for each other in a cycle.
+        return leases("adoption", nodeId, "WITH mine AS (SELECT session_id FROM session_leases WHERE owner_node = ?"
+                + " ORDER BY session_id FOR UPDATE)"
+                + " UPDATE session_leases l SET epoch = l.epoch + 1, expires_at = now() + ? * interval '1 millisecond'"
+                + " FROM mine WHERE l.session_id = mine.session_id RETURNING l.session_id, l.epoch",
+                nodeId, ttl.toMillis());
     }
 
     @Override

@@ -9,6 +9,8 @@ import io.meerkat.runtime.api.CompletionOutcome;
 import io.meerkat.runtime.api.DuplicateSessionException;
 import io.meerkat.runtime.api.Input;
 import io.meerkat.runtime.api.InputLifecycleState;
+import io.meerkat.runtime.api.LifecycleReport;
+import io.meerkat.runtime.api.RuntimeState;
 import io.meerkat.runtime.api.MeerkatRuntime;
 import io.meerkat.runtime.api.OwnershipLostException;
 import io.meerkat.runtime.api.SessionHandle;
@@ -21,8 +23,13 @@ import io.meerkat.runtime.api.cluster.DrainReport;
 import io.meerkat.runtime.api.cluster.RuntimeCluster;
 import io.meerkat.runtime.api.cluster.SessionOwner;
 import io.meerkat.runtime.api.spi.ClusterStore;
+import io.meerkat.runtime.api.spi.CoreExecutor;
+import io.meerkat.runtime.api.spi.ExecutorContext;
+import io.meerkat.runtime.api.spi.ExecutorFactory;
+import io.meerkat.runtime.testkit.RuntimeStoreConformanceTest;
 import io.meerkat.runtime.api.spi.Lease;
 import io.meerkat.runtime.api.spi.RuntimeStore;
+import io.meerkat.runtime.api.spi.StoreChange;
 import io.meerkat.runtime.api.spi.StoreVisitor;
 import io.meerkat.runtime.api.cluster.ClusterNode;
 import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
@@ -38,6 +45,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -169,5 +178,97 @@ class ClusterRuntimeTest {
         assertInstanceOf(CompletionOutcome.Completed.class,
                 b.runtime.session(session.id()).orElseThrow().completion(queued.inputId()).orElseThrow().get(10, TimeUnit.SECONDS));
         assertEquals(List.of("node-b"), b.cluster().nodes().stream().map(ClusterNode::nodeId).toList());
+    }
+
+    @Test
+    void aNodeCutOffForALeaseThatNobodyTookOverRunsItsSessionsAgainOnceBack() throws Exception {
+        TestNode a = node("node-a", TTL_MS);
+        SessionHandle session = a.runtime.createSession(SessionSpec.of(LedgerExecutorFactory.KIND));
+        SessionId id = session.id();
+
+        a.store.frozen = true;
+        await("node a stops the session it can no longer prove it holds", () -> a.runtime.session(id).isEmpty());
+        a.store.frozen = false;
+        // No other node claimed it: its lease is still node a's, and node a must run it again, not just renew it.
+        await("node a runs the session again", () -> a.runtime.session(id).isPresent());
+        Submission after = a.runtime.session(id).orElseThrow().submit(Input.prompt("after"));
+        assertInstanceOf(CompletionOutcome.Completed.class, after.completion().get(10, TimeUnit.SECONDS));
+        assertEquals(List.of("after"), a.executors.ledger.stream().map(LedgerExecutorFactory.Applied::text).toList());
+    }
+
+    @Test
+    void aCreationThatFailsAfterItsSessionMovedDoesNotRemoveTheSessionFromItsNewOwner() throws Exception {
+        CountDownLatch inCreate = new CountDownLatch(1);
+        CountDownLatch failCreate = new CountDownLatch(1);
+        // Node a's executors take long to start, then fail: its creation of a session fails after it was written.
+        ExecutorFactory failing = new ExecutorFactory() {
+            @Override
+            public String kind() {
+                return LedgerExecutorFactory.KIND;
+            }
+
+            @Override
+            public CoreExecutor create(ExecutorContext context) {
+                inCreate.countDown();
+                try {
+                    assertTrue(failCreate.await(20, TimeUnit.SECONDS));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                throw new IllegalStateException("the executor did not start");
+            }
+        };
+        TestNode a = new TestNode(url, "node-a", TTL_MS, 1, failing);
+        opened.add(a);
+        TestNode b = node("node-b", TTL_MS);
+        SessionId id = SessionId.random();
+        CompletableFuture<SessionHandle> creation = CompletableFuture.supplyAsync(() ->
+                a.runtime.createSession(new SessionSpec(id, LedgerExecutorFactory.KIND, Map.of(), null)));
+        assertTrue(inCreate.await(10, TimeUnit.SECONDS));
+
+        // Meanwhile node a stops renewing: node b takes the session over and accepts an input for it.
+        a.store.frozen = true;
+        await("node b runs the session", () -> b.runtime.session(id).isPresent());
+        Submission onB = b.runtime.session(id).orElseThrow().submit(Input.prompt("on b"));
+        assertInstanceOf(CompletionOutcome.Completed.class, onB.completion().get(10, TimeUnit.SECONDS));
+
+        failCreate.countDown();
+        ExecutionException failed = assertThrows(ExecutionException.class, () -> creation.get(10, TimeUnit.SECONDS));
+        assertInstanceOf(IllegalStateException.class, failed.getCause());
+        // The failed creation takes out only what node a still holds: node b's session and its input stay.
+        assertEquals("node-b", b.cluster().owner(id).orElseThrow().nodeId());
+        assertEquals(1, RuntimeStoreConformanceTest.loadAll(b.store).values().iterator().next().size());
+    }
+
+    @Test
+    void aSessionRemovedWhileARenewalRunsIsRemovedNotDroppedAsLost() throws Exception {
+        TestNode a = node("node-a", TTL_MS);
+        SessionId id = a.runtime.createSession(SessionSpec.of(LedgerExecutorFactory.KIND)).id();
+        CountDownLatch removalCommitted = new CountDownLatch(1);
+        CountDownLatch goOn = new CountDownLatch(1);
+        // The removal's commit (its lease deleted with the session's rows) is through; the runtime hears of it
+        // only once the test lets it.
+        a.store.afterCommit = batches -> {
+            if (batches.stream().anyMatch(batch -> batch.changes().stream()
+                    .anyMatch(change -> change instanceof StoreChange.RemoveSession))) {
+                removalCommitted.countDown();
+                try {
+                    assertTrue(goOn.await(10, TimeUnit.SECONDS));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        CompletableFuture<LifecycleReport> removal = CompletableFuture.supplyAsync(() -> a.runtime.removeSession(id));
+        assertTrue(removalCommitted.await(10, TimeUnit.SECONDS));
+        int renewals = a.store.renewals.get();
+        // A whole renewal after the removal's commit (the lease missing from its answer), or the session dropped.
+        await("a renewal after the removal", () -> a.store.renewals.get() >= renewals + 2 || a.runtime.session(id).isEmpty());
+        goOn.countDown();
+
+        assertEquals(RuntimeState.DESTROYED, removal.get(10, TimeUnit.SECONDS).state(),
+                "the removal went through, and says so");
+        assertTrue(a.runtime.session(id).isEmpty());
+        assertTrue(a.cluster().owner(id).isEmpty());
     }
 }

@@ -238,6 +238,75 @@ class PostgresLeasesTest {
     }
 
     @Test
+    void anAdoptionWaitsForTheEarlierProcessesCommitInFlightSoItReadsWhatThatCommitWrote() throws Exception {
+        SessionId id = create(a, "node-a");
+        CountDownLatch inCommit = new CountDownLatch(1);
+        CountDownLatch adopterRead = new CountDownLatch(1);
+        // The earlier process of node-a has checked its fence and written; it commits once the new process read
+        // the session, or after 2 s (an adoption that waits for it, as it must, never reads before).
+        ((JdbcRuntimeStore) a).beforeCommit(() -> {
+            inCommit.countDown();
+            try {
+                adopterRead.await(2, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        });
+        CompletableFuture<Void> commit = CompletableFuture.runAsync(() ->
+                a.commit(List.of(fencedInput(id, new Fence("node-a", 1), 1, "earlier process"))));
+        assertTrue(inCommit.await(10, TimeUnit.SECONDS));
+
+        // The new process of node-a adopts the session, then reads it to take it up.
+        CompletableFuture<Integer> inputsRead = CompletableFuture.supplyAsync(() -> {
+            assertEquals(List.of(new Lease(id, "node-a", 2)), cluster(b).adopt("node-a"));
+            int read = RuntimeStoreConformanceTest.loadAll(b).values().iterator().next().size();
+            adopterRead.countDown();
+            return read;
+        });
+        commit.get(10, TimeUnit.SECONDS);
+        assertEquals(1, inputsRead.get(10, TimeUnit.SECONDS),
+                "the earlier process's commit went through, so the new owner must have read what it wrote");
+        assertThrows(OwnershipLostException.class, () -> a.commit(List.of(fencedInput(id, new Fence("node-a", 1), 2, "late"))));
+    }
+
+    @Test
+    void aFenceCheckThatWaitsForAClaimSeesTheClaimOnceCommittedAndIsRefused() throws Exception {
+        SessionId id = create(a, "node-a");
+        try (java.sql.Connection claimer = java.sql.DriverManager.getConnection(url)) {
+            claimer.setAutoCommit(false);
+            // A claim of node-b in flight: its row lock taken and the lease moved, not yet committed.
+            try (java.sql.Statement claim = claimer.createStatement()) {
+                claim.execute("SELECT session_id FROM session_leases WHERE session_id = '" + id.value() + "' FOR UPDATE");
+                claim.execute("UPDATE session_leases SET owner_node = 'node-b', epoch = epoch + 1 WHERE session_id = '"
+                        + id.value() + "'");
+            }
+            CompletableFuture<Void> commit = CompletableFuture.runAsync(() ->
+                    a.commit(List.of(fencedInput(id, new Fence("node-a", 1), 1, "waits for the claim"))));
+            // The fence check waits for the claim's lock (FOR KEY SHARE against FOR UPDATE); to know it is waiting,
+            // the test looks for it in the server's lock table.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!waitingForALock(claimer)) {
+                assertTrue(System.nanoTime() < deadline, "the commit never waited for the claim");
+                Thread.sleep(10);
+            }
+            claimer.commit();
+            java.util.concurrent.ExecutionException refused = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> commit.get(10, TimeUnit.SECONDS));
+            assertTrue(refused.getCause() instanceof OwnershipLostException, refused.toString());
+        }
+        assertTrue(RuntimeStoreConformanceTest.loadAll(b).values().stream().allMatch(List::isEmpty),
+                "nothing of the refused commit was written");
+    }
+
+    private static boolean waitingForALock(java.sql.Connection connection) throws java.sql.SQLException {
+        try (java.sql.Statement query = connection.createStatement();
+             java.sql.ResultSet row = query.executeQuery("SELECT count(*) FROM pg_locks WHERE NOT granted")) {
+            row.next();
+            return row.getLong(1) > 0;
+        }
+    }
+
+    @Test
     void aSecondLeaseForOneSessionIsRefusedAndWritesNothing() {
         SessionId id = create(a, "node-a");
         StoredSession replacement = session(id);

@@ -8,8 +8,10 @@ import io.meerkat.runtime.api.cluster.ClusterNode;
 import io.meerkat.runtime.api.cluster.RuntimeCluster;
 import io.meerkat.runtime.api.cluster.SessionOwner;
 import io.meerkat.runtime.api.spi.ClusterStore;
+import io.meerkat.runtime.api.spi.ExecutorFactory;
 import io.meerkat.runtime.api.spi.Lease;
 import io.meerkat.runtime.api.spi.RuntimeStore;
+import io.meerkat.runtime.api.spi.StoreBatch;
 import io.meerkat.runtime.api.spi.StoreVisitor;
 import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
 import io.meerkat.runtime.core.policy.RetryPolicy;
@@ -20,6 +22,8 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * A node of a cluster in one test JVM: a store of its own on the shared database (its own pool, as a launcher
@@ -32,10 +36,15 @@ final class TestNode implements AutoCloseable {
     final MeerkatRuntime runtime;
 
     TestNode(String url, String id, int ttlMs, int maxBatchSize) {
+        this(url, id, ttlMs, maxBatchSize, null);
+    }
+
+    /** A node whose sessions of kind {@link LedgerExecutorFactory#KIND} get their executors from {@code factory}. */
+    TestNode(String url, String id, int ttlMs, int maxBatchSize, ExecutorFactory factory) {
         this.id = id;
         store = new FreezableStore(new PostgresStoreProvider().open(Map.of("url", url, "leaseTtlMs", String.valueOf(ttlMs))));
         runtime = MeerkatRuntimeBuilder.newBuilder()
-                .executorFactory(executors)
+                .executorFactory(factory == null ? executors : factory)
                 .completionRegistry(new InMemoryCompletionRegistry())
                 .retryPolicy(RetryPolicy.defaults().withBackoff(Duration.ofMillis(20), Duration.ofMillis(20)))
                 .maxBatchSize(maxBatchSize)
@@ -60,9 +69,19 @@ final class TestNode implements AutoCloseable {
      */
     static final class FreezableStore extends ForwardingRuntimeStore {
         volatile boolean frozen;
+        /** Renewals that got through. */
+        final AtomicInteger renewals = new AtomicInteger();
+        /** Runs on the writer thread after each commit went through, before the committer hears of it. */
+        volatile Consumer<List<StoreBatch>> afterCommit = batches -> { };
 
         FreezableStore(RuntimeStore delegate) {
             super(delegate);
+        }
+
+        @Override
+        public void commit(List<StoreBatch> batches) {
+            super.commit(batches);
+            afterCommit.accept(batches);
         }
 
         @Override
@@ -83,7 +102,9 @@ final class TestNode implements AutoCloseable {
                 @Override
                 public List<Lease> renew(String nodeId) {
                     refuseIfFrozen();
-                    return real.renew(nodeId);
+                    List<Lease> renewed = real.renew(nodeId);
+                    renewals.incrementAndGet();
+                    return renewed;
                 }
 
                 @Override

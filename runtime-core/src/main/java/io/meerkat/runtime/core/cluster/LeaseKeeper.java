@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * <h2>Threads</h2>
  * Renewals, claims, take-ups and drops all run on one thread of its own ({@code meerkat-lease-keeper}), one
  * at a time, so a session is never taken up and dropped at once. {@link #held} is also written by the
- * thread creating a session (a new lease) and read by any.
+ * threads creating and removing sessions (around their writes, marked in {@link #changing}) and read by any.
  *
  * <h2>Safety</h2>
  * Safety does not rest on timing: every write of a session is fenced by its lease's epoch, so a node that
@@ -87,19 +87,25 @@ public final class LeaseKeeper implements RuntimeCluster {
     private final Host host;
     /** The leases of the sessions this node runs: its own fences. */
     private final ConcurrentHashMap<SessionId, Lease> held = new ConcurrentHashMap<>();
+    /**
+     * Sessions whose lease another thread is writing: a creation (the new lease) or a removal (the lease goes
+     * with the session's rows). A renewal takes them neither for lost nor for leases nothing runs.
+     */
+    private final Set<SessionId> changing = ConcurrentHashMap.newKeySet();
+    /**
+     * Leases this process stopped running without the store hearing of it (sessions dropped while no renewal got
+     * through, a release that failed, a creation that failed after its lease may have been written): let go of
+     * by the next renewal that still finds them this node's at that epoch. Only those: a lease the renewal finds
+     * at another epoch may be a later process's of the same node id (an adoption), not this one's to let go.
+     */
+    private final Set<Lease> unreleased = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService thread;
     private volatile boolean draining;
     private volatile DrainReport drained;
-    /** When the last renewal succeeded ({@link System#nanoTime}); set by {@link #join} before {@link #start}, then on the keeper thread only. */
+    /** When the last renewal succeeded ({@link System#nanoTime}); read and written on the keeper thread only. */
     private long renewedAt;
     /** Claims failed in a row; keeper thread only. Only the first is logged with its cause: the store is down. */
     private int claimFailures;
-    /**
-     * Sessions the last renewal returned that this node does not run (keeper thread only): held in the store
-     * and run nowhere. One found again by the next renewal is let go, for another node to claim. (A session
-     * just created is held in the store a moment before it is in {@link #held}: hence two renewals.)
-     */
-    private Set<SessionId> strays = Set.of();
 
     public LeaseKeeper(ClusterStore store, String nodeId, Supplier<URI> advertise, Host host) {
         this.store = Objects.requireNonNull(store, "store");
@@ -132,12 +138,12 @@ public final class LeaseKeeper implements RuntimeCluster {
             leases.addAll(claimed);
         } while (claimed.size() == CLAIM_BATCH * 4);
         leases.forEach(lease -> held.put(lease.sessionId(), lease));
-        renewedAt = System.nanoTime();
         return leases;
     }
 
     /** Starts renewing, heartbeating and claiming in the background; after {@link #join} and its take-up. */
     public void start() {
+        renewedAt = System.nanoTime();
         long renewMs = Math.max(1, ttl.toMillis() / 3);
         thread.scheduleWithFixedDelay(this::renew, renewMs, renewMs, TimeUnit.MILLISECONDS);
         thread.scheduleWithFixedDelay(this::claim, claimEvery.toMillis(), claimEvery.toMillis(), TimeUnit.MILLISECONDS);
@@ -149,51 +155,66 @@ public final class LeaseKeeper implements RuntimeCluster {
         return lease == null ? null : lease.fence();
     }
 
+    /** Hears that the creation of this session, with its new lease, is about to be written. */
+    public void creating(SessionId sessionId) {
+        changing.add(sessionId);
+    }
+
     /** Records the lease of a session this node just created (epoch 1); it is renewed from now on. */
     public Fence created(SessionId sessionId) {
         Lease lease = new Lease(sessionId, nodeId, 1);
+        // Into `held` before out of `changing`: the renewal, reading them the other way round, sees it in one.
         held.put(sessionId, lease);
+        changing.remove(sessionId);
         return lease.fence();
+    }
+
+    /**
+     * Forgets the lease of a session whose creation failed; one written all the same (a commit that went through
+     * but was reported failed, a removal after a failed start that failed too) is let go by the next renewal.
+     */
+    public void creationFailed(SessionId sessionId) {
+        unreleased.add(new Lease(sessionId, nodeId, 1));
+        removed(sessionId);
     }
 
     /** Forgets the lease of a session removed from the store (it went with the session's rows). */
     public void removed(SessionId sessionId) {
         held.remove(sessionId);
+        changing.remove(sessionId);
+    }
+
+    /** Hears that this session's removal from the store is about to be written. */
+    public void removing(SessionId sessionId) {
+        changing.add(sessionId);
+    }
+
+    /** Hears that this session's removal failed: nothing was written, it is held as before. */
+    public void removalFailed(SessionId sessionId) {
+        changing.remove(sessionId);
     }
 
     /**
-     * Hears that a commit was refused because these sessions are another node's now: each is dropped, on the
-     * keeper thread (never on the caller, the store's writer), if this node still holds it under the fence the
-     * refused write carried. A session this node claimed back meanwhile (a newer epoch, a new instance
-     * running) is not the one lost: the old instance's late write must not stop the new one.
+     * Hears that a commit was refused because the sessions of these leases (the fences of the refused batches)
+     * are another node's now: they are dropped on the keeper thread (never on the caller, the store's writer: a
+     * drop waits for the sessions' loops, which may wait for commits). Only while still held by those leases: a
+     * session this node claimed again since (a higher epoch) runs on, and the refused writes were its earlier
+     * instance's.
      */
-    public void lost(Map<SessionId, Fence> fences) {
+    public void lost(Collection<Lease> refused) {
         try {
-            thread.execute(() -> {
-                List<SessionId> stillHeld = new ArrayList<>();
-                fences.forEach((sessionId, fence) -> {
-                    Lease lease = held.get(sessionId);
-                    if (lease != null && lease.fence().equals(fence)) {
-                        stillHeld.add(sessionId);
-                    }
-                });
-                drop(stillHeld, "a write was refused");
-            });
+            thread.execute(() -> drop(refused, "a write was refused"));
         } catch (java.util.concurrent.RejectedExecutionException closing) {
-            LOG.debug("sessions {} lost while the node closes", fences.keySet(), closing);
+            LOG.debug("sessions of leases {} lost while the node closes", refused, closing);
         }
     }
 
-    /** Waits until the work queued on the keeper thread before this call is done; for tests. */
-    void sync() throws Exception {
-        thread.submit(() -> { }).get(10, TimeUnit.SECONDS);
-    }
-
-    private void drop(Collection<SessionId> sessions, String why) {
+    /** Drops the sessions of these leases that are still held by them (not by a lease taken since). */
+    private void drop(Collection<Lease> leases, String why) {
         List<SessionId> dropped = new ArrayList<>();
-        for (SessionId sessionId : sessions) {
-            if (held.remove(sessionId) != null) {
-                dropped.add(sessionId);
+        for (Lease lease : leases) {
+            if (held.remove(lease.sessionId(), lease)) {
+                dropped.add(lease.sessionId());
             }
         }
         if (!dropped.isEmpty()) {
@@ -203,52 +224,64 @@ public final class LeaseKeeper implements RuntimeCluster {
         }
     }
 
-    /** On the keeper thread: heartbeat and renewal; drops what another node took, lets go of what runs nowhere. */
-    void renew() {
+    /** On the keeper thread: heartbeat and renewal; drops what another node took. */
+    private void renew() {
         try {
             store.heartbeat(nodeId, advertise.get(), draining);
+            // Taken before the renewal: a session created from here on may have committed its lease after the
+            // renewal's UPDATE read the table, so its absence from the answer says nothing. One in `before`
+            // had committed its lease before it was put in `held`, hence before the renewal began.
+            List<Lease> before = new ArrayList<>(held.values());
+            List<Lease> unreleasedBefore = new ArrayList<>(unreleased);
+            Set<Lease> renewedLeases = new HashSet<>(store.renew(nodeId));
             Map<SessionId, Long> renewed = new HashMap<>();
-            Set<SessionId> notRun = new HashSet<>();
-            List<Lease> letGo = new ArrayList<>();
-            for (Lease lease : store.renew(nodeId)) {
-                renewed.put(lease.sessionId(), lease.epoch());
-                if (!held.containsKey(lease.sessionId())) {
-                    notRun.add(lease.sessionId());
-                    if (strays.contains(lease.sessionId())) {
-                        letGo.add(lease);
-                    }
+            renewedLeases.forEach(lease -> renewed.put(lease.sessionId(), lease.epoch()));
+            // Those the store no longer has as this node's (let go of, removed, or another's): nothing to do.
+            unreleasedBefore.stream().filter(lease -> !renewedLeases.contains(lease)).forEach(unreleased::remove);
+            List<Lease> unrun = new ArrayList<>();
+            for (Lease lease : renewedLeases) {
+                // Renewed, a lease this process runs nothing of would keep its session from running anywhere.
+                if (unreleased.contains(lease) && !changing.contains(lease.sessionId())
+                        && !held.containsKey(lease.sessionId())) {
+                    unrun.add(lease);
+                }
+            }
+            if (!unrun.isEmpty()) {
+                LOG.warn("node {}: letting go of {} leases it holds but runs nothing of, for any node to claim: {}",
+                        nodeId, unrun.size(), unrun);
+                if (releaseQuietly(unrun)) {
+                    unrun.forEach(unreleased::remove);
                 }
             }
             renewedAt = System.nanoTime();
-            if (!letGo.isEmpty()) {
-                LOG.warn("node {}: it holds {} sessions it does not run; letting go of them for other nodes: {}", nodeId,
-                        letGo.size(), letGo);
-                releaseQuietly(letGo);
-                letGo.forEach(lease -> notRun.remove(lease.sessionId()));
-            }
-            strays = notRun;
-            Set<SessionId> lost = new HashSet<>();
-            held.forEach((sessionId, lease) -> {
-                Long epoch = renewed.get(sessionId);
-                if (epoch == null || epoch != lease.epoch()) {
-                    lost.add(sessionId);
+            List<Lease> lost = new ArrayList<>();
+            for (Lease lease : before) {
+                if (changing.contains(lease.sessionId())) {
+                    // Being removed: its lease may be gone with its rows already. Were it lost instead, the
+                    // removal's write is refused, and the refusal drops it.
+                    continue;
                 }
-            });
-            // A session created meanwhile has its lease in the store before it is in `held` (the creation
-            // commits first): it is renewed here and counted as lost by no one.
+                Long epoch = renewed.get(lease.sessionId());
+                if (epoch == null || epoch != lease.epoch()) {
+                    lost.add(lease);
+                }
+            }
             drop(lost, "its lease was claimed by another node");
         } catch (RuntimeException e) {
             long silentMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - renewedAt);
             LOG.warn("node {}: renewing the leases failed ({} ms since the last renewal)", nodeId, silentMs, e);
             if (silentMs >= ttl.toMillis() && !held.isEmpty()) {
                 // Every lease may have lapsed and been claimed: stop before running anything another node runs.
-                drop(new ArrayList<>(held.keySet()), "no lease renewed for " + silentMs + " ms");
+                // Those still this node's once the store answers are let go of then (`unreleased`).
+                List<Lease> all = new ArrayList<>(held.values());
+                unreleased.addAll(all);
+                drop(all, "no lease renewed for " + silentMs + " ms");
             }
         }
     }
 
     /** On the keeper thread: claims sessions without a live owner and takes them up. */
-    void claim() {
+    private void claim() {
         if (draining) {
             return;
         }
@@ -375,12 +408,15 @@ public final class LeaseKeeper implements RuntimeCluster {
         releaseQuietly(leases);
     }
 
-    private void releaseQuietly(List<Lease> leases) {
+    /** @return whether the store let them go; if not, the next renewal that finds them tries again */
+    private boolean releaseQuietly(List<Lease> leases) {
         try {
             store.release(leases);
+            return true;
         } catch (RuntimeException e) {
-            LOG.warn("node {}: letting go of {} leases failed; they lapse after {} ms instead", nodeId, leases.size(),
-                    ttl.toMillis(), e);
+            unreleased.addAll(leases);
+            LOG.warn("node {}: letting go of {} leases failed; trying again at a later renewal", nodeId, leases.size(), e);
+            return false;
         }
     }
 

@@ -19,9 +19,11 @@ import io.meerkat.runtime.api.spi.StoreBatch;
 import io.meerkat.runtime.api.spi.StoreChange;
 import io.meerkat.runtime.api.spi.StoredSession;
 import io.meerkat.runtime.core.store.GroupCommitter;
+import io.meerkat.runtime.api.OwnershipLostException;
 import io.meerkat.runtime.api.SessionMovedException;
 import io.meerkat.runtime.api.cluster.RuntimeCluster;
 import io.meerkat.runtime.api.spi.ClusterStore;
+import io.meerkat.runtime.api.spi.Fence;
 import io.meerkat.runtime.api.spi.Lease;
 import io.meerkat.runtime.core.cluster.LeaseKeeper;
 import io.meerkat.runtime.core.cluster.NodeIdentity;
@@ -201,6 +203,8 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
             refuseUndeclaredKeys(factory, spec);
         }
         StoredSession stored = null;
+        // The lease the session was created under, when several nodes share the store.
+        Fence fence = null;
         if (store != null) {
             stored = new StoredSession(sessionId, spec.executorKind(), withoutSecrets(factory, spec.config()),
                     RuntimeState.IDLE, Instant.now(), spec.maxRunDuration());
@@ -214,9 +218,15 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
                         throw new DuplicateSessionException(sessionId);
                     }
                     // With its lease, held by this node at epoch 1: no other node can claim it in between.
-                    store.write(StoreBatch.of(new StoreChange.PutSession(stored),
-                            new StoreChange.NewLease(sessionId, cluster.nodeId())));
-                    cluster.created(sessionId);
+                    cluster.creating(sessionId);
+                    try {
+                        store.write(StoreBatch.of(new StoreChange.PutSession(stored),
+                                new StoreChange.NewLease(sessionId, cluster.nodeId())));
+                    } catch (RuntimeException e) {
+                        cluster.creationFailed(sessionId);
+                        throw e;
+                    }
+                    fence = cluster.created(sessionId);
                 }
             } catch (StoreUnavailableException e) {
                 // The runtime closed after ensureOpen (its committer refuses every write from then on).
@@ -232,9 +242,9 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
             return start(new SessionSpec(sessionId, spec.executorKind(), spec.config(), spec.maxRunDuration()),
                     factory, stored, List.of());
         } catch (RuntimeException | Error e) {
-            forgetStored(sessionId, e);
+            forgetStored(sessionId, fence, e);
             if (cluster != null) {
-                cluster.removed(sessionId);
+                cluster.creationFailed(sessionId);
             }
             throw e;
         }
@@ -516,15 +526,24 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         return kept;
     }
 
-    /** Takes a session whose creation failed after it was written back out of the store. */
-    private void forgetStored(SessionId sessionId, Throwable creationFailure) {
+    /**
+     * Takes a session whose creation failed after it was written back out of the store.
+     *
+     * @param fence the lease it was created under (several nodes share the store), else {@code null}
+     */
+    private void forgetStored(SessionId sessionId, Fence fence, Throwable creationFailure) {
         if (store == null) {
             return;
         }
         try {
             // Straight to the store, not through the group committer: a creation fails this way when the runtime
-            // closed meanwhile, and close() may have closed the committer already.
-            runtimeStore.commit(List.of(StoreBatch.of(new StoreChange.RemoveSession(sessionId))));
+            // closed meanwhile, and close() may have closed the committer already. Fenced: if the lease lapsed
+            // meanwhile, another node runs the session now, and its rows are that node's.
+            runtimeStore.commit(List.of(new StoreBatch(List.of(new StoreChange.RemoveSession(sessionId)), fence)));
+        } catch (OwnershipLostException e) {
+            creationFailure.addSuppressed(e);
+            LOG.warn("session {}: its creation failed, and another node took it over meanwhile: left to that node",
+                    sessionId, e);
         } catch (RuntimeException e) {
             creationFailure.addSuppressed(e);
             LOG.warn("session {}: its creation failed and it could not be taken out of the store again; "
@@ -551,7 +570,18 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
             throw new SessionNotFoundException(sessionId);
         }
         // First out of the store (a failed write leaves the session as it was), then out of memory.
-        session.removeFromStore();
+        if (cluster != null) {
+            // Its lease may be gone from the store before removed() below: no renewal meanwhile takes it for lost.
+            cluster.removing(sessionId);
+        }
+        try {
+            session.removeFromStore();
+        } catch (RuntimeException e) {
+            if (cluster != null) {
+                cluster.removalFailed(sessionId);
+            }
+            throw e;
+        }
         if (cluster != null) {
             // Its lease went with its rows.
             cluster.removed(sessionId);
