@@ -39,7 +39,7 @@ import org.eclipse.jetty.util.thread.Scheduler;
  */
 final class EventStream implements StreamEndpoint, AutoCloseable {
 
-    private static final long KEEPALIVE_SECONDS = 15;
+    static final long KEEPALIVE_SECONDS = 15;
     /** The most bytes of events one stream keeps waiting for its client before it drops events. */
     static final long MAX_STREAM_BACKLOG_BYTES = 1L << 20;
 
