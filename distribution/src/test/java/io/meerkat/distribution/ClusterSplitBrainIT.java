@@ -128,6 +128,8 @@ class ClusterSplitBrainIT {
         System.out.printf("%s: %s thawed after %d ms frozen%n", context, victimId, millisSince(frozenAt));
 
         awaitLog(victim, "ownership lost", Duration.ofSeconds(15), context);
+        victim.log().lines().filter(line -> line.contains("ownership lost"))
+                .forEach(line -> System.out.println(context + ": " + victimId + " logged: " + line));
         JsonNode after = cluster.awaitCluster(victim, Duration.ofSeconds(15),
                 c -> LauncherCluster.entry(c, victimId).path("alive").asBoolean(false)
                         && LauncherCluster.entry(c, victimId).path("sessions").asInt(-1) == 0,

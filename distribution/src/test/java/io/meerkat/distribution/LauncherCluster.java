@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import tools.jackson.databind.JsonNode;
@@ -48,7 +49,8 @@ final class LauncherCluster implements AutoCloseable {
         }
     }
 
-    private final PackagedLauncher launcher = new PackagedLauncher();
+    /** One per node: each starts its own, at the same time as the others. */
+    private final List<PackagedLauncher> launchers = new ArrayList<>();
     private final List<Node> nodes = new ArrayList<>();
     private final List<ProcessHandle> agents = new ArrayList<>();
     private final long leaseTtlMillis;
@@ -58,22 +60,39 @@ final class LauncherCluster implements AutoCloseable {
     }
 
     /**
-     * Starts {@code count} nodes {@code n0, n1, ...} one after the other with {@code config}, on a new
-     * database, each with its data folder under {@code work}, logging at INFO (the "ownership lost" line).
+     * Starts {@code count} nodes {@code n0, n1, ...} together with {@code config}, on a new database, each
+     * with its data folder under {@code work}, logging at INFO (the "ownership lost" line); returns once all
+     * are ready.
      */
-    static LauncherCluster start(Path work, Path config, int count, long leaseTtlMillis) throws IOException {
+    static LauncherCluster start(Path work, Path config, int count, long leaseTtlMillis) throws Exception {
         LauncherCluster cluster = new LauncherCluster(leaseTtlMillis);
         String url = TestPostgres.shared().newDatabase();
+        List<CompletableFuture<Node>> starting = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            String id = "n" + i;
+            PackagedLauncher launcher = new PackagedLauncher();
+            cluster.launchers.add(launcher);
+            Path data = Files.createDirectories(work.resolve("data-" + id));
+            starting.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    Served served = launcher.serve(Map.of("MEERKAT_LOG_LEVEL", "info"), "--config", config.toString(),
+                            "--data", data.toString(), "--store", "postgres", "--store-url", url,
+                            "--node-id", id, "--lease-ttl-ms", Long.toString(leaseTtlMillis));
+                    return new Node(id, served, new ApiClient(served.uri()));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }));
+        }
         try {
-            for (int i = 0; i < count; i++) {
-                String id = "n" + i;
-                Served served = cluster.launcher.serve(Map.of("MEERKAT_LOG_LEVEL", "info"), "--config", config.toString(),
-                        "--data", Files.createDirectories(work.resolve("data-" + id)).toString(),
-                        "--store", "postgres", "--store-url", url,
-                        "--node-id", id, "--lease-ttl-ms", Long.toString(leaseTtlMillis));
-                cluster.nodes.add(new Node(id, served, new ApiClient(served.uri())));
+            for (CompletableFuture<Node> node : starting) {
+                // serve() waits at most 60 s for each; this bounds the whole start the same way.
+                cluster.nodes.add(node.get(90, TimeUnit.SECONDS));
             }
-        } catch (IOException | RuntimeException | Error e) {
+        } catch (Exception | Error e) {
+            // Every start ends (ready or failed, within serve()'s own bound) before the processes are killed.
+            CompletableFuture.allOf(starting.toArray(CompletableFuture[]::new)).handle((all, failed) -> null)
+                    .get(90, TimeUnit.SECONDS);
             cluster.close();
             throw e;
         }
@@ -164,7 +183,7 @@ final class LauncherCluster implements AutoCloseable {
         for (Node node : nodes) {
             rememberAgents(node);
         }
-        launcher.close();
+        launchers.forEach(PackagedLauncher::close);
         // Handles carry the process's start time: a pid the system reused meanwhile is not touched.
         agents.forEach(ProcessHandle::destroyForcibly);
     }
