@@ -39,7 +39,6 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.concurrent.Flow;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -69,10 +68,12 @@ class ClusterRoutingTest {
     /** Completions node B holds back until the test lets them through, by input. */
     private final Map<InputId, CompletableFuture<CompletionOutcome>> held = new ConcurrentHashMap<>();
 
-    @BeforeEach
-    void twoNodes() {
+    /** Starts both nodes, with these settings besides the token. */
+    private void twoNodes(Map<String, String> settings) {
         TestDistribution distribution = TestDistribution.create(root, TestDistribution.REGISTRY_BUNDLE);
-        LauncherConfig config = distribution.config(Map.of(ConfigLoader.TOKEN, TOKEN));
+        Map<String, String> values = new java.util.HashMap<>(settings);
+        values.put(ConfigLoader.TOKEN, TOKEN);
+        LauncherConfig config = distribution.config(values);
         launcher = Launcher.start(config, false, step -> { });
         nodeA = cluster.node("node-a", launcher.runtime());
         nodeB = cluster.node("node-b", launcher.runtime());
@@ -106,6 +107,7 @@ class ClusterRoutingTest {
 
     @Test
     void aSubmitALongPollAndTheEventStreamOfASessionNodeBRunsAreAnsweredThroughNodeAWithTheToken() throws Exception {
+        twoNodes(Map.of());
         String session = clientB.createSession("echo", "{\"template\":\"echo: {text}\"}");
 
         ApiClient.Answer status = clientA.get("/v1/sessions/" + session);
@@ -140,6 +142,7 @@ class ClusterRoutingTest {
 
     @Test
     void whatCannotBeForwardedIs503SessionMovedWithRetryAfterAndAnUnknownSessionIs404() throws Exception {
+        twoNodes(Map.of());
         String session = clientB.createSession("echo", "{}");
         SessionId id = SessionId.parse(session);
 
@@ -176,6 +179,7 @@ class ClusterRoutingTest {
 
     @Test
     void aCompletionEndedBecauseThisNodeLostTheSessionIsNotTheOutcomeButA503SessionMoved() throws Exception {
+        twoNodes(Map.of());
         String session = clientB.createSession("echo", "{}");
         ApiClient.Answer submitted = clientB.post("/v1/sessions/" + session + "/inputs", "{\"text\":\"hi\"}");
         String input = submitted.text("inputId");
@@ -193,6 +197,7 @@ class ClusterRoutingTest {
 
     @Test
     void clusterListsTheNodesAndDrainHandsTheSessionsOverWhileALauncherOnItsOwnSaysNotClustered() throws Exception {
+        twoNodes(Map.of());
         String session = clientA.createSession("echo", "{}");
 
         ApiClient.Answer view = clientB.get("/v1/cluster");
@@ -232,6 +237,28 @@ class ClusterRoutingTest {
             ApiClient.Answer health = new ApiClient(alone.http().baseUri(), TOKEN).get("/v1/health");
             assertTrue(health.json().path("node").isMissingNode(), health.body());
         }
+    }
+
+    @Test
+    void aForwardedLongPollAndADrainWaitPastTheIdleTimeout() throws Exception {
+        twoNodes(Map.of(ConfigLoader.IDLE_TIMEOUT_MS, "1000"));
+        String session = clientB.createSession("echo", "{}");
+        String input = clientA.post("/v1/sessions/" + session + "/inputs", "{\"text\":\"slow\"}").text("inputId");
+
+        long start = System.nanoTime();
+        ApiClient.Answer pending = clientA.get("/v1/sessions/" + session + "/inputs/" + input + "/completion?timeoutMs=2500");
+        long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertEquals(202, pending.status(), pending.body());
+        assertEquals("pending", pending.text("outcome"));
+        assertTrue(tookMs >= 2_500, "answered after " + tookMs + " ms, when its own timeout passed");
+
+        CompletableFuture<Void> runsFinished = new CompletableFuture<>();
+        nodeA.drainWaitsFor(runsFinished);
+        CompletableFuture.delayedExecutor(2_500, TimeUnit.MILLISECONDS).execute(() -> runsFinished.complete(null));
+        ApiClient.Answer drained = clientA.post("/v1/node/drain", "{}");
+        assertEquals(200, drained.status(), drained.body());
+        assertEquals("node-a", drained.text("node"));
+        assertTrue(runsFinished.isDone(), "answered once the drain was done");
     }
 
     private static void assertMoved(ApiClient.Answer answer) {
