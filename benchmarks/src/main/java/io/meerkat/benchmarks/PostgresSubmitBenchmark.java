@@ -13,7 +13,10 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -37,7 +40,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * written (as {@link DurableSubmitBenchmark}'s SQLite baseline). The server is the embedded PostgreSQL of
  * the tests (fsync and synchronous_commit as it starts them), or the one {@code MEERKAT_TEST_PG_URL} names.
  * Each thread submits to a session of its own without an executor ({@code queue}) or every thread to one
- * ({@code shared}).
+ * ({@code shared}). With {@code nodes=3}, three runtimes share the database as a cluster (each with its own
+ * store and pool, as three launchers would) and the threads' sessions are spread over them round robin
+ * ({@code shared}: one session, on the first node); every write is fenced by its session's lease either way.
  *
  * <pre>{@code
  * java -jar benchmarks/target/benchmarks.jar PostgresSubmitBenchmark -t 16
@@ -58,25 +63,39 @@ public class PostgresSubmitBenchmark {
         @Param({"queue", "shared"})
         public String sessions;
 
+        @Param({"1"})
+        public int nodes;
+
         SessionHandle shared;
-        RuntimeStore store;
-        MeerkatRuntime runtime;
+        final List<RuntimeStore> stores = new ArrayList<>();
+        final List<MeerkatRuntime> runtimes = new ArrayList<>();
+        private final AtomicInteger next = new AtomicInteger();
 
         @Setup(Level.Trial)
         public void open() {
-            store = DurableSubmitBenchmark.provider("postgres").open(Map.of("url", TestPostgres.shared().newDatabase()));
-            // Queue-only sessions keep every input: bounds high enough for a whole trial.
-            runtime = MeerkatRuntimeBuilder.newBuilder()
-                    .maxQueuedInputs(Integer.MAX_VALUE).maxQueuedCharsPerSession(Long.MAX_VALUE)
-                    .maxQueuedCharsRuntime(Long.MAX_VALUE)
-                    .completionRegistry(new InMemoryCompletionRegistry()).store(store).build();
-            shared = runtime.createSession(SessionSpec.withoutExecutor());
+            String url = TestPostgres.shared().newDatabase();
+            for (int node = 0; node < nodes; node++) {
+                RuntimeStore store = DurableSubmitBenchmark.provider("postgres").open(Map.of("url", url));
+                stores.add(store);
+                // Queue-only sessions keep every input: bounds high enough for a whole trial.
+                runtimes.add(MeerkatRuntimeBuilder.newBuilder()
+                        .maxQueuedInputs(Integer.MAX_VALUE).maxQueuedCharsPerSession(Long.MAX_VALUE)
+                        .maxQueuedCharsRuntime(Long.MAX_VALUE)
+                        .completionRegistry(new InMemoryCompletionRegistry()).store(store)
+                        .clusterNode("node-" + node, () -> null).build());
+            }
+            shared = runtimes.get(0).createSession(SessionSpec.withoutExecutor());
+        }
+
+        /** The runtime the next submitting thread's session goes to. */
+        MeerkatRuntime nextNode() {
+            return runtimes.get(Math.floorMod(next.getAndIncrement(), runtimes.size()));
         }
 
         @TearDown(Level.Trial)
         public void close() {
-            runtime.close();
-            store.close();
+            runtimes.forEach(MeerkatRuntime::close);
+            stores.forEach(RuntimeStore::close);
         }
     }
 
@@ -87,7 +106,7 @@ public class PostgresSubmitBenchmark {
 
         @Setup(Level.Trial)
         public void create(Runtime runtime) {
-            session = runtime.sessions.equals("queue") ? runtime.runtime.createSession(SessionSpec.withoutExecutor())
+            session = runtime.sessions.equals("queue") ? runtime.nextNode().createSession(SessionSpec.withoutExecutor())
                     : runtime.shared;
         }
     }

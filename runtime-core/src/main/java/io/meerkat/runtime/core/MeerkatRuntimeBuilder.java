@@ -9,7 +9,10 @@ import io.meerkat.runtime.core.policy.DelayScheduler;
 import io.meerkat.runtime.core.policy.RetryPolicy;
 import io.meerkat.runtime.core.session.LocalMeerkatRuntime;
 import io.meerkat.runtime.core.session.RuntimeSettings;
+import io.meerkat.runtime.core.cluster.NodeIdentity;
 import io.meerkat.runtime.core.store.StorePruner;
+import java.net.URI;
+import java.util.function.Supplier;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -74,6 +77,7 @@ public final class MeerkatRuntimeBuilder {
     private Duration maxRunDuration;
     private DelayScheduler delayScheduler;
     private RuntimeStore store;
+    private NodeIdentity node;
     private Duration storeMaxAge = DEFAULT_STORE_MAX_AGE;
     private Duration storePruneEvery = DEFAULT_STORE_PRUNE_EVERY;
     private String clusterNodeId;
@@ -236,6 +240,18 @@ public final class MeerkatRuntimeBuilder {
     }
 
     /**
+     * Who this runtime is when its {@link #store} is shared by several runtimes as a cluster (the
+     * {@code postgres} store): {@code nodeId} must be unique among them; {@code advertise} says where this
+     * node's HTTP API answers, so that the others forward requests for its sessions to it, and is read at every
+     * heartbeat (it may give {@code null} until that address is known). Without it a clustered runtime names
+     * itself after its host and process, with no address. Ignored for a store that is not shared.
+     */
+    public MeerkatRuntimeBuilder clusterNode(String nodeId, Supplier<URI> advertise) {
+        this.node = new NodeIdentity(nodeId, advertise);
+        return this;
+    }
+
+    /**
      * How long the {@link #store} keeps finished inputs (and so how long a resubmit after a restart is
      * deduplicated): at most {@link #finishedInputRetention} per session, as in memory, and none older than
      * {@code maxAge}; pruned every {@code every}. Defaults: 7 days, every 10 minutes. A session stopped or
@@ -317,7 +333,7 @@ public final class MeerkatRuntimeBuilder {
             owned.add(0, pruner);
         }
         LocalMeerkatRuntime runtime = new LocalMeerkatRuntime(factories, executorCatalog, registry, loops, blocking,
-                delays, settings, owned, store);
+                delays, settings, owned, store, node);
         if (pruner != null) {
             pruner.alsoPruneEndedSessions(runtime::pruneEndedSessions);
             pruner.start();

@@ -6,7 +6,10 @@ import io.meerkat.runtime.api.InputLifecycleState;
 import io.meerkat.runtime.api.RunBoundaryReceipt;
 import io.meerkat.runtime.api.RunId;
 import io.meerkat.runtime.api.SessionId;
+import io.meerkat.runtime.api.OwnershipLostException;
 import io.meerkat.runtime.api.StoreUnavailableException;
+import io.meerkat.runtime.api.spi.ClusterStore;
+import io.meerkat.runtime.api.spi.Fence;
 import io.meerkat.runtime.api.spi.RetentionPolicy;
 import io.meerkat.runtime.api.spi.RuntimeStore;
 import io.meerkat.runtime.api.spi.StoreBatch;
@@ -21,9 +24,12 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -77,6 +83,9 @@ final class JdbcRuntimeStore implements RuntimeStore {
     /** Runs inside each commit's transaction before it commits; for tests that hold a write in progress. */
     private volatile Runnable beforeCommit = () -> { };
 
+    /** The leases of several nodes sharing the database; {@code null} for a store one runtime has to itself. */
+    private volatile PostgresLeases leases;
+
     private final Semaphore readPermits;
     private final ConcurrentLinkedQueue<Connection> idleReaders = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
@@ -120,17 +129,24 @@ final class JdbcRuntimeStore implements RuntimeStore {
         PUT_OUTCOME("INSERT INTO outcomes (input_id, session_id, outcome_json)"
                 + " SELECT input_id, session_id, ? FROM inputs WHERE input_id = ? AND session_id = ?"
                 + " ON CONFLICT (input_id) DO UPDATE SET outcome_json = excluded.outcome_json",
-                true, Types.VARCHAR, Types.OTHER, Types.OTHER);
+                true, Types.VARCHAR, Types.OTHER, Types.OTHER),
+        // Inserts nothing for a session that already has a lease: refused (its id is another node's session).
+        NEW_LEASE(PostgresLeases.NEW_LEASE, "the session already has a lease (another node runs it)",
+                Types.OTHER, Types.VARCHAR, Types.BIGINT);
 
         final String text;
-        /** Whether each row must change exactly one row, else the change is refused. */
-        final boolean checked;
+        /** Why a row that changed nothing is refused; {@code null} if a row may change nothing. */
+        final String refusal;
         /** {@link Types#OTHER} marks a UUID, bound by the dialect. */
         final int[] types;
 
         Sql(String text, boolean checked, int... types) {
+            this(text, checked ? "the input is not stored in that session" : null, types);
+        }
+
+        Sql(String text, String refusal, int... types) {
             this.text = text;
-            this.checked = checked;
+            this.refusal = refusal;
             this.types = types;
         }
     }
@@ -142,14 +158,26 @@ final class JdbcRuntimeStore implements RuntimeStore {
     @Override
     public void commit(List<StoreBatch> batches) {
         List<Row> rows = encode(batches);
+        Map<SessionId, Fence> fences = fences(batches);
         writeLock.lock();
         try {
             checkOpen();
             Connection connection = writer();
             try {
+                if (!fences.isEmpty()) {
+                    // First, so that a batch of a session this node lost writes nothing, and the leases checked
+                    // stay locked against a claim until this transaction ends (PostgresLeases: locks).
+                    Set<SessionId> lost = PostgresLeases.lost(connection, fences);
+                    if (!lost.isEmpty()) {
+                        connection.rollback();
+                        throw new OwnershipLostException(lost);
+                    }
+                }
                 write(connection, rows);
                 beforeCommit.run();
                 connection.commit();
+            } catch (OwnershipLostException lost) {
+                throw lost;
             } catch (SQLException | RuntimeException e) {
                 rollback(connection, e);
                 throw StoreRules.commitFailed(provider, e.getMessage(), e);
@@ -159,7 +187,26 @@ final class JdbcRuntimeStore implements RuntimeStore {
         }
     }
 
-    private static List<Row> encode(List<StoreBatch> batches) {
+    /** The fence of each fenced session of a commit; refused on a store no node shares. */
+    private Map<SessionId, Fence> fences(List<StoreBatch> batches) {
+        Map<SessionId, Fence> fences = new LinkedHashMap<>();
+        for (StoreBatch batch : batches) {
+            if (batch.fence() != null && batch.fencedSession() != null) {
+                if (leases == null) {
+                    throw StoreRules.commitFailed(provider, "the " + provider + " store has one runtime: it takes no"
+                            + " fenced batch", null);
+                }
+                Fence earlier = fences.putIfAbsent(batch.fencedSession(), batch.fence());
+                if (earlier != null && !earlier.equals(batch.fence())) {
+                    throw StoreRules.commitFailed(provider, "session " + batch.fencedSession()
+                            + " is fenced by two leases in one commit: " + earlier + " and " + batch.fence(), null);
+                }
+            }
+        }
+        return fences;
+    }
+
+    private List<Row> encode(List<StoreBatch> batches) {
         List<Row> rows = new ArrayList<>();
         for (StoreBatch batch : batches) {
             for (StoreChange change : batch.changes()) {
@@ -169,7 +216,7 @@ final class JdbcRuntimeStore implements RuntimeStore {
         return rows;
     }
 
-    private static Row encode(StoreChange change) {
+    private Row encode(StoreChange change) {
         if (change instanceof StoreChange.PutSession put) {
             StoredSession session = put.session();
             return new Row(Sql.PUT_SESSION, new Object[] {session.id().value(), session.executorKind(),
@@ -198,6 +245,14 @@ final class JdbcRuntimeStore implements RuntimeStore {
             return new Row(Sql.PUT_OUTCOME, new Object[] {StoreCodec.write(put.outcome()), put.inputId().value(),
                     put.sessionId().value()}, "outcome of input " + put.inputId() + " of session " + put.sessionId());
         }
+        if (change instanceof StoreChange.NewLease lease) {
+            if (leases == null) {
+                throw StoreRules.commitFailed(provider, "the " + provider + " store has one runtime: it keeps no lease"
+                        + " (session " + lease.sessionId() + ")", null);
+            }
+            return new Row(Sql.NEW_LEASE, new Object[] {lease.sessionId().value(), lease.nodeId(),
+                    leases.leaseTtl().toMillis()}, "lease of new session " + lease.sessionId());
+        }
         throw new IllegalArgumentException("unknown change " + change.getClass().getName());
     }
 
@@ -213,11 +268,10 @@ final class JdbcRuntimeStore implements RuntimeStore {
                 end++;
             }
             int[] counts = statement.executeBatch();
-            if (sql.checked) {
+            if (sql.refusal != null) {
                 for (int i = 0; i < counts.length; i++) {
                     if (counts[i] == 0) {
-                        throw new IllegalStateException(rows.get(start + i).what()
-                                + " was refused: the input is not stored in that session");
+                        throw new IllegalStateException(rows.get(start + i).what() + " was refused: " + sql.refusal);
                     }
                 }
             }
@@ -292,6 +346,23 @@ final class JdbcRuntimeStore implements RuntimeStore {
         writerStatements.clear();
         closeQuietly(writer, failure);
         writer = null;
+    }
+
+    /**
+     * Makes this store one that several runtimes share (its database has the lease tables: PostgreSQL), with
+     * leases lasting {@code ttl}; called once, by the provider, before the store is handed out.
+     */
+    void shareWithLeases(Duration ttl) {
+        leases = new PostgresLeases(this, connections, ttl);
+    }
+
+    @Override
+    public Optional<ClusterStore> cluster() {
+        return Optional.ofNullable(leases);
+    }
+
+    SqlDialect dialect() {
+        return dialect;
     }
 
     /** Only for tests: runs inside every later commit's (and prune chunk's) transaction, after its writes, before it commits. */
@@ -419,12 +490,12 @@ final class JdbcRuntimeStore implements RuntimeStore {
     }
 
     @FunctionalInterface
-    private interface Read<T> {
+    interface Read<T> {
         T apply(Connection connection) throws SQLException;
     }
 
     /** Runs one read in its own snapshot on a pooled read connection. */
-    private <T> T read(String what, Read<T> read) {
+    <T> T read(String what, Read<T> read) {
         checkOpen();
         readPermits.acquireUninterruptibly();
         Connection connection = idleReaders.poll();
@@ -467,6 +538,9 @@ final class JdbcRuntimeStore implements RuntimeStore {
         } finally {
             writeLock.unlock();
         }
+        if (leases != null) {
+            leases.close();
+        }
         closeIdleReaders();
         connections.close();
     }
@@ -478,7 +552,7 @@ final class JdbcRuntimeStore implements RuntimeStore {
         }
     }
 
-    private void checkOpen() {
+    void checkOpen() {
         if (closed) {
             throw new IllegalStateException(provider + " store at " + location + " is closed");
         }

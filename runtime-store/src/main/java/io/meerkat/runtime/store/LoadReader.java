@@ -9,7 +9,7 @@ import io.meerkat.runtime.api.spi.StoredSession;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
+import java.sql.PreparedStatement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -44,13 +44,23 @@ final class LoadReader {
     /** What ended the reader early, read by the caller after it joined the reader. */
     private Throwable failure;
 
-    private LoadReader(SqlDialect dialect) {
+    /** The sessions to read, {@code null} for all; only PostgreSQL is asked for some (an array parameter). */
+    private final List<UUID> only;
+
+    private LoadReader(SqlDialect dialect, List<UUID> only) {
         this.dialect = dialect;
+        this.only = only;
     }
 
     /** Reads every session and its inputs from {@code connection}'s snapshot and hands them to {@code visitor}. */
     static void load(Connection connection, SqlDialect dialect, StoreVisitor visitor) throws SQLException {
-        new LoadReader(dialect).run(connection, visitor);
+        new LoadReader(dialect, null).run(connection, visitor);
+    }
+
+    /** Reads these sessions (PostgreSQL) and their inputs, as {@link #load(Connection, SqlDialect, StoreVisitor)}. */
+    static void load(Connection connection, SqlDialect dialect, StoreVisitor visitor, List<UUID> sessions)
+            throws SQLException {
+        new LoadReader(dialect, List.copyOf(sessions)).run(connection, visitor);
     }
 
     private void run(Connection connection, StoreVisitor visitor) throws SQLException {
@@ -118,11 +128,13 @@ final class LoadReader {
     }
 
     private void readAll(Connection connection) {
-        try (Statement sessions = fetchingInSteps(connection.createStatement());
-             Statement inputs = fetchingInSteps(connection.createStatement());
-             ResultSet sessionRows = sessions.executeQuery("SELECT session_id, session_json FROM sessions ORDER BY session_id");
-             ResultSet inputRows = inputs.executeQuery("SELECT session_id, seq, input_json, idempotency_key,"
-                     + " status_json, staged_run FROM inputs ORDER BY session_id, seq")) {
+        String which = only == null ? "" : " WHERE session_id = ANY(?)";
+        try (PreparedStatement sessions = fetchingInSteps(connection.prepareStatement(
+                     "SELECT session_id, session_json FROM sessions" + which + " ORDER BY session_id"));
+             PreparedStatement inputs = fetchingInSteps(connection.prepareStatement("SELECT session_id, seq, input_json,"
+                     + " idempotency_key, status_json, staged_run FROM inputs" + which + " ORDER BY session_id, seq"));
+             ResultSet sessionRows = query(sessions);
+             ResultSet inputRows = query(inputs)) {
             List<Object> chunk = new ArrayList<>(ROWS_PER_CHUNK);
             // Both queries order by session_id under the database's own collation and every input has a
             // stored session (foreign key), so a session's inputs are exactly the run at the input cursor.
@@ -158,11 +170,18 @@ final class LoadReader {
         }
     }
 
+    private ResultSet query(PreparedStatement statement) throws SQLException {
+        if (only != null) {
+            statement.setArray(1, statement.getConnection().createArrayOf("uuid", only.toArray()));
+        }
+        return statement.executeQuery();
+    }
+
     /**
      * A driver that would otherwise fetch a whole result before handing its first row (PostgreSQL's, on a
      * connection that is not in autocommit, as read connections are not) fetches it a step at a time.
      */
-    private static Statement fetchingInSteps(Statement statement) throws SQLException {
+    private static PreparedStatement fetchingInSteps(PreparedStatement statement) throws SQLException {
         statement.setFetchSize(ROWS_PER_CHUNK * 2);
         return statement;
     }

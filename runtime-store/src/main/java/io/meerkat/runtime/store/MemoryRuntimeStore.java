@@ -51,6 +51,9 @@ final class MemoryRuntimeStore implements RuntimeStore {
             Working working = new Working(sessions);
             try {
                 for (StoreBatch batch : batches) {
+                    if (batch.fence() != null) {
+                        throw new IllegalArgumentException("the memory store has one runtime: it takes no fenced batch");
+                    }
                     for (StoreChange change : batch.changes()) {
                         working.apply(change);
                     }
@@ -192,6 +195,9 @@ final class MemoryRuntimeStore implements RuntimeStore {
                             + put.sessionId());
                 }
                 data.outcomes.put(put.inputId(), put.outcome());
+            } else if (change instanceof StoreChange.NewLease lease) {
+                throw new IllegalArgumentException("the memory store has one runtime: it keeps no lease (session "
+                        + lease.sessionId() + ")");
             } else {
                 throw new IllegalArgumentException("unknown change " + change.getClass().getName());
             }

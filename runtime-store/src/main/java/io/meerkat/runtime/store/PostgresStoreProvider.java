@@ -7,6 +7,7 @@ import io.meerkat.runtime.api.spi.RuntimeStore;
 import io.meerkat.runtime.api.spi.RuntimeStoreProvider;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -22,15 +23,21 @@ import java.util.regex.Pattern;
  * {@code connectTimeoutMs} (how long opening or borrowing a connection may take before the store is
  * unavailable, default 5000), {@code socketTimeoutMs} (how long one call may wait for the server's answer before
  * its connection is dropped and the call fails, default 30000: a server frozen or cut off must not hang a
- * commit, and with it every caller waiting for the group, for ever). A connection the server drops fails the one call that used it, whole, and
+ * commit, and with it every caller waiting for the group, for ever), {@code leaseTtlMs} (how long a runtime's
+ * lease on a session lasts without renewal, default 5000: several runtimes share a postgres store as a cluster,
+ * see {@link io.meerkat.runtime.api.spi.ClusterStore}). A connection the server drops fails the one call that used it, whole, and
  * is replaced by a new one for the next. The password never appears in a message or a log line: the location the
  * store reports is the URL without it.
  */
 public final class PostgresStoreProvider implements RuntimeStoreProvider {
 
-    private static final Set<String> SETTINGS = Set.of("url", "user", "password", "readers", "connectTimeoutMs", "socketTimeoutMs");
+    private static final Set<String> SETTINGS = Set.of("url", "user", "password", "readers", "connectTimeoutMs", "socketTimeoutMs",
+            "leaseTtlMs");
     /** A {@code password=} parameter of a JDBC URL, up to the next separator. */
     private static final Pattern PASSWORD_PARAMETER = Pattern.compile("(?i)([?&;]password=)[^&;]*");
+
+    /** How long a node's hold on a session lasts without renewal, unless {@code leaseTtlMs} says otherwise. */
+    public static final int DEFAULT_LEASE_TTL_MS = 5_000;
 
     @Override
     public String name() {
@@ -55,6 +62,7 @@ public final class PostgresStoreProvider implements RuntimeStoreProvider {
         int readers = StoreRules.positiveInt(settings, "readers", 4);
         int connectTimeoutMs = StoreRules.positiveInt(settings, "connectTimeoutMs", 5000);
         int socketTimeoutMs = StoreRules.positiveInt(settings, "socketTimeoutMs", 30_000);
+        int leaseTtlMs = StoreRules.positiveInt(settings, "leaseTtlMs", DEFAULT_LEASE_TTL_MS);
         String location = redact(url);
 
         HikariConfig config = new HikariConfig();
@@ -67,7 +75,8 @@ public final class PostgresStoreProvider implements RuntimeStoreProvider {
             config.setPassword(settings.get("password"));
         }
         config.setAutoCommit(false);
-        config.setMaximumPoolSize(readers + 1);
+        // Readers, the writer, and the connection of lease renewals and claims (PostgresLeases).
+        config.setMaximumPoolSize(readers + 2);
         // No idle connection kept in the pool: the store holds its writer and idle readers itself, and a
         // connection the pool kept idle would be handed out unchecked for 500 ms after its creation (Hikari's
         // alive-bypass window), dead if the server dropped it meanwhile.
@@ -89,7 +98,7 @@ public final class PostgresStoreProvider implements RuntimeStoreProvider {
             throw new StoreUnavailableException("postgres store at " + location + " cannot be opened: " + e.getMessage(), e);
         }
         try {
-            return new JdbcRuntimeStore("postgres", location, new PostgresDialect(), new JdbcRuntimeStore.Connections() {
+            JdbcRuntimeStore store = new JdbcRuntimeStore("postgres", location, new PostgresDialect(), new JdbcRuntimeStore.Connections() {
                 @Override
                 public Connection open(boolean writer) throws SQLException {
                     return pool.getConnection();
@@ -100,6 +109,8 @@ public final class PostgresStoreProvider implements RuntimeStoreProvider {
                     pool.close();
                 }
             }, readers);
+            store.shareWithLeases(Duration.ofMillis(leaseTtlMs));
+            return store;
         } catch (RuntimeException e) {
             pool.close();
             throw e;

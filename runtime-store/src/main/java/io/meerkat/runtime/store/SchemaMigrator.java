@@ -25,7 +25,8 @@ final class SchemaMigrator {
     private static final Logger LOG = LoggerFactory.getLogger(SchemaMigrator.class);
 
     /** Every script, oldest first; version n is the n-th. Append only. */
-    static final List<String> SCRIPTS = List.of("V1__runtime_store.sql", "V2__instants_as_numbers.sql");
+    static final List<String> SCRIPTS = List.of("V1__runtime_store.sql", "V2__instants_as_numbers.sql",
+            "V3__session_leases.sql");
 
     private SchemaMigrator() {
     }

@@ -44,6 +44,8 @@ final class LedgerExecutorFactory implements ExecutorFactory {
     final List<Applied> ledger = new CopyOnWriteArrayList<>();
     private final BlockingQueue<Held> held = new LinkedBlockingQueue<>();
     private volatile boolean holding;
+    /** How long each apply takes when not held: 0 completes at once. */
+    volatile long applyMillis;
 
     void hold() {
         holding = true;
@@ -92,6 +94,11 @@ final class LedgerExecutorFactory implements ExecutorFactory {
                 ledger.add(new Applied(runId, List.copyOf(keys), textOf(primitive)));
                 if (textOf(primitive).startsWith("fail")) {
                     return CompletableFuture.failedFuture(new IllegalStateException("asked to fail"));
+                }
+                if (!holding && applyMillis > 0) {
+                    return CompletableFuture.supplyAsync(
+                            () -> CoreApplyOutput.completed(runId, primitive, RunResult.of(textOf(primitive))),
+                            CompletableFuture.delayedExecutor(applyMillis, TimeUnit.MILLISECONDS));
                 }
                 if (!holding) {
                     return CompletableFuture.completedFuture(

@@ -9,7 +9,7 @@ import java.util.Objects;
  * A node of the cluster, as the store last heard of it.
  *
  * @param nodeId         its name
- * @param advertise      where its HTTP API answers
+ * @param advertise      where its HTTP API answers; {@code null} until the node has said (it binds its port last)
  * @param startedAt      when it joined (its first heartbeat), by the database's clock
  * @param sinceHeartbeat how long ago it last renewed its heartbeat, by the database's clock
  * @param alive          whether that heartbeat is younger than a lease
@@ -21,7 +21,6 @@ public record ClusterNode(String nodeId, URI advertise, Instant startedAt, Durat
 
     public ClusterNode {
         Objects.requireNonNull(nodeId, "nodeId");
-        Objects.requireNonNull(advertise, "advertise");
         Objects.requireNonNull(startedAt, "startedAt");
         Objects.requireNonNull(sinceHeartbeat, "sinceHeartbeat");
     }

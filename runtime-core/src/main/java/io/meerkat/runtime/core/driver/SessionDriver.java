@@ -35,6 +35,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import io.meerkat.runtime.api.spi.Fence;
 import io.meerkat.runtime.api.spi.StoreBatch;
 import io.meerkat.runtime.api.spi.StoreChange;
 import io.meerkat.runtime.api.spi.StoredInput;
@@ -96,6 +97,8 @@ public final class SessionDriver {
      * committer's (its writer thread takes no driver lock).
      */
     private final GroupCommitter store;
+    /** The lease this session's writes are fenced by (several nodes share the store), or {@code null}. */
+    private final Fence fence;
     /** What the store holds of the session; guarded by lock, {@code null} without a store. */
     private StoredSession stored;
     /** Guarded by lock: the session was removed from the store, which must not hear of it again. */
@@ -132,7 +135,7 @@ public final class SessionDriver {
 
     public SessionDriver(SessionId sessionId, String executorKind, Ingress ingress, SessionEvents events,
                          int maxBatchSize, int maxAttempts) {
-        this(sessionId, executorKind, ingress, events, maxBatchSize, maxAttempts, null, null);
+        this(sessionId, executorKind, ingress, events, maxBatchSize, maxAttempts, null, null, null);
     }
 
     /**
@@ -141,14 +144,17 @@ public final class SessionDriver {
      * @param store  where to write, or {@code null} to keep the session in memory only
      * @param stored what the store holds of the session (it must be there already), or {@code null}
      *               without a store
+     * @param fence  the lease every write of the session is made under, when several nodes share the store;
+     *               {@code null} otherwise
      */
     public SessionDriver(SessionId sessionId, String executorKind, Ingress ingress, SessionEvents events,
-                         int maxBatchSize, int maxAttempts, GroupCommitter store, StoredSession stored) {
+                         int maxBatchSize, int maxAttempts, GroupCommitter store, StoredSession stored, Fence fence) {
         if ((store == null) != (stored == null)) {
             throw new IllegalArgumentException("a stored session needs a store, and a store a stored session");
         }
         this.store = store;
         this.stored = stored;
+        this.fence = fence;
         this.sessionId = sessionId;
         this.executorKind = executorKind;
         this.ingress = ingress;
@@ -971,7 +977,7 @@ public final class SessionDriver {
     }
 
     private StoreWrites writes() {
-        return new StoreWrites(sessionId);
+        return new StoreWrites(sessionId, fence);
     }
 
     /**
@@ -1114,7 +1120,7 @@ public final class SessionDriver {
         lock.lock();
         try {
             if (store != null && !removedFromStore) {
-                store.write(StoreBatch.of(new StoreChange.RemoveSession(sessionId)));
+                store.write(new StoreBatch(List.of(new StoreChange.RemoveSession(sessionId)), fence));
                 removedFromStore = true;
             }
         } finally {

@@ -3,6 +3,7 @@ package io.meerkat.runtime.core.driver;
 import io.meerkat.runtime.api.CompletionOutcome;
 import io.meerkat.runtime.api.RunBoundaryReceipt;
 import io.meerkat.runtime.api.SessionId;
+import io.meerkat.runtime.api.spi.Fence;
 import io.meerkat.runtime.api.spi.StoreBatch;
 import io.meerkat.runtime.api.spi.StoreChange;
 import io.meerkat.runtime.api.spi.StoredSession;
@@ -19,11 +20,14 @@ import java.util.List;
 final class StoreWrites {
 
     private final SessionId sessionId;
+    /** The session's lease when the store is shared by several nodes, else {@code null}. */
+    private final Fence fence;
     private final List<StoreChange> changes = new ArrayList<>();
     private StoredSession session;
 
-    StoreWrites(SessionId sessionId) {
+    StoreWrites(SessionId sessionId, Fence fence) {
         this.sessionId = sessionId;
+        this.fence = fence;
     }
 
     /** The session as it will be (written first: a store takes a session's rows after the session's). */
@@ -70,11 +74,11 @@ final class StoreWrites {
 
     StoreBatch batch() {
         if (session == null) {
-            return new StoreBatch(changes);
+            return new StoreBatch(changes, fence);
         }
         List<StoreChange> all = new ArrayList<>(changes.size() + 1);
         all.add(new StoreChange.PutSession(session));
         all.addAll(changes);
-        return new StoreBatch(all);
+        return new StoreBatch(all, fence);
     }
 }

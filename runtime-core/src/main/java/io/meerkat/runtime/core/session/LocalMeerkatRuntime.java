@@ -19,6 +19,14 @@ import io.meerkat.runtime.api.spi.StoreBatch;
 import io.meerkat.runtime.api.spi.StoreChange;
 import io.meerkat.runtime.api.spi.StoredSession;
 import io.meerkat.runtime.core.store.GroupCommitter;
+import io.meerkat.runtime.api.SessionMovedException;
+import io.meerkat.runtime.api.cluster.RuntimeCluster;
+import io.meerkat.runtime.api.spi.ClusterStore;
+import io.meerkat.runtime.api.spi.Lease;
+import io.meerkat.runtime.core.cluster.LeaseKeeper;
+import io.meerkat.runtime.core.cluster.NodeIdentity;
+import io.meerkat.runtime.core.cluster.NodeIds;
+import java.util.function.Consumer;
 import java.time.Instant;
 import java.util.TreeMap;
 import io.meerkat.runtime.api.spi.StoredInput;
@@ -91,6 +99,8 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
     private final RuntimeStore runtimeStore;
     /** Writes to {@link #runtimeStore} with group commit; {@code null} without a store. */
     private final GroupCommitter store;
+    /** This runtime's part in a cluster sharing its store; {@code null} unless the store is a cluster store. */
+    private final LeaseKeeper cluster;
     private volatile boolean closed;
 
     /**
@@ -112,6 +122,18 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
                                CompletionRegistry completions, Executor scheduler, Executor blockingExecutor,
                                DelayScheduler delays, RuntimeSettings settings, List<AutoCloseable> owned,
                                RuntimeStore store) {
+        this(factories, catalog, completions, scheduler, blockingExecutor, delays, settings, owned, store, null);
+    }
+
+    /**
+     * @param node who this runtime is among the runtimes sharing {@code store}, when the store is a cluster
+     *             store ({@link RuntimeStore#cluster()}); {@code null} picks a node id from the host name and
+     *             process id, with no address
+     */
+    public LocalMeerkatRuntime(Map<String, ExecutorFactory> factories, ExecutorCatalog catalog,
+                               CompletionRegistry completions, Executor scheduler, Executor blockingExecutor,
+                               DelayScheduler delays, RuntimeSettings settings, List<AutoCloseable> owned,
+                               RuntimeStore store, NodeIdentity node) {
         this.runtimeStore = store;
         this.store = store == null ? null : new GroupCommitter(store, STORE_GROUP, task -> {
             Thread writer = new Thread(task, "meerkat-store-writer");
@@ -127,10 +149,19 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         this.settings = settings;
         this.validator = new InputValidator(settings.maxPayloadChars());
         this.queuedPayload = new QueuedPayloadBudget(settings.maxQueuedCharsRuntime());
+        Optional<ClusterStore> clusterStore = store == null ? Optional.empty() : store.cluster();
+        this.cluster = clusterStore.map(shared -> new LeaseKeeper(shared,
+                node != null ? node.nodeId() : NodeIds.fromHost(), node != null ? node.advertise() : () -> null,
+                new KeeperHost())).orElse(null);
         List<AutoCloseable> closedLast = new ArrayList<>();
         if (this.store != null) {
             // First of the resources closed last: every loop has ended by then, so nothing writes any more.
             closedLast.add(this.store);
+        }
+        if (cluster != null) {
+            this.store.onOwnershipLost(cluster::lost);
+            // Right after the last write: the leases let go now are claimed by other nodes at once.
+            closedLast.add(cluster::leave);
         }
         closedLast.addAll(owned);
         this.owned = List.copyOf(closedLast);
@@ -146,6 +177,10 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         SessionId sessionId = spec.sessionId() != null ? spec.sessionId() : SessionId.random();
         if (sessions.containsKey(sessionId) || !creating.add(sessionId)) {
             throw new DuplicateSessionException(sessionId);
+        }
+        if (cluster != null && cluster.draining()) {
+            creating.remove(sessionId);
+            throw new SessionMovedException(sessionId, null);
         }
         try {
             return create(sessionId, spec);
@@ -171,7 +206,18 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
                     RuntimeState.IDLE, Instant.now(), spec.maxRunDuration());
             // Before anything else: a session nobody could recover is never created.
             try {
-                store.write(StoreBatch.of(new StoreChange.PutSession(stored)));
+                if (cluster == null) {
+                    store.write(StoreBatch.of(new StoreChange.PutSession(stored)));
+                } else {
+                    if (spec.sessionId() != null && cluster.owner(sessionId).isPresent()) {
+                        // Another node's session: the lease below would be refused, this says why.
+                        throw new DuplicateSessionException(sessionId);
+                    }
+                    // With its lease, held by this node at epoch 1: no other node can claim it in between.
+                    store.write(StoreBatch.of(new StoreChange.PutSession(stored),
+                            new StoreChange.NewLease(sessionId, cluster.nodeId())));
+                    cluster.created(sessionId);
+                }
             } catch (StoreUnavailableException e) {
                 // The runtime closed after ensureOpen (its committer refuses every write from then on).
                 if (closed) {
@@ -187,6 +233,9 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
                     factory, stored, List.of());
         } catch (RuntimeException | Error e) {
             forgetStored(sessionId, e);
+            if (cluster != null) {
+                cluster.removed(sessionId);
+            }
             throw e;
         }
     }
@@ -264,6 +313,19 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         if (runtimeStore == null) {
             return 0;
         }
+        if (cluster != null) {
+            // Only the sessions this node now holds: the others run on their owners.
+            List<SessionId> held = cluster.join().stream().map(Lease::sessionId).toList();
+            int recovered = recoverFrom(visitor -> runtimeStore.cluster().orElseThrow().load(held, visitor));
+            cluster.start();
+            LOG.info("node {} joined the cluster with {} sessions", cluster.nodeId(), recovered);
+            return recovered;
+        }
+        return recoverFrom(runtimeStore::load);
+    }
+
+    /** Takes up what {@code load} hands to its visitor, by the rules of {@link #recover}. */
+    private int recoverFrom(Consumer<StoreVisitor> load) {
         // Each session is taken up as soon as its last input is read, so what was decoded for it dies young
         // instead of the whole store being held in the heap at once (the garbage collector copying it all
         // was a third of the time to ready). The store reads one snapshot; what recovery writes meanwhile is
@@ -310,7 +372,7 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
                 readsReceipt = false;
             }
         };
-        runtimeStore.load(reader);
+        load.accept(reader);
         reader.takeUpCurrent();
         readingReceipts.forEach((stored, inputs) -> takeUp(stored, inputs, resumptions));
         resumptions.forEach(Runnable::run);
@@ -436,7 +498,8 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         return new SessionDriver(sessionId, executorKind,
                 new Ingress(settings.finishedInputRetention(), settings.maxQueuedInputs(),
                         settings.maxQueuedCharsPerSession(), queuedPayload),
-                events, settings.maxBatchSize(), settings.retryPolicy().maxAttempts(), store, stored);
+                events, settings.maxBatchSize(), settings.retryPolicy().maxAttempts(), store, stored,
+                cluster == null ? null : cluster.fenceOf(sessionId));
     }
 
     /** The config as a store may keep it: without the values of keys the executor declares secret. */
@@ -489,6 +552,10 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         }
         // First out of the store (a failed write leaves the session as it was), then out of memory.
         session.removeFromStore();
+        if (cluster != null) {
+            // Its lease went with its rows.
+            cluster.removed(sessionId);
+        }
         if (!sessions.remove(sessionId, session)) {
             throw new SessionNotFoundException(sessionId);
         }
@@ -512,6 +579,61 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
     /** The content, in characters, the unfinished inputs of every session hold now. */
     public long queuedPayloadChars() {
         return queuedPayload.used();
+    }
+
+    @Override
+    public Optional<RuntimeCluster> cluster() {
+        return Optional.ofNullable(cluster);
+    }
+
+    /** What the lease keeper has this runtime do; see {@link LeaseKeeper.Host}. */
+    private final class KeeperHost implements LeaseKeeper.Host {
+
+        @Override
+        public void takeUp(List<Lease> claimed) {
+            if (closed) {
+                return;
+            }
+            List<SessionId> ids = claimed.stream().map(Lease::sessionId).toList();
+            int recovered = recoverFrom(visitor -> runtimeStore.cluster().orElseThrow().load(ids, visitor));
+            LOG.info("took up {} of {} sessions claimed from other nodes", recovered, ids.size());
+        }
+
+        @Override
+        public void drop(Collection<SessionId> lost, String reason) {
+            for (SessionId sessionId : lost) {
+                LocalSession session = sessions.remove(sessionId);
+                if (session == null) {
+                    continue;
+                }
+                // Not kept: the store is the new owner's now (and refuses this node's writes of the session).
+                session.stopDirectly(reason, false);
+                session.termination().whenComplete((ended, failure) -> {
+                    if (!sessions.containsKey(sessionId)) {
+                        // Waiters the loop left, then what the registry remembers of the session: taken up here
+                        // again later, it must not answer outcomes another node's runs decided otherwise.
+                        completions.resolveAllTerminated(sessionId, reason);
+                        completions.forgetSession(sessionId);
+                    }
+                });
+            }
+        }
+
+        @Override
+        public void refuseNewRuns() {
+            sessions.values().forEach(LocalSession::refuseNewRuns);
+        }
+
+        @Override
+        public int runsInFlight() {
+            int inFlight = 0;
+            for (LocalSession session : sessions.values()) {
+                if (session.hasRunInFlight()) {
+                    inFlight++;
+                }
+            }
+            return inFlight;
+        }
     }
 
     @Override
@@ -580,6 +702,10 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
             return;
         }
         closed = true;
+        if (cluster != null) {
+            // No claim or take-up from here on; the leases are let go once the last write is done (owned).
+            cluster.stop();
+        }
         List<CompletableFuture<Void>> terminations = new ArrayList<>(sessions.size());
         for (LocalSession session : sessions.values()) {
             // Not kept by the store: the next runtime to open it takes the sessions up where they were.

@@ -221,6 +221,16 @@ final class LocalSession implements SessionHandle {
         }
     }
 
+    /** From now on no run of this session begins here (its node hands it over); a run in flight goes on. */
+    void refuseNewRuns() {
+        driver.refuseNewRuns();
+    }
+
+    /** Whether a run of this session is in flight. */
+    boolean hasRunInFlight() {
+        return driver.activeRunId() != null;
+    }
+
     /**
      * Stops the session now, terminates the waiters of the inputs the stop abandoned and tells the
      * executor to stop. Only those: an input that finished otherwise (consumed by a run the loop committed

@@ -1,11 +1,15 @@
 package io.meerkat.runtime.core.store;
 
+import io.meerkat.runtime.api.OwnershipLostException;
+import io.meerkat.runtime.api.SessionId;
 import io.meerkat.runtime.api.StoreUnavailableException;
 import io.meerkat.runtime.api.spi.RuntimeStore;
 import io.meerkat.runtime.api.spi.StoreBatch;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -23,6 +27,11 @@ import org.slf4j.LoggerFactory;
  * others are written; once two in a row fail alone too, the store itself is failing, and the rest of the
  * group fails at once with that failure rather than one store timeout after another.
  *
+ * <p>When the store is shared by several nodes and refuses a group because this node lost some of its
+ * sessions ({@link OwnershipLostException}), those sessions' batches fail with it, the listener set by
+ * {@link #onOwnershipLost} hears of the sessions, and the rest of the group is committed without them: one
+ * session lost is not the store failing.
+ *
  * <p>Batches are committed in the order they were handed over. Thread safe.
  */
 public final class GroupCommitter implements AutoCloseable {
@@ -35,6 +44,8 @@ public final class GroupCommitter implements AutoCloseable {
     private final Thread writer;
     /** How long {@link #close} waits for the writer to commit what is waiting and end. */
     private final Duration closeTimeout;
+    /** Hears which sessions a refused commit said this node lost; called on the writer thread. */
+    private volatile Consumer<Set<SessionId>> ownershipLost = lost -> { };
     /** Written under {@code this}; read by {@link #submit} under it too, so no batch joins after the last drain. */
     private boolean closed;
 
@@ -69,6 +80,14 @@ public final class GroupCommitter implements AutoCloseable {
         this.closeTimeout = closeTimeout;
         this.writer = threads.newThread(this::writeUntilClosed);
         writer.start();
+    }
+
+    /**
+     * Tells {@code listener} the sessions of every commit refused with {@link OwnershipLostException}; it runs
+     * on the writer thread, so it must hand the work on rather than do it (a stop waits for commits).
+     */
+    public void onOwnershipLost(Consumer<Set<SessionId>> listener) {
+        ownershipLost = listener;
     }
 
     /**
@@ -196,6 +215,12 @@ public final class GroupCommitter implements AutoCloseable {
         }
         try {
             store.commit(batches);
+        } catch (OwnershipLostException lost) {
+            List<Pending> rest = failLost(group, lost);
+            if (!rest.isEmpty()) {
+                commit(rest);
+            }
+            return;
         } catch (RuntimeException | Error e) {
             if (group.size() == 1) {
                 fail(group.get(0), e);
@@ -213,6 +238,10 @@ public final class GroupCommitter implements AutoCloseable {
                 }
                 try {
                     store.commit(List.of(pending.batch()));
+                } catch (OwnershipLostException lost) {
+                    // Not the store failing: another node owns the session now.
+                    failLost(List.of(pending), lost);
+                    continue;
                 } catch (RuntimeException | Error alone) {
                     fail(pending, alone);
                     lastFailure = alone;
@@ -227,6 +256,34 @@ public final class GroupCommitter implements AutoCloseable {
         for (Pending pending : group) {
             pending.committed().complete(null);
         }
+    }
+
+    /**
+     * Fails the batches of the sessions {@code lost} names and tells the listener.
+     *
+     * @return the rest of {@code group}, to commit again; empty if the refusal named none of the group's
+     *         sessions (then every batch of it failed, so that nothing is tried for ever)
+     */
+    private List<Pending> failLost(List<Pending> group, OwnershipLostException lost) {
+        List<Pending> rest = new ArrayList<>(group.size());
+        for (Pending pending : group) {
+            StoreBatch batch = pending.batch();
+            if (batch.fence() != null && lost.sessions().contains(batch.fencedSession())) {
+                fail(pending, lost);
+            } else {
+                rest.add(pending);
+            }
+        }
+        if (rest.size() == group.size()) {
+            rest.forEach(pending -> fail(pending, lost));
+            rest.clear();
+        }
+        try {
+            ownershipLost.accept(lost.sessions());
+        } catch (RuntimeException e) {
+            LOG.warn("the listener of lost sessions failed", e);
+        }
+        return rest;
     }
 
     private static void fail(Pending pending, Throwable failure) {

@@ -10,7 +10,9 @@ import io.meerkat.runtime.api.InputId;
 import io.meerkat.runtime.api.RunBoundaryReceipt;
 import io.meerkat.runtime.api.RunId;
 import io.meerkat.runtime.api.SessionId;
+import io.meerkat.runtime.api.OwnershipLostException;
 import io.meerkat.runtime.api.StoreUnavailableException;
+import io.meerkat.runtime.api.spi.Fence;
 import io.meerkat.runtime.api.spi.RetentionPolicy;
 import io.meerkat.runtime.api.spi.RuntimeStore;
 import io.meerkat.runtime.api.spi.StoreBatch;
@@ -57,6 +59,38 @@ class GroupCommitterTest {
         }
         assertEquals(List.of(List.of(0), List.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10)), store.groups(),
                 "the ten that waited behind the first went together, in order");
+    }
+
+    @Test
+    void batchesOfSessionsThisNodeLostFailWithOwnershipLostAndTheRestOfTheGroupIsWrittenTogether() throws Exception {
+        RecordingStore store = new RecordingStore();
+        store.holdFirstCommit();
+        store.lose(2);
+        store.lose(4);
+        List<Set<SessionId>> heard = new CopyOnWriteArrayList<>();
+        try (GroupCommitter committer = new GroupCommitter(store, 64, Thread::new)) {
+            committer.onOwnershipLost(heard::add);
+            CompletableFuture<Void> first = committer.submit(batch(0));
+            store.awaitFirstCommitStarted();
+            List<CompletableFuture<Void>> queued = new ArrayList<>();
+            for (int i = 1; i <= 6; i++) {
+                queued.add(committer.submit(fencedBatch(i)));
+            }
+            store.releaseFirstCommit();
+            first.get(10, TimeUnit.SECONDS);
+            for (int i = 1; i <= 6; i++) {
+                CompletableFuture<Void> future = queued.get(i - 1);
+                if (i == 2 || i == 4) {
+                    ExecutionException failure = assertThrows(ExecutionException.class, () -> future.get(10, TimeUnit.SECONDS));
+                    assertTrue(failure.getCause() instanceof OwnershipLostException, failure.toString());
+                } else {
+                    future.get(10, TimeUnit.SECONDS);
+                }
+            }
+        }
+        assertEquals(List.of(List.of(0), List.of(1, 3, 5, 6)), store.groups(),
+                "the sessions still held were committed again as one group, not one by one");
+        assertEquals(List.of(Set.of(new SessionId(new java.util.UUID(0, 2)), new SessionId(new java.util.UUID(0, 4)))), heard);
     }
 
     @Test
@@ -193,6 +227,11 @@ class GroupCommitterTest {
         assertTrue(store.commitCalls() < writers * perWriter, "some batches shared a commit; seed " + seed);
     }
 
+    private static StoreBatch fencedBatch(int id) {
+        return new StoreBatch(List.of(new StoreChange.RemoveSession(new SessionId(new java.util.UUID(0, id)))),
+                new Fence("node-a", 1));
+    }
+
     private static StoreBatch batch(int id) {
         return StoreBatch.of(new StoreChange.RemoveSession(new SessionId(new java.util.UUID(0, id))));
     }
@@ -206,6 +245,8 @@ class GroupCommitterTest {
 
         private final List<List<Integer>> groups = new CopyOnWriteArrayList<>();
         private final Set<Integer> refused = ConcurrentHashMap.newKeySet();
+        /** Sessions another node took: a fenced batch of one fails the whole commit, naming every such session. */
+        private final Set<Integer> lost = ConcurrentHashMap.newKeySet();
         private final AtomicInteger failures = new AtomicInteger();
         private final AtomicInteger calls = new AtomicInteger();
         private volatile CountDownLatch firstStarted;
@@ -228,6 +269,10 @@ class GroupCommitterTest {
 
         void refuse(int id) {
             refused.add(id);
+        }
+
+        void lose(int id) {
+            lost.add(id);
         }
 
         void failNextCommits(int count) {
@@ -268,6 +313,15 @@ class GroupCommitterTest {
             List<Integer> ids = batches.stream().map(GroupCommitterTest::idOf).toList();
             if (failures.get() > 0 && failures.getAndDecrement() > 0) {
                 throw new StoreUnavailableException("disk full", null);
+            }
+            Set<SessionId> lostHere = new java.util.HashSet<>();
+            for (StoreBatch batch : batches) {
+                if (batch.fence() != null && lost.contains(idOf(batch))) {
+                    lostHere.add(batch.fencedSession());
+                }
+            }
+            if (!lostHere.isEmpty()) {
+                throw new OwnershipLostException(lostHere);
             }
             for (int id : ids) {
                 if (refused.contains(id)) {

@@ -1,0 +1,3 @@
+-- Version 3 changes nothing in a SQLite file: session leases are for several runtimes sharing one
+-- database (schema/postgres/V3), and a SQLite file has one runtime. The version is raised with PostgreSQL's
+-- so that one number names one schema.

@@ -1,0 +1,173 @@
+package io.meerkat.runtime.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.meerkat.runtime.api.CompletionOutcome;
+import io.meerkat.runtime.api.DuplicateSessionException;
+import io.meerkat.runtime.api.Input;
+import io.meerkat.runtime.api.InputLifecycleState;
+import io.meerkat.runtime.api.MeerkatRuntime;
+import io.meerkat.runtime.api.OwnershipLostException;
+import io.meerkat.runtime.api.SessionHandle;
+import io.meerkat.runtime.api.SessionId;
+import io.meerkat.runtime.api.SessionMovedException;
+import io.meerkat.runtime.api.SessionSpec;
+import io.meerkat.runtime.api.StoreUnavailableException;
+import io.meerkat.runtime.api.Submission;
+import io.meerkat.runtime.api.cluster.DrainReport;
+import io.meerkat.runtime.api.cluster.RuntimeCluster;
+import io.meerkat.runtime.api.cluster.SessionOwner;
+import io.meerkat.runtime.api.spi.ClusterStore;
+import io.meerkat.runtime.api.spi.Lease;
+import io.meerkat.runtime.api.spi.RuntimeStore;
+import io.meerkat.runtime.api.spi.StoreVisitor;
+import io.meerkat.runtime.api.cluster.ClusterNode;
+import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
+import io.meerkat.runtime.core.policy.RetryPolicy;
+import io.meerkat.completion.InMemoryCompletionRegistry;
+import io.meerkat.runtime.store.testpg.TestPostgres;
+import io.meerkat.runtime.testkit.ForwardingRuntimeStore;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two runtimes (nodes) on one PostgreSQL (DESIGN §10, issue 13): each session runs on the node holding its
+ * lease, a node that stops renewing loses its sessions to the other (which takes them up by the recovery
+ * rules and runs what was queued), its stale writes are refused and it stops those sessions itself, and a
+ * drain or a close hands sessions over at once.
+ */
+class ClusterRuntimeTest {
+
+    private static final int TTL_MS = 600;
+
+    private final List<AutoCloseable> opened = new ArrayList<>();
+    private final String url = TestPostgres.shared().newDatabase();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (int i = opened.size() - 1; i >= 0; i--) {
+            opened.get(i).close();
+        }
+    }
+
+    private TestNode node(String id, int ttlMs) {
+        TestNode node = new TestNode(url, id, ttlMs, 1);
+        opened.add(node);
+        return node;
+    }
+
+    /** Polls a condition that only time and another node's background work make true (bounded). */
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "never: " + what);
+            Thread.sleep(10);
+        }
+    }
+
+    @Test
+    void eachSessionRunsOnItsCreatorAndTheOtherNodeKnowsWhere() throws Exception {
+        TestNode a = node("node-a", TTL_MS);
+        TestNode b = node("node-b", TTL_MS);
+        SessionHandle session = a.runtime.createSession(SessionSpec.of(LedgerExecutorFactory.KIND));
+        CompletionOutcome outcome = session.submit(Input.prompt("hello")).completion().get(10, TimeUnit.SECONDS);
+        assertInstanceOf(CompletionOutcome.Completed.class, outcome);
+
+        assertTrue(b.runtime.session(session.id()).isEmpty(), "only the owner runs it");
+        SessionOwner owner = b.cluster().owner(session.id()).orElseThrow();
+        assertEquals("node-a", owner.nodeId());
+        assertEquals(Optional.of(URI.create("http://127.0.0.1/node-a")), owner.liveAddress());
+        assertEquals(List.of("node-a", "node-b"), b.cluster().nodes().stream().map(ClusterNode::nodeId).toList());
+        assertThrows(DuplicateSessionException.class,
+                () -> b.runtime.createSession(new SessionSpec(session.id(), LedgerExecutorFactory.KIND, Map.of(), null)));
+        assertEquals(1, a.executors.ledger.size());
+        assertTrue(b.executors.ledger.isEmpty());
+    }
+
+    @Test
+    void aNodeThatStopsRenewingLosesItsSessionsToTheOtherWhichRunsTheirQueueAndTheStaleRunWritesNothing() throws Exception {
+        TestNode a = node("node-a", TTL_MS);
+        TestNode b = node("node-b", TTL_MS);
+        SessionHandle session = a.runtime.createSession(SessionSpec.of(LedgerExecutorFactory.KIND));
+        SessionId id = session.id();
+        a.executors.hold();
+        Submission inFlight = session.submit(Input.prompt("in flight"));
+        LedgerExecutorFactory.Held held = a.executors.nextHeld();
+        Submission queued = session.submit(Input.prompt("queued"));
+
+        a.store.frozen = true;
+        // Node a proves nothing for a whole lease: it stops the session itself; node b claims and takes it up.
+        await("node b runs the session", () -> b.runtime.session(id).isPresent());
+        await("node a dropped the session", () -> a.runtime.session(id).isEmpty());
+        CompletionOutcome onA = inFlight.completion().get(10, TimeUnit.SECONDS);
+        assertEquals(new CompletionOutcome.RuntimeTerminated(OwnershipLostException.REASON), onA);
+
+        // The run node a had in flight finishes now: its end is refused by the fence, nothing of it is kept.
+        held.complete();
+        SessionHandle moved = b.runtime.session(id).orElseThrow();
+        assertInstanceOf(CompletionOutcome.Completed.class,
+                moved.completion(inFlight.inputId()).orElseThrow().get(10, TimeUnit.SECONDS));
+        assertInstanceOf(CompletionOutcome.Completed.class,
+                moved.completion(queued.inputId()).orElseThrow().get(10, TimeUnit.SECONDS));
+        assertEquals(List.of("in flight", "queued"),
+                b.executors.ledger.stream().map(LedgerExecutorFactory.Applied::text).toList());
+        assertEquals(InputLifecycleState.CONSUMED, moved.inputStatus(inFlight.inputId()).orElseThrow().state());
+        assertEquals(2, b.cluster().owner(id).orElseThrow().epoch());
+    }
+
+    @Test
+    void aDrainLetsTheRunInFlightFinishThenHandsTheSessionOverAtOnce() throws Exception {
+        // A lease far longer than the test: the other node gets the session by the release, not by a lapse.
+        TestNode a = node("node-a", 60_000);
+        TestNode b = node("node-b", 60_000);
+        SessionHandle session = a.runtime.createSession(SessionSpec.of(LedgerExecutorFactory.KIND));
+        a.executors.hold();
+        Submission inFlight = session.submit(Input.prompt("in flight"));
+        LedgerExecutorFactory.Held held = a.executors.nextHeld();
+        Submission queued = session.submit(Input.prompt("queued"));
+
+        CompletableFuture<DrainReport> drain = CompletableFuture.supplyAsync(() -> a.cluster().drain(Duration.ofSeconds(20)));
+        await("node a drains", () -> a.cluster().draining());
+        assertThrows(SessionMovedException.class, () -> a.runtime.createSession(SessionSpec.of(LedgerExecutorFactory.KIND)));
+        held.complete();
+        DrainReport report = drain.get(20, TimeUnit.SECONDS);
+        assertEquals(1, report.released());
+        assertEquals(0, report.cutShort());
+        assertInstanceOf(CompletionOutcome.Completed.class, inFlight.completion().get(10, TimeUnit.SECONDS));
+
+        await("node b runs the session", () -> b.runtime.session(session.id()).isPresent());
+        assertInstanceOf(CompletionOutcome.Completed.class,
+                b.runtime.session(session.id()).orElseThrow().completion(queued.inputId()).orElseThrow().get(10, TimeUnit.SECONDS));
+        assertEquals(List.of("in flight"), a.executors.ledger.stream().map(LedgerExecutorFactory.Applied::text).toList());
+        assertEquals(List.of("queued"), b.executors.ledger.stream().map(LedgerExecutorFactory.Applied::text).toList());
+    }
+
+    @Test
+    void aClosingNodeLetsGoOfItsLeasesSoTheOtherTakesThemUpAtOnce() throws Exception {
+        TestNode a = node("node-a", 60_000);
+        TestNode b = node("node-b", 60_000);
+        SessionHandle session = a.runtime.createSession(SessionSpec.of(LedgerExecutorFactory.KIND));
+        a.executors.hold();
+        Submission queued = session.submit(Input.prompt("queued"));
+        a.executors.nextHeld();
+        a.runtime.close();
+
+        await("node b runs the session", () -> b.runtime.session(session.id()).isPresent());
+        assertInstanceOf(CompletionOutcome.Completed.class,
+                b.runtime.session(session.id()).orElseThrow().completion(queued.inputId()).orElseThrow().get(10, TimeUnit.SECONDS));
+        assertEquals(List.of("node-b"), b.cluster().nodes().stream().map(ClusterNode::nodeId).toList());
+    }
+}
