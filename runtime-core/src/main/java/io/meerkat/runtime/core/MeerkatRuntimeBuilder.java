@@ -80,8 +80,6 @@ public final class MeerkatRuntimeBuilder {
     private NodeIdentity node;
     private Duration storeMaxAge = DEFAULT_STORE_MAX_AGE;
     private Duration storePruneEvery = DEFAULT_STORE_PRUNE_EVERY;
-    private String clusterNodeId;
-    private java.util.function.Supplier<java.net.URI> clusterAdvertise;
 
     private MeerkatRuntimeBuilder() {
     }
@@ -266,17 +264,6 @@ public final class MeerkatRuntimeBuilder {
         }
         this.storeMaxAge = maxAge;
         this.storePruneEvery = every;
-        return this;
-    }
-
-    /**
-     * STUB (distribution branch; the core's cluster mode replaces it at merge): this runtime's node id and
-     * where its HTTP API answers (read at every heartbeat; {@code null} until known), used only with a
-     * cluster store.
-     */
-    public MeerkatRuntimeBuilder clusterNode(String nodeId, java.util.function.Supplier<java.net.URI> advertise) {
-        this.clusterNodeId = Objects.requireNonNull(nodeId, "nodeId");
-        this.clusterAdvertise = Objects.requireNonNull(advertise, "advertise");
         return this;
     }
 
