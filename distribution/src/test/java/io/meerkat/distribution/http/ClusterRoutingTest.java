@@ -35,6 +35,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.concurrent.Flow;
@@ -67,6 +68,8 @@ class ClusterRoutingTest {
     private ApiClient clientB;
     /** Completions node B holds back until the test lets them through, by input. */
     private final Map<InputId, CompletableFuture<CompletionOutcome>> held = new ConcurrentHashMap<>();
+    /** What node B's submits throw instead of submitting, when set. */
+    private final AtomicReference<RuntimeException> submitFailure = new AtomicReference<>();
 
     /** Starts both nodes, with these settings besides the token. */
     private void twoNodes(Map<String, String> settings) {
@@ -77,7 +80,7 @@ class ClusterRoutingTest {
         launcher = Launcher.start(config, false, step -> { });
         nodeA = cluster.node("node-a", launcher.runtime());
         nodeB = cluster.node("node-b", launcher.runtime());
-        nodeB.wrapHandles(session -> new HoldingSession(session, held));
+        nodeB.wrapHandles(session -> new HoldingSession(session, held, submitFailure));
         apiA = HttpApi.start(config, context(nodeA));
         apiB = HttpApi.start(config, context(nodeB));
         nodeA.listensAt(apiA.baseUri());
@@ -193,6 +196,15 @@ class ClusterRoutingTest {
         // Asked again, the poll finds no outcome kept of it: the input is still to run (on the next owner).
         ApiClient.Answer again = clientB.get("/v1/sessions/" + session + "/inputs/" + input + "/completion");
         assertFalse(again.body().contains(OwnershipLostException.REASON), again.body());
+
+        // A submit under way when the node lost the session: nothing written, asked to retry; through A too.
+        submitFailure.set(new OwnershipLostException(java.util.Set.of(SessionId.parse(session))));
+        for (ApiClient client : new ApiClient[] {clientB, clientA}) {
+            ApiClient.Answer lost = client.post("/v1/sessions/" + session + "/inputs", "{\"text\":\"late\"}");
+            assertEquals(503, lost.status(), lost.body());
+            assertEquals("ownership_lost", lost.errorCode(), lost.body());
+            assertEquals(Optional.of("1"), lost.headers().firstValue("Retry-After"));
+        }
     }
 
     @Test
@@ -279,11 +291,15 @@ class ClusterRoutingTest {
     }
 
     /** A session whose submits' completions the test completes itself ({@code held}), whatever the run does. */
-    private record HoldingSession(SessionHandle session, Map<InputId, CompletableFuture<CompletionOutcome>> held)
-            implements SessionHandle {
+    private record HoldingSession(SessionHandle session, Map<InputId, CompletableFuture<CompletionOutcome>> held,
+                                  AtomicReference<RuntimeException> failure) implements SessionHandle {
 
         @Override
         public Submission submit(Input input) {
+            RuntimeException refused = failure.get();
+            if (refused != null) {
+                throw refused;
+            }
             Submission submission = session.submit(input);
             if (!(submission.outcome() instanceof AcceptOutcome.Accepted accepted)) {
                 return submission;
