@@ -46,8 +46,7 @@ final class ClusterEndpoints {
 
     /**
      * Runs the drain on a thread of its own (it waits up to its deadline for the runs in flight): no server
-     * thread waits with it, and the request's own idle timeout is held off meanwhile, the drain's deadline
-     * bounding it instead.
+     * thread waits with it.
      */
     private CompletableFuture<Reply> drain(Exchange exchange) {
         RuntimeCluster cluster = node();
@@ -57,7 +56,6 @@ final class ClusterEndpoints {
             throw ApiException.badRequest("invalid_field", "'deadlineMs' must be between 0 and " + MAX_DRAIN_DEADLINE_MS
                     + ", was " + deadlineMs);
         }
-        exchange.holdOffIdleTimeout();
         LOG.info("draining node {}: its sessions go to the other nodes (deadline {} ms)", cluster.nodeId(), deadlineMs);
         return onThread("meerkat-drain", () -> {
             DrainReport report = cluster.drain(Duration.ofMillis(deadlineMs));

@@ -118,9 +118,6 @@ final class ClusterRouter {
             throw new SessionMovedException(id, null);
         }
         request.setAttribute(TARGET, address.get());
-        // This side holds no timer of its own on a forwarded request: the owner's answer, or the forwarded
-        // request's idle timeout (which knows a long-poll's wait), ends it.
-        request.addIdleTimeoutListener(timeout -> false);
         return forwarder.handle(request, response, callback);
     }
 

@@ -311,14 +311,6 @@ final class Exchange {
         return new ApiException(408, "request_timeout", message);
     }
 
-    /**
-     * Keeps the connection's idle timeout from failing this request while its endpoint works on (a drain): the
-     * endpoint's own deadline bounds the wait instead.
-     */
-    void holdOffIdleTimeout() {
-        request.addIdleTimeoutListener(timeout -> false);
-    }
-
     /** Whether the body has been read whole. */
     boolean bodyRead() {
         return body != null;

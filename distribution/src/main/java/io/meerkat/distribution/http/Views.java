@@ -152,12 +152,13 @@ final class Views {
     record ThisNode(String id, String advertise, boolean draining) {
     }
 
-    /** A node as the store last heard of it. */
+    /** A node as the store last heard of it; {@code advertise} absent until the node has said. */
     record ClusterNode(String id, String advertise, String startedAt, long heartbeatAgeMs, boolean alive,
                        boolean draining, long sessions) {
 
         static ClusterNode of(io.meerkat.runtime.api.cluster.ClusterNode node) {
-            return new ClusterNode(node.nodeId(), node.advertise().toString(), node.startedAt().toString(),
+            return new ClusterNode(node.nodeId(), node.advertise() == null ? null : node.advertise().toString(),
+                    node.startedAt().toString(),
                     node.sinceHeartbeat().toMillis(), node.alive(), node.draining(), node.sessions());
         }
     }

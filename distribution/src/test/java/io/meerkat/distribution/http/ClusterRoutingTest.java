@@ -35,11 +35,11 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.concurrent.Flow;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -68,15 +68,19 @@ class ClusterRoutingTest {
     private ApiClient clientB;
     /** Completions node B holds back until the test lets them through, by input. */
     private final Map<InputId, CompletableFuture<CompletionOutcome>> held = new ConcurrentHashMap<>();
+    /** What node B's submits throw instead of submitting, when set. */
+    private final AtomicReference<RuntimeException> submitFailure = new AtomicReference<>();
 
-    @BeforeEach
-    void twoNodes() {
+    /** Starts both nodes, with these settings besides the token. */
+    private void twoNodes(Map<String, String> settings) {
         TestDistribution distribution = TestDistribution.create(root, TestDistribution.REGISTRY_BUNDLE);
-        LauncherConfig config = distribution.config(Map.of(ConfigLoader.TOKEN, TOKEN));
+        Map<String, String> values = new java.util.HashMap<>(settings);
+        values.put(ConfigLoader.TOKEN, TOKEN);
+        LauncherConfig config = distribution.config(values);
         launcher = Launcher.start(config, false, step -> { });
         nodeA = cluster.node("node-a", launcher.runtime());
         nodeB = cluster.node("node-b", launcher.runtime());
-        nodeB.wrapHandles(session -> new HoldingSession(session, held));
+        nodeB.wrapHandles(session -> new HoldingSession(session, held, submitFailure));
         apiA = HttpApi.start(config, context(nodeA));
         apiB = HttpApi.start(config, context(nodeB));
         nodeA.listensAt(apiA.baseUri());
@@ -106,6 +110,7 @@ class ClusterRoutingTest {
 
     @Test
     void aSubmitALongPollAndTheEventStreamOfASessionNodeBRunsAreAnsweredThroughNodeAWithTheToken() throws Exception {
+        twoNodes(Map.of());
         String session = clientB.createSession("echo", "{\"template\":\"echo: {text}\"}");
 
         ApiClient.Answer status = clientA.get("/v1/sessions/" + session);
@@ -140,6 +145,7 @@ class ClusterRoutingTest {
 
     @Test
     void whatCannotBeForwardedIs503SessionMovedWithRetryAfterAndAnUnknownSessionIs404() throws Exception {
+        twoNodes(Map.of());
         String session = clientB.createSession("echo", "{}");
         SessionId id = SessionId.parse(session);
 
@@ -176,6 +182,7 @@ class ClusterRoutingTest {
 
     @Test
     void aCompletionEndedBecauseThisNodeLostTheSessionIsNotTheOutcomeButA503SessionMoved() throws Exception {
+        twoNodes(Map.of());
         String session = clientB.createSession("echo", "{}");
         ApiClient.Answer submitted = clientB.post("/v1/sessions/" + session + "/inputs", "{\"text\":\"hi\"}");
         String input = submitted.text("inputId");
@@ -189,10 +196,20 @@ class ClusterRoutingTest {
         // Asked again, the poll finds no outcome kept of it: the input is still to run (on the next owner).
         ApiClient.Answer again = clientB.get("/v1/sessions/" + session + "/inputs/" + input + "/completion");
         assertFalse(again.body().contains(OwnershipLostException.REASON), again.body());
+
+        // A submit under way when the node lost the session: nothing written, asked to retry; through A too.
+        submitFailure.set(new OwnershipLostException(java.util.Set.of(SessionId.parse(session))));
+        for (ApiClient client : new ApiClient[] {clientB, clientA}) {
+            ApiClient.Answer lost = client.post("/v1/sessions/" + session + "/inputs", "{\"text\":\"late\"}");
+            assertEquals(503, lost.status(), lost.body());
+            assertEquals("ownership_lost", lost.errorCode(), lost.body());
+            assertEquals(Optional.of("1"), lost.headers().firstValue("Retry-After"));
+        }
     }
 
     @Test
     void clusterListsTheNodesAndDrainHandsTheSessionsOverWhileALauncherOnItsOwnSaysNotClustered() throws Exception {
+        twoNodes(Map.of());
         String session = clientA.createSession("echo", "{}");
 
         ApiClient.Answer view = clientB.get("/v1/cluster");
@@ -234,6 +251,28 @@ class ClusterRoutingTest {
         }
     }
 
+    @Test
+    void aForwardedLongPollAndADrainWaitPastTheIdleTimeout() throws Exception {
+        twoNodes(Map.of(ConfigLoader.IDLE_TIMEOUT_MS, "1000"));
+        String session = clientB.createSession("echo", "{}");
+        String input = clientA.post("/v1/sessions/" + session + "/inputs", "{\"text\":\"slow\"}").text("inputId");
+
+        long start = System.nanoTime();
+        ApiClient.Answer pending = clientA.get("/v1/sessions/" + session + "/inputs/" + input + "/completion?timeoutMs=2500");
+        long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertEquals(202, pending.status(), pending.body());
+        assertEquals("pending", pending.text("outcome"));
+        assertTrue(tookMs >= 2_500, "answered after " + tookMs + " ms, when its own timeout passed");
+
+        CompletableFuture<Void> runsFinished = new CompletableFuture<>();
+        nodeA.drainWaitsFor(runsFinished);
+        CompletableFuture.delayedExecutor(2_500, TimeUnit.MILLISECONDS).execute(() -> runsFinished.complete(null));
+        ApiClient.Answer drained = clientA.post("/v1/node/drain", "{}");
+        assertEquals(200, drained.status(), drained.body());
+        assertEquals("node-a", drained.text("node"));
+        assertTrue(runsFinished.isDone(), "answered once the drain was done");
+    }
+
     private static void assertMoved(ApiClient.Answer answer) {
         assertEquals(503, answer.status(), answer.body());
         assertEquals("session_moved", answer.errorCode(), answer.body());
@@ -252,11 +291,15 @@ class ClusterRoutingTest {
     }
 
     /** A session whose submits' completions the test completes itself ({@code held}), whatever the run does. */
-    private record HoldingSession(SessionHandle session, Map<InputId, CompletableFuture<CompletionOutcome>> held)
-            implements SessionHandle {
+    private record HoldingSession(SessionHandle session, Map<InputId, CompletableFuture<CompletionOutcome>> held,
+                                  AtomicReference<RuntimeException> failure) implements SessionHandle {
 
         @Override
         public Submission submit(Input input) {
+            RuntimeException refused = failure.get();
+            if (refused != null) {
+                throw refused;
+            }
             Submission submission = session.submit(input);
             if (!(submission.outcome() instanceof AcceptOutcome.Accepted accepted)) {
                 return submission;

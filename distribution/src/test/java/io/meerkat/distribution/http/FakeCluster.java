@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
 
@@ -54,6 +55,8 @@ final class FakeCluster {
         private volatile URI advertise;
         private volatile boolean draining;
         private volatile UnaryOperator<SessionHandle> handles = UnaryOperator.identity();
+        /** What a drain waits for before it lets go (the runs in flight finishing). */
+        private volatile CompletableFuture<Void> runsFinished = CompletableFuture.completedFuture(null);
 
         private Node(String id, MeerkatRuntime runtime) {
             this.id = id;
@@ -74,6 +77,11 @@ final class FakeCluster {
         /** This node stops running the session (the store is left as it is). */
         void drops(SessionId session) {
             runs.remove(session);
+        }
+
+        /** A drain waits for {@code finished} before it lets go of the sessions. */
+        void drainWaitsFor(CompletableFuture<Void> finished) {
+            this.runsFinished = finished;
         }
 
         /** The handles this node hands out go through {@code wrap} (to hold or replace completions). */
@@ -167,6 +175,7 @@ final class FakeCluster {
         @Override
         public DrainReport drain(Duration deadline) {
             draining = true;
+            runsFinished.join();
             int released = runs.size();
             for (SessionId session : runs) {
                 own(session, null, null, false);
