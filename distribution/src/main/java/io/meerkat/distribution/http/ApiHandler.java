@@ -2,11 +2,13 @@ package io.meerkat.distribution.http;
 
 import io.meerkat.distribution.config.HttpLimits;
 import io.meerkat.runtime.api.MeerkatException;
+import io.meerkat.runtime.api.SessionMovedException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ThreadLocalRandom;
@@ -167,6 +169,13 @@ final class ApiHandler extends Handler.Abstract {
             response.getHeaders().put(HttpHeader.CONNECTION, "close");
         }
         ApiException error = toApiError(failure);
+        if (router != null && (error.code().equals("session_not_found") || error.code().equals("not_ready")
+                || error.code().equals("illegal_transition"))) {
+            Optional<SessionMovedException> moved = router.lostWhileAnswering(request);
+            if (moved.isPresent()) {
+                error = toApiError(moved.get());
+            }
+        }
         Map<String, Object> detail = new LinkedHashMap<>();
         detail.put("code", error.code());
         detail.put("message", error.getMessage());

@@ -121,6 +121,29 @@ final class ClusterRouter {
         return forwarder.handle(request, response, callback);
     }
 
+    /**
+     * The 503 {@code session_moved} to answer instead of a request's refusal when this node let its session go
+     * while answering it (another node claimed it: "ownership lost"): the path names a session the runtime no
+     * longer runs, yet the store knows; empty otherwise. Not what the refusal said: 404 (the router found the
+     * session, the endpoint no longer did) or 409 (the instance the drop stopped refused; the session runs on
+     * elsewhere). Race-free for the 409: the runtime forgets a dropped session before it stops it, so a refusal
+     * by the stopped instance is seen after the session left {@code runtime.session}.
+     */
+    Optional<SessionMovedException> lostWhileAnswering(Request request) {
+        Matcher path = SESSION_PATH.matcher(Request.getPathInContext(request));
+        if (!path.matches()) {
+            return Optional.empty();
+        }
+        try {
+            SessionId id = SessionId.parse(path.group(1));
+            return runtime.session(id).isEmpty() && cluster.owner(id).isPresent()
+                    ? Optional.of(new SessionMovedException(id, null)) : Optional.empty();
+        } catch (RuntimeException notASessionOrStoreDown) {
+            // Not a session id, or the store cannot say: the refusal stands as it was.
+            return Optional.empty();
+        }
+    }
+
     /** The reverse proxy, aimed per request at the session's owner. */
     private static final class Forwarder extends ProxyHandler.Reverse {
 
