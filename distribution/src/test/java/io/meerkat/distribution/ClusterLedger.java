@@ -53,7 +53,11 @@ final class ClusterLedger {
 
     /** Submits the key (its text) to the session through {@code client}; true if acknowledged. */
     boolean submit(ClusterClient client, String session, String key) {
-        Answer answer = client.post("/v1/sessions/" + session + "/inputs", AgentRunLog.input(key));
+        return acknowledge(client.post("/v1/sessions/" + session + "/inputs", AgentRunLog.input(key)), session, key);
+    }
+
+    /** Notes the answer to a submit of the key to the session; true if acknowledged. */
+    boolean acknowledge(Answer answer, String session, String key) {
         String outcome = answer.text("outcome");
         if (answer.status() == 202 && (outcome.equals("accepted") || outcome.equals("deduplicated"))) {
             // deduplicated: an earlier try was stored but its answer lost, so the key names that input.

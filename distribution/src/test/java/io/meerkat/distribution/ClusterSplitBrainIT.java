@@ -5,9 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meerkat.distribution.LauncherCluster.Node;
+import io.meerkat.distribution.http.ApiClient.Answer;
+import java.net.http.HttpRequest;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -103,6 +106,16 @@ class ClusterSplitBrainIT {
         long frozenAt = System.nanoTime();
         System.out.printf("%s: %s (pid %d) frozen at %d ms, holding %s%n", context, victimId, victim.pid(), millisSince(began), held);
 
+        // Submits sent to the frozen node itself: its socket takes them, it reads them when it wakes. Each is
+        // refused (503 ownership_lost: its write for a session it lost changes nothing; or session_moved), or
+        // forwarded to the new owner once it has let the session go, and acknowledged there.
+        Map<String, CompletableFuture<Answer>> stale = new LinkedHashMap<>();
+        for (String session : held) {
+            String key = ClusterLedger.key("stale", 0, sessions.indexOf(session));
+            stale.put(key, CompletableFuture.supplyAsync(() -> victim.api().send(victim.api()
+                    .request("/v1/sessions/" + session + "/inputs").timeout(Duration.ofSeconds(60))
+                    .POST(HttpRequest.BodyPublishers.ofString(AgentRunLog.input(key))))));
+        }
         // A load balancer's health check takes the frozen node out; the clients go on through the others.
         routable.remove(victim);
         AtomicBoolean stopClients = new AtomicBoolean();
@@ -130,6 +143,25 @@ class ClusterSplitBrainIT {
         awaitLog(victim, "ownership lost", Duration.ofSeconds(15), context);
         victim.log().lines().filter(line -> line.contains("ownership lost"))
                 .forEach(line -> System.out.println(context + ": " + victimId + " logged: " + line));
+        for (Map.Entry<String, CompletableFuture<Answer>> entry : stale.entrySet()) {
+            String key = entry.getKey();
+            String session = sessions.get(ClusterLedger.sessionOf(key));
+            Answer answer = entry.getValue().get(30, TimeUnit.SECONDS);
+            System.out.printf("%s: %s, sent to the frozen %s, answered %d %s%n", context, key, victimId, answer.status(), answer.body());
+            if (answer.status() == 202) {
+                assertTrue(ledger.acknowledge(answer, session, key), context + ": " + key + ": " + answer.body());
+                continue;
+            }
+            assertEquals(503, answer.status(), context + ": " + key + " sent to the frozen " + victimId + ": " + answer.body());
+            Answer again = viaSurvivors.post("/v1/sessions/" + session + "/inputs", AgentRunLog.input(key));
+            if (answer.errorCode().equals("ownership_lost")) {
+                assertEquals("accepted", again.text("outcome"), context + ": the refused write of " + key + " stored nothing: "
+                        + again.body());
+            } else {
+                assertEquals("session_moved", answer.errorCode(), context + ": " + key + ": " + answer.body());
+            }
+            assertTrue(ledger.acknowledge(again, session, key), context + ": " + key + " sent again: " + again.body());
+        }
         JsonNode after = cluster.awaitCluster(victim, Duration.ofSeconds(15),
                 c -> LauncherCluster.entry(c, victimId).path("alive").asBoolean(false)
                         && LauncherCluster.entry(c, victimId).path("sessions").asInt(-1) == 0,
