@@ -164,7 +164,7 @@ class ClusterRoutingTest {
         apiA = null;
 
         // Without ending them first, the server's graceful stop would wait its 5 s for them.
-        assertTrue(tookMs < 3_000, "closed in " + tookMs + " ms");
+        assertTrue(tookMs < 4_000, "closed in " + tookMs + " ms");
         events.reading().handle((done, failure) -> null).get(PATIENCE_SECONDS, TimeUnit.SECONDS);
         awaitTrue(() -> apiB.openEventStreams() == 0, "the stream on B ends with it");
     }
