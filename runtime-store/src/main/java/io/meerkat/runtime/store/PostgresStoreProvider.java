@@ -7,6 +7,7 @@ import io.meerkat.runtime.api.spi.RuntimeStore;
 import io.meerkat.runtime.api.spi.RuntimeStoreProvider;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
@@ -101,7 +102,22 @@ public final class PostgresStoreProvider implements RuntimeStoreProvider {
             JdbcRuntimeStore store = new JdbcRuntimeStore("postgres", location, new PostgresDialect(), new JdbcRuntimeStore.Connections() {
                 @Override
                 public Connection open(boolean writer) throws SQLException {
-                    return pool.getConnection();
+                    Connection connection = pool.getConnection();
+                    try (Statement limit = connection.createStatement()) {
+                        // A writing connection (commits, and the leases' renewals and claims) holds row locks for
+                        // the length of its transaction: a node frozen (SIGSTOP, a long pause) in the middle of one
+                        // would keep other nodes from claiming its sessions for as long as it stays frozen. The
+                        // server ends such a transaction once it has been idle this long (the node's late commit
+                        // then fails, nothing written). A pooled connection is set each time it is taken:
+                        // reads (a load pausing between fetches while its caller decodes) are never limited.
+                        limit.execute("SET idle_in_transaction_session_timeout = "
+                                + (writer ? idleInTransactionMs(leaseTtlMs) : 0));
+                        connection.commit();
+                    } catch (SQLException e) {
+                        connection.close();
+                        throw e;
+                    }
+                    return connection;
                 }
 
                 @Override
@@ -115,6 +131,14 @@ public final class PostgresStoreProvider implements RuntimeStoreProvider {
             pool.close();
             throw e;
         }
+    }
+
+    /**
+     * How long a writing connection may sit idle inside a transaction before the server ends it: a lease's
+     * time to live, at least a second (a commit is never idle that long between its own statements).
+     */
+    static int idleInTransactionMs(int leaseTtlMs) {
+        return Math.max(1_000, leaseTtlMs);
     }
 
     /** The URL as it may be shown: without a password, whether as a parameter or in {@code user:password@}. */

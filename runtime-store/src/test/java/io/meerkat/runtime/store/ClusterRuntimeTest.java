@@ -80,8 +80,8 @@ class ClusterRuntimeTest {
 
     @Test
     void eachSessionRunsOnItsCreatorAndTheOtherNodeKnowsWhere() throws Exception {
-        TestNode a = node("node-a", TTL_MS);
-        TestNode b = node("node-b", TTL_MS);
+        TestNode a = node("node-a", 60_000);
+        TestNode b = node("node-b", 60_000);
         SessionHandle session = a.runtime.createSession(SessionSpec.of(LedgerExecutorFactory.KIND));
         CompletionOutcome outcome = session.submit(Input.prompt("hello")).completion().get(10, TimeUnit.SECONDS);
         assertInstanceOf(CompletionOutcome.Completed.class, outcome);

@@ -44,21 +44,32 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class PostgresLeasesTest {
 
-    /** Short, so that a lease lapses within the test; renewals here are explicit. */
+    /** Short, so that a lease lapses within the test ({@link #shortLeases}); renewals here are explicit. */
     private static final int TTL_MS = 300;
+    /** Longer than any test: a lease that must stay live does, however loaded the machine. */
+    private static final int LONG_TTL_MS = 120_000;
 
+    private String url;
     private RuntimeStore a;
     private RuntimeStore b;
 
     @BeforeEach
     void open() {
-        String url = TestPostgres.shared().newDatabase();
-        a = open(url);
-        b = open(url);
+        url = TestPostgres.shared().newDatabase();
+        a = open(url, LONG_TTL_MS);
+        b = open(url, LONG_TTL_MS);
     }
 
-    private static RuntimeStore open(String url) {
-        return new PostgresStoreProvider().open(Map.of("url", url, "leaseTtlMs", String.valueOf(TTL_MS)));
+    /** Reopens both nodes' stores with leases that lapse within the test. */
+    private void shortLeases() {
+        a.close();
+        b.close();
+        a = open(url, TTL_MS);
+        b = open(url, TTL_MS);
+    }
+
+    private static RuntimeStore open(String url, int ttlMs) {
+        return new PostgresStoreProvider().open(Map.of("url", url, "leaseTtlMs", String.valueOf(ttlMs)));
     }
 
     @AfterEach
@@ -108,6 +119,7 @@ class PostgresLeasesTest {
 
     @Test
     void aLapsedLeaseIsClaimedAtTheNextEpochAndTheOldHoldersWritesAreRefusedWhole() throws InterruptedException {
+        shortLeases();
         SessionId id = create(a, "node-a");
         SessionId other = create(a, "node-a");
         awaitLapse(cluster(b), id);
@@ -136,16 +148,17 @@ class PostgresLeasesTest {
 
     @Test
     void aLapsedLeaseNobodyClaimedIsStillItsHoldersAndARenewalRevivesIt() throws InterruptedException {
+        shortLeases();
         SessionId id = create(a, "node-a");
         awaitLapse(cluster(a), id);
         a.commit(List.of(fencedInput(id, new Fence("node-a", 1), 1, "late but unchallenged")));
         assertEquals(List.of(new Lease(id, "node-a", 1)), cluster(a).renew("node-a"));
-        assertTrue(cluster(a).owner(id).orElseThrow().live());
         assertTrue(cluster(a).claim("node-a", 10).isEmpty(), "a node never claims its own lease");
     }
 
     @Test
     void aClaimSkipsASessionWhoseCommitIsUnderWayAndTakesItOnceTheCommitEnded() throws Exception {
+        shortLeases();
         SessionId id = create(a, "node-a");
         awaitLapse(cluster(b), id);
         CountDownLatch inCommit = new CountDownLatch(1);
@@ -170,6 +183,43 @@ class PostgresLeasesTest {
         assertEquals(List.of(new Lease(id, "node-b", 2)), cluster(b).claim("node-b", 10));
         assertEquals(1, RuntimeStoreConformanceTest.loadAll(b).get(RuntimeStoreConformanceTest.loadAll(b).keySet()
                 .iterator().next()).size(), "the commit that held the lease was written");
+    }
+
+    @Test
+    void aNodeFrozenInTheMiddleOfACommitKeepsItsSessionsOnlyUntilTheServerEndsItsIdleTransaction() throws Exception {
+        shortLeases();
+        SessionId id = create(a, "node-a");
+        CountDownLatch inCommit = new CountDownLatch(1);
+        CountDownLatch claimed = new CountDownLatch(1);
+        ((JdbcRuntimeStore) a).beforeCommit(() -> {
+            // Frozen after the fence check locked the lease: no statement runs, the transaction stays open.
+            inCommit.countDown();
+            try {
+                assertTrue(claimed.await(30, TimeUnit.SECONDS));
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        });
+        CompletableFuture<Void> commit = CompletableFuture.runAsync(() ->
+                a.commit(List.of(fencedInput(id, new Fence("node-a", 1), 1, "frozen"))));
+        assertTrue(inCommit.await(10, TimeUnit.SECONDS));
+        awaitLapse(cluster(b), id);
+        // The claim skips the locked lease until the server ends the idle transaction (its limit: 1 s here).
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        List<Lease> taken;
+        while ((taken = cluster(b).claim("node-b", 10)).isEmpty()) {
+            assertTrue(System.nanoTime() < deadline, "the frozen commit's lock was never let go");
+            Thread.sleep(50);
+        }
+        assertEquals(List.of(new Lease(id, "node-b", 2)), taken);
+        claimed.countDown();
+        java.util.concurrent.ExecutionException failed = assertThrows(java.util.concurrent.ExecutionException.class,
+                () -> commit.get(10, TimeUnit.SECONDS));
+        assertTrue(failed.getCause() instanceof StoreUnavailableException, failed.toString());
+        ((JdbcRuntimeStore) a).beforeCommit(() -> { });
+        assertTrue(RuntimeStoreConformanceTest.loadAll(b).values().stream().allMatch(List::isEmpty),
+                "nothing of the frozen commit was written");
+        assertThrows(OwnershipLostException.class, () -> a.commit(List.of(fencedInput(id, new Fence("node-a", 1), 1, "thawed"))));
     }
 
     @Test

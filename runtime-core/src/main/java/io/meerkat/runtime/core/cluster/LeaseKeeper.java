@@ -90,10 +90,16 @@ public final class LeaseKeeper implements RuntimeCluster {
     private final ScheduledExecutorService thread;
     private volatile boolean draining;
     private volatile DrainReport drained;
-    /** When the last renewal succeeded ({@link System#nanoTime}); read and written on the keeper thread only. */
+    /** When the last renewal succeeded ({@link System#nanoTime}); set by {@link #join} before {@link #start}, then on the keeper thread only. */
     private long renewedAt;
     /** Claims failed in a row; keeper thread only. Only the first is logged with its cause: the store is down. */
     private int claimFailures;
+    /**
+     * Sessions the last renewal returned that this node does not run (keeper thread only): held in the store
+     * and run nowhere. One found again by the next renewal is let go, for another node to claim. (A session
+     * just created is held in the store a moment before it is in {@link #held}: hence two renewals.)
+     */
+    private Set<SessionId> strays = Set.of();
 
     public LeaseKeeper(ClusterStore store, String nodeId, Supplier<URI> advertise, Host host) {
         this.store = Objects.requireNonNull(store, "store");
@@ -126,12 +132,12 @@ public final class LeaseKeeper implements RuntimeCluster {
             leases.addAll(claimed);
         } while (claimed.size() == CLAIM_BATCH * 4);
         leases.forEach(lease -> held.put(lease.sessionId(), lease));
+        renewedAt = System.nanoTime();
         return leases;
     }
 
     /** Starts renewing, heartbeating and claiming in the background; after {@link #join} and its take-up. */
     public void start() {
-        renewedAt = System.nanoTime();
         long renewMs = Math.max(1, ttl.toMillis() / 3);
         thread.scheduleWithFixedDelay(this::renew, renewMs, renewMs, TimeUnit.MILLISECONDS);
         thread.scheduleWithFixedDelay(this::claim, claimEvery.toMillis(), claimEvery.toMillis(), TimeUnit.MILLISECONDS);
@@ -156,16 +162,31 @@ public final class LeaseKeeper implements RuntimeCluster {
     }
 
     /**
-     * Hears that a commit was refused because these sessions are another node's now: they are dropped on the
-     * keeper thread (never on the caller, the store's writer: a drop waits for the sessions' loops, which may
-     * wait for commits).
+     * Hears that a commit was refused because these sessions are another node's now: each is dropped, on the
+     * keeper thread (never on the caller, the store's writer), if this node still holds it under the fence the
+     * refused write carried. A session this node claimed back meanwhile (a newer epoch, a new instance
+     * running) is not the one lost: the old instance's late write must not stop the new one.
      */
-    public void lost(Set<SessionId> sessions) {
+    public void lost(Map<SessionId, Fence> fences) {
         try {
-            thread.execute(() -> drop(sessions, "a write was refused"));
+            thread.execute(() -> {
+                List<SessionId> stillHeld = new ArrayList<>();
+                fences.forEach((sessionId, fence) -> {
+                    Lease lease = held.get(sessionId);
+                    if (lease != null && lease.fence().equals(fence)) {
+                        stillHeld.add(sessionId);
+                    }
+                });
+                drop(stillHeld, "a write was refused");
+            });
         } catch (java.util.concurrent.RejectedExecutionException closing) {
-            LOG.debug("sessions {} lost while the node closes", sessions, closing);
+            LOG.debug("sessions {} lost while the node closes", fences.keySet(), closing);
         }
+    }
+
+    /** Waits until the work queued on the keeper thread before this call is done; for tests. */
+    void sync() throws Exception {
+        thread.submit(() -> { }).get(10, TimeUnit.SECONDS);
     }
 
     private void drop(Collection<SessionId> sessions, String why) {
@@ -182,15 +203,30 @@ public final class LeaseKeeper implements RuntimeCluster {
         }
     }
 
-    /** On the keeper thread: heartbeat and renewal; drops what another node took. */
-    private void renew() {
+    /** On the keeper thread: heartbeat and renewal; drops what another node took, lets go of what runs nowhere. */
+    void renew() {
         try {
             store.heartbeat(nodeId, advertise.get(), draining);
             Map<SessionId, Long> renewed = new HashMap<>();
+            Set<SessionId> notRun = new HashSet<>();
+            List<Lease> letGo = new ArrayList<>();
             for (Lease lease : store.renew(nodeId)) {
                 renewed.put(lease.sessionId(), lease.epoch());
+                if (!held.containsKey(lease.sessionId())) {
+                    notRun.add(lease.sessionId());
+                    if (strays.contains(lease.sessionId())) {
+                        letGo.add(lease);
+                    }
+                }
             }
             renewedAt = System.nanoTime();
+            if (!letGo.isEmpty()) {
+                LOG.warn("node {}: it holds {} sessions it does not run; letting go of them for other nodes: {}", nodeId,
+                        letGo.size(), letGo);
+                releaseQuietly(letGo);
+                letGo.forEach(lease -> notRun.remove(lease.sessionId()));
+            }
+            strays = notRun;
             Set<SessionId> lost = new HashSet<>();
             held.forEach((sessionId, lease) -> {
                 Long epoch = renewed.get(sessionId);
@@ -212,7 +248,7 @@ public final class LeaseKeeper implements RuntimeCluster {
     }
 
     /** On the keeper thread: claims sessions without a live owner and takes them up. */
-    private void claim() {
+    void claim() {
         if (draining) {
             return;
         }

@@ -4,11 +4,13 @@ import io.meerkat.runtime.api.OwnershipLostException;
 import io.meerkat.runtime.api.SessionId;
 import io.meerkat.runtime.api.StoreUnavailableException;
 import io.meerkat.runtime.api.spi.RuntimeStore;
+import io.meerkat.runtime.api.spi.Fence;
 import io.meerkat.runtime.api.spi.StoreBatch;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.function.Consumer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -29,7 +31,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>When the store is shared by several nodes and refuses a group because this node lost some of its
  * sessions ({@link OwnershipLostException}), those sessions' batches fail with it, the listener set by
- * {@link #onOwnershipLost} hears of the sessions, and the rest of the group is committed without them: one
+ * {@link #onOwnershipLost} hears of the sessions (with the fences their refused batches carried), and the rest of the group is committed without them: one
  * session lost is not the store failing.
  *
  * <p>Batches are committed in the order they were handed over. Thread safe.
@@ -45,7 +47,7 @@ public final class GroupCommitter implements AutoCloseable {
     /** How long {@link #close} waits for the writer to commit what is waiting and end. */
     private final Duration closeTimeout;
     /** Hears which sessions a refused commit said this node lost; called on the writer thread. */
-    private volatile Consumer<Set<SessionId>> ownershipLost = lost -> { };
+    private volatile Consumer<Map<SessionId, Fence>> ownershipLost = lost -> { };
     /** Written under {@code this}; read by {@link #submit} under it too, so no batch joins after the last drain. */
     private boolean closed;
 
@@ -83,10 +85,12 @@ public final class GroupCommitter implements AutoCloseable {
     }
 
     /**
-     * Tells {@code listener} the sessions of every commit refused with {@link OwnershipLostException}; it runs
-     * on the writer thread, so it must hand the work on rather than do it (a stop waits for commits).
+     * Tells {@code listener} the sessions of every commit refused with {@link OwnershipLostException}, each with
+     * the fence its refused batch carried (the lease that was lost: the node may hold the session again by
+     * now, at a newer epoch). It runs on the writer thread, so it must hand the work on rather than do it (a
+     * stop waits for commits).
      */
-    public void onOwnershipLost(Consumer<Set<SessionId>> listener) {
+    public void onOwnershipLost(Consumer<Map<SessionId, Fence>> listener) {
         ownershipLost = listener;
     }
 
@@ -266,9 +270,11 @@ public final class GroupCommitter implements AutoCloseable {
      */
     private List<Pending> failLost(List<Pending> group, OwnershipLostException lost) {
         List<Pending> rest = new ArrayList<>(group.size());
+        Map<SessionId, Fence> fences = new HashMap<>();
         for (Pending pending : group) {
             StoreBatch batch = pending.batch();
             if (batch.fence() != null && lost.sessions().contains(batch.fencedSession())) {
+                fences.put(batch.fencedSession(), batch.fence());
                 fail(pending, lost);
             } else {
                 rest.add(pending);
@@ -279,7 +285,7 @@ public final class GroupCommitter implements AutoCloseable {
             rest.clear();
         }
         try {
-            ownershipLost.accept(lost.sessions());
+            ownershipLost.accept(fences);
         } catch (RuntimeException e) {
             LOG.warn("the listener of lost sessions failed", e);
         }

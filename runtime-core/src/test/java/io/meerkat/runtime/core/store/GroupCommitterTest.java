@@ -22,6 +22,7 @@ import io.meerkat.runtime.api.spi.StoreVisitor;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
@@ -67,7 +68,7 @@ class GroupCommitterTest {
         store.holdFirstCommit();
         store.lose(2);
         store.lose(4);
-        List<Set<SessionId>> heard = new CopyOnWriteArrayList<>();
+        List<Map<SessionId, Fence>> heard = new CopyOnWriteArrayList<>();
         try (GroupCommitter committer = new GroupCommitter(store, 64, Thread::new)) {
             committer.onOwnershipLost(heard::add);
             CompletableFuture<Void> first = committer.submit(batch(0));
@@ -90,7 +91,8 @@ class GroupCommitterTest {
         }
         assertEquals(List.of(List.of(0), List.of(1, 3, 5, 6)), store.groups(),
                 "the sessions still held were committed again as one group, not one by one");
-        assertEquals(List.of(Set.of(new SessionId(new java.util.UUID(0, 2)), new SessionId(new java.util.UUID(0, 4)))), heard);
+        assertEquals(List.of(Map.of(new SessionId(new java.util.UUID(0, 2)), new Fence("node-a", 1),
+                new SessionId(new java.util.UUID(0, 4)), new Fence("node-a", 1))), heard);
     }
 
     @Test
