@@ -61,10 +61,11 @@ final class ClusterRouter {
     private final RuntimeCluster cluster;
     private final Forwarder forwarder;
 
-    ClusterRouter(MeerkatRuntime runtime, RuntimeCluster cluster, HttpLimits limits, Server server) {
+    /** @param keepaliveMs how often an event stream writes when it has nothing else to say */
+    ClusterRouter(MeerkatRuntime runtime, RuntimeCluster cluster, HttpLimits limits, long keepaliveMs, Server server) {
         this.runtime = runtime;
         this.cluster = cluster;
-        this.forwarder = new Forwarder(cluster.nodeId(), limits);
+        this.forwarder = new Forwarder(cluster.nodeId(), limits, keepaliveMs);
         forwarder.setServer(server);
     }
 
@@ -149,16 +150,18 @@ final class ClusterRouter {
 
         private final String nodeId;
         private final HttpLimits limits;
+        private final long keepaliveMs;
         /** Set once, before the server starts (the API's handler is made after this router). */
         private volatile ErrorWriter errors;
 
-        Forwarder(String nodeId, HttpLimits limits) {
+        Forwarder(String nodeId, HttpLimits limits, long keepaliveMs) {
             super(request -> {
                 URI owner = (URI) request.getAttribute(TARGET);
                 return HttpURI.build(owner.toString()).pathQuery(request.getHttpURI().getPathQuery());
             });
             this.nodeId = nodeId;
             this.limits = limits;
+            this.keepaliveMs = keepaliveMs;
             setViaHost(nodeId);
         }
 
@@ -196,7 +199,7 @@ final class ClusterRouter {
             String path = Request.getPathInContext(request);
             long idle = limits.idleTimeoutMs();
             if (path.endsWith("/events")) {
-                return Math.max(idle, 2 * EventStream.KEEPALIVE_SECONDS * 1_000);
+                return Math.max(idle, 2 * keepaliveMs);
             }
             if (path.endsWith("/completion")) {
                 long wait = 0;

@@ -54,6 +54,14 @@ public final class HttpApi implements AutoCloseable {
 
     /** Starts the server; the port is taken when this returns. */
     public static HttpApi start(LauncherConfig config, ApiContext context) {
+        return start(config, context, EventStream.KEEPALIVE_MS);
+    }
+
+    /**
+     * {@link #start(LauncherConfig, ApiContext)} with event streams kept alive every {@code keepaliveMs}: for
+     * tests of streams whose client went away, which a stream finds out at its next write.
+     */
+    static HttpApi start(LauncherConfig config, ApiContext context, long keepaliveMs) {
         QueuedThreadPool threads = new QueuedThreadPool(64, 4);
         threads.setName("meerkat-http");
         Server server = new Server(threads);
@@ -78,7 +86,7 @@ public final class HttpApi implements AutoCloseable {
         context.metrics().watchRetainedResults(() -> completions.retainedBytes()
                 + context.registry().rememberedOutcomeBytes());
         EventStream events = new EventStream(context.runtime(), json, server.getScheduler(), limits.maxEventStreams(),
-                new BodyBudget(limits.maxBufferedEventBytes()));
+                new BodyBudget(limits.maxBufferedEventBytes()), keepaliveMs);
         List<Route> routes = new ArrayList<>();
         routes.addAll(new SystemEndpoints(context).routes());
         routes.addAll(new ClusterEndpoints(context).routes());
@@ -89,7 +97,7 @@ public final class HttpApi implements AutoCloseable {
         // Graceful: stopping waits (bounded) for answers and stream endings already on their way.
         BodyBudget bodyBudget = new BodyBudget(limits.maxBufferedBodyBytes());
         ClusterRouter router = context.runtime().cluster()
-                .map(cluster -> new ClusterRouter(context.runtime(), cluster, limits, server)).orElse(null);
+                .map(cluster -> new ClusterRouter(context.runtime(), cluster, limits, keepaliveMs, server)).orElse(null);
         ApiHandler handler = new ApiHandler(routes, json, guard, config.maxBodyBytes(), limits, bodyBudget,
                 server.getScheduler(), router);
 

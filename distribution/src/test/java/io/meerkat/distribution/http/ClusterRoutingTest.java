@@ -54,6 +54,12 @@ class ClusterRoutingTest {
 
     private static final String TOKEN = "cluster-token-0123456789";
     private static final long PATIENCE_SECONDS = 20;
+    /**
+     * How often the nodes' event streams write a keep-alive, and so find that their client went away: a
+     * stream forwarded from A to B ends on B at most two of these after A's client left (A's write fails
+     * and ends the forwarded exchange, then B's write fails).
+     */
+    private static final long KEEPALIVE_MS = 200;
 
     @TempDir
     Path root;
@@ -81,8 +87,8 @@ class ClusterRoutingTest {
         nodeA = cluster.node("node-a", launcher.runtime());
         nodeB = cluster.node("node-b", launcher.runtime());
         nodeB.wrapHandles(session -> new HoldingSession(session, held, submitFailure));
-        apiA = HttpApi.start(config, context(nodeA));
-        apiB = HttpApi.start(config, context(nodeB));
+        apiA = HttpApi.start(config, context(nodeA), KEEPALIVE_MS);
+        apiB = HttpApi.start(config, context(nodeB), KEEPALIVE_MS);
         nodeA.listensAt(apiA.baseUri());
         nodeB.listensAt(apiB.baseUri());
         clientA = new ApiClient(apiA.baseUri(), TOKEN);
@@ -137,10 +143,30 @@ class ClusterRoutingTest {
         ApiClient.Answer completion = poll.get(PATIENCE_SECONDS, TimeUnit.SECONDS);
         assertEquals(200, completion.status(), completion.body());
         assertEquals("held: hello", completion.json().path("result").path("text").asString(), completion.body());
+        assertEquals(1, apiB.openEventStreams(), "the forwarded stream is open on B");
         events.close();
+        awaitTrue(() -> apiB.openEventStreams() == 0, "the stream on B ends when A's client goes away");
 
         ApiClient.Answer health = clientA.get("/v1/health");
         assertEquals("node-a", health.text("node"), health.body());
+    }
+
+    @Test
+    void closingTheForwardingNodeEndsItsForwardedStreamsAtOnce() throws Exception {
+        twoNodes(Map.of());
+        String session = clientB.createSession("echo", "{}");
+        ApiClient.EventLines events = clientA.events(session);
+        events.awaitSubscribed(PATIENCE_SECONDS);
+
+        long start = System.nanoTime();
+        apiA.close();
+        long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        apiA = null;
+
+        // Without ending them first, the server's graceful stop would wait its 5 s for them.
+        assertTrue(tookMs < 4_000, "closed in " + tookMs + " ms");
+        events.reading().handle((done, failure) -> null).get(PATIENCE_SECONDS, TimeUnit.SECONDS);
+        awaitTrue(() -> apiB.openEventStreams() == 0, "the stream on B ends with it");
     }
 
     @Test
