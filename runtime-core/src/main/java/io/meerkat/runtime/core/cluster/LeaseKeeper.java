@@ -207,6 +207,9 @@ public final class LeaseKeeper implements RuntimeCluster {
     void renew() {
         try {
             store.heartbeat(nodeId, advertise.get(), draining);
+            // What this node held before the store was asked: a session created meanwhile (its lease committed
+            // after the query, then registered in `held`) is in neither, and is not taken for lost below.
+            Map<SessionId, Lease> asked = Map.copyOf(held);
             Map<SessionId, Long> renewed = new HashMap<>();
             Set<SessionId> notRun = new HashSet<>();
             List<Lease> letGo = new ArrayList<>();
@@ -228,14 +231,12 @@ public final class LeaseKeeper implements RuntimeCluster {
             }
             strays = notRun;
             Set<SessionId> lost = new HashSet<>();
-            held.forEach((sessionId, lease) -> {
+            asked.forEach((sessionId, lease) -> {
                 Long epoch = renewed.get(sessionId);
                 if (epoch == null || epoch != lease.epoch()) {
                     lost.add(sessionId);
                 }
             });
-            // A session created meanwhile has its lease in the store before it is in `held` (the creation
-            // commits first): it is renewed here and counted as lost by no one.
             drop(lost, "its lease was claimed by another node");
         } catch (RuntimeException e) {
             long silentMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - renewedAt);

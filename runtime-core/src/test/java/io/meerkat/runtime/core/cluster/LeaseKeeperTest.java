@@ -39,6 +39,8 @@ class LeaseKeeperTest {
         volatile List<Lease> claimable = List.of();
         volatile List<Lease> renewed = List.of();
         volatile boolean failing;
+        /** Runs while the renewal is under way, after the store has read which leases it renews. */
+        volatile Runnable duringRenewal = () -> { };
         final List<Lease> released = new CopyOnWriteArrayList<>();
 
         @Override
@@ -58,7 +60,9 @@ class LeaseKeeperTest {
             if (failing) {
                 throw new StoreUnavailableException("down", null);
             }
-            return renewed;
+            List<Lease> now = renewed;
+            duringRenewal.run();
+            return now;
         }
 
         @Override
@@ -172,6 +176,19 @@ class LeaseKeeperTest {
         store.renewed = List.of();
         keeper.renew();
         assertEquals(List.of(List.of(S)), host.dropped);
+    }
+
+    @Test
+    void aSessionCreatedWhileARenewalIsUnderWayIsNotTakenForLost() {
+        LeaseKeeper keeper = keeper();
+        keeper.join();
+        // Its creation commits its lease after the renewal's query, and then registers it, before the renewal
+        // looks at what this node holds (seen in ClusterSplitBrainIT: the creator dropped the session at once,
+        // "ownership lost", and the session then ran with no fence).
+        store.duringRenewal = () -> keeper.created(S);
+        keeper.renew();
+        assertTrue(host.dropped.isEmpty(), "dropped: " + host.dropped);
+        assertEquals(new Fence("node-a", 1), keeper.fenceOf(S));
     }
 
     @Test
