@@ -10,6 +10,8 @@ module io.meerkat.distribution {
     requires io.meerkat.completion;
     requires transitive org.apache.felix.framework;
     requires org.eclipse.jetty.server;
+    requires org.eclipse.jetty.proxy;
+    requires org.eclipse.jetty.client;
     requires tools.jackson.databind;
     requires info.picocli;
     requires micrometer.core;

@@ -22,6 +22,7 @@ import io.meerkat.runtime.api.spi.RuntimeStore;
 import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -33,6 +34,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
@@ -169,6 +171,18 @@ public final class Launcher implements AutoCloseable {
                     .finishedInputRetention(config.storeSettings().keepPerSession())
                     .storeRetention(config.storeSettings().maxAge(), config.storeSettings().pruneInterval());
             store.ifPresent(builder::store);
+            // Set once the API listens: until then a node with no --advertise tells the others no address.
+            AtomicReference<HttpApi> listening = new AtomicReference<>();
+            if (config.store().equals(RuntimeStores.POSTGRES)) {
+                String nodeId = config.cluster().nodeId(config.port());
+                Optional<URI> advertise = config.cluster().configuredAdvertise();
+                builder.clusterNode(nodeId, () -> advertise.orElseGet(() -> {
+                    HttpApi api = listening.get();
+                    return api == null ? null : api.baseUri();
+                }));
+                progress.accept("cluster node " + nodeId + " (lease " + config.cluster().effectiveLeaseTtlMs() + " ms)"
+                        + advertise.map(uri -> ", advertised at " + uri).orElse(""));
+            }
             MeerkatRuntime runtime = builder.build();
             started.push(runtime);
             String storeLine = "store " + config.store() + RuntimeStores.where(config)
@@ -183,6 +197,7 @@ public final class Launcher implements AutoCloseable {
                 http = HttpApi.start(config, new ApiContext(runtime, registry, plugins, felix, metrics,
                         sessionConfigs, config.memory(), config.runs(), store.orElse(null)));
                 started.push(http);
+                listening.set(http);
                 progress.accept("HTTP API listening on " + http.baseUri());
             }
             return new Launcher(config, felix, registry, plugins, runtime, metrics, http, started);

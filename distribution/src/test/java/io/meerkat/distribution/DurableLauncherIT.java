@@ -91,7 +91,7 @@ class DurableLauncherIT {
         Result info = launcher.run("store", "info", "--data", data.toString());
         assertEquals(0, info.exitCode(), info.stderr());
         assertTrue(info.stdout().contains("store:          sqlite"), info.stdout());
-        assertTrue(info.stdout().contains("schema version: 2"), info.stdout());
+        assertTrue(info.stdout().contains("schema version: 3"), info.stdout());
         assertTrue(info.stdout().contains("sessions:       1"), info.stdout());
         assertTrue(info.stdout().contains("inputs:         5 (consumed 5)"), info.stdout());
         assertTrue(info.stdout().lines().anyMatch(line -> line.matches("size: +[1-9][0-9]* bytes")), info.stdout());

@@ -8,7 +8,6 @@ import io.meerkat.distribution.http.ApiClient;
 import io.meerkat.distribution.http.ApiClient.Answer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,7 +57,6 @@ class KilledLauncherDurabilityIT {
     private static final int SESSIONS = 3;
     private static final int CLIENTS = 4;
     private static final int KILLS = 3;
-    private static final String PROFILE = "durable";
     private static final long DRAIN_SECONDS = 60;
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -81,8 +79,9 @@ class KilledLauncherDurabilityIT {
         Random timing = new Random(SEED);
         long began = System.nanoTime();
         Path data = work.resolve("data");
-        Path runLog = work.resolve("runs.log");
-        Path config = profile(runLog);
+        AgentRunLog runLog = new AgentRunLog(work.resolve("runs.log"));
+        // A run a kill cuts short counts as an attempt: more attempts than kills, so none runs out.
+        Path config = runLog.configuration(work, "0.05", "meerkat.runtime.retry.max-attempts=" + (KILLS + 1));
         List<Client> clients = new ArrayList<>();
         for (int i = 0; i < CLIENTS; i++) {
             clients.add(new Client(i, new Random(SEED * 31 + i)));
@@ -140,7 +139,7 @@ class KilledLauncherDurabilityIT {
             CompletableFuture.anyOf(killTime, CompletableFuture.allOf(driving.toArray(CompletableFuture[]::new)))
                     .get(60, TimeUnit.SECONDS);
             killed.set(true);
-            logSizeAtKill.add(Files.exists(runLog) ? Files.size(runLog) : 0);
+            logSizeAtKill.add(runLog.size());
             served.process().destroyForcibly();
             assertTrue(served.process().waitFor(20, TimeUnit.SECONDS), "the launcher died");
             assertEquals(128 + 9, served.process().exitValue(), "killed by SIGKILL, not stopped");
@@ -209,7 +208,7 @@ class KilledLauncherDurabilityIT {
             assertEquals(200, completion.status(), "seed " + SEED + ": the completion of " + entry.getKey()
                     + " within " + DRAIN_SECONDS + " s: " + completion.body() + "; launcher log: " + Files.readString(served.stderr()));
             assertEquals("completed", completion.text("outcome"), "seed " + SEED + ": " + entry.getKey() + ": " + completion.body());
-            assertTrue(resultNames(completion, entry.getKey()),
+            assertTrue(AgentRunLog.resultNames(completion, entry.getKey()),
                     "seed " + SEED + ": the result of " + entry.getKey() + ": " + completion.body());
             Answer status = api.get(input);
             assertEquals(200, status.status(), "seed " + SEED + ": " + status.body());
@@ -227,36 +226,17 @@ class KilledLauncherDurabilityIT {
      * The run log against what the clients saw: every run is of a known input as attempt 1, at most one
      * run per input and launcher, none in a launcher after the one a client saw the input completed in.
      */
-    private void checkRunLog(Path runLog, List<Long> launcherPids, List<Long> logSizeAtKill) throws IOException {
+    private void checkRunLog(AgentRunLog runLog, List<Long> launcherPids, List<Long> logSizeAtKill) throws IOException {
         Map<String, String> keyOfInput = new HashMap<>();
         ledger.acked.forEach((key, acked) -> keyOfInput.put(acked.inputId(), key));
         Map<String, List<Integer>> generationsOfInput = new LinkedHashMap<>();
-        byte[] log = Files.readAllBytes(runLog);
-        int runs = 0;
-        int start = 0;
-        for (int end = 0; end < log.length; end++) {
-            if (log[end] != '\n') {
-                continue;
-            }
-            String line = new String(log, start, end - start, StandardCharsets.UTF_8);
-            JsonNode run = JSON.readTree(line);
-            int generation = generationOf(run.path("runtimePid").asLong(), start, launcherPids, logSizeAtKill);
-            start = end + 1;
-            runs++;
-            List<String> texts = List.of(run.path("text").asString().split("\n", -1));
-            JsonNode keys = run.path("attemptKeys");
-            assertEquals(texts.size(), keys.size(), "seed " + SEED + ": one attempt key per input: " + line);
-            for (int i = 0; i < keys.size(); i++) {
-                String attemptKey = keys.get(i).asString();
-                String inputId = attemptKey.substring(0, attemptKey.lastIndexOf(':'));
-                assertEquals(inputId + ":1", attemptKey,
-                        "seed " + SEED + ": no run fails, so every run, redone after a crash or not, is attempt 1: " + line);
-                assertEquals(texts.get(i), keyOfInput.get(inputId),
-                        "seed " + SEED + ": the run of input " + inputId + " is of the input acknowledged for its key: " + line);
+        List<AgentRunLog.Run> runs = runLog.runs(keyOfInput, "seed " + SEED);
+        for (AgentRunLog.Run run : runs) {
+            int generation = generationOf(run.runtimePid(), run.offset(), launcherPids, logSizeAtKill);
+            for (String inputId : run.inputIds()) {
                 generationsOfInput.computeIfAbsent(inputId, id -> new ArrayList<>()).add(generation);
             }
         }
-        assertEquals(log.length, start, "the run log ends with a whole line");
         int redone = 0;
         for (Map.Entry<String, List<Integer>> entry : generationsOfInput.entrySet()) {
             List<Integer> generations = entry.getValue();
@@ -273,7 +253,7 @@ class KilledLauncherDurabilityIT {
         for (String inputId : keyOfInput.keySet()) {
             assertTrue(generationsOfInput.containsKey(inputId), "seed " + SEED + ": " + keyOfInput.get(inputId) + " ran");
         }
-        System.out.println("KilledLauncherDurabilityIT seed " + SEED + ": " + runs + " runs logged, " + redone
+        System.out.println("KilledLauncherDurabilityIT seed " + SEED + ": " + runs.size() + " runs logged, " + redone
                 + " runs redone after a kill (same attempt key)");
     }
 
@@ -299,7 +279,7 @@ class KilledLauncherDurabilityIT {
     private List<String> createSessions(ApiClient api) {
         List<String> sessions = new ArrayList<>();
         for (int i = 0; i < SESSIONS; i++) {
-            Answer created = api.post("/v1/sessions", "{\"executor\":\"process\",\"profile\":\"" + PROFILE + "\"}");
+            Answer created = api.post("/v1/sessions", AgentRunLog.session());
             assertEquals(201, created.status(), created.body());
             sessions.add(created.text("id"));
         }
@@ -307,23 +287,7 @@ class KilledLauncherDurabilityIT {
     }
 
     private static Answer submit(ApiClient api, String session, String key) {
-        return api.post("/v1/sessions/" + session + "/inputs",
-                "{\"kind\":\"prompt\",\"text\":\"" + key + "\",\"idempotencyKey\":\"" + key + "\"}");
-    }
-
-    /** The shipped configuration plus the operator's profile running the shipped example agent with a run log. */
-    private Path profile(Path runLog) throws IOException {
-        String profile = "\nmeerkat.profile.process." + PROFILE + ".";
-        String config = Files.readString(PackagedLauncher.DIST.resolve("conf/meerkat.properties"))
-                + profile + "command=sh"
-                + profile + "args=[\"" + PackagedLauncher.DIST.resolve("examples/echo-agent.sh").toAbsolutePath() + "\"]"
-                + profile + "env.ECHO_AGENT_MODE=sleep"
-                + profile + "env.ECHO_AGENT_SLEEP=0.05"
-                + profile + "env.ECHO_AGENT_RUN_LOG=" + runLog
-                // A run a kill cuts short counts as an attempt: more attempts than kills, so none runs out.
-                + "\nmeerkat.runtime.retry.max-attempts=" + (KILLS + 1)
-                + "\n";
-        return Files.writeString(work.resolve("meerkat.properties"), config);
+        return api.post("/v1/sessions/" + session + "/inputs", AgentRunLog.input(key));
     }
 
     /** An acknowledged input: its key's session and the input the launcher named. */
@@ -340,10 +304,6 @@ class KilledLauncherDurabilityIT {
         final ConcurrentLinkedQueue<String> violations = new ConcurrentLinkedQueue<>();
     }
 
-    /** Whether a result names the key: a run may apply several inputs, its text has one line per input. */
-    private static boolean resultNames(Answer completion, String key) {
-        return List.of(completion.json().path("result").path("text").asString().split("\n", -1)).contains(key);
-    }
 
     /**
      * One client: submits new keys, polls the completions of its inputs and resubmits their keys, in an
@@ -426,7 +386,7 @@ class KilledLauncherDurabilityIT {
                 ledger.waitersCutByAKill.add(key);
                 throw cut;
             }
-            if (completion.status() == 200 && "completed".equals(completion.text("outcome")) && resultNames(completion, key)) {
+            if (completion.status() == 200 && "completed".equals(completion.text("outcome")) && AgentRunLog.resultNames(completion, key)) {
                 ledger.completedIn.putIfAbsent(acked.inputId(), generation);
             } else if (completion.status() != 202) {
                 ledger.violations.add("launcher " + generation + ": the completion of " + key + " answered "

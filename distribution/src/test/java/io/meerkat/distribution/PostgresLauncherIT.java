@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The packaged {@code bin/meerkat serve --store postgres} on a real PostgreSQL ({@link TestPostgres}): an
  * input submitted to one launcher, killed with SIGKILL while the input waits, is run and answered by the next
- * launcher on the same database; the password never shows in what the launcher prints; a missing or
+ * launcher on the same database (under the same node id, so it takes the session's lease back at once); the
+ * password never shows in what the launcher prints; a missing or
  * unreachable database is one clear line and exit 1.
  */
 class PostgresLauncherIT {
@@ -41,7 +42,9 @@ class PostgresLauncherIT {
         String shownUrl = url + "&password=" + PASSWORD;
         Map<String, String> environment = Map.of("MEERKAT_STORE_PASSWORD", PASSWORD);
 
-        Served first = launcher.serve(environment, "--store", "postgres", "--store-url", shownUrl);
+        // One node id for both: a launcher restarted under its node id takes its sessions' leases back at once
+        // (under another id it would wait for them to lapse, a lease's time, and take them up then).
+        Served first = launcher.serve(environment, "--store", "postgres", "--store-url", shownUrl, "--node-id", "pg-node");
         String firstErr = Files.readString(first.stderr());
         assertTrue(firstErr.contains("store postgres at " + url + "&password=***: 0 session(s) recovered"), firstErr);
         ApiClient api = new ApiClient(first.uri());
@@ -55,7 +58,7 @@ class PostgresLauncherIT {
         first.process().destroyForcibly();
         assertTrue(first.process().waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS), "the killed launcher did not exit");
 
-        Served second = launcher.serve(environment, "--store", "postgres", "--store-url", shownUrl);
+        Served second = launcher.serve(environment, "--store", "postgres", "--store-url", shownUrl, "--node-id", "pg-node");
         String secondErr = Files.readString(second.stderr());
         assertTrue(secondErr.contains("1 session(s) recovered"), secondErr);
         api = new ApiClient(second.uri());

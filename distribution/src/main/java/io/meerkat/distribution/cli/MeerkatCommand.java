@@ -8,13 +8,13 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * {@code meerkat}: the top command; {@code serve}, {@code demo}, {@code plugins} and {@code store} do the work. An error
+ * {@code meerkat}: the top command; {@code serve}, {@code demo}, {@code plugins}, {@code store} and {@code node} do the work. An error
  * prints one line ({@code meerkat: ...}) and exits 1; a wrong flag prints the usage and exits 2.
  */
 @Command(name = "meerkat", mixinStandardHelpOptions = true, versionProvider = MeerkatCommand.Version.class,
         description = "Meerkat Runtime: runs AI-agent sessions with pluggable executors.",
         footer = {"", "bin/meerkat warm-up records the start-up class cache for this JVM (the build does it once)."},
-        subcommands = {ServeCommand.class, DemoCommand.class, PluginsCommand.class, StoreCommand.class,
+        subcommands = {ServeCommand.class, DemoCommand.class, PluginsCommand.class, StoreCommand.class, NodeCommand.class,
                 CommandLine.HelpCommand.class})
 public final class MeerkatCommand implements Runnable {
 

@@ -44,6 +44,18 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--token", paramLabel = "TOKEN", description = "Bearer token every request must carry, at least 16 characters (or set MEERKAT_TOKEN).")
     String token;
 
+    @Option(names = "--node-id", paramLabel = "ID", description = "With --store postgres: this node's name in the "
+            + "cluster of launchers sharing the database (default: host name and port, e.g. web-1-7878).")
+    String nodeId;
+
+    @Option(names = "--advertise", paramLabel = "URL", description = "With --store postgres: where the other nodes "
+            + "reach this one's API, http://HOST:PORT (default: the address bound; needed with a wildcard --bind).")
+    String advertise;
+
+    @Option(names = "--lease-ttl-ms", paramLabel = "MS", description = "With --store postgres: how long this node's "
+            + "hold on a session lasts unrenewed; the others take over a dead node's sessions after it (default: 5000).")
+    Long leaseTtlMs;
+
     @Option(names = "--check", description = "Start everything, report, then shut down and exit: 0, or 1 when a "
             + "plugin or bundle failed (a smoke test; bin/meerkat warm-up uses it to record the start-up class cache).")
     boolean check;
@@ -54,6 +66,9 @@ final class ServeCommand implements Callable<Integer> {
         overrides.put(ConfigLoader.BIND, bind);
         overrides.put(ConfigLoader.PORT, port == null ? null : port.toString());
         overrides.put(ConfigLoader.TOKEN, token);
+        overrides.put(ConfigLoader.CLUSTER_NODE_ID, nodeId);
+        overrides.put(ConfigLoader.CLUSTER_ADVERTISE, advertise);
+        overrides.put(ConfigLoader.CLUSTER_LEASE_TTL_MS, leaseTtlMs == null ? null : leaseTtlMs.toString());
         LauncherConfig config = options.load(overrides);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();

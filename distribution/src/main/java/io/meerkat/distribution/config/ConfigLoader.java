@@ -30,7 +30,8 @@ import java.util.Properties;
  * {@code meerkat.runtime.max-run-duration-ms}, {@code meerkat.runtime.retry.max-attempts},
  * {@code meerkat.runtime.retry.initial-backoff-ms}, {@code meerkat.runtime.retry.max-backoff-ms} ({@link RunLimits}),
  * {@code meerkat.store.keep-per-session}, {@code meerkat.store.max-age-ms}, {@code meerkat.store.prune-interval-ms},
- * {@code meerkat.store.sqlite.synchronous} ({@link StoreSettings}),
+ * {@code meerkat.store.sqlite.synchronous} ({@link StoreSettings}), {@code meerkat.cluster.node-id},
+ * {@code meerkat.cluster.advertise}, {@code meerkat.cluster.lease-ttl-ms} ({@link ClusterSettings}),
  * {@code meerkat.unsafe.client-operator-config};
  * every {@code meerkat.registry.*} key is handed to the registry bundles; every {@code meerkat.profile.*}
  * key declares an executor profile ({@link ExecutorProfiles}), where {@value #HOME_PLACEHOLDER} stands
@@ -73,6 +74,10 @@ public final class ConfigLoader {
     public static final String STORE_MAX_AGE_MS = "meerkat.store.max-age-ms";
     public static final String STORE_PRUNE_INTERVAL_MS = "meerkat.store.prune-interval-ms";
     public static final String STORE_SQLITE_SYNCHRONOUS = "meerkat.store.sqlite.synchronous";
+    public static final String CLUSTER_PREFIX = "meerkat.cluster.";
+    public static final String CLUSTER_NODE_ID = CLUSTER_PREFIX + "node-id";
+    public static final String CLUSTER_ADVERTISE = CLUSTER_PREFIX + "advertise";
+    public static final String CLUSTER_LEASE_TTL_MS = CLUSTER_PREFIX + "lease-ttl-ms";
     public static final String TOKEN_ENVIRONMENT_VARIABLE = "MEERKAT_TOKEN";
     public static final String STORE_PASSWORD_ENVIRONMENT_VARIABLE = "MEERKAT_STORE_PASSWORD";
     /** Stands for the distribution folder in profile values, e.g. {@code ${meerkat.home}/examples/echo-agent.sh}. */
@@ -162,7 +167,9 @@ public final class ConfigLoader {
                 new RunLimits(longValue(values, MAX_RUN_DURATION_MS), intValue(values, RETRY_MAX_ATTEMPTS),
                         longValue(values, RETRY_INITIAL_BACKOFF_MS), longValue(values, RETRY_MAX_BACKOFF_MS)),
                 new StoreSettings(intValue(values, STORE_KEEP_PER_SESSION), longValue(values, STORE_MAX_AGE_MS),
-                        longValue(values, STORE_PRUNE_INTERVAL_MS), values.get(STORE_SQLITE_SYNCHRONOUS)));
+                        longValue(values, STORE_PRUNE_INTERVAL_MS), values.get(STORE_SQLITE_SYNCHRONOUS)),
+                ClusterSettings.parse(values.get(CLUSTER_NODE_ID), values.get(CLUSTER_ADVERTISE),
+                        values.get(CLUSTER_LEASE_TTL_MS)));
     }
 
     private static ExecutorProfiles profiles(Path home, Map<String, String> values) {

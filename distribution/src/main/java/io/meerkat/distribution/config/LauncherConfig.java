@@ -36,12 +36,14 @@ import java.util.Objects;
  *                         off unless the operator turns it on, loudly logged
  * @param runs             how long runs may take and how failed ones are retried
  * @param storeSettings    how long the store keeps finished inputs and ended sessions; SQLite's durability
+ * @param cluster          this launcher as a node of a cluster on the {@code postgres} store: its id, its
+ *                         advertised address, the lease time to live
  */
 public record LauncherConfig(Path home, String bind, int port, Path pluginsDir, Path bundlesDir, Path dataDir,
                              String store, StoreServer storeServer, String token, long maxBodyBytes, List<String> allowedOrigins,
                              HttpLimits httpLimits, Map<String, String> bundleProperties, MemoryLimits memory,
                              ExecutorProfiles profiles, boolean clientOperatorConfig, RunLimits runs,
-                             StoreSettings storeSettings) {
+                             StoreSettings storeSettings, ClusterSettings cluster) {
 
     /** The port the API listens on unless told otherwise. */
     public static final int DEFAULT_PORT = 7878;
@@ -60,6 +62,7 @@ public record LauncherConfig(Path home, String bind, int port, Path pluginsDir, 
         Objects.requireNonNull(httpLimits, "httpLimits");
         Objects.requireNonNull(profiles, "profiles");
         Objects.requireNonNull(memory, "memory");
+        cluster = cluster == null ? ClusterSettings.NONE : cluster;
         bundleProperties = Map.copyOf(bundleProperties);
         allowedOrigins = List.copyOf(allowedOrigins);
         token = token == null || token.isBlank() ? null : token;
@@ -94,6 +97,7 @@ public record LauncherConfig(Path home, String bind, int port, Path pluginsDir, 
             throw new ConfigException("--store-url (" + ConfigLoader.STORE_URL + ") is for --store postgres; the "
                     + store + " store does not use it");
         }
+        cluster.validate(store, bind);
         if (token != null && token.length() < MIN_TOKEN_LENGTH) {
             throw new ConfigException("the token (--token, meerkat.token or MEERKAT_TOKEN) has " + token.length()
                     + " character(s); use at least " + MIN_TOKEN_LENGTH + ", e.g. from openssl rand -hex 16");

@@ -38,8 +38,12 @@ public final class ApiException extends RuntimeException {
         return new ApiException(503, "server_busy", message);
     }
 
-    /** Whether the client is told when to retry: the server is full for now, not failing. */
+    /**
+     * Whether the client is told when to retry: the server is full for now, not failing, or the session is
+     * changing nodes.
+     */
     boolean retryLater() {
-        return status == 429 || code.equals("server_busy") || code.equals("store_unavailable");
+        return status == 429 || code.equals("server_busy") || code.equals("store_unavailable")
+                || code.equals("session_moved") || code.equals("ownership_lost");
     }
 }

@@ -2,11 +2,13 @@ package io.meerkat.distribution.http;
 
 import io.meerkat.distribution.config.HttpLimits;
 import io.meerkat.runtime.api.MeerkatException;
+import io.meerkat.runtime.api.SessionMovedException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ThreadLocalRandom;
@@ -45,14 +47,17 @@ final class ApiHandler extends Handler.Abstract {
     private final HttpLimits limits;
     private final BodyBudget bodyBudget;
     private final Scheduler scheduler;
+    /** Forwards requests for sessions other nodes run; {@code null} for a runtime on its own. */
+    private final ClusterRouter router;
     private volatile boolean shuttingDown;
 
     /**
      * @param bodyBudget the request body bytes all requests may buffer at once
      * @param scheduler  runs the body data-rate checks
+     * @param router     forwards requests for sessions other nodes of the cluster run; {@code null} without one
      */
     ApiHandler(List<Route> routes, Json json, AccessGuard guard, long maxBodyBytes, HttpLimits limits,
-               BodyBudget bodyBudget, Scheduler scheduler) {
+               BodyBudget bodyBudget, Scheduler scheduler, ClusterRouter router) {
         this.routes = List.copyOf(routes);
         this.json = json;
         this.guard = guard;
@@ -60,6 +65,11 @@ final class ApiHandler extends Handler.Abstract {
         this.limits = limits;
         this.bodyBudget = bodyBudget;
         this.scheduler = scheduler;
+        this.router = router;
+        if (router != null) {
+            router.answerErrorsWith((request, response, callback, failure) ->
+                    writeError(request, response, callback, null, failure));
+        }
     }
 
     @Override
@@ -72,6 +82,10 @@ final class ApiHandler extends Handler.Abstract {
                     response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
                 }
                 throw new ApiException(refusal.status(), refusal.code(), refusal.message());
+            }
+            // After the guard: a forwarded request has passed this node's token, host and origin checks.
+            if (router != null && router.route(request, response, callback)) {
+                return true;
             }
             String path = Request.getPathInContext(request);
             String method = request.getMethod();
@@ -155,6 +169,13 @@ final class ApiHandler extends Handler.Abstract {
             response.getHeaders().put(HttpHeader.CONNECTION, "close");
         }
         ApiException error = toApiError(failure);
+        if (router != null && (error.code().equals("session_not_found") || error.code().equals("not_ready")
+                || error.code().equals("illegal_transition"))) {
+            Optional<SessionMovedException> moved = router.lostWhileAnswering(request);
+            if (moved.isPresent()) {
+                error = toApiError(moved.get());
+            }
+        }
         Map<String, Object> detail = new LinkedHashMap<>();
         detail.put("code", error.code());
         detail.put("message", error.getMessage());
@@ -200,6 +221,8 @@ final class ApiHandler extends Handler.Abstract {
                 case "runtime_closed" -> 503;
                 // The store refused a write: nothing of the request was made; reads go on meanwhile.
                 case "store_unavailable" -> 503;
+                // The session is changing nodes (a failover, a drain) or this node just lost it: ask again.
+                case "session_moved", "ownership_lost" -> 503;
                 default -> 500;
             };
             if (meerkat.code().equals("runtime_closed") || (status == 503 && shuttingDown)) {

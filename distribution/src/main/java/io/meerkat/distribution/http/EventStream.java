@@ -39,7 +39,8 @@ import org.eclipse.jetty.util.thread.Scheduler;
  */
 final class EventStream implements StreamEndpoint, AutoCloseable {
 
-    private static final long KEEPALIVE_SECONDS = 15;
+    /** How often an idle stream gets a keep-alive comment (and so finds a client that went away). */
+    static final long KEEPALIVE_MS = 15_000;
     /** The most bytes of events one stream keeps waiting for its client before it drops events. */
     static final long MAX_STREAM_BACKLOG_BYTES = 1L << 20;
 
@@ -50,8 +51,11 @@ final class EventStream implements StreamEndpoint, AutoCloseable {
     private final int maxStreams;
     /** The bytes of events waiting in every stream together. */
     private final BodyBudget budget;
+    private final long keepaliveMs;
 
-    EventStream(MeerkatRuntime runtime, Json json, Scheduler scheduler, int maxStreams, BodyBudget budget) {
+    EventStream(MeerkatRuntime runtime, Json json, Scheduler scheduler, int maxStreams, BodyBudget budget,
+                long keepaliveMs) {
+        this.keepaliveMs = keepaliveMs;
         this.runtime = runtime;
         this.json = json;
         this.scheduler = scheduler;
@@ -195,7 +199,7 @@ final class EventStream implements StreamEndpoint, AutoCloseable {
                         enqueue(Chunk.comment(": keepalive\n\n"));
                     }
                     scheduleKeepalive();
-                }, KEEPALIVE_SECONDS, TimeUnit.SECONDS);
+                }, keepaliveMs, TimeUnit.MILLISECONDS);
             }
         }
 

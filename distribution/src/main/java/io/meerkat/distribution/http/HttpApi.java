@@ -38,9 +38,12 @@ public final class HttpApi implements AutoCloseable {
     private final ApiHandler handler;
     private final BodyBudget bodyBudget;
     private final PendingCompletions completions;
+    /** {@code null} for a runtime on its own. */
+    private final ClusterRouter router;
 
     private HttpApi(Server server, ServerConnector connector, EventStream events, ApiHandler handler,
-                    BodyBudget bodyBudget, PendingCompletions completions) {
+                    BodyBudget bodyBudget, PendingCompletions completions, ClusterRouter router) {
+        this.router = router;
         this.server = server;
         this.connector = connector;
         this.events = events;
@@ -51,6 +54,14 @@ public final class HttpApi implements AutoCloseable {
 
     /** Starts the server; the port is taken when this returns. */
     public static HttpApi start(LauncherConfig config, ApiContext context) {
+        return start(config, context, EventStream.KEEPALIVE_MS);
+    }
+
+    /**
+     * {@link #start(LauncherConfig, ApiContext)} with event streams kept alive every {@code keepaliveMs}: for
+     * tests of streams whose client went away, which a stream finds out at its next write.
+     */
+    static HttpApi start(LauncherConfig config, ApiContext context, long keepaliveMs) {
         QueuedThreadPool threads = new QueuedThreadPool(64, 4);
         threads.setName("meerkat-http");
         Server server = new Server(threads);
@@ -75,32 +86,42 @@ public final class HttpApi implements AutoCloseable {
         context.metrics().watchRetainedResults(() -> completions.retainedBytes()
                 + context.registry().rememberedOutcomeBytes());
         EventStream events = new EventStream(context.runtime(), json, server.getScheduler(), limits.maxEventStreams(),
-                new BodyBudget(limits.maxBufferedEventBytes()));
+                new BodyBudget(limits.maxBufferedEventBytes()), keepaliveMs);
         List<Route> routes = new ArrayList<>();
         routes.addAll(new SystemEndpoints(context).routes());
+        routes.addAll(new ClusterEndpoints(context).routes());
         routes.addAll(new SessionEndpoints(context, completions).routes());
         routes.addAll(new InputEndpoints(context, completions).routes());
         routes.add(Route.streaming("GET", "/v1/sessions/{id}/events", events));
         AccessGuard guard = new AccessGuard(config, connector::getLocalPort);
         // Graceful: stopping waits (bounded) for answers and stream endings already on their way.
         BodyBudget bodyBudget = new BodyBudget(limits.maxBufferedBodyBytes());
+        ClusterRouter router = context.runtime().cluster()
+                .map(cluster -> new ClusterRouter(context.runtime(), cluster, limits, keepaliveMs, server)).orElse(null);
         ApiHandler handler = new ApiHandler(routes, json, guard, config.maxBodyBytes(), limits, bodyBudget,
-                server.getScheduler());
+                server.getScheduler(), router);
+
         server.setHandler(new GracefulHandler(handler));
         server.setErrorHandler(new JsonErrorHandler(json));
         server.setStopTimeout(STOP_TIMEOUT_MS);
         try {
+            if (router != null) {
+                router.start();
+            }
             server.start();
         } catch (Exception e) {
             try {
                 server.stop();
+                if (router != null) {
+                    router.stop();
+                }
             } catch (Exception suppressed) {
                 e.addSuppressed(suppressed);
             }
             throw new IllegalStateException("the HTTP API cannot listen on " + config.bind() + ":" + config.port()
                     + ": " + e.getMessage(), e);
         }
-        return new HttpApi(server, connector, events, handler, bodyBudget, completions);
+        return new HttpApi(server, connector, events, handler, bodyBudget, completions, router);
     }
 
     /** The port listened on (the one picked when the configuration said 0). */
@@ -140,10 +161,17 @@ public final class HttpApi implements AutoCloseable {
         handler.beginShutdown();
     }
 
-    /** Ends every event stream, then stops the server (waiting a bounded time for answers in flight). */
+    /**
+     * Ends every event stream and every forwarded exchange, then stops the server (waiting a bounded time for
+     * answers in flight).
+     */
     @Override
     public void close() {
         events.close();
+        if (router != null) {
+            // Before the server's graceful wait, which forwarded streams would otherwise hold to its end.
+            router.stop();
+        }
         try {
             server.stop();
         } catch (Exception e) {

@@ -10,6 +10,8 @@ import io.meerkat.runtime.api.InputHeader;
 import io.meerkat.runtime.api.InputId;
 import io.meerkat.runtime.api.InputSource;
 import io.meerkat.runtime.api.InputStatus;
+import io.meerkat.runtime.api.OwnershipLostException;
+import io.meerkat.runtime.api.SessionMovedException;
 import io.meerkat.runtime.api.SessionHandle;
 import io.meerkat.runtime.api.Submission;
 import java.util.List;
@@ -60,10 +62,11 @@ final class InputEndpoints {
         long timeoutMs = exchange.queryLong("timeoutMs", 0, 0, MAX_TIMEOUT_MS);
         Optional<CompletableFuture<CompletionOutcome>> pending = completions.poll(session.id(), status.inputId(), timeoutMs);
         if (pending.isPresent()) {
-            return pending.get()
-                    .thenApply(outcome -> outcome == null ? Reply.accepted(Views.pending()) : Reply.ok(Views.outcome(outcome)));
+            return pending.get().thenApply(outcome -> answer(session, outcome));
         }
-        Optional<CompletionOutcome> finished = completions.finished(session.id(), status.inputId());
+        Optional<CompletionOutcome> finished = completions.finished(session.id(), status.inputId())
+                // Said when this node lost the session earlier; it runs it again now, so the outcome is to come.
+                .filter(outcome -> !movedAway(outcome));
         if (finished.isPresent()) {
             return CompletableFuture.completedFuture(Reply.ok(Views.outcome(finished.get())));
         }
@@ -76,17 +79,38 @@ final class InputEndpoints {
                 Optional<CompletableFuture<CompletionOutcome>> waiting =
                         completions.poll(session.id(), status.inputId(), timeoutMs);
                 if (waiting.isPresent()) {
-                    return waiting.get().thenApply(
-                            outcome -> outcome == null ? Reply.accepted(Views.pending()) : Reply.ok(Views.outcome(outcome)));
+                    return waiting.get().thenApply(outcome -> answer(session, outcome));
                 }
                 if (joined.get().isDone()) {
-                    return CompletableFuture.completedFuture(Reply.ok(Views.outcome(joined.get().join())));
+                    return CompletableFuture.completedFuture(answer(session, joined.get().join()));
                 }
             }
         }
         // Read again: the input may have finished (and its session been deleted, its outcomes forgotten)
         // since the first read. Answered from that stale snapshot, a finished input looked "pending".
         return CompletableFuture.completedFuture(fromLifecycle(inputStatus(exchange)));
+    }
+
+    /**
+     * A waited-for completion's answer: the outcome, or 202 pending when the wait timed out ({@code null}).
+     * The session's loop ends with {@link OwnershipLostException#REASON} when another node claimed the session:
+     * not the input's outcome (the new owner runs it), so the client is told to ask again, which reaches the
+     * new owner (503 {@code session_moved}, {@code Retry-After}).
+     */
+    private static Reply answer(SessionHandle session, CompletionOutcome outcome) {
+        if (outcome == null) {
+            return Reply.accepted(Views.pending());
+        }
+        if (movedAway(outcome)) {
+            throw new SessionMovedException(session.id(), null);
+        }
+        return Reply.ok(Views.outcome(outcome));
+    }
+
+    /** Whether the outcome only says this node stopped running the session because another claimed it. */
+    static boolean movedAway(CompletionOutcome outcome) {
+        return outcome instanceof CompletionOutcome.RuntimeTerminated terminated
+                && OwnershipLostException.REASON.equals(terminated.reason());
     }
 
     /** An input nobody over HTTP waits for and the registry does not remember: told by its lifecycle. */

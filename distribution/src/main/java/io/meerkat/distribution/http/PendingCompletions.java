@@ -90,7 +90,8 @@ final class PendingCompletions {
             if (outcome != null) {
                 // Recorded before the entry goes: a reader who misses the entry finds the outcome. Not for a
                 // session already deleted (its waiters are resolved as it goes): nobody can ask any more.
-                if (sessionExists.test(sessionId)) {
+                // Nor an outcome that only says this node lost the session: its next owner gives the real one.
+                if (sessionExists.test(sessionId) && !InputEndpoints.movedAway(outcome)) {
                     recent.record(sessionId, inputId, outcome);
                 }
                 metrics.recordOutcome(outcome);

@@ -39,6 +39,10 @@ final class Requests {
     record Control(String command, String reason) {
     }
 
+    /** {@code POST /v1/node/drain}: how long runs in flight may take to finish (default 30000). */
+    record Drain(Long deadlineMs) {
+    }
+
     /** {@code POST /v1/sessions/{id}/runtime}: {@code stop} or {@code resume}. */
     record RuntimeCommand(String command) {
     }

@@ -36,6 +36,7 @@ final class SystemEndpoints {
         Map<String, Object> health = new LinkedHashMap<>();
         health.put("status", "ok");
         health.put("version", LauncherVersion.version());
+        context.runtime().cluster().ifPresent(cluster -> health.put("node", cluster.nodeId()));
         health.put("sessions", context.runtime().sessions().size());
         health.put("executors", new ArrayList<>(new TreeMap<>(kindsToPlugins()).keySet()));
         health.put("completionRegistry", context.registry().active().name());

@@ -144,6 +144,29 @@ final class Views {
         return view;
     }
 
+    /** {@code GET /v1/cluster}. */
+    record Cluster(ThisNode node, long leaseTtlMs, List<ClusterNode> nodes) {
+    }
+
+    /** The node answering; {@code advertise} absent until it is known. */
+    record ThisNode(String id, String advertise, boolean draining) {
+    }
+
+    /** A node as the store last heard of it; {@code advertise} absent until the node has said. */
+    record ClusterNode(String id, String advertise, String startedAt, long heartbeatAgeMs, boolean alive,
+                       boolean draining, long sessions) {
+
+        static ClusterNode of(io.meerkat.runtime.api.cluster.ClusterNode node) {
+            return new ClusterNode(node.nodeId(), node.advertise() == null ? null : node.advertise().toString(),
+                    node.startedAt().toString(),
+                    node.sinceHeartbeat().toMillis(), node.alive(), node.draining(), node.sessions());
+        }
+    }
+
+    /** {@code POST /v1/node/drain}: what the drain did. */
+    record Drained(String node, int released, int cutShort, long tookMs) {
+    }
+
     static Map<String, Object> pending() {
         return Map.of("outcome", "pending");
     }

@@ -10,6 +10,7 @@ import io.meerkat.runtime.api.spi.RuntimeStoreProvider;
 import io.meerkat.runtime.api.spi.StoreInfo;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -30,6 +31,8 @@ public final class RuntimeStores {
     public static final String POSTGRES = "postgres";
     /** The database file of the sqlite store, in the data folder. */
     public static final String SQLITE_FILE = "meerkat.db";
+    /** The postgres store's setting for the cluster's lease time to live, in milliseconds. */
+    static final String LEASE_TTL_SETTING = "leaseTtlMs";
     /** The kinds {@code --store} accepts. */
     public static final List<String> KINDS = List.of(SQLITE, POSTGRES, MEMORY);
 
@@ -52,7 +55,8 @@ public final class RuntimeStores {
     /**
      * Opens the store the launcher runs on: for {@value #SQLITE} creating its file if needed and holding the
      * data folder's lock ({@value DataFolderLock#FILE}) until the store is closed, one launcher per store; for
-     * {@value #POSTGRES} the database of {@code --store-url}, its schema created or migrated.
+     * {@value #POSTGRES} the database of {@code --store-url}, its schema created or migrated, with the
+     * cluster's lease time to live ({@code --lease-ttl-ms}) when one is configured.
      *
      * @return empty for {@value #MEMORY}: the runtime then keeps its sessions in memory only
      * @throws ConfigException if another launcher runs on this data folder's store
@@ -60,7 +64,12 @@ public final class RuntimeStores {
      */
     public static Optional<RuntimeStore> open(LauncherConfig config) {
         if (config.store().equals(POSTGRES)) {
-            return Optional.of(openPostgres(config.storeServer()));
+            Map<String, String> settings = new LinkedHashMap<>(config.storeServer().providerSettings());
+            // Only when the operator set it: the store's own default is the documented one.
+            if (config.cluster().leaseTtlMs() != null) {
+                settings.put(LEASE_TTL_SETTING, Long.toString(config.cluster().leaseTtlMs()));
+            }
+            return Optional.of(provider(POSTGRES).open(settings));
         }
         return open(config.store(), config.dataDir(), config.storeSettings().sqliteSynchronous());
     }

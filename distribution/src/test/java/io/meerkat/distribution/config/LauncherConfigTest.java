@@ -226,6 +226,54 @@ class LauncherConfigTest {
     }
 
     @Test
+    void clusterSettingsAreForThePostgresStoreOnlyAndDefaultToAHostAndPortNodeIdAndA5SecondLease() {
+        Map<String, String> postgres = Map.of(ConfigLoader.STORE, "postgres",
+                ConfigLoader.STORE_URL, "jdbc:postgresql://db/meerkat", ConfigLoader.PORT, "7900");
+        LauncherConfig defaults = ConfigLoader.load(home, null, postgres, Map.of()).validate();
+        assertEquals(ClusterSettings.NONE, defaults.cluster());
+        assertEquals(5_000, defaults.cluster().effectiveLeaseTtlMs());
+        assertTrue(defaults.cluster().nodeId(7900).endsWith("-7900"), defaults.cluster().nodeId(7900));
+        assertTrue(defaults.cluster().nodeId(0).matches("[A-Za-z0-9][A-Za-z0-9._-]*-[0-9a-f]{8}"),
+                "with --port 0 a random suffix: " + defaults.cluster().nodeId(0));
+
+        Map<String, String> set = new HashMap<>(postgres);
+        set.put(ConfigLoader.CLUSTER_NODE_ID, "node-a");
+        set.put(ConfigLoader.CLUSTER_ADVERTISE, "http://10.0.0.5:7900/");
+        set.put(ConfigLoader.CLUSTER_LEASE_TTL_MS, "2000");
+        ClusterSettings cluster = ConfigLoader.load(home, null, set, Map.of()).validate().cluster();
+        assertEquals("node-a", cluster.nodeId(7900));
+        assertEquals(java.net.URI.create("http://10.0.0.5:7900"), cluster.advertise());
+        assertEquals(2_000, cluster.effectiveLeaseTtlMs());
+
+        for (String key : new String[] {ConfigLoader.CLUSTER_NODE_ID, ConfigLoader.CLUSTER_ADVERTISE,
+                ConfigLoader.CLUSTER_LEASE_TTL_MS}) {
+            String value = key.equals(ConfigLoader.CLUSTER_ADVERTISE) ? "http://127.0.0.1:7900"
+                    : key.equals(ConfigLoader.CLUSTER_LEASE_TTL_MS) ? "2000" : "node-a";
+            ConfigException refused = assertThrows(ConfigException.class, () ->
+                    ConfigLoader.load(home, null, Map.of(key, value), Map.of()).validate());
+            assertTrue(refused.getMessage().contains("--store postgres")
+                    && refused.getMessage().contains("the sqlite store belongs to one launcher"), refused.getMessage());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"meerkat.cluster.node-id=-starts-with-a-dash", "meerkat.cluster.node-id=has space",
+            "meerkat.cluster.advertise=ftp://h:1", "meerkat.cluster.advertise=http://h", "meerkat.cluster.advertise=http://h:1/v1",
+            "meerkat.cluster.lease-ttl-ms=100", "meerkat.cluster.lease-ttl-ms=soon", "meerkat.bind=0.0.0.0"})
+    void badClusterSettingsNameTheirKeyAndAWildcardBindNeedsAnAdvertisedAddress(String setting) {
+        Map<String, String> values = new HashMap<>(Map.of(ConfigLoader.STORE, "postgres",
+                ConfigLoader.STORE_URL, "jdbc:postgresql://db/meerkat", ConfigLoader.TOKEN, "a-token-of-16-chars!"));
+        String[] keyValue = setting.split("=", 2);
+        values.put(keyValue[0], keyValue[1]);
+
+        ConfigException error = assertThrows(ConfigException.class,
+                () -> ConfigLoader.load(home, null, values, Map.of()).validate());
+
+        String expected = keyValue[0].equals(ConfigLoader.BIND) ? "--advertise" : keyValue[0];
+        assertTrue(error.getMessage().contains(expected), error.getMessage());
+    }
+
+    @Test
     void memoryBoundsComeFromTheFileAndMustBePositive() throws IOException {
         Files.createDirectories(home.resolve("conf"));
         Files.writeString(home.resolve("conf/meerkat.properties"), "meerkat.session.max-queued-inputs=7\n"

@@ -74,6 +74,13 @@ public final class ApiClient {
                 .thenApply(response -> new Answer(response.statusCode(), parse(response.body()), response.body(), response.headers()));
     }
 
+    /** A POST answered asynchronously: for a request that waits (a drain) while the test goes on. */
+    public CompletableFuture<Answer> postAsync(String path, String body) {
+        return client.sendAsync(request(path).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .thenApply(response -> new Answer(response.statusCode(), parse(response.body()), response.body(), response.headers()));
+    }
+
     public Answer send(HttpRequest.Builder request) {
         try {
             HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
