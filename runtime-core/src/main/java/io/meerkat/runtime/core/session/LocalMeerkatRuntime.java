@@ -240,7 +240,7 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         }
         try {
             return start(new SessionSpec(sessionId, spec.executorKind(), spec.config(), spec.maxRunDuration()),
-                    factory, stored, List.of());
+                    factory, stored, List.of(), fence);
         } catch (RuntimeException | Error e) {
             forgetStored(sessionId, fence, e);
             if (cluster != null) {
@@ -255,10 +255,14 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
      * (taken up before the session is published, so that nothing runs or is admitted before them).
      */
     private LocalSession start(SessionSpec spec, ExecutorFactory factory, StoredSession stored,
-                               List<StoredInput> recovered) {
+                               List<StoredInput> recovered, Fence fence) {
         SessionId sessionId = spec.sessionId();
+        if (cluster != null && fence == null) {
+            // Never unfenced on a shared store: such a driver's writes would land whoever holds the session.
+            throw new IllegalStateException("session " + sessionId + " is not held by node " + cluster.nodeId());
+        }
         SessionEvents events = new SessionEvents(sessionId, blockingExecutor);
-        SessionDriver driver = newDriver(sessionId, spec.executorKind(), events, stored);
+        SessionDriver driver = newDriver(sessionId, spec.executorKind(), events, stored, fence);
         CoreExecutor executor = factory == null ? null
                 : factory.create(new ExecutorContext(sessionId, spec.executorKind(), spec.config(), blockingExecutor,
                         reportsTo(driver)));
@@ -411,6 +415,12 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
     /** Takes up one stored session without resuming it; {@code null} if it cannot be taken up (logged). */
     private LocalSession recover(StoredSession stored, List<StoredInput> inputs) {
         SessionId sessionId = stored.id();
+        Fence fence = cluster == null ? null : cluster.fenceOf(sessionId);
+        if (cluster != null && fence == null) {
+            // Lost between its claim and this take-up (a renewal found another owner): the other node runs it.
+            LOG.info("session {} is no longer held by this node; not taken up", sessionId);
+            return null;
+        }
         SessionSpec spec = new SessionSpec(sessionId, stored.executorKind(), stored.config(), stored.maxRunDuration());
         boolean ended = stored.state() == RuntimeState.STOPPED || stored.state() == RuntimeState.DESTROYED;
         ExecutorFactory factory = null;
@@ -424,7 +434,7 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         }
         LocalSession session;
         try {
-            session = start(spec, factory, stored, inputs);
+            session = start(spec, factory, stored, inputs, fence);
         } catch (RuntimeException e) {
             if (factory == null) {
                 skipUnrecoverable(stored, e);
@@ -436,7 +446,7 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
                     stored.executorKind(), e);
             unavailable = "executor_unavailable: executor of kind '" + stored.executorKind() + "' failed to start: " + e;
             try {
-                session = start(spec, null, stored, inputs);
+                session = start(spec, null, stored, inputs, fence);
             } catch (RuntimeException again) {
                 again.addSuppressed(e);
                 skipUnrecoverable(stored, again);
@@ -504,12 +514,11 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
     }
 
     private SessionDriver newDriver(SessionId sessionId, String executorKind, SessionEvents events,
-                                    StoredSession stored) {
+                                    StoredSession stored, Fence fence) {
         return new SessionDriver(sessionId, executorKind,
                 new Ingress(settings.finishedInputRetention(), settings.maxQueuedInputs(),
                         settings.maxQueuedCharsPerSession(), queuedPayload),
-                events, settings.maxBatchSize(), settings.retryPolicy().maxAttempts(), store, stored,
-                cluster == null ? null : cluster.fenceOf(sessionId));
+                events, settings.maxBatchSize(), settings.retryPolicy().maxAttempts(), store, stored, fence);
     }
 
     /** The config as a store may keep it: without the values of keys the executor declares secret. */
