@@ -36,7 +36,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -114,13 +113,13 @@ public final class Launcher implements AutoCloseable {
             System.setProperty(DATA_FOLDER_PROPERTY, config.dataDir().toAbsolutePath().toString());
             // Plugins load on a second thread while the framework starts: the two share nothing.
             progress.accept("starting the OSGi framework; loading executor plugins from " + config.pluginsDir());
-            CompletableFuture<ExecutorPluginHost> loading = onThread("meerkat-plugin-loader",
+            CompletableFuture<ExecutorPluginHost> loading = OwnThread.supply("meerkat-plugin-loader",
                     () -> ExecutorPluginHost.start(config.pluginsDir()));
             AutoCloseable pluginsIfFailed = () -> closeWhenLoaded(loading);
             started.push(pluginsIfFailed);
             // The store opens on a third thread (SQLite's native library, the connections, the schema): it shares
             // nothing with the other two, and its ~0.1-0.5 s no longer add to the start-up.
-            CompletableFuture<Optional<RuntimeStore>> opening = onThread("meerkat-store-opener",
+            CompletableFuture<Optional<RuntimeStore>> opening = OwnThread.supply("meerkat-store-opener",
                     () -> RuntimeStores.open(config));
             AutoCloseable storeIfFailed = () -> closeWhenOpened(opening);
             started.push(storeIfFailed);
@@ -269,20 +268,6 @@ public final class Launcher implements AutoCloseable {
         closeAll(closeOrder);
     }
 
-    /** Runs one start-up step on a thread of its own. */
-    private static <T> CompletableFuture<T> onThread(String name, Supplier<T> step) {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        Thread thread = new Thread(() -> {
-            try {
-                result.complete(step.get());
-            } catch (RuntimeException | Error e) {
-                result.completeExceptionally(e);
-            }
-        }, name);
-        thread.setDaemon(true);
-        thread.start();
-        return result;
-    }
 
     /** The step's result, or its own exception. */
     private static <T> T join(CompletableFuture<T> step) {

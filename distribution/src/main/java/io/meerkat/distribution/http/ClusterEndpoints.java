@@ -1,11 +1,11 @@
 package io.meerkat.distribution.http;
 
+import io.meerkat.distribution.OwnThread;
 import io.meerkat.runtime.api.cluster.DrainReport;
 import io.meerkat.runtime.api.cluster.RuntimeCluster;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,28 +57,14 @@ final class ClusterEndpoints {
                     + ", was " + deadlineMs);
         }
         LOG.info("draining node {}: its sessions go to the other nodes (deadline {} ms)", cluster.nodeId(), deadlineMs);
-        return onThread("meerkat-drain", () -> {
+        return OwnThread.supply("meerkat-drain", () -> {
+            // The lease keeper logs what the drain did.
             DrainReport report = cluster.drain(Duration.ofMillis(deadlineMs));
-            LOG.info("node {} drained: {} session(s) released, {} run(s) cut short, in {} ms", cluster.nodeId(),
-                    report.released(), report.cutShort(), report.took().toMillis());
             return Reply.ok(new Views.Drained(cluster.nodeId(), report.released(), report.cutShort(),
                     report.took().toMillis()));
         });
     }
 
-    private static <T> CompletableFuture<T> onThread(String name, Supplier<T> work) {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        Thread thread = new Thread(() -> {
-            try {
-                result.complete(work.get());
-            } catch (RuntimeException | Error e) {
-                result.completeExceptionally(e);
-            }
-        }, name);
-        thread.setDaemon(true);
-        thread.start();
-        return result;
-    }
 
     private static String text(Object value) {
         return value == null ? null : value.toString();
