@@ -107,6 +107,22 @@ class ClusterRuntimeTest {
     }
 
     @Test
+    void twoNodesCreatingOneIdAtOnceGiveTheLoserADuplicateNotAStoreFailure() throws Exception {
+        TestNode a = node("node-a", 60_000);
+        TestNode b = node("node-b", 60_000);
+        SessionId id = SessionId.random();
+        a.runtime.createSession(new SessionSpec(id, LedgerExecutorFactory.KIND, Map.of(), null));
+        // Node b looked before node a's creation committed: the store had no such session yet.
+        b.store.ownerLookupsToHide.set(1);
+        assertThrows(DuplicateSessionException.class,
+                () -> b.runtime.createSession(new SessionSpec(id, LedgerExecutorFactory.KIND, Map.of(), null)));
+        assertEquals("node-a", b.cluster().owner(id).orElseThrow().nodeId());
+        assertTrue(b.runtime.session(id).isEmpty());
+        assertInstanceOf(CompletionOutcome.Completed.class,
+                a.runtime.session(id).orElseThrow().submit(Input.prompt("still a's")).completion().get(10, TimeUnit.SECONDS));
+    }
+
+    @Test
     void aNodeThatStopsRenewingLosesItsSessionsToTheOtherWhichRunsTheirQueueAndTheStaleRunWritesNothing() throws Exception {
         TestNode a = node("node-a", TTL_MS);
         TestNode b = node("node-b", TTL_MS);

@@ -69,6 +69,8 @@ final class TestNode implements AutoCloseable {
      */
     static final class FreezableStore extends ForwardingRuntimeStore {
         volatile boolean frozen;
+        /** Owner lookups still to answer "no such session" (as one made just before another node's creation would). */
+        final AtomicInteger ownerLookupsToHide = new AtomicInteger();
         /** Renewals that got through. */
         final AtomicInteger renewals = new AtomicInteger();
         /** Runs on the writer thread after each commit went through, before the committer hears of it. */
@@ -130,6 +132,9 @@ final class TestNode implements AutoCloseable {
 
                 @Override
                 public Optional<SessionOwner> owner(SessionId sessionId) {
+                    if (ownerLookupsToHide.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                        return Optional.empty();
+                    }
                     return real.owner(sessionId);
                 }
 

@@ -224,6 +224,13 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
                                 new StoreChange.NewLease(sessionId, cluster.nodeId())));
                     } catch (RuntimeException e) {
                         cluster.creationFailed(sessionId);
+                        if (spec.sessionId() != null && e instanceof StoreUnavailableException && ownedElsewhere(sessionId, e)) {
+                            // Another node created the same id between the check above and this write: its lease
+                            // refused ours. That is a duplicate, as it would have been a moment later.
+                            DuplicateSessionException duplicate = new DuplicateSessionException(sessionId);
+                            duplicate.addSuppressed(e);
+                            throw duplicate;
+                        }
                         throw e;
                     }
                     fence = cluster.created(sessionId);
@@ -247,6 +254,16 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
                 cluster.creationFailed(sessionId);
             }
             throw e;
+        }
+    }
+
+    /** Whether the store now has the session (another node's), after {@code refused} refused its creation here. */
+    private boolean ownedElsewhere(SessionId sessionId, RuntimeException refused) {
+        try {
+            return cluster.owner(sessionId).isPresent();
+        } catch (RuntimeException unreadable) {
+            refused.addSuppressed(unreadable);
+            return false;
         }
     }
 
