@@ -44,7 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class PostgresLeasesTest {
 
-    /** Short, so that a lease lapses within the test ({@link #shortLeases}); renewals here are explicit. */
+    /** Short, so that a writer's idle transaction is ended within the test ({@link #shortLeases}: 1 s). */
     private static final int TTL_MS = 300;
     /** Longer than any test: a lease that must stay live does, however loaded the machine. */
     private static final int LONG_TTL_MS = 120_000;
@@ -94,12 +94,38 @@ class PostgresLeasesTest {
                 InputLifecycleState.QUEUED, null))), fence);
     }
 
-    /** Waits for the database's clock to pass the lease's expiry: there is nothing to wait on but time. */
-    private static void awaitLapse(ClusterStore store, SessionId id) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (store.owner(id).orElseThrow().live()) {
-            assertTrue(System.nanoTime() < deadline, "the lease never lapsed");
-            Thread.sleep(TTL_MS / 6);
+    /**
+     * Makes the sessions' leases lapse now, as their holder's silence for a whole lease would: their expiry is
+     * moved into the past on the database's clock (an {@code UPDATE} of the expiry, which waits for no commit's
+     * fence lock, as a renewal does not).
+     */
+    private void expire(SessionId... ids) throws java.sql.SQLException {
+        try (java.sql.Connection connection = java.sql.DriverManager.getConnection(url);
+             java.sql.PreparedStatement expire = connection.prepareStatement(
+                     "UPDATE session_leases SET expires_at = now() - interval '1 second' WHERE session_id = ?")) {
+            for (SessionId id : ids) {
+                expire.setObject(1, id.value());
+                assertEquals(1, expire.executeUpdate());
+            }
+        }
+        for (SessionId id : ids) {
+            assertFalse(cluster(b).owner(id).orElseThrow().live());
+        }
+    }
+
+    /** Returns once no transaction holds a lock on the session's lease: it waits in the server's lock queue. */
+    private void awaitLeaseUnlocked(SessionId id) throws java.sql.SQLException {
+        try (java.sql.Connection connection = java.sql.DriverManager.getConnection(url)) {
+            connection.setAutoCommit(false);
+            try (java.sql.Statement limit = connection.createStatement()) {
+                limit.execute("SET LOCAL lock_timeout = '20s'");
+            }
+            try (java.sql.PreparedStatement lock = connection.prepareStatement(
+                    "SELECT 1 FROM session_leases WHERE session_id = ? FOR UPDATE")) {
+                lock.setObject(1, id.value());
+                lock.executeQuery().close();
+            }
+            connection.rollback();
         }
     }
 
@@ -118,11 +144,10 @@ class PostgresLeasesTest {
     }
 
     @Test
-    void aLapsedLeaseIsClaimedAtTheNextEpochAndTheOldHoldersWritesAreRefusedWhole() throws InterruptedException {
-        shortLeases();
+    void aLapsedLeaseIsClaimedAtTheNextEpochAndTheOldHoldersWritesAreRefusedWhole() throws Exception {
         SessionId id = create(a, "node-a");
         SessionId other = create(a, "node-a");
-        awaitLapse(cluster(b), id);
+        expire(id, other);
 
         List<Lease> claimed = cluster(b).claim("node-b", 1);
         assertEquals(1, claimed.size());
@@ -147,20 +172,19 @@ class PostgresLeasesTest {
     }
 
     @Test
-    void aLapsedLeaseNobodyClaimedIsStillItsHoldersAndARenewalRevivesIt() throws InterruptedException {
-        shortLeases();
+    void aLapsedLeaseNobodyClaimedIsStillItsHoldersAndARenewalRevivesIt() throws Exception {
         SessionId id = create(a, "node-a");
-        awaitLapse(cluster(a), id);
+        expire(id);
         a.commit(List.of(fencedInput(id, new Fence("node-a", 1), 1, "late but unchallenged")));
         assertEquals(List.of(new Lease(id, "node-a", 1)), cluster(a).renew("node-a"));
+        assertTrue(cluster(a).owner(id).orElseThrow().live(), "the renewal revived it");
         assertTrue(cluster(a).claim("node-a", 10).isEmpty(), "a node never claims its own lease");
     }
 
     @Test
     void aClaimSkipsASessionWhoseCommitIsUnderWayAndTakesItOnceTheCommitEnded() throws Exception {
-        shortLeases();
         SessionId id = create(a, "node-a");
-        awaitLapse(cluster(b), id);
+        expire(id);
         CountDownLatch inCommit = new CountDownLatch(1);
         CountDownLatch claimed = new CountDownLatch(1);
         ((JdbcRuntimeStore) a).beforeCommit(() -> {
@@ -203,15 +227,11 @@ class PostgresLeasesTest {
         CompletableFuture<Void> commit = CompletableFuture.runAsync(() ->
                 a.commit(List.of(fencedInput(id, new Fence("node-a", 1), 1, "frozen"))));
         assertTrue(inCommit.await(10, TimeUnit.SECONDS));
-        awaitLapse(cluster(b), id);
-        // The claim skips the locked lease until the server ends the idle transaction (its limit: 1 s here).
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        List<Lease> taken;
-        while ((taken = cluster(b).claim("node-b", 10)).isEmpty()) {
-            assertTrue(System.nanoTime() < deadline, "the frozen commit's lock was never let go");
-            Thread.sleep(50);
-        }
-        assertEquals(List.of(new Lease(id, "node-b", 2)), taken);
+        expire(id);
+        // A claim skips the lease while the frozen commit holds it (aClaimSkips…), until the server ends the
+        // idle transaction (its limit: 1 s here); a lock request waits in the server's queue for that.
+        awaitLeaseUnlocked(id);
+        assertEquals(List.of(new Lease(id, "node-b", 2)), cluster(b).claim("node-b", 10));
         claimed.countDown();
         java.util.concurrent.ExecutionException failed = assertThrows(java.util.concurrent.ExecutionException.class,
                 () -> commit.get(10, TimeUnit.SECONDS));
