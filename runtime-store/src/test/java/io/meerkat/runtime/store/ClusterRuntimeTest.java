@@ -133,15 +133,19 @@ class ClusterRuntimeTest {
         LedgerExecutorFactory.Held held = a.executors.nextHeld();
         Submission queued = session.submit(Input.prompt("queued"));
 
+        b.executors.hold();
         a.store.frozen = true;
-        // Node a proves nothing for a whole lease: it stops the session itself; node b claims and takes it up.
-        await("node b runs the session", () -> b.runtime.session(id).isPresent());
-        await("node a dropped the session", () -> a.runtime.session(id).isEmpty());
-        CompletionOutcome onA = inFlight.completion().get(10, TimeUnit.SECONDS);
+        // Node a proves nothing for a whole lease: it stops the session itself (its waiter hears why)...
+        CompletionOutcome onA = inFlight.completion().get(15, TimeUnit.SECONDS);
         assertEquals(new CompletionOutcome.RuntimeTerminated(OwnershipLostException.REASON), onA);
+        assertTrue(a.runtime.session(id).isEmpty());
+        // ...and node b claims it, takes it up and runs the run that was cut short again.
+        LedgerExecutorFactory.Held onB = b.executors.nextHeld();
 
         // The run node a had in flight finishes now: its end is refused by the fence, nothing of it is kept.
         held.complete();
+        b.executors.release();
+        onB.complete();
         SessionHandle moved = b.runtime.session(id).orElseThrow();
         assertInstanceOf(CompletionOutcome.Completed.class,
                 moved.completion(inFlight.inputId()).orElseThrow().get(10, TimeUnit.SECONDS));
@@ -164,7 +168,9 @@ class ClusterRuntimeTest {
         LedgerExecutorFactory.Held held = a.executors.nextHeld();
         Submission queued = session.submit(Input.prompt("queued"));
 
+        b.executors.hold();
         CompletableFuture<DrainReport> drain = CompletableFuture.supplyAsync(() -> a.cluster().drain(Duration.ofSeconds(20)));
+        // The run in flight ends only once the drain refuses new runs (else the queued input would start on a).
         await("node a drains", () -> a.cluster().draining());
         assertThrows(SessionMovedException.class, () -> a.runtime.createSession(SessionSpec.of(LedgerExecutorFactory.KIND)));
         held.complete();
@@ -173,7 +179,9 @@ class ClusterRuntimeTest {
         assertEquals(0, report.cutShort());
         assertInstanceOf(CompletionOutcome.Completed.class, inFlight.completion().get(10, TimeUnit.SECONDS));
 
-        await("node b runs the session", () -> b.runtime.session(session.id()).isPresent());
+        // Node b claims the released session at once and runs its queue.
+        b.executors.nextHeld().complete();
+        b.executors.release();
         assertInstanceOf(CompletionOutcome.Completed.class,
                 b.runtime.session(session.id()).orElseThrow().completion(queued.inputId()).orElseThrow().get(10, TimeUnit.SECONDS));
         assertEquals(List.of("in flight"), a.executors.ledger.stream().map(LedgerExecutorFactory.Applied::text).toList());
@@ -188,9 +196,12 @@ class ClusterRuntimeTest {
         a.executors.hold();
         Submission queued = session.submit(Input.prompt("queued"));
         a.executors.nextHeld();
+        b.executors.hold();
         a.runtime.close();
 
-        await("node b runs the session", () -> b.runtime.session(session.id()).isPresent());
+        // Node b claims the released session at once and runs the input cut short by the close again.
+        b.executors.nextHeld().complete();
+        b.executors.release();
         assertInstanceOf(CompletionOutcome.Completed.class,
                 b.runtime.session(session.id()).orElseThrow().completion(queued.inputId()).orElseThrow().get(10, TimeUnit.SECONDS));
         assertEquals(List.of("node-b"), b.cluster().nodes().stream().map(ClusterNode::nodeId).toList());

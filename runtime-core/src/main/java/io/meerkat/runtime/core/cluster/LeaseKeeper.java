@@ -370,6 +370,8 @@ public final class LeaseKeeper implements RuntimeCluster {
             return drained;
         }
         long start = System.nanoTime();
+        // Before the flag, so that whoever sees the node draining sees its sessions starting no run either.
+        host.refuseNewRuns();
         draining = true;
         // Waits for a claim or take-up under way on the keeper thread: from here on it claims nothing.
         awaitKeeper();
@@ -378,6 +380,7 @@ public final class LeaseKeeper implements RuntimeCluster {
         } catch (RuntimeException e) {
             LOG.warn("node {}: could not record that it drains; draining anyway", nodeId, e);
         }
+        // Again, for the sessions created or taken up since the first call.
         host.refuseNewRuns();
         long end = start + deadline.toNanos();
         int inFlight;
