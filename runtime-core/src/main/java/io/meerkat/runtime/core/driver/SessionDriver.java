@@ -28,6 +28,7 @@ import io.meerkat.runtime.core.ingress.Batch;
 import io.meerkat.runtime.core.ingress.Ingress;
 import io.meerkat.runtime.core.ingress.InputRecord;
 import io.meerkat.runtime.core.ingress.PolicyDecision.QueueMode;
+import io.meerkat.runtime.core.ingress.PolicyDecision.WakeMode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -130,8 +131,14 @@ public final class SessionDriver {
     /** A run whose apply completed, and its output. */
     private record Applied(StagedRun run, CoreApplyOutput output) {
     }
-    /** The machine's answer to SubmitWork, asked again after every transition (the hot path reads it). */
-    private boolean acceptsInput = machine.canApply(SUBMIT_WORK);
+    /**
+     * The machine's answer to SubmitWork, asked again after every transition: written under the lock, read
+     * without it by lock-free admissions ({@link #admit}). When it turns false, the inbox is taken at once,
+     * after the write (see {@link #apply}): a record pushed before that read saw it true is placed, and its
+     * submitter, reading it false after the push, finds its record placed; a record pushed after the take
+     * is seen by its submitter to be refused, or withdrawn by it.
+     */
+    private volatile boolean acceptsInput = machine.canApply(SUBMIT_WORK);
 
     public SessionDriver(SessionId sessionId, String executorKind, Ingress ingress, SessionEvents events,
                          int maxBatchSize, int maxAttempts) {
@@ -203,17 +210,27 @@ public final class SessionDriver {
      * @throws RuntimeNotReadyException if the phase refuses input
      */
     public Admitted admit(Input input, boolean withCompletion) {
+        if (store == null && acceptsInput) {
+            Admitted admitted = admitWithoutLock(input, withCompletion);
+            if (admitted != null) {
+                return admitted;
+            }
+        }
         while (true) {
             CompletableFuture<Void> before;
             Reserved reserved;
-            lock.lock();
+            lockAndTakeInbox();
             try {
                 if (!acceptsInput) {
                     throw new RuntimeNotReadyException(sessionId, machine.state(), "input");
                 }
                 long now = System.currentTimeMillis();
                 Admission admission = ingress.prepare(input, !machine.hasActiveRun(), now);
-                if (admission instanceof Admission.Deduplicated dedup) {
+                if (admission instanceof Admission.Deduplicated dedup && dedup.existing().inInbox()) {
+                    // Its submitter is pushing it (or taking it back): asked again once it is in or out.
+                    before = null;
+                    reserved = null;
+                } else if (admission instanceof Admission.Deduplicated dedup) {
                     InputRecord existing = dedup.existing();
                     before = existing.pendingCommit();
                     if (before == null) {
@@ -228,10 +245,15 @@ public final class SessionDriver {
                     if (store == null || !reservable(prepared.record())) {
                         before = store == null ? null : ingress.lastReservation();
                         if (before == null) {
-                            return placeAtOnce(prepared, withCompletion);
+                            Admitted admitted = placeAtOnce(prepared, withCompletion);
+                            if (admitted != null) {
+                                return admitted;
+                            }
+                            // A lock-free admission of its id or key got in first: asked again, as a duplicate.
+                        } else {
+                            // It would pass inputs reserved before it on their lanes: it waits for them first.
+                            ingress.release(prepared);
                         }
-                        // It would pass inputs reserved before it on their lanes: it waits for them first.
-                        ingress.release(prepared);
                         reserved = null;
                     } else {
                         reserved = reserve(prepared, withCompletion);
@@ -244,7 +266,65 @@ public final class SessionDriver {
             if (reserved != null) {
                 return placeReserved(reserved);
             }
-            awaitQuietly(before);
+            if (before == null) {
+                Thread.yield();
+            } else {
+                awaitQuietly(before);
+            }
+        }
+    }
+
+    /**
+     * The lock-free way in ({@link Ingress#offer}) of a session kept in memory only: the input is claimed and
+     * pushed onto the inbox without the driver lock, and placed on its lane by whoever takes the lock next
+     * (the loop, about to look for work). No event is published here: the one of its acceptance is, when it
+     * is placed, in the session's order.
+     *
+     * @return {@code null} when the input must be admitted under the lock (not a plain FIFO input, a
+     *         duplicate, or the session stopped accepting input meanwhile)
+     */
+    private Admitted admitWithoutLock(Input input, boolean withCompletion) {
+        // A run that begins after this read leaves the wake-up to the run's end, which takes the inbox.
+        boolean idle = activeRunId == null;
+        InputRecord record = ingress.offer(input, idle, System.currentTimeMillis(), withCompletion);
+        if (record == null) {
+            return null;
+        }
+        // Marked awaited by the offer (waiterFor's half that must precede the push).
+        Waiter waiter = withCompletion ? new Waiter(record.id(), new CompletableFuture<>(), null, record) : null;
+        // Read after the push: false means the inbox may have been taken for the last time before the push.
+        if (acceptsInput ? Ingress.refused(record) : ingress.withdraw(record)) {
+            if (waiter != null) {
+                registered(waiter);
+            }
+            return null;
+        }
+        // The run in flight when the push was made takes the inbox when it ends; with none, wake the loop.
+        boolean wake = record.policy().wakeMode() == WakeMode.WAKE_IF_IDLE && activeRunId == null;
+        return new Admitted(new AcceptOutcome.Accepted(record.id(), InputLifecycleState.QUEUED), waiter, wake,
+                Settlement.NONE);
+    }
+
+    /**
+     * Takes the driver lock, then the records the inbox holds (see {@link Ingress#takeInbox}): whatever the
+     * lock holder does next sees every input admitted before it, lock-free or not.
+     */
+    private void lockAndTakeInbox() {
+        lock.lock();
+        if (!ingress.inboxEmpty()) {
+            try {
+                takeInbox(acceptsInput);
+            } catch (RuntimeException | Error e) {
+                lock.unlock();
+                throw e;
+            }
+        }
+    }
+
+    /** Places (or refuses) what the inbox holds, telling the event stream of each input placed. Call under the lock. */
+    private void takeInbox(boolean accepting) {
+        for (InputRecord record : ingress.takeInbox(accepting)) {
+            events.inputAccepted(record, List.of());
         }
     }
 
@@ -272,6 +352,11 @@ public final class SessionDriver {
             }
         }
         Admission.Accepted accepted = ingress.place(prepared);
+        if (accepted == null) {
+            // A lock-free admission of the same id or key got in first: admitted again (a duplicate, now).
+            ingress.release(prepared);
+            return null;
+        }
         InputRecord record = accepted.record();
         events.inputAccepted(record, accepted.displaced());
         return new Admitted(new AcceptOutcome.Accepted(record.id(), record.state()),
@@ -315,7 +400,7 @@ public final class SessionDriver {
         }
         InputRecord record = reserved.record();
         boolean wake = false;
-        lock.lock();
+        lockAndTakeInbox();
         try {
             List<InputRecord> placed = failure == null ? ingress.committed(record) : ingress.unreserve(record);
             // Decided now, not when they were reserved: the run that was active then (a busy session wakes
@@ -357,7 +442,7 @@ public final class SessionDriver {
      * {@link #registered}); {@code null} if the session does not know the input.
      */
     public Waiter waiterOf(InputId inputId) {
-        lock.lock();
+        lockAndTakeInbox();
         try {
             InputRecord record = ingress.find(inputId);
             return record == null ? null : waiterFor(record);
@@ -413,7 +498,7 @@ public final class SessionDriver {
 
     /** IDLE → ATTACHED: a runtime loop now owns this session's executor. */
     public void attachExecutor() {
-        lock.lock();
+        lockAndTakeInbox();
         try {
             apply(ATTACH);
         } finally {
@@ -423,7 +508,7 @@ public final class SessionDriver {
 
     /** From now on no run begins: a stop is on its way to the runtime loop. */
     public void refuseNewRuns() {
-        lock.lock();
+        lockAndTakeInbox();
         try {
             refuseNewRuns = true;
         } finally {
@@ -446,7 +531,7 @@ public final class SessionDriver {
         RunId runId;
         RunPrimitive primitive;
         CompletableFuture<Void> stagingCommitted = null;
-        lock.lock();
+        lockAndTakeInbox();
         try {
             if (refuseNewRuns || !machine.state().canProcessQueue() || machine.hasActiveRun()) {
                 return null;
@@ -486,7 +571,7 @@ public final class SessionDriver {
 
     /** Undoes a run whose staging the store refused (see {@link #beginNextRun}); nothing is written. */
     private void unstage(StagedRun run, StoreUnavailableException cause) {
-        lock.lock();
+        lockAndTakeInbox();
         try {
             // A stop or destroy may have ended the run meanwhile (its write came after the refused one).
             if (!isActive(run.runId())) {
@@ -511,7 +596,7 @@ public final class SessionDriver {
         if (store != null && !writeBoundaryUnlocked(run, output, now)) {
             return Settlement.NONE;
         }
-        lock.lock();
+        lockAndTakeInbox();
         try {
             if (!isActive(run.runId())) {
                 // A stop or destroy committed it meanwhile (with the same rows), or ended it.
@@ -536,7 +621,7 @@ public final class SessionDriver {
      */
     private boolean writeBoundaryUnlocked(StagedRun run, CoreApplyOutput output, long now) {
         CompletableFuture<Void> committed;
-        lock.lock();
+        lockAndTakeInbox();
         try {
             if (!isActive(run.runId())) {
                 return false;
@@ -618,7 +703,7 @@ public final class SessionDriver {
      * ({@code Abandoned("apply failed: …")}). The waiter of a requeued input learns its final outcome later.
      */
     public RolledBack failRun(StagedRun run, String error, boolean permanent) {
-        lock.lock();
+        lockAndTakeInbox();
         try {
             if (!isActive(run.runId())) {
                 return RolledBack.NOTHING;
@@ -676,7 +761,7 @@ public final class SessionDriver {
      * @param timedOutAfter the run duration limit it exceeded, or {@code null} for a cancel sent by a caller
      */
     public Settlement cancelRun(StagedRun run, String reason, Duration timedOutAfter) {
-        lock.lock();
+        lockAndTakeInbox();
         try {
             if (!isActive(run.runId())) {
                 return Settlement.NONE;
@@ -709,7 +794,7 @@ public final class SessionDriver {
         if (!events.enabled()) {
             return;
         }
-        lock.lock();
+        lockAndTakeInbox();
         try {
             // Checked under the lock that also ends runs: a report never follows its run's end event.
             if (isActive(runId)) {
@@ -728,7 +813,7 @@ public final class SessionDriver {
         if (!events.enabled() || text.isEmpty()) {
             return;
         }
-        lock.lock();
+        lockAndTakeInbox();
         try {
             // Checked under the lock that also ends runs: a delta never follows its run's end event.
             if (isActive(runId)) {
@@ -765,7 +850,7 @@ public final class SessionDriver {
      *         session goes on as it was (but for a run it committed first, written on its own)
      */
     public Settlement stop(String reason, boolean durable) {
-        lock.lock();
+        lockAndTakeInbox();
         try {
             if (machine.state().isTerminal()) {
                 return Settlement.NONE;
@@ -786,7 +871,7 @@ public final class SessionDriver {
      * @throws io.meerkat.runtime.api.IllegalTransitionException after a stop or destroy: the session never runs again
      */
     public void resume() {
-        lock.lock();
+        lockAndTakeInbox();
         try {
             if (machine.canApply(RESUME)) {
                 apply(RESUME);
@@ -811,7 +896,7 @@ public final class SessionDriver {
      * @throws io.meerkat.runtime.api.IllegalTransitionException if it is already destroyed
      */
     public Settled destroy(String reason, boolean durable) {
-        lock.lock();
+        lockAndTakeInbox();
         try {
             CompletionOutcome outcome = new CompletionOutcome.RuntimeTerminated(reason);
             Settlement committed = durable ? writeEnd(DESTROY, AbandonReason.DESTROYED, outcome)
@@ -834,7 +919,7 @@ public final class SessionDriver {
      *         with a run in flight: the executor would go on applying a run nobody tracks) or after a stop
      */
     public Settled reset(boolean hasLoop) {
-        lock.lock();
+        lockAndTakeInbox();
         try {
             CompletionOutcome outcome = new CompletionOutcome.RuntimeTerminated("runtime reset");
             writeAbandonAll(RESET, AbandonReason.RESET, outcome);
@@ -858,7 +943,7 @@ public final class SessionDriver {
      * @throws io.meerkat.runtime.api.IllegalTransitionException if the phase cannot retire
      */
     public Settled retire(boolean hasLoop) {
-        lock.lock();
+        lockAndTakeInbox();
         try {
             CompletionOutcome outcome = new CompletionOutcome.RuntimeTerminated("retired without runtime loop");
             if (store != null) {
@@ -889,7 +974,7 @@ public final class SessionDriver {
      * @throws io.meerkat.runtime.api.IllegalTransitionException while a run is active or after a stop
      */
     public LifecycleReport recycle(boolean hasLoop) {
-        lock.lock();
+        lockAndTakeInbox();
         try {
             machine.preview(RECYCLE);
             long now = System.currentTimeMillis();
@@ -1048,7 +1133,7 @@ public final class SessionDriver {
      * @return how many inputs were taken up
      */
     public int restore(List<StoredInput> inputs, java.util.function.Predicate<RunId> receiptStored) {
-        lock.lock();
+        lockAndTakeInbox();
         try {
             long now = System.currentTimeMillis();
             List<InputRecord> changed = new ArrayList<>();
@@ -1089,7 +1174,7 @@ public final class SessionDriver {
      * restarts more often than the retention age would otherwise push back for ever.
      */
     public void endedAt(long millis) {
-        lock.lock();
+        lockAndTakeInbox();
         try {
             if (machine.state().isTerminal()) {
                 endedAtMillis = millis;
@@ -1117,7 +1202,7 @@ public final class SessionDriver {
      *         kept there, as before
      */
     public void removeFromStore() {
-        lock.lock();
+        lockAndTakeInbox();
         try {
             if (store != null && !removedFromStore) {
                 store.write(new StoreBatch(List.of(new StoreChange.RemoveSession(sessionId)), fence));
@@ -1130,7 +1215,7 @@ public final class SessionDriver {
 
     /** Closes the event stream once the session can change no more. */
     public void closeEvents() {
-        lock.lock();
+        lockAndTakeInbox();
         try {
             events.close();
         } finally {
@@ -1139,7 +1224,7 @@ public final class SessionDriver {
     }
 
     public RuntimeState state() {
-        lock.lock();
+        lockAndTakeInbox();
         try {
             return machine.state();
         } finally {
@@ -1149,7 +1234,7 @@ public final class SessionDriver {
 
     /** Whether the input is known and not finished. */
     public boolean isInputActive(InputId inputId) {
-        lock.lock();
+        lockAndTakeInbox();
         try {
             return ingress.isActive(inputId);
         } finally {
@@ -1163,7 +1248,7 @@ public final class SessionDriver {
      * after the driver lock is released), never orphaned by a recycle, which keeps the ledger.
      */
     public boolean isInputKnown(InputId inputId) {
-        lock.lock();
+        lockAndTakeInbox();
         try {
             return ingress.find(inputId) != null;
         } finally {
@@ -1172,7 +1257,7 @@ public final class SessionDriver {
     }
 
     public InputStatus inputStatus(InputId inputId) {
-        lock.lock();
+        lockAndTakeInbox();
         try {
             InputRecord record = ingress.find(inputId);
             return record == null ? null : record.toStatus();
@@ -1182,7 +1267,7 @@ public final class SessionDriver {
     }
 
     public List<InputId> activeInputIds() {
-        lock.lock();
+        lockAndTakeInbox();
         try {
             return InputRecord.ids(ingress.activeRecords());
         } finally {
@@ -1191,7 +1276,7 @@ public final class SessionDriver {
     }
 
     public SessionStatus status() {
-        lock.lock();
+        lockAndTakeInbox();
         try {
             return new SessionStatus(sessionId, executorKind, machine.state(), ingress.depth(Lane.QUEUE),
                     ingress.depth(Lane.STEER), InputRecord.ids(ingress.activeRecords()), machine.currentRunId().orElse(null),
@@ -1206,8 +1291,16 @@ public final class SessionDriver {
         if (endedAtMillis == 0 && result.to().isTerminal()) {
             endedAtMillis = System.currentTimeMillis();
         }
-        acceptsInput = machine.canApply(SUBMIT_WORK);
         activeRunId = machine.currentRunId().orElse(null);
+        boolean accepts = machine.canApply(SUBMIT_WORK);
+        if (accepts != acceptsInput) {
+            acceptsInput = accepts;
+            if (!accepts) {
+                // After the write (see acceptsInput): what was pushed before it was accepted, and is placed now,
+                // before the transition's own effect (a stop's abandonment) applies to the session's inputs.
+                takeInbox(true);
+            }
+        }
         events.stateChanged(result.from(), result.to(), transition);
     }
 

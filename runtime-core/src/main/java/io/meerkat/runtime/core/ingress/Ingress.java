@@ -16,17 +16,30 @@ import io.meerkat.runtime.core.ingress.PolicyDecision.QueueMode;
 import io.meerkat.runtime.core.ingress.PolicyDecision.WakeMode;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A session's input ledger and its two lanes: admission (dedup, policy, supersession, coalescing,
- * priority), batching, staging, commit and rollback. Not thread safe: the session driver owns it and
- * calls it under its lock.
+ * priority), batching, staging, commit and rollback. The session driver owns it and calls it under its
+ * lock, but for {@link #offer} and {@link #withdraw}: the lock-free way in, through the {@link Inbox}.
+ *
+ * <h2>The lock-free way in</h2>
+ * An input that only waits its turn (FIFO on its lane, replacing nothing) is admitted by its submitter
+ * without the driver lock: {@link #offer} claims its id and idempotency key in the ledger and its share of
+ * the bounds, all with atomic operations, and pushes the record onto the inbox; the driver, holding its
+ * lock, takes the inbox ({@link #takeInbox}) before anything else it does, and puts the records on their
+ * lanes in the order they were pushed. So the ledger and the key index are concurrent maps, the counts
+ * behind the bounds are atomic, and everything else (lanes, numbers, retention) is the driver's alone.
+ * A record in the inbox is claimed but not placed: lookups do not see it ({@link #find}), and until it is
+ * taken it may still be withdrawn by its submitter or refused by the driver (see {@link InputRecord}).
  *
  * <p>Invariants: a record is on at most one lane, and only while QUEUED; {@link #activeCount()}
  * counts the non-terminal records; terminal records are kept for lookups up to a retention bound,
@@ -44,9 +57,30 @@ public final class Ingress {
     private final int maxQueuedInputs;
     private final long maxQueuedChars;
     private final QueuedPayloadBudget runtimeBudget;
-    private final LinkedHashMap<InputId, InputRecord> ledger = new LinkedHashMap<>();
+    private static final VarHandle ACTIVE_COUNT;
+    private static final VarHandle ACTIVE_CHARS;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            ACTIVE_COUNT = lookup.findVarHandle(Ingress.class, "activeCount", int.class);
+            ACTIVE_CHARS = lookup.findVarHandle(Ingress.class, "activeChars", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /**
+     * Every retained record by id, and the records claimed in the inbox: written by the driver and, with
+     * {@code putIfAbsent} only, by lock-free submitters (which is what makes an id admitted once).
+     */
+    private final ConcurrentHashMap<InputId, InputRecord> ledger = new ConcurrentHashMap<>();
     private final ArrayDeque<InputRecord> finished = new ArrayDeque<>();
-    private final Map<String, InputRecord> byIdempotencyKey = new HashMap<>();
+    /** As {@link #ledger}, by idempotency key. */
+    private final ConcurrentHashMap<String, InputRecord> byIdempotencyKey = new ConcurrentHashMap<>();
+    private final Inbox inbox = new Inbox();
+    /** The order records were taken in ({@link InputRecord#admission()}); guarded by the driver lock. */
+    private long admissions;
     /**
      * The unfinished records of each replace scope (at most a staged batch's worth plus the one queued
      * after them), so that a new input of the scope replaces every one of them still QUEUED: a record
@@ -67,8 +101,12 @@ public final class Ingress {
      */
     private long frontSequence;
     private long backSequence;
-    private int activeCount;
-    private long activeChars;
+    /**
+     * The non-terminal records, those claimed in the inbox included, and the content they hold: changed
+     * atomically ({@link #ACTIVE_COUNT}, {@link #ACTIVE_CHARS}), by lock-free submitters and the driver alike.
+     */
+    private volatile int activeCount;
+    private volatile long activeChars;
     private long finishedKeyChars;
 
     /** An ingress bounded only by its retention (for tests). */
@@ -98,8 +136,18 @@ public final class Ingress {
      *                            stores nothing)
      */
     public Admission admit(Input input, boolean runtimeIdle, long nowMillis) {
-        Admission admission = prepare(input, runtimeIdle, nowMillis);
-        return admission instanceof Admission.Prepared prepared ? place(prepared) : admission;
+        while (true) {
+            Admission admission = prepare(input, runtimeIdle, nowMillis);
+            if (!(admission instanceof Admission.Prepared prepared)) {
+                return admission;
+            }
+            Admission.Accepted accepted = place(prepared);
+            if (accepted != null) {
+                return accepted;
+            }
+            // A lock-free admission claimed the id or key meanwhile: this input is its duplicate now.
+            release(prepared);
+        }
     }
 
     /**
@@ -120,10 +168,10 @@ public final class Ingress {
             }
         }
         if (ledger.containsKey(input.header().id())) {
-            throw new InputRejectedException("input id " + input.header().id() + " was already submitted");
+            throw alreadySubmitted(input);
         }
         long size = InputValidator.payloadSize(input);
-        reserve(size);
+        reserveSlot(size);
         // From here nothing throws: the reservation is the record's, given back by release() or, once it
         // is placed, when it turns terminal.
         PolicyDecision policy = DefaultPolicyTable.resolve(input, runtimeIdle);
@@ -155,15 +203,16 @@ public final class Ingress {
     /**
      * The second half of {@link #admit}: puts a prepared record in the ledger and on its lane, and
      * coalesces the twins it replaces (those {@link Admission.Prepared#displaced()} showed).
+     *
+     * @return {@code null} if a lock-free admission claimed the input's id or key since it was prepared
+     *         (release it and admit it again: it is a duplicate now)
      */
     public Admission.Accepted place(Admission.Prepared prepared) {
         InputRecord record = prepared.record();
-        ledger.put(record.id(), record);
-        activeCount++;
-        activeChars += record.payloadChars();
-        if (record.idempotencyKey() != null) {
-            byIdempotencyKey.put(record.idempotencyKey(), record);
+        if (!claim(record)) {
+            return null;
         }
+        enter(record);
         if (record.state() == InputLifecycleState.CONSUMED) {
             backSequence = Math.max(backSequence, record.sequence());
             onTerminal(record);
@@ -180,7 +229,141 @@ public final class Ingress {
 
     /** Gives back what {@link #prepare} reserved for an input that will not be placed (its write failed). */
     public void release(Admission.Prepared prepared) {
-        runtimeBudget.release(prepared.record().payloadChars());
+        releaseSlot(prepared.record().payloadChars());
+    }
+
+    /**
+     * Admits an input without the driver lock, if it only waits its turn (FIFO on its lane, replacing
+     * nothing): claims its id, idempotency key and share of the bounds, and pushes it onto the inbox, where
+     * the driver takes it from. Any thread may call it at any time; the driver must take the inbox before
+     * anything else it does under its lock, and must refuse what it takes once the session no longer accepts
+     * input (see {@link #takeInbox}).
+     *
+     * @param awaited whether a waiter of the input is on its way to the registry: the record is marked so
+     *                ({@link InputRecord#markAwaited()}) before it is pushed, so its settler sees the mark
+     * @return the record pushed, or {@code null} when the input must be admitted under the lock: it is not
+     *         FIFO, or its id or key is known (a duplicate, answered there)
+     * @throws QueueFullException if holding the input would pass a bound
+     */
+    public InputRecord offer(Input input, boolean runtimeIdle, long nowMillis, boolean awaited) {
+        PolicyDecision policy = DefaultPolicyTable.resolve(input, runtimeIdle);
+        if (policy.queueMode() != QueueMode.FIFO || policy.consumePoint() == ConsumePoint.ON_ACCEPT) {
+            return null;
+        }
+        String key = input.header().idempotencyKey();
+        if (key != null && byIdempotencyKey.containsKey(key)) {
+            // A duplicate (most likely): answered under the lock. A known id is found by the claim below.
+            return null;
+        }
+        long size = InputValidator.payloadSize(input);
+        reserveSlot(size);
+        InputRecord record = new InputRecord(input, policy, size, nowMillis);
+        record.moveTo(InputLifecycleState.QUEUED, nowMillis, null);
+        record.enterInbox();
+        if (!claim(record)) {
+            releaseSlot(size);
+            return null;
+        }
+        if (awaited) {
+            record.markAwaited();
+        }
+        inbox.push(record);
+        return record;
+    }
+
+    /**
+     * Takes back a record {@link #offer} pushed, unless the driver took it first; lock-free. Call when the
+     * session turned out to refuse input after the push.
+     *
+     * @return {@code true} if the record is out (withdrawn now, or refused by the driver): admit the input
+     *         again under the lock; {@code false} if the driver placed it: it was accepted
+     */
+    public boolean withdraw(InputRecord record) {
+        if (record.leaveInbox(InputRecord.WITHDRAWN)) {
+            forget(record);
+            return true;
+        }
+        return record.inboxState() == InputRecord.REFUSED;
+    }
+
+    /**
+     * Whether {@link #offer}'s record was refused by the driver ({@code accepting} was false when it took it),
+     * so that its submitter must admit the input again under the lock. Read after the session was seen to
+     * accept input (any refusal before is then visible).
+     */
+    public static boolean refused(InputRecord record) {
+        return record.inboxState() == InputRecord.REFUSED;
+    }
+
+    /**
+     * Takes every record pushed onto the inbox so far, oldest first: each goes to the back of its lane if
+     * {@code accepting} (the session accepts input, or just stopped accepting it: a record pushed before that
+     * was accepted), else is refused and forgotten. A record its submitter withdrew is skipped. Call holding
+     * the driver lock, before anything else that reads or changes the ingress.
+     *
+     * @return the records placed, oldest first (empty when none)
+     */
+    public List<InputRecord> takeInbox(boolean accepting) {
+        InputRecord next = inbox.takeAll();
+        if (next == null) {
+            return List.of();
+        }
+        List<InputRecord> placed = new ArrayList<>();
+        while (next != null) {
+            InputRecord record = next;
+            next = record.inboxNext;
+            record.inboxNext = null;
+            if (!accepting) {
+                if (record.leaveInbox(InputRecord.REFUSED)) {
+                    forget(record);
+                }
+            } else if (record.leaveInbox(InputRecord.OUT_OF_INBOX)) {
+                enter(record);
+                putLast(record);
+                placed.add(record);
+            }
+        }
+        return placed;
+    }
+
+    /** Whether the inbox may hold records; one volatile read. */
+    public boolean inboxEmpty() {
+        return inbox.isEmpty();
+    }
+
+    /**
+     * Claims the record's id and key in the ledger, atomically against lock-free admissions.
+     *
+     * @return {@code false} if either was claimed already (nothing is claimed then)
+     */
+    private boolean claim(InputRecord record) {
+        if (ledger.putIfAbsent(record.id(), record) != null) {
+            return false;
+        }
+        String key = record.idempotencyKey();
+        if (key != null && byIdempotencyKey.putIfAbsent(key, record) != null) {
+            ledger.remove(record.id(), record);
+            return false;
+        }
+        return true;
+    }
+
+    /** Gives back everything a record that was never placed claimed: its id, key and share of the bounds. */
+    private void forget(InputRecord record) {
+        ledger.remove(record.id(), record);
+        if (record.idempotencyKey() != null) {
+            byIdempotencyKey.remove(record.idempotencyKey(), record);
+        }
+        releaseSlot(record.payloadChars());
+    }
+
+    /** Numbers a record the ingress takes in, in the order it takes them (see {@link #activeRecords}). */
+    private void enter(InputRecord record) {
+        record.admission(++admissions);
+    }
+
+    private static InputRejectedException alreadySubmitted(Input input) {
+        return new InputRejectedException("input id " + input.header().id() + " was already submitted");
     }
 
     /**
@@ -198,12 +381,11 @@ public final class Ingress {
             throw new IllegalArgumentException("only a queued FIFO input is reserved, not " + record.state() + " "
                     + record.policy().queueMode());
         }
-        ledger.put(record.id(), record);
-        activeCount++;
-        activeChars += record.payloadChars();
-        if (record.idempotencyKey() != null) {
-            byIdempotencyKey.put(record.idempotencyKey(), record);
+        if (!claim(record)) {
+            throw new IllegalStateException("input " + record.id() + " was claimed while it was prepared: a store's "
+                    + "session never takes the lock-free way in");
         }
+        enter(record);
         backSequence = Math.max(backSequence, record.sequence());
         record.pendingCommit(commit);
         reserved.addLast(record);
@@ -247,13 +429,7 @@ public final class Ingress {
         record.pendingCommit(null);
         reserved.remove(record);
         if (!record.state().isTerminal()) {
-            ledger.remove(record.id());
-            if (record.idempotencyKey() != null) {
-                byIdempotencyKey.remove(record.idempotencyKey(), record);
-            }
-            activeCount--;
-            activeChars -= record.payloadChars();
-            runtimeBudget.release(record.payloadChars());
+            forget(record);
         }
         return placeReserved();
     }
@@ -338,12 +514,9 @@ public final class Ingress {
                         : "the receipt of its run was stored"));
             }
             record.releasePayload();
-            ledger.put(record.id(), record);
-            if (record.idempotencyKey() != null) {
-                byIdempotencyKey.put(record.idempotencyKey(), record);
-            }
+            restoreClaim(record);
             // Counted as active for the moment, so that onTerminal's bookkeeping applies as for any input.
-            activeCount++;
+            ACTIVE_COUNT.getAndAdd(this, 1);
             runtimeBudget.forceReserve(0);
             onTerminal(record);
             return recovered != storedState;
@@ -356,18 +529,24 @@ public final class Ingress {
             record.recoverTo(recovered, nowMillis, "recovered after a restart");
         }
         runtimeBudget.forceReserve(size);
-        ledger.put(record.id(), record);
-        activeCount++;
-        activeChars += size;
-        if (record.idempotencyKey() != null) {
-            byIdempotencyKey.put(record.idempotencyKey(), record);
-        }
+        restoreClaim(record);
+        ACTIVE_COUNT.getAndAdd(this, 1);
+        ACTIVE_CHARS.getAndAdd(this, size);
         ReplaceKey replaceKey = ReplaceKey.of(record);
         if (replaceKey != null) {
             unfinishedByScope.computeIfAbsent(replaceKey, k -> new ArrayList<>(2)).add(record);
         }
         laneOf(record).addLast(record);
         return recovered != storedState;
+    }
+
+    /** Puts a recovered record in the ledger (before the session is published: nothing races it). */
+    private void restoreClaim(InputRecord record) {
+        ledger.put(record.id(), record);
+        if (record.idempotencyKey() != null) {
+            byIdempotencyKey.put(record.idempotencyKey(), record);
+        }
+        enter(record);
     }
 
     /** The policy of a recovered input: the table's, for the lane it was admitted to. */
@@ -392,24 +571,46 @@ public final class Ingress {
     }
 
     /**
-     * Checks the session's bounds and takes {@code size} from the runtime's budget. The session's own
-     * counts change only under the driver lock, which the caller holds, so concurrent submitters to one
-     * session cannot pass them; the runtime's budget is shared, and reserves atomically.
+     * Takes one input holding {@code size} characters from the session's bounds and the runtime's budget,
+     * all or nothing. Lock-free and atomic: concurrent submitters never pass a bound together (the count is
+     * compared and set; the content is added and taken back when it passes, so that two inputs racing for the
+     * last room may both be refused, never both admitted).
      */
-    private void reserve(long size) {
-        if (activeCount >= maxQueuedInputs) {
-            throw new QueueFullException("the session holds " + activeCount + " unfinished inputs, its limit; "
-                    + "retry once some have finished");
-        }
-        if (size > maxQueuedChars - activeChars) {
-            throw new QueueFullException("the session's unfinished inputs hold " + activeChars + " characters; "
+    private void reserveSlot(long size) {
+        int count;
+        do {
+            count = activeCount;
+            if (count >= maxQueuedInputs) {
+                throw new QueueFullException("the session holds " + count + " unfinished inputs, its limit; "
+                        + "retry once some have finished");
+            }
+        } while (!ACTIVE_COUNT.weakCompareAndSet(this, count, count + 1));
+        long chars = (long) ACTIVE_CHARS.getAndAdd(this, size);
+        if (size > maxQueuedChars - chars) {
+            ACTIVE_CHARS.getAndAdd(this, -size);
+            ACTIVE_COUNT.getAndAdd(this, -1);
+            throw new QueueFullException("the session's unfinished inputs hold " + chars + " characters; "
                     + size + " more would pass its limit of " + maxQueuedChars + "; retry once some have finished");
         }
         if (!runtimeBudget.tryReserve(size)) {
+            ACTIVE_CHARS.getAndAdd(this, -size);
+            ACTIVE_COUNT.getAndAdd(this, -1);
             throw new QueueFullException("the runtime's unfinished inputs hold " + runtimeBudget.used()
                     + " characters (content, and " + QueuedPayloadBudget.PER_INPUT_CHARS + " per input); this input's "
                     + size + " would pass its limit of " + runtimeBudget.limit() + "; retry once some have finished");
         }
+    }
+
+    /** Gives back what {@link #reserveSlot} took. */
+    private void releaseSlot(long size) {
+        releaseSlots(1, size);
+    }
+
+    /** Gives back what {@code inputs} calls of {@link #reserveSlot} took for {@code size} characters together. */
+    private void releaseSlots(int inputs, long size) {
+        ACTIVE_COUNT.getAndAdd(this, -inputs);
+        ACTIVE_CHARS.getAndAdd(this, -size);
+        runtimeBudget.release(size, inputs);
     }
 
     /**
@@ -508,6 +709,7 @@ public final class Ingress {
 
     private List<InputRecord> consume(Batch batch, long nowMillis, boolean preview) {
         List<InputRecord> consumed = new ArrayList<>(batch.records().size());
+        long chars = 0;
         for (InputRecord staged : batch.records()) {
             if (staged.state() == InputLifecycleState.STAGED) {
                 InputRecord record = preview ? staged.preview() : staged;
@@ -515,10 +717,15 @@ public final class Ingress {
                 record.moveTo(InputLifecycleState.APPLIED_PENDING_CONSUMPTION, nowMillis, null);
                 record.moveTo(InputLifecycleState.CONSUMED, nowMillis, null);
                 if (!preview) {
-                    onTerminal(record);
+                    chars += record.payloadChars();
+                    retire(record);
                 }
                 consumed.add(record);
             }
+        }
+        if (!preview && !consumed.isEmpty()) {
+            // The batch's share of the bounds in one step: these counts are shared with lock-free submitters.
+            releaseSlots(consumed.size(), chars);
         }
         return consumed;
     }
@@ -640,6 +847,7 @@ public final class Ingress {
                 staged.add(record);
             }
         }
+        staged.sort(IN_ADMISSION_ORDER);
         for (int i = staged.size() - 1; i >= 0; i--) {
             InputRecord record = preview ? staged.get(i).preview() : staged.get(i);
             record.moveTo(InputLifecycleState.QUEUED, nowMillis, "recycled");
@@ -696,30 +904,34 @@ public final class Ingress {
         }
     }
 
-    /** The record of an input, if it is still retained. */
+    /** The record of an input, if it is still retained (a record still in the inbox is not, yet). */
     public InputRecord find(InputId inputId) {
-        return ledger.get(inputId);
+        InputRecord record = ledger.get(inputId);
+        return record == null || record.inInbox() ? null : record;
     }
 
     /** Whether the input is known and not terminal. */
     public boolean isActive(InputId inputId) {
-        InputRecord record = ledger.get(inputId);
+        InputRecord record = find(inputId);
         return record != null && !record.state().isTerminal();
     }
 
-    /** Every non-terminal record, oldest first. */
+    /** Every non-terminal record the ingress took in, oldest first (records still in the inbox are not). */
     public List<InputRecord> activeRecords() {
-        List<InputRecord> active = new ArrayList<>(activeCount);
         if (activeCount == 0) {
-            return active;
+            return new ArrayList<>(0);
         }
+        List<InputRecord> active = new ArrayList<>();
         for (InputRecord record : ledger.values()) {
-            if (!record.state().isTerminal()) {
+            if (!record.state().isTerminal() && !record.inInbox()) {
                 active.add(record);
             }
         }
+        active.sort(IN_ADMISSION_ORDER);
         return active;
     }
+
+    private static final Comparator<InputRecord> IN_ADMISSION_ORDER = Comparator.comparingLong(InputRecord::admission);
 
     public int activeCount() {
         return activeCount;
@@ -757,9 +969,12 @@ public final class Ingress {
     }
 
     private void onTerminal(InputRecord record) {
-        activeCount--;
-        activeChars -= record.payloadChars();
-        runtimeBudget.release(record.payloadChars());
+        releaseSlot(record.payloadChars());
+        retire(record);
+    }
+
+    /** {@link #onTerminal} but for the bounds, which the caller gives back (for several records at once). */
+    private void retire(InputRecord record) {
         ReplaceKey replaceKey = ReplaceKey.of(record);
         if (replaceKey != null) {
             List<InputRecord> scope = unfinishedByScope.get(replaceKey);
@@ -788,7 +1003,14 @@ public final class Ingress {
 
     /** The retained records, oldest first (for invariant checks). */
     List<InputRecord> retainedRecords() {
-        return new ArrayList<>(ledger.values());
+        List<InputRecord> retained = new ArrayList<>();
+        for (InputRecord record : ledger.values()) {
+            if (!record.inInbox()) {
+                retained.add(record);
+            }
+        }
+        retained.sort(IN_ADMISSION_ORDER);
+        return retained;
     }
 
     /** The lanes' contents in order, steer lane first (for invariant checks). */

@@ -23,7 +23,9 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The session's mutable record of one input: its state, attempts and history. Owned by the session
- * driver and only touched under its lock.
+ * driver and only touched under its lock, but for a record on its way in through the {@link Inbox}: its
+ * submitter builds it without the lock, and it is published to the driver by the push (a release/acquire
+ * pair), after which the submitter touches only its inbox state and waiter count, both atomic.
  *
  * <p>History is packed, one {@code long} per step (milliseconds, from, to), because every input
  * takes about six steps and the hot path must not allocate a record per step.
@@ -34,10 +36,13 @@ import java.util.concurrent.CompletableFuture;
 public final class InputRecord {
 
     private static final VarHandle WAITERS_IN_FLIGHT;
+    private static final VarHandle INBOX_STATE;
 
     static {
         try {
-            WAITERS_IN_FLIGHT = MethodHandles.lookup().findVarHandle(InputRecord.class, "waitersInFlight", int.class);
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            WAITERS_IN_FLIGHT = lookup.findVarHandle(InputRecord.class, "waitersInFlight", int.class);
+            INBOX_STATE = lookup.findVarHandle(InputRecord.class, "inboxState", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -86,6 +91,19 @@ public final class InputRecord {
      * Guarded by the session driver's lock; {@code null} once committed, and for every record not reserved.
      */
     private CompletableFuture<Void> pendingCommit;
+    /** Where a record that came in through the {@link Inbox} stands: {@link #OUT_OF_INBOX} once the ingress holds it. */
+    private volatile int inboxState;
+    static final int OUT_OF_INBOX = 0;
+    /** Pushed (or about to be) and not yet taken: its id and key are claimed, its place on a lane is not. */
+    static final int IN_INBOX = 1;
+    /** Taken back by its submitter, which found the session no longer accepting input. */
+    static final int WITHDRAWN = 2;
+    /** Found by the driver in the inbox of a session no longer accepting input; its submitter tries again under the lock. */
+    static final int REFUSED = 3;
+    /** The record pushed before this one ({@link Inbox}); written before the push publishes it, read by the taker. */
+    InputRecord inboxNext;
+    /** The order the ingress took the record in (1, 2, …; 0 while it is in the inbox); guarded by the driver lock. */
+    private long admission;
     private long[] history = new long[INITIAL_HISTORY];
     private int historySize;
     private String[] reasons;
@@ -120,6 +138,7 @@ public final class InputRecord {
         this.stagedRun = other.stagedRun;
         this.awaited = other.awaited;
         this.sequence = other.sequence;
+        this.admission = other.admission;
         this.history = other.history.clone();
         this.historySize = other.historySize;
         this.reasons = other.reasons == null ? null : other.reasons.clone();
@@ -156,6 +175,33 @@ public final class InputRecord {
      * A detached copy to make a change on first, so that what the change would store is known before the
      * change is made (the driver writes it down, then changes the real record). Touches nothing shared.
      */
+    /** Marks a record on its way in through the inbox; call before it is published anywhere. */
+    void enterInbox() {
+        inboxState = IN_INBOX;
+    }
+
+    /** Whether the record is claimed by a submitter but not yet taken from the inbox (it may still be taken back). */
+    public boolean inInbox() {
+        return inboxState == IN_INBOX;
+    }
+
+    /** Moves an {@link #IN_INBOX} record to {@code to}; {@code false} if someone else moved it first. */
+    boolean leaveInbox(int to) {
+        return INBOX_STATE.compareAndSet(this, IN_INBOX, to);
+    }
+
+    int inboxState() {
+        return inboxState;
+    }
+
+    long admission() {
+        return admission;
+    }
+
+    void admission(long order) {
+        admission = order;
+    }
+
     InputRecord preview() {
         return new InputRecord(this);
     }

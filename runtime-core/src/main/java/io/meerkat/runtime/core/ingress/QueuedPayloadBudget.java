@@ -61,7 +61,12 @@ public final class QueuedPayloadBudget {
 
     /** Gives back what {@link #tryReserve} took for an input of {@code contentChars}. */
     void release(long contentChars) {
-        used.addAndGet(-(contentChars + PER_INPUT_CHARS));
+        release(contentChars, 1);
+    }
+
+    /** Gives back what {@code inputs} inputs holding {@code contentChars} characters together took: one atomic add. */
+    void release(long contentChars, int inputs) {
+        used.addAndGet(-(contentChars + inputs * PER_INPUT_CHARS));
     }
 
     /** Characters held now. */

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.meerkat.completion.InMemoryCompletionRegistry;
 import io.meerkat.runtime.api.CompletionOutcome;
 import io.meerkat.runtime.api.Input;
+import io.meerkat.runtime.api.InputHeader;
+import io.meerkat.runtime.api.InputSource;
 import io.meerkat.runtime.api.InputLifecycleState;
 import io.meerkat.runtime.api.MeerkatRuntime;
 import io.meerkat.runtime.api.RunControlCommand;
@@ -31,8 +33,8 @@ import org.junit.jupiter.api.Test;
  * begins after it was sent ({@link io.meerkat.runtime.api.SessionHandle#control}); it reaches the
  * executor and cancels nothing. The cancel is forced into the window between the loop's drain of the
  * control channel and the start of the next run: the loop's pass (run by the manual scheduler on a
- * thread of the test's) is parked on the driver lock in {@code beginNextRun}, which another submit
- * holds while a synchronous event subscriber keeps it.
+ * thread of the test's) is parked on the driver lock in {@code beginNextRun}, which another submit (of an
+ * operation: admitted under the lock) holds while a synchronous event subscriber keeps it.
  */
 class StaleCancelTest {
 
@@ -58,7 +60,10 @@ class StaleCancelTest {
         session.events().subscribe(new BlockingOnSecondAccept(holding, release));
 
         Submission first = session.submit(Input.prompt("first"));
-        Thread submitter = new Thread(() -> session.submit(Input.prompt("second")), "holds-the-driver-lock");
+        // An operation is admitted under the driver lock (a plain prompt takes the lock-free way in, and its
+        // acceptance is published by whoever takes the lock next): its acceptance event is published holding it.
+        Thread submitter = new Thread(() -> session.submit(
+                new Input.Operation(InputHeader.from(InputSource.SYSTEM), "compact", "")), "holds-the-driver-lock");
         submitter.start();
         assertTrue(holding.await(10, TimeUnit.SECONDS), "the second submit did not reach its event");
         Thread loop = new Thread(scheduler::runAll, "loop-pass");
