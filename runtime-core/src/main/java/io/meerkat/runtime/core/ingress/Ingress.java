@@ -59,12 +59,14 @@ public final class Ingress {
     private final QueuedPayloadBudget runtimeBudget;
     private static final VarHandle ACTIVE_COUNT;
     private static final VarHandle ACTIVE_CHARS;
+    private static final VarHandle KEYS;
 
     static {
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
             ACTIVE_COUNT = lookup.findVarHandle(Ingress.class, "activeCount", int.class);
             ACTIVE_CHARS = lookup.findVarHandle(Ingress.class, "activeChars", long.class);
+            KEYS = lookup.findVarHandle(Ingress.class, "byIdempotencyKey", ConcurrentHashMap.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -75,9 +77,13 @@ public final class Ingress {
      * {@code putIfAbsent} only, by lock-free submitters (which is what makes an id admitted once).
      */
     private final ConcurrentHashMap<InputId, InputRecord> ledger = new ConcurrentHashMap<>();
-    private final ArrayDeque<InputRecord> finished = new ArrayDeque<>();
-    /** As {@link #ledger}, by idempotency key. */
-    private final ConcurrentHashMap<String, InputRecord> byIdempotencyKey = new ConcurrentHashMap<>();
+    /*
+     * The deques start with room for nothing and grow by doubling when used: an idle session holds several of
+     * them, and a session's heap is what limits how many idle sessions a runtime holds.
+     */
+    private final ArrayDeque<InputRecord> finished = new ArrayDeque<>(0);
+    /** As {@link #ledger}, by idempotency key; made with the first key ({@link #keys()}): many sessions never see one. */
+    private volatile ConcurrentHashMap<String, InputRecord> byIdempotencyKey;
     private final Inbox inbox = new Inbox();
     /** The order records were taken in ({@link InputRecord#admission()}); guarded by the driver lock. */
     private long admissions;
@@ -86,15 +92,15 @@ public final class Ingress {
      * after them), so that a new input of the scope replaces every one of them still QUEUED: a record
      * a failed run put back beside a newer one included.
      */
-    private final Map<ReplaceKey, List<InputRecord>> unfinishedByScope = new HashMap<>();
+    private final Map<ReplaceKey, List<InputRecord>> unfinishedByScope = new HashMap<>(0);
     /**
      * Records {@link #reserve reserved} and not yet on their lanes, in the order they were reserved (their
      * numbers' order): each goes on its lane once its write is committed and every record before it is placed
      * or gone, so that the lanes stay in number order whatever order the commits return in.
      */
-    private final ArrayDeque<InputRecord> reserved = new ArrayDeque<>();
-    private final ArrayDeque<InputRecord> queueLane = new ArrayDeque<>();
-    private final ArrayDeque<InputRecord> steerLane = new ArrayDeque<>();
+    private final ArrayDeque<InputRecord> reserved = new ArrayDeque<>(0);
+    private final ArrayDeque<InputRecord> queueLane = new ArrayDeque<>(0);
+    private final ArrayDeque<InputRecord> steerLane = new ArrayDeque<>(0);
     /**
      * The numbers handed to records put at the front and at the back of a lane, so that a lane sorted by
      * {@link InputRecord#sequence()} is the lane (what a store keeps, to rebuild the lanes on recovery).
@@ -162,7 +168,7 @@ public final class Ingress {
     public Admission prepare(Input input, boolean runtimeIdle, long nowMillis) {
         String key = input.header().idempotencyKey();
         if (key != null) {
-            InputRecord existing = byIdempotencyKey.get(key);
+            InputRecord existing = keys().get(key);
             if (existing != null) {
                 return new Admission.Deduplicated(existing);
             }
@@ -251,7 +257,7 @@ public final class Ingress {
             return null;
         }
         String key = input.header().idempotencyKey();
-        if (key != null && byIdempotencyKey.containsKey(key)) {
+        if (key != null && keys().containsKey(key)) {
             // A duplicate (most likely): answered under the lock. A known id is found by the claim below.
             return null;
         }
@@ -341,7 +347,7 @@ public final class Ingress {
             return false;
         }
         String key = record.idempotencyKey();
-        if (key != null && byIdempotencyKey.putIfAbsent(key, record) != null) {
+        if (key != null && keys().putIfAbsent(key, record) != null) {
             ledger.remove(record.id(), record);
             return false;
         }
@@ -352,9 +358,18 @@ public final class Ingress {
     private void forget(InputRecord record) {
         ledger.remove(record.id(), record);
         if (record.idempotencyKey() != null) {
-            byIdempotencyKey.remove(record.idempotencyKey(), record);
+            keys().remove(record.idempotencyKey(), record);
         }
         releaseSlot(record.payloadChars());
+    }
+
+    /** The key index, made the first time a key is looked up or claimed, by whichever thread gets there first. */
+    private ConcurrentHashMap<String, InputRecord> keys() {
+        ConcurrentHashMap<String, InputRecord> keys = byIdempotencyKey;
+        if (keys == null && !KEYS.compareAndSet(this, null, keys = new ConcurrentHashMap<>())) {
+            keys = byIdempotencyKey;
+        }
+        return keys;
     }
 
     /** Numbers a record the ingress takes in, in the order it takes them (see {@link #activeRecords}). */
@@ -544,7 +559,7 @@ public final class Ingress {
     private void restoreClaim(InputRecord record) {
         ledger.put(record.id(), record);
         if (record.idempotencyKey() != null) {
-            byIdempotencyKey.put(record.idempotencyKey(), record);
+            keys().put(record.idempotencyKey(), record);
         }
         enter(record);
     }
@@ -868,10 +883,8 @@ public final class Ingress {
      * before it makes the change, so that a write that fails leaves the session as it was.
      */
     public Preview preview() {
-        return preview;
+        return new Preview();
     }
-
-    private final Preview preview = new Preview();
 
     /** See {@link #preview()}. Every method returns the copies of the records the change would alter. */
     public final class Preview {
@@ -992,7 +1005,7 @@ public final class Ingress {
             String key = evicted.idempotencyKey();
             finishedKeyChars -= keyChars(evicted);
             if (key != null) {
-                byIdempotencyKey.remove(key, evicted);
+                keys().remove(key, evicted);
             }
         }
     }

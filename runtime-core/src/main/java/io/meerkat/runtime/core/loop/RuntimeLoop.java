@@ -11,6 +11,8 @@ import io.meerkat.runtime.api.spi.PermanentFailureException;
 import io.meerkat.runtime.core.driver.SessionDriver;
 import io.meerkat.runtime.core.driver.Settlement;
 import io.meerkat.runtime.core.driver.StagedRun;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
@@ -22,7 +24,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,6 +75,15 @@ import org.slf4j.LoggerFactory;
 public final class RuntimeLoop implements Runnable {
 
     private static final Logger LOG = LoggerFactory.getLogger(RuntimeLoop.class);
+    private static final VarHandle SCHEDULED;
+
+    static {
+        try {
+            SCHEDULED = MethodHandles.lookup().findVarHandle(RuntimeLoop.class, "scheduled", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final SessionId sessionId;
     private final SessionDriver driver;
@@ -84,11 +94,15 @@ public final class RuntimeLoop implements Runnable {
     private final LoopSettings settings;
 
     private final ConcurrentLinkedQueue<Sent> controls = new ConcurrentLinkedQueue<>();
-    /** Makes "is a stop queued?" and the enqueue one step, so that nothing is ever queued behind a stop. */
-    private final Object enqueueGate = new Object();
+    /**
+     * Makes "is a stop queued?" and the enqueue one step, so that nothing is ever queued behind a stop. The
+     * queue's own monitor (the queue never locks it): one object less per session.
+     */
+    private final Object enqueueGate = controls;
     /** Guarded by enqueueGate: a stop is on the control channel (or was delivered); it is the last command. */
     private boolean stopQueued;
-    private final AtomicBoolean scheduled = new AtomicBoolean();
+    /** A pass is scheduled or running; set by compare-and-set ({@link #SCHEDULED}: a field, not an object, per session). */
+    private volatile boolean scheduled;
     private final CompletableFuture<Void> termination = new CompletableFuture<>();
     private volatile boolean wakePending;
     private volatile boolean controlChannelClosed;
@@ -125,7 +139,7 @@ public final class RuntimeLoop implements Runnable {
      * Loop-confined: caller cancels drained while a run that began after they were sent was in flight, in
      * order; delivered once that run has ended (delivered then, they would end it: a cancel names no run).
      */
-    private final ArrayDeque<RunControlCommand> deferred = new ArrayDeque<>();
+    private final ArrayDeque<RunControlCommand> deferred = new ArrayDeque<>(0);
     /** Set by the timer when {@link #backoff} has passed; cleared by the pass that takes note of it. */
     private volatile boolean backoffElapsed;
 
@@ -224,7 +238,7 @@ public final class RuntimeLoop implements Runnable {
     }
 
     private void signal() {
-        if (!scheduled.get() && scheduled.compareAndSet(false, true)) {
+        if (!scheduled && SCHEDULED.compareAndSet(this, false, true)) {
             try {
                 scheduler.execute(this);
             } catch (RejectedExecutionException e) {
@@ -251,7 +265,7 @@ public final class RuntimeLoop implements Runnable {
             LOG.error("session {}: runtime loop failed; stopping the session", sessionId, e);
             failLoop("runtime loop failed: " + e);
         } finally {
-            scheduled.set(false);
+            scheduled = false;
             // A signal that found the flag set before the line above was not scheduled: look again.
             if (!exited && hasPendingSignal()) {
                 signal();

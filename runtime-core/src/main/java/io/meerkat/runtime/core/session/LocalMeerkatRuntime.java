@@ -91,6 +91,8 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
     private final Executor blockingExecutor;
     private final DelayScheduler delays;
     private final RuntimeSettings settings;
+    /** The loop settings of every session without a run duration of its own: one instance, shared. */
+    private final LoopSettings defaultLoopSettings;
     private final InputValidator validator;
     private final QueuedPayloadBudget queuedPayload;
     private final List<AutoCloseable> owned;
@@ -149,6 +151,8 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         this.blockingExecutor = blockingExecutor;
         this.delays = delays;
         this.settings = settings;
+        this.defaultLoopSettings = new LoopSettings(settings.loopThroughput(), settings.retryPolicy(),
+                settings.maxRunDuration(), delays);
         this.validator = new InputValidator(settings.maxPayloadChars());
         this.queuedPayload = new QueuedPayloadBudget(settings.maxQueuedCharsRuntime());
         Optional<ClusterStore> clusterStore = store == null ? Optional.empty() : store.cluster();
@@ -290,9 +294,9 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
                     + spec.executorKind() + "' returned no executor");
         }
         RuntimeLoop loop = executor == null ? null
-                : new RuntimeLoop(driver, completions, executor, scheduler, new LoopSettings(settings.loopThroughput(),
-                        settings.retryPolicy(), spec.maxRunDuration() != null ? spec.maxRunDuration()
-                        : settings.maxRunDuration(), delays));
+                : new RuntimeLoop(driver, completions, executor, scheduler, spec.maxRunDuration() == null
+                        ? defaultLoopSettings
+                        : new LoopSettings(settings.loopThroughput(), settings.retryPolicy(), spec.maxRunDuration(), delays));
         if (!recovered.isEmpty()) {
             // Once the executor exists (its creation may fail, and the inputs would be counted for nothing).
             try {
