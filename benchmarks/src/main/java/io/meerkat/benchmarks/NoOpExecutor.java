@@ -10,6 +10,7 @@ import io.meerkat.runtime.api.spi.ExecutorContext;
 import io.meerkat.runtime.api.spi.ExecutorFactory;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * An executor that does nothing: every run completes at once with one shared {@link RunResult}, every
@@ -34,8 +35,37 @@ final class NoOpExecutor implements CoreExecutor {
         }
     };
 
+    /** As {@link #FACTORY}, with executors that count their runs in {@code runs}. */
+    static ExecutorFactory countingRuns(LongAdder runs) {
+        return new ExecutorFactory() {
+            @Override
+            public String kind() {
+                return KIND;
+            }
+
+            @Override
+            public CoreExecutor create(ExecutorContext context) {
+                return new NoOpExecutor(runs);
+            }
+        };
+    }
+
+    /** Counts runs, or {@code null}. */
+    private final LongAdder runs;
+
+    NoOpExecutor() {
+        this(null);
+    }
+
+    private NoOpExecutor(LongAdder runs) {
+        this.runs = runs;
+    }
+
     @Override
     public CompletionStage<CoreApplyOutput> apply(RunId runId, RunPrimitive primitive) {
+        if (runs != null) {
+            runs.increment();
+        }
         return CompletableFuture.completedFuture(CoreApplyOutput.completed(runId, primitive, RUN_RESULT));
     }
 

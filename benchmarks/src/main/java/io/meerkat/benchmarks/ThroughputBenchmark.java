@@ -19,10 +19,14 @@ import java.util.ArrayDeque;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -248,6 +252,10 @@ public class ThroughputBenchmark {
      * (untimed) so that no iteration inherits the previous one's retained inputs. Each session keeps
      * only {@value #RETENTION} finished inputs (default 10,000): with 10,000 sessions the default would
      * retain every input of the iteration, and the benchmark would measure the garbage collector.
+     *
+     * <p>The scheduler is the one the builder would make itself (a FIFO {@link ForkJoinPool}, one thread per
+     * core) behind an {@link Executor} that counts its {@code execute} calls: one per wake-up of an idle loop
+     * (and one per pass that used up its {@code loopThroughput} and yields). The executor counts its runs.
      */
     @State(Scope.Benchmark)
     public static class ManySessionsState {
@@ -256,6 +264,9 @@ public class ThroughputBenchmark {
         @Param({"1", "100", "10000"})
         int sessions;
 
+        final LongAdder wakeUps = new LongAdder();
+        final LongAdder runs = new LongAdder();
+        ForkJoinPool pool;
         InMemoryCompletionRegistry registry;
         MeerkatRuntime runtime;
         SessionHandle[] handles;
@@ -265,10 +276,16 @@ public class ThroughputBenchmark {
         @Setup(Level.Iteration)
         @SuppressWarnings("unchecked")
         public void open() {
+            pool = new ForkJoinPool(Runtime.getRuntime().availableProcessors(),
+                    ForkJoinPool.defaultForkJoinWorkerThreadFactory, null, true);
             registry = new InMemoryCompletionRegistry();
             runtime = MeerkatRuntimeBuilder.newBuilder()
-                    .executorFactory(NoOpExecutor.FACTORY)
+                    .executorFactory(NoOpExecutor.countingRuns(runs))
                     .completionRegistry(registry)
+                    .scheduler(task -> {
+                        wakeUps.increment();
+                        pool.execute(task);
+                    })
                     .finishedInputRetention(RETENTION)
                     .maxQueuedInputs(ITEMS)
                     .build();
@@ -284,6 +301,7 @@ public class ThroughputBenchmark {
             int pending = registry.pendingCount();
             runtime.close();
             registry.close();
+            pool.shutdown();
             handles = null;
             if (pending != 0) {
                 throw new IllegalStateException("work left after an iteration: " + pending + " waiters");
@@ -371,9 +389,24 @@ public class ThroughputBenchmark {
         return last.join();
     }
 
+    /**
+     * The counters {@link #runtimeEventsManySessions} reports besides items/s, as totals per iteration
+     * ({@link AuxCounters}): {@code wakeUps / inputs} is the wake-ups per input, {@code wakeUps / runs} per run
+     * (a run takes one batch).
+     */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    public static class WakeUpCounts {
+        public long inputs;
+        public long wakeUps;
+        public long runs;
+    }
+
     /** External events spread round-robin over the sessions; waits for every session's last one. */
     @Benchmark
-    public int runtimeEventsManySessions(ManySessionsState state) {
+    public int runtimeEventsManySessions(ManySessionsState state, WakeUpCounts counts) {
+        long wakeUpsBefore = state.wakeUps.sum();
+        long runsBefore = state.runs.sum();
         SessionHandle[] handles = state.handles;
         CompletableFuture<CompletionOutcome>[] last = state.last;
         int n = handles.length;
@@ -387,6 +420,9 @@ public class ThroughputBenchmark {
                 completed++;
             }
         }
+        counts.inputs += ITEMS;
+        counts.wakeUps += state.wakeUps.sum() - wakeUpsBefore;
+        counts.runs += state.runs.sum() - runsBefore;
         return completed;
     }
 
