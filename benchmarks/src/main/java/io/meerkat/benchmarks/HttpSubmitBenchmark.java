@@ -62,22 +62,23 @@ import org.openjdk.jmh.annotations.Warmup;
  * by {@link BenchPlugins} whose executor completes every run at once; the {@code memory} store; default limits)
  * and one session of that plugin's kind, created over HTTP; (b) a Jetty {@code Server} whose only handler
  * reads the request body whole ({@code Content.Source.asByteArrayAsync}, no thread held while it arrives, as
- * the API reads bodies) and answers 202 with a fixed 60-byte JSON body. {@code HttpApi} does not expose its
- * server set-up, so (b) <em>duplicates</em> it: the same {@code QueuedThreadPool(64, 4)}, an
- * {@code HttpConfiguration} without the server version header, one {@code ServerConnector} on 127.0.0.1 with
- * the launcher's idle timeout, the same {@code NetworkConnectionLimit}, the handler inside a
- * {@code GracefulHandler}. It lacks only the API's JSON error handler, which no 2xx answer reaches.
+ * the API reads bodies) and answers 202 with a fixed 71-byte JSON body (as long as the API's answer to a
+ * submit). {@code HttpApi} does not expose its server set-up, so (b) <em>duplicates</em> it: the same
+ * {@code QueuedThreadPool(64, 4)}, an {@code HttpConfiguration} without the server version header, one
+ * {@code ServerConnector} on 127.0.0.1 with the launcher's idle timeout, the same {@code NetworkConnectionLimit},
+ * the handler inside a {@code GracefulHandler}. It lacks only the API's JSON error handler, which no 2xx
+ * answer reaches. A change to {@code HttpApi.start}'s server settings must be made here too.
  *
- * <p>Clients: each JMH thread is one client with a client object of its own, sending its requests back to back,
- * blocking for each answer, over a connection it keeps alive: {@code client} = {@code raw}, a blocking socket per
- * server speaking just enough HTTP/1.1 ({@link RawConnection}: the least a client can add, and the figure to
- * quote); {@code jetty}, Jetty's {@code HttpClient} (all threads' clients sharing one thread pool); {@code jdk},
- * {@code java.net.http.HttpClient} forced to HTTP/1.1. The two library clients hand every exchange to a
- * selector thread and back, which on two cores costs more than the server's handling of a trivial request. Every answer is checked: its status (202 or 200 as below, anything else
- * fails the iteration), and that it does not say {@code Connection: close} (a closed connection would make
- * the score measure connecting too). Client and servers share the machine's cores, so the client's own
- * cost is part of every score, the baseline's included: the ratios understate the API's extra cost per
- * request.
+ * <p>Clients: each JMH thread is one client with a client object of its own, sending its requests back to
+ * back, blocking for each answer, over a connection it keeps alive: {@code client} = {@code raw}, a blocking
+ * socket per server speaking just enough HTTP/1.1 ({@link RawConnection}: the least a client can add, and the
+ * figure to quote); {@code jetty}, Jetty's {@code HttpClient} (all threads' clients sharing one thread pool);
+ * {@code jdk}, {@code java.net.http.HttpClient} forced to HTTP/1.1. The two library clients hand every
+ * exchange to a selector thread and back, which on two cores costs more than the server's handling of a
+ * trivial request. Every answer is checked: its status (202 or 200 as below; anything else fails the
+ * iteration), and that it does not say {@code Connection: close} (a closed connection would make the score
+ * measure connecting too). Client and servers share the machine's cores, so the client's own cost is part of
+ * every score, the baseline's included: the slower the client, the closer the ratios come to 1.
  *
  * <p>Timed, per operation (score = operations/s over all threads):
  * <ul>

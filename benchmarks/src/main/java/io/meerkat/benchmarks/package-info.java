@@ -1,6 +1,6 @@
 /**
  * The performance figures of {@code BENCHMARKS.md}: JMH benchmarks (throughput, control latency,
- * session creation, plugin load) and plain {@code main} measurements (idle-session memory, launcher
+ * session creation, plugin load, durable and HTTP submits) and plain {@code main} measurements (idle-session memory, launcher
  * start-up), each against a baseline measured in the same run.
  *
  * <p>Owned by benchmarks; run by hand from the shaded jar, never by the build's tests. Each class's
