@@ -284,9 +284,10 @@ public final class SessionDriver {
      *         duplicate, or the session stopped accepting input meanwhile)
      */
     private Admitted admitWithoutLock(Input input, boolean withCompletion) {
-        // A run that begins after this read leaves the wake-up to the run's end, which takes the inbox.
-        boolean idle = activeRunId == null;
-        InputRecord record = ingress.offer(input, idle, System.currentTimeMillis(), withCompletion);
+        // The policy as for an idle session: its wake mode says whether this input wakes an idle loop. Whether
+        // the loop is idle is read after the push (below), not now: a run in flight now may end, and its loop
+        // find the inbox empty and go idle, before the push.
+        InputRecord record = ingress.offer(input, true, System.currentTimeMillis(), withCompletion);
         if (record == null) {
             return null;
         }
@@ -299,7 +300,8 @@ public final class SessionDriver {
             }
             return null;
         }
-        // The run in flight when the push was made takes the inbox when it ends; with none, wake the loop.
+        // Read after the push: a run in flight now takes the inbox when it ends (its end clears activeRunId
+        // before its loop looks for work); with none, the loop may be idle, and is woken.
         boolean wake = record.policy().wakeMode() == WakeMode.WAKE_IF_IDLE && activeRunId == null;
         return new Admitted(new AcceptOutcome.Accepted(record.id(), InputLifecycleState.QUEUED), waiter, wake,
                 Settlement.NONE);

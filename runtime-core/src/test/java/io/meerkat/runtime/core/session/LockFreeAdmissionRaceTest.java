@@ -71,6 +71,31 @@ class LockFreeAdmissionRaceTest {
         }
     }
 
+    /**
+     * A submit that finds a run in flight leaves the wake-up to that run's end; one whose push comes after the
+     * run ended and the loop found nothing to do must wake the loop itself. Pairs of submits to a session whose
+     * executor completes at once put the second submit's push, again and again, around the end of the first's
+     * run; a lost wake-up leaves the second input waiting for ever.
+     */
+    @RepeatedTest(3)
+    void aSubmitRacingTheEndOfTheRunInFlightIsNeverLeftAsleep(RepetitionInfo repetition) throws Exception {
+        TestRuntimes.RecordingFactory factory =
+                new TestRuntimes.RecordingFactory(() -> new ScriptedExecutor(ScriptedExecutor.Mode.ECHO));
+        try (MeerkatRuntime runtime = TestRuntimes.builder(factory, new InMemoryCompletionRegistry()).build()) {
+            SessionHandle session = runtime.createSession(SessionSpec.of(TestRuntimes.KIND));
+            for (int i = 0; i < 50_000; i++) {
+                session.submit(Input.prompt("first"));
+                Submission second = session.submit(Input.prompt("second"));
+                try {
+                    second.completion().get(10, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    throw new AssertionError("pair " + i + " of repetition " + repetition.getCurrentRepetition()
+                            + ": the second input was never run; " + session.status(), e);
+                }
+            }
+        }
+    }
+
     private void raceOneSession(MeerkatRuntime runtime, Random random, String context) throws Exception {
         SessionHandle session = runtime.createSession(SessionSpec.of(TestRuntimes.KIND));
         ConcurrentLinkedQueue<Answered> answered = new ConcurrentLinkedQueue<>();
