@@ -183,9 +183,16 @@ final class Exchange {
          * only when its next bytes arrive): over every window of the idle timeout (at least a second), a
          * body still arriving must bring the minimum rate's bytes, so sending most of it at once and then
          * a byte now and then does not keep it open; and a body of declared length must be in by one
-         * second plus its length at the minimum rate.
+         * second plus its length at the minimum rate. A body that is in at the first read (most are: a
+         * packet or two) arms no timer.
          */
         void start() {
+            run();
+            if (bodyReading.isDone()) {
+                return;
+            }
+            // Armed after the first read: a demand may be reading on another thread meanwhile, which touches
+            // none of what arming writes; a read that completes first has its timers cancelled at once below.
             long rate = limits.minRequestDataRate();
             if (rate > 0) {
                 rateCheck = scheduler.schedule(this::checkRate, window(), TimeUnit.MILLISECONDS);
@@ -201,7 +208,6 @@ final class Exchange {
                     cancel(deadline);
                 });
             }
-            run();
         }
 
         private long window() {

@@ -51,6 +51,14 @@ final class Json {
         }
     }
 
+    /** Each request record's components, read once per class: {@code getRecordComponents()} builds them anew per call. */
+    private static final ClassValue<RecordComponent[]> COMPONENTS = new ClassValue<>() {
+        @Override
+        protected RecordComponent[] computeValue(Class<?> type) {
+            return type.getRecordComponents();
+        }
+    };
+
     /**
      * Refuses a top-level text field given as another JSON type: Jackson would turn {@code 123} or
      * {@code true} into text silently, and {@code "200"} or {@code 2.5} into a number; likewise an object field ({@code config}) given as anything but an
@@ -61,7 +69,7 @@ final class Json {
         if (!type.isRecord() || !tree.isObject()) {
             return;
         }
-        for (RecordComponent component : type.getRecordComponents()) {
+        for (RecordComponent component : COMPONENTS.get(type)) {
             JsonNode value = tree.get(component.getName());
             if (component.getType() == String.class && value != null && !value.isNull() && !value.isString()) {
                 throw ApiException.badRequest("invalid_field", "'" + component.getName() + "' must be a string, was "
