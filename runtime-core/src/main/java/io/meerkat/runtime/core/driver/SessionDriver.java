@@ -284,10 +284,8 @@ public final class SessionDriver {
      *         duplicate, or the session stopped accepting input meanwhile)
      */
     private Admitted admitWithoutLock(Input input, boolean withCompletion) {
-        // The policy as for an idle session: its wake mode says whether this input wakes an idle loop. Whether
-        // the loop is idle is read after the push (below), not now: a run in flight now may end, and its loop
-        // find the inbox empty and go idle, before the push.
-        InputRecord record = ingress.offer(input, true, System.currentTimeMillis(), withCompletion);
+        // The record's policy is the idle one (Ingress.offer); whether the loop is idle is read after the push.
+        InputRecord record = ingress.offer(input, System.currentTimeMillis(), withCompletion);
         if (record == null) {
             return null;
         }

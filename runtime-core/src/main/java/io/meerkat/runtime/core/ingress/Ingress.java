@@ -245,14 +245,18 @@ public final class Ingress {
      * anything else it does under its lock, and must refuse what it takes once the session no longer accepts
      * input (see {@link #takeInbox}).
      *
+     * <p>The record's policy is the one for an idle session: its wake mode says whether the input wakes an idle
+     * loop. Whether the loop is idle is the caller's to read after the push (a run in flight before it may end,
+     * and its loop go idle, before the push).
+     *
      * @param awaited whether a waiter of the input is on its way to the registry: the record is marked so
      *                ({@link InputRecord#markAwaited()}) before it is pushed, so its settler sees the mark
      * @return the record pushed, or {@code null} when the input must be admitted under the lock: it is not
      *         FIFO, or its id or key is known (a duplicate, answered there)
      * @throws QueueFullException if holding the input would pass a bound
      */
-    public InputRecord offer(Input input, boolean runtimeIdle, long nowMillis, boolean awaited) {
-        PolicyDecision policy = DefaultPolicyTable.resolve(input, runtimeIdle);
+    public InputRecord offer(Input input, long nowMillis, boolean awaited) {
+        PolicyDecision policy = DefaultPolicyTable.resolve(input, true);
         if (policy.queueMode() != QueueMode.FIFO || policy.consumePoint() == ConsumePoint.ON_ACCEPT) {
             return null;
         }

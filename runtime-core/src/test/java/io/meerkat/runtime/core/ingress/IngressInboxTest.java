@@ -46,8 +46,8 @@ class IngressInboxTest {
     void anOfferedInputIsClaimedAtOnceAndPlacedWhenTheDriverTakesTheInbox() {
         Input first = Input.prompt("a");
         Input second = Input.prompt("b");
-        InputRecord a = ingress.offer(first, true, now, true);
-        InputRecord b = ingress.offer(second, true, now, false);
+        InputRecord a = ingress.offer(first, now, true);
+        InputRecord b = ingress.offer(second, now, false);
 
         assertNotNull(a);
         assertNotNull(b);
@@ -72,18 +72,18 @@ class IngressInboxTest {
         Input progress = new Input.PeerResponseProgress(InputHeader.from(InputSource.PEER), "peer", "r1", "50%");
         Input operation = new Input.Operation(InputHeader.from(InputSource.SYSTEM), "compact", "");
 
-        assertNull(ingress.offer(progress, true, now, false));
-        assertNull(ingress.offer(operation, true, now, false));
+        assertNull(ingress.offer(progress, now, false));
+        assertNull(ingress.offer(operation, now, false));
         assertEquals(0, ingress.activeCount(), "nothing claimed");
     }
 
     @Test
     void aDuplicateIdOrKeyIsLeftToTheLockedWay() {
         Input original = keyed("k");
-        assertNotNull(ingress.offer(original, true, now, false));
+        assertNotNull(ingress.offer(original, now, false));
 
-        assertNull(ingress.offer(original, true, now, false), "same id");
-        assertNull(ingress.offer(keyed("k"), true, now, false), "same key");
+        assertNull(ingress.offer(original, now, false), "same id");
+        assertNull(ingress.offer(keyed("k"), now, false), "same key");
         assertEquals(1, ingress.activeCount());
 
         ingress.takeInbox(true);
@@ -94,10 +94,10 @@ class IngressInboxTest {
     @Test
     void anOfferPastTheCountBoundIsRefusedAndClaimsNothing() {
         for (int i = 0; i < 3; i++) {
-            assertNotNull(ingress.offer(Input.prompt("x"), true, now, false));
+            assertNotNull(ingress.offer(Input.prompt("x"), now, false));
         }
         Input fourth = keyed("late");
-        assertThrows(QueueFullException.class, () -> ingress.offer(fourth, true, now, false));
+        assertThrows(QueueFullException.class, () -> ingress.offer(fourth, now, false));
         assertEquals(3, ingress.activeCount());
         assertEquals(3 * QueuedPayloadBudget.PER_INPUT_CHARS + 3, budget.used());
 
@@ -106,13 +106,13 @@ class IngressInboxTest {
         ingress.stage(batch, RunId.random(), now);
         ingress.consume(batch, now);
         assertEquals(2, ingress.activeCount(), "room again once one finished");
-        assertNotNull(ingress.offer(fourth, true, now, false), "the refused offer claimed neither its id nor its key");
+        assertNotNull(ingress.offer(fourth, now, false), "the refused offer claimed neither its id nor its key");
     }
 
     @Test
     void aWithdrawnRecordGivesBackItsIdKeyAndRoom() {
         Input input = keyed("w");
-        InputRecord record = ingress.offer(input, true, now, false);
+        InputRecord record = ingress.offer(input, now, false);
 
         assertTrue(ingress.withdraw(record));
         assertEquals(0, ingress.activeCount());
@@ -124,14 +124,14 @@ class IngressInboxTest {
 
     @Test
     void aRecordTheDriverRefusedIsOutAndOneItPlacedCannotBeWithdrawn() {
-        InputRecord refused = ingress.offer(keyed("r"), true, now, false);
+        InputRecord refused = ingress.offer(keyed("r"), now, false);
         assertTrue(ingress.takeInbox(false).isEmpty(), "a session no longer accepting input places nothing");
         assertTrue(Ingress.refused(refused));
         assertTrue(ingress.withdraw(refused), "its submitter learns it is out");
         assertEquals(0, ingress.activeCount(), "given back once, by the driver");
         assertEquals(0, budget.used());
 
-        InputRecord placed = ingress.offer(keyed("r"), true, now, false);
+        InputRecord placed = ingress.offer(keyed("r"), now, false);
         ingress.takeInbox(true);
         assertFalse(ingress.withdraw(placed), "placed: it was accepted");
         assertFalse(Ingress.refused(placed));
@@ -212,7 +212,7 @@ class IngressInboxTest {
                               AtomicInteger duplicates) {
         for (int i = 0; i < offers; i++) {
             Input input = random.nextInt(4) == 0 ? keyed("key-" + random.nextInt(500)) : Input.prompt("p");
-            InputRecord record = shared.offer(input, true, 0, false);
+            InputRecord record = shared.offer(input, 0, false);
             if (record == null) {
                 duplicates.incrementAndGet();
             } else if (random.nextInt(10) == 0 && shared.withdraw(record)) {
