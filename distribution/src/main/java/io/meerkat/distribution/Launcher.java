@@ -159,7 +159,10 @@ public final class Launcher implements AutoCloseable {
             started.remove(storeIfFailed);
             opened.ifPresent(started::push);
             Optional<RuntimeStore> store = opened.map(decorateStore);
+            // Made before the runtime, whose sessions report their runs to it.
+            RuntimeMetrics metrics = new RuntimeMetrics();
             MeerkatRuntimeBuilder builder = MeerkatRuntimeBuilder.newBuilder()
+                    .runObserver(metrics.runObserver())
                     .executorCatalog(new ProfileBoundCatalog(plugins, sessionConfigs))
                     .completionRegistry(registry)
                     .maxQueuedInputs(config.memory().maxQueuedInputs())
@@ -189,7 +192,7 @@ public final class Launcher implements AutoCloseable {
                     .orElse(": sessions are kept in memory only and end with the process");
             LOG.info("{}", storeLine);
             progress.accept(storeLine);
-            RuntimeMetrics metrics = new RuntimeMetrics(runtime);
+            metrics.watchSessions(runtime);
 
             HttpApi http = null;
             if (withHttp) {

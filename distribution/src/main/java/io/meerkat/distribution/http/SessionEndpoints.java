@@ -103,7 +103,6 @@ final class SessionEndpoints {
                     + "' failed to create the session: " + e.getClass().getSimpleName()
                     + (e.getMessage() == null ? "" : ": " + e.getMessage()));
         }
-        context.metrics().watch(session);
         return Reply.created(new Views.Created(session.id().toString(), WireNames.state(session.state())));
     }
 

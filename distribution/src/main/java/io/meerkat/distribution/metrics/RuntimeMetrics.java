@@ -3,12 +3,11 @@ package io.meerkat.distribution.metrics;
 import io.meerkat.distribution.WireNames;
 import io.meerkat.runtime.api.CompletionOutcome;
 import io.meerkat.runtime.api.MeerkatRuntime;
-import io.meerkat.runtime.api.RunEvent;
-import io.meerkat.runtime.api.RuntimeEvent;
-import io.meerkat.runtime.api.RuntimeEventEnvelope;
+import io.meerkat.runtime.api.RunId;
 import io.meerkat.runtime.api.RuntimeState;
 import io.meerkat.runtime.api.SessionHandle;
 import io.meerkat.runtime.api.SessionId;
+import io.meerkat.runtime.api.spi.RunObserver;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
@@ -18,7 +17,7 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
@@ -32,7 +31,8 @@ import java.util.function.LongSupplier;
  *   <li>{@code meerkat_retained_result_bytes}: the finished inputs' outcomes kept for late readers (the API's
  *       and the completion registry's), in bytes as they are counted against their bound.</li>
  * </ul>
- * Thread safe; it watches the events of every session handed to {@link #watch}.
+ * Thread safe. Runs are timed by the {@link #runObserver()} the runtime is built with (every session's, recovered
+ * ones included); sessions are counted from the runtime handed to {@link #watchSessions}.
  */
 public final class RuntimeMetrics {
 
@@ -47,17 +47,27 @@ public final class RuntimeMetrics {
     private final Map<String, Counter> inputsByOutcome = new ConcurrentHashMap<>();
     private final Map<String, Timer> runsByResult = new ConcurrentHashMap<>();
     private final Map<String, Timer> controlByCommand = new ConcurrentHashMap<>();
-    /** Per session: when the run in flight started, and a pending control command's arrival. */
+    /** Per session that ran: when the run in flight started, and a pending control command's arrival. */
     private final Map<SessionId, RunClock> clocks = new ConcurrentHashMap<>();
+    private final RunTimer runs = new RunTimer();
 
-    public RuntimeMetrics(MeerkatRuntime runtime) {
+    public RuntimeMetrics() {
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    }
+
+    /** Reports {@code runtime}'s sessions by state as {@code meerkat_sessions}, counted when scraped. */
+    public void watchSessions(MeerkatRuntime runtime) {
         for (RuntimeState state : RuntimeState.values()) {
             Gauge.builder("meerkat.sessions", runtime, r -> countSessions(r).get(state))
                     .description("Sessions by state")
                     .tag("state", WireNames.state(state))
                     .register(registry);
         }
+    }
+
+    /** What to hand the runtime's builder ({@code runObserver}): the runs of every session, timed. */
+    public RunObserver runObserver() {
+        return runs;
     }
 
     /** Reports {@code bytes} as {@code meerkat_retained_result_bytes}, read when scraped. */
@@ -85,67 +95,51 @@ public final class RuntimeMetrics {
         }
     }
 
-    /** Watches a session's events for run durations and control latency, until its stream ends. */
-    public void watch(SessionHandle session) {
-        RunClock clock = new RunClock();
-        clocks.put(session.id(), clock);
-        session.events().subscribe(new Flow.Subscriber<>() {
-            @Override
-            public void onSubscribe(Flow.Subscription subscription) {
-                subscription.request(Long.MAX_VALUE);
-            }
-
-            @Override
-            public void onNext(RuntimeEventEnvelope envelope) {
-                if (envelope.event() instanceof RuntimeEvent.RunLifecycle lifecycle) {
-                    onRunEvent(clock, lifecycle.event());
-                }
-            }
-
-            @Override
-            public void onError(Throwable throwable) {
-                clocks.remove(session.id(), clock);
-            }
-
-            @Override
-            public void onComplete() {
-                clocks.remove(session.id(), clock);
-            }
-        });
-    }
-
     /** The metrics in the Prometheus text format. */
     public String scrape() {
         return registry.scrape();
     }
 
-    private void onRunEvent(RunClock clock, RunEvent event) {
-        long now = System.nanoTime();
-        String result;
-        if (event instanceof RunEvent.RunStarted) {
-            clock.runStarted(now);
-            return;
-        } else if (event instanceof RunEvent.RunCompleted) {
-            result = "completed";
-        } else if (event instanceof RunEvent.RunFailed) {
-            result = "failed";
-        } else if (event instanceof RunEvent.RunCancelled) {
-            result = "cancelled";
-        } else if (event instanceof RunEvent.RunTimedOut) {
-            result = "timed_out";
-        } else {
-            return;
+    /** Times runs and control commands; called by the sessions' loops, so it only reads the clock and records. */
+    private final class RunTimer implements RunObserver {
+
+        @Override
+        public void runStarted(SessionId sessionId, RunId runId) {
+            clocks.computeIfAbsent(sessionId, id -> new RunClock()).runStarted(System.nanoTime());
         }
-        RunClock.Ended ended = clock.runEnded(now);
-        if (ended.startedAt() != 0) {
-            timer(runsByResult, "meerkat.run.duration", "Run durations", "result", result)
-                    .record(Duration.ofNanos(now - ended.startedAt()));
+
+        @Override
+        public void runEnded(SessionId sessionId, RunId runId, RunEnd end) {
+            RunClock clock = clocks.get(sessionId);
+            if (clock == null) {
+                return;
+            }
+            long now = System.nanoTime();
+            RunClock.Ended ended = clock.runEnded(now);
+            if (ended.startedAt() != 0) {
+                timer(runsByResult, "meerkat.run.duration", "Run durations", "result", resultName(end))
+                        .record(now - ended.startedAt(), TimeUnit.NANOSECONDS);
+            }
+            if (ended.controlCommand() != null) {
+                timer(controlByCommand, "meerkat.control.latency",
+                        "From an out-of-band command's arrival to the end of the run it aimed at", "command",
+                        ended.controlCommand()).record(now - ended.controlAt(), TimeUnit.NANOSECONDS);
+            }
         }
-        if (ended.controlCommand() != null) {
-            timer(controlByCommand, "meerkat.control.latency",
-                    "From an out-of-band command's arrival to the end of the run it aimed at", "command",
-                    ended.controlCommand()).record(Duration.ofNanos(now - ended.controlAt()));
+
+        @Override
+        public void sessionClosed(SessionId sessionId) {
+            clocks.remove(sessionId);
         }
+    }
+
+    private static String resultName(RunObserver.RunEnd end) {
+        return switch (end) {
+            case COMPLETED -> "completed";
+            case FAILED -> "failed";
+            case CANCELLED -> "cancelled";
+            case TIMED_OUT -> "timed_out";
+        };
     }
 
     private Timer timer(Map<String, Timer> timers, String name, String description, String tag, String value) {

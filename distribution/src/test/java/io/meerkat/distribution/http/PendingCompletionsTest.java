@@ -11,34 +11,25 @@ import io.meerkat.distribution.registry.ActiveRegistry;
 import io.meerkat.distribution.registry.SwappableCompletionRegistry;
 import io.meerkat.runtime.api.CompletionOutcome;
 import io.meerkat.runtime.api.InputId;
-import io.meerkat.runtime.api.MeerkatRuntime;
 import io.meerkat.runtime.api.RunResult;
 import io.meerkat.runtime.api.SessionId;
-import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class PendingCompletionsTest {
 
     private final InMemoryCompletionRegistry floor = new InMemoryCompletionRegistry();
-    private final MeerkatRuntime runtime = MeerkatRuntimeBuilder.newBuilder().completionRegistry(floor).build();
     private static final long MAX_RETAINED_BYTES = 8L << 20;
     private final java.util.Set<SessionId> deleted = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final PendingCompletions completions = new PendingCompletions(
-            new SwappableCompletionRegistry(floor, ActiveRegistry.builtIn(floor)), new RuntimeMetrics(runtime),
+            new SwappableCompletionRegistry(floor, ActiveRegistry.builtIn(floor)), new RuntimeMetrics(),
             MAX_RETAINED_BYTES, 4_096, id -> !deleted.contains(id));
     private final SessionId session = SessionId.random();
     private final InputId input = InputId.random();
-
-    @AfterEach
-    void close() {
-        runtime.close();
-    }
 
     /** Many polls that time out leave nothing behind on the submitter's future, nor in the API. */
     @Test
@@ -64,7 +55,7 @@ class PendingCompletionsTest {
     @Test
     void pollsPastTheWaitingCapAreRefusedAndAFinishedPollFreesItsSlot() throws Exception {
         PendingCompletions capped = new PendingCompletions(
-                new SwappableCompletionRegistry(floor, ActiveRegistry.builtIn(floor)), new RuntimeMetrics(runtime),
+                new SwappableCompletionRegistry(floor, ActiveRegistry.builtIn(floor)), new RuntimeMetrics(),
                 MAX_RETAINED_BYTES, 2, id -> true);
         CompletableFuture<CompletionOutcome> submitted = new CompletableFuture<>();
         capped.track(session, input, submitted);

@@ -4,6 +4,7 @@ import io.meerkat.runtime.api.MeerkatRuntime;
 import io.meerkat.runtime.api.spi.CompletionRegistry;
 import io.meerkat.runtime.api.spi.ExecutorCatalog;
 import io.meerkat.runtime.api.spi.ExecutorFactory;
+import io.meerkat.runtime.api.spi.RunObserver;
 import io.meerkat.runtime.api.spi.RuntimeStore;
 import io.meerkat.runtime.core.policy.DelayScheduler;
 import io.meerkat.runtime.core.policy.RetryPolicy;
@@ -78,6 +79,7 @@ public final class MeerkatRuntimeBuilder {
     private DelayScheduler delayScheduler;
     private RuntimeStore store;
     private NodeIdentity node;
+    private RunObserver runObserver = RunObserver.NONE;
     private Duration storeMaxAge = DEFAULT_STORE_MAX_AGE;
     private Duration storePruneEvery = DEFAULT_STORE_PRUNE_EVERY;
 
@@ -279,6 +281,15 @@ public final class MeerkatRuntimeBuilder {
     }
 
     /**
+     * Tells {@code observer} of every session's runs as they start and end (for metrics): called
+     * synchronously by the sessions, so it must be cheap and never block ({@link RunObserver}). None by default.
+     */
+    public MeerkatRuntimeBuilder runObserver(RunObserver observer) {
+        this.runObserver = Objects.requireNonNull(observer, "observer");
+        return this;
+    }
+
+    /**
      * Builds the runtime.
      *
      * @throws IllegalStateException if no completion registry was given and none can be found
@@ -320,7 +331,7 @@ public final class MeerkatRuntimeBuilder {
             owned.add(0, pruner);
         }
         LocalMeerkatRuntime runtime = new LocalMeerkatRuntime(factories, executorCatalog, registry, loops, blocking,
-                delays, settings, owned, store, node);
+                delays, settings, owned, store, node, runObserver);
         if (pruner != null) {
             pruner.alsoPruneEndedSessions(runtime::pruneEndedSessions);
             pruner.start();

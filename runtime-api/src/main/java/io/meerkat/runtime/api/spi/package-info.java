@@ -3,7 +3,8 @@
  * {@link io.meerkat.runtime.api.spi.CoreExecutor} for executor authors (PF4J plugins or embedders),
  * {@link io.meerkat.runtime.api.spi.ExecutorCatalog} for whatever supplies factories while the runtime
  * runs (the plugin host), and {@link io.meerkat.runtime.api.spi.CompletionRegistry} for whoever holds
- * submitters' waiters (the completion-registry bundles, the distribution's swappable front).
+ * submitters' waiters (the completion-registry bundles, the distribution's swappable front), and
+ * {@link io.meerkat.runtime.api.spi.RunObserver} for whoever times runs (the launcher's metrics).
  *
  * <p>Owned by runtime-api; implemented by the executor plugins, the plugin host and the registries,
  * called mainly by runtime-core (the plugin host also closes factories, the launcher reads its

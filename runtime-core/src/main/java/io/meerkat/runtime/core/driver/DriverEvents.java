@@ -10,22 +10,37 @@ import io.meerkat.runtime.api.RunId;
 import io.meerkat.runtime.api.RuntimeEvent;
 import io.meerkat.runtime.api.RuntimeState;
 import io.meerkat.runtime.api.RuntimeTransition;
+import io.meerkat.runtime.api.SessionId;
+import io.meerkat.runtime.api.spi.RunObserver;
 import io.meerkat.runtime.core.events.SessionEvents;
 import io.meerkat.runtime.core.ingress.InputRecord;
 import java.time.Duration;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * What the session driver tells its event stream, one method per step of the driver. Called only under
- * the driver lock, so events leave in the order of the steps; every method costs one volatile read when
- * nobody listens (it builds nothing then).
+ * What the session driver tells its event stream and the runtime's {@link RunObserver}, one method per step
+ * of the driver. Called only under the driver lock, so events leave in the order of the steps; every method
+ * costs one volatile read when nobody listens to the stream (it builds nothing then), and the observer's
+ * call for a run's start and end.
  */
 final class DriverEvents {
 
-    private final SessionEvents events;
+    private static final Logger LOG = LoggerFactory.getLogger(DriverEvents.class);
 
-    DriverEvents(SessionEvents events) {
+    private final SessionId sessionId;
+    private final SessionEvents events;
+    private final RunObserver observer;
+    /** Whether the observer's first failure was logged with its stack trace; accessed under the driver lock. */
+    private boolean observerFailureLogged;
+    /** Whether {@link #close} ran (it may be called again); accessed under the driver lock. */
+    private boolean closed;
+
+    DriverEvents(SessionId sessionId, SessionEvents events, RunObserver observer) {
+        this.sessionId = sessionId;
         this.events = events;
+        this.observer = observer;
     }
 
     boolean enabled() {
@@ -52,6 +67,11 @@ final class DriverEvents {
     }
 
     void runStarted(RunId runId, List<InputRecord> staged) {
+        try {
+            observer.runStarted(sessionId, runId);
+        } catch (RuntimeException e) {
+            observerFailed(e);
+        }
         if (events.enabled()) {
             transitions(staged, InputLifecycleState.QUEUED, null);
             run(new RunEvent.RunStarted(runId, InputRecord.ids(staged)));
@@ -69,6 +89,7 @@ final class DriverEvents {
      * {@code outcome} is what their waiters are told.
      */
     void runCompleted(RunId runId, List<InputRecord> consumed, CompletionOutcome outcome) {
+        runEnded(runId, RunObserver.RunEnd.COMPLETED);
         if (!events.enabled()) {
             return;
         }
@@ -85,6 +106,7 @@ final class DriverEvents {
 
     /** The run failed: its inputs went back to their lanes ({@code requeued}) or were abandoned. */
     void runFailed(RunId runId, List<InputRecord> staged, String error, boolean requeued) {
+        runEnded(runId, RunObserver.RunEnd.FAILED);
         if (events.enabled()) {
             transitions(staged, InputLifecycleState.STAGED, "run failed: " + error);
             run(new RunEvent.RunFailed(runId, error, requeued));
@@ -93,6 +115,7 @@ final class DriverEvents {
 
     /** The run was cancelled, by a caller or by its time limit ({@code timedOutAfter} not null). */
     void runCancelled(RunId runId, List<InputRecord> abandoned, String why, String reason, Duration timedOutAfter) {
+        runEnded(runId, timedOutAfter != null ? RunObserver.RunEnd.TIMED_OUT : RunObserver.RunEnd.CANCELLED);
         if (events.enabled()) {
             transitions(abandoned, InputLifecycleState.STAGED, why);
             run(timedOutAfter != null ? new RunEvent.RunTimedOut(runId, timedOutAfter)
@@ -134,8 +157,36 @@ final class DriverEvents {
         }
     }
 
+    /** The session can change no more: its stream completes, and the observer hears no more of it. */
     void close() {
         events.close();
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            observer.sessionClosed(sessionId);
+        } catch (RuntimeException e) {
+            observerFailed(e);
+        }
+    }
+
+    private void runEnded(RunId runId, RunObserver.RunEnd end) {
+        try {
+            observer.runEnded(sessionId, runId, end);
+        } catch (RuntimeException e) {
+            observerFailed(e);
+        }
+    }
+
+    /** An observer's bug must not break the step it was told of: logged (the trace once per session), then ignored. */
+    private void observerFailed(RuntimeException e) {
+        if (!observerFailureLogged) {
+            observerFailureLogged = true;
+            LOG.warn("session {}: the run observer {} failed; its failures are ignored", sessionId, observer, e);
+        } else {
+            LOG.debug("session {}: the run observer failed again: {}", sessionId, e.toString());
+        }
     }
 
     private void transitions(List<InputRecord> records, InputLifecycleState from, String reason) {

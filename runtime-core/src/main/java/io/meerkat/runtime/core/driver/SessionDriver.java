@@ -37,6 +37,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import io.meerkat.runtime.api.spi.Fence;
+import io.meerkat.runtime.api.spi.RunObserver;
 import io.meerkat.runtime.api.spi.StoreBatch;
 import io.meerkat.runtime.api.spi.StoreChange;
 import io.meerkat.runtime.api.spi.StoredInput;
@@ -142,12 +143,14 @@ public final class SessionDriver {
 
     public SessionDriver(SessionId sessionId, String executorKind, Ingress ingress, SessionEvents events,
                          int maxBatchSize, int maxAttempts) {
-        this(sessionId, executorKind, ingress, events, maxBatchSize, maxAttempts, null, null, null);
+        this(sessionId, executorKind, ingress, events, RunObserver.NONE, maxBatchSize, maxAttempts, null, null, null);
     }
 
     /**
-     * A driver that writes every change of {@code stored}'s session to {@code store} before it makes it.
+     * A driver that tells {@code observer} of its runs and writes every change of {@code stored}'s session to
+     * {@code store} before it makes it.
      *
+     * @param observer hears the session's runs start and end ({@link RunObserver#NONE} for nobody)
      * @param store  where to write, or {@code null} to keep the session in memory only
      * @param stored what the store holds of the session (it must be there already), or {@code null}
      *               without a store
@@ -155,7 +158,8 @@ public final class SessionDriver {
      *               {@code null} otherwise
      */
     public SessionDriver(SessionId sessionId, String executorKind, Ingress ingress, SessionEvents events,
-                         int maxBatchSize, int maxAttempts, GroupCommitter store, StoredSession stored, Fence fence) {
+                         RunObserver observer, int maxBatchSize, int maxAttempts, GroupCommitter store,
+                         StoredSession stored, Fence fence) {
         if ((store == null) != (stored == null)) {
             throw new IllegalArgumentException("a stored session needs a store, and a store a stored session");
         }
@@ -165,7 +169,7 @@ public final class SessionDriver {
         this.sessionId = sessionId;
         this.executorKind = executorKind;
         this.ingress = ingress;
-        this.events = new DriverEvents(events);
+        this.events = new DriverEvents(sessionId, events, observer);
         this.maxBatchSize = maxBatchSize;
         this.maxAttempts = maxAttempts;
     }

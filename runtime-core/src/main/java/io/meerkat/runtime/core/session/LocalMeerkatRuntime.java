@@ -39,6 +39,7 @@ import io.meerkat.runtime.api.spi.CoreExecutor;
 import io.meerkat.runtime.api.spi.ExecutorCatalog;
 import io.meerkat.runtime.api.spi.ExecutorContext;
 import io.meerkat.runtime.api.spi.ExecutorFactory;
+import io.meerkat.runtime.api.spi.RunObserver;
 import io.meerkat.runtime.api.spi.RunProgressListener;
 import io.meerkat.runtime.core.driver.SessionDriver;
 import io.meerkat.runtime.core.events.SessionEvents;
@@ -91,6 +92,7 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
     private final Executor blockingExecutor;
     private final DelayScheduler delays;
     private final RuntimeSettings settings;
+    private final RunObserver runObserver;
     /** The loop settings of every session without a run duration of its own: one instance, shared. */
     private final LoopSettings defaultLoopSettings;
     private final InputValidator validator;
@@ -126,18 +128,21 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
                                CompletionRegistry completions, Executor scheduler, Executor blockingExecutor,
                                DelayScheduler delays, RuntimeSettings settings, List<AutoCloseable> owned,
                                RuntimeStore store) {
-        this(factories, catalog, completions, scheduler, blockingExecutor, delays, settings, owned, store, null);
+        this(factories, catalog, completions, scheduler, blockingExecutor, delays, settings, owned, store, null,
+                RunObserver.NONE);
     }
 
     /**
      * @param node who this runtime is among the runtimes sharing {@code store}, when the store is a cluster
      *             store ({@link RuntimeStore#cluster()}); {@code null} picks a node id from the host name and
      *             process id, with no address
+     * @param runs hears every session's runs start and end
      */
     public LocalMeerkatRuntime(Map<String, ExecutorFactory> factories, ExecutorCatalog catalog,
                                CompletionRegistry completions, Executor scheduler, Executor blockingExecutor,
                                DelayScheduler delays, RuntimeSettings settings, List<AutoCloseable> owned,
-                               RuntimeStore store, NodeIdentity node) {
+                               RuntimeStore store, NodeIdentity node, RunObserver runs) {
+        this.runObserver = runs;
         this.runtimeStore = store;
         this.store = store == null ? null : new GroupCommitter(store, STORE_GROUP, task -> {
             Thread writer = new Thread(task, "meerkat-store-writer");
@@ -539,7 +544,7 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
         return new SessionDriver(sessionId, executorKind,
                 new Ingress(settings.finishedInputRetention(), settings.maxQueuedInputs(),
                         settings.maxQueuedCharsPerSession(), queuedPayload),
-                events, settings.maxBatchSize(), settings.retryPolicy().maxAttempts(), store, stored, fence);
+                events, runObserver, settings.maxBatchSize(), settings.retryPolicy().maxAttempts(), store, stored, fence);
     }
 
     /** The config as a store may keep it: without the values of keys the executor declares secret. */
