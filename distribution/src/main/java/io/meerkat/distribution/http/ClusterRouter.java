@@ -14,6 +14,7 @@ import java.util.regex.Pattern;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpURI;
 import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.proxy.ProxyHandler;
@@ -201,11 +202,14 @@ final class ClusterRouter {
             if (path.endsWith("/events")) {
                 return Math.max(idle, 2 * keepaliveMs);
             }
-            if (path.endsWith("/completion")) {
+            // A completion long-poll waits timeoutMs; a submit that asks for its completion, waitMs.
+            String waitParameter = path.endsWith("/completion") ? "timeoutMs"
+                    : path.endsWith("/inputs") && HttpMethod.POST.is(request.getMethod()) ? "waitMs" : null;
+            if (waitParameter != null) {
                 long wait = 0;
                 try {
                     Fields query = Request.extractQueryParameters(request);
-                    String timeout = query.getValue("timeoutMs");
+                    String timeout = query.getValue(waitParameter);
                     wait = timeout == null ? 0 : Math.min(Long.parseLong(timeout.trim()), InputEndpoints.MAX_TIMEOUT_MS);
                 } catch (RuntimeException e) {
                     // A malformed timeout is the owner's to refuse (400); it answers at once.

@@ -19,8 +19,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
-/** Inputs: submit, show the lifecycle, wait for the completion with a timeout. */
+/** Inputs: submit (and wait for the completion, if asked), show the lifecycle, wait for the completion with a timeout. */
 final class InputEndpoints {
 
     /** The longest a completion request may wait. */
@@ -36,24 +37,52 @@ final class InputEndpoints {
 
     List<Route> routes() {
         return List.of(
-                Route.of("POST", "/v1/sessions/{id}/inputs", Endpoint.now(this::submit)),
+                Route.of("POST", "/v1/sessions/{id}/inputs", this::submit),
                 Route.of("GET", "/v1/sessions/{id}/inputs/{inputId}", Endpoint.now(exchange ->
                         Reply.ok(Views.Input.of(inputStatus(exchange))))),
                 Route.of("GET", "/v1/sessions/{id}/inputs/{inputId}/completion", this::completion));
     }
 
-    private Reply submit(Exchange exchange) {
+    /**
+     * Submits an input. With {@code waitMs} above zero the same request then waits up to that long for the
+     * input's completion (one round trip for a client that wants the answer): 200 with the outcome under
+     * {@code completion}, or 202 with {@code completion} pending when the wait ends first, as when a
+     * completion poll would be refused for too many waiting ({@code server_busy}) or the session moved to
+     * another node: the input is accepted whatever happens to the wait, so the answer always says so.
+     */
+    private CompletableFuture<Reply> submit(Exchange exchange) {
         SessionHandle session = SessionEndpoints.session(context, exchange);
         Input input = toInput(exchange.body(Requests.SubmitInput.class));
+        // Read before the submit: a malformed waitMs is refused with nothing accepted.
+        long waitMs = exchange.queryLong("waitMs", 0, 0, MAX_TIMEOUT_MS);
         Submission submission = session.submit(input);
+        InputId id;
+        Views.Submitted submitted;
         if (submission.outcome() instanceof AcceptOutcome.Deduplicated deduplicated) {
-            completions.trackJoined(session.id(), deduplicated.inputId(), submission.completion());
-            return Reply.accepted(new Views.Submitted(deduplicated.inputId().toString(), "deduplicated",
-                    deduplicated.inputId().toString()));
+            id = deduplicated.inputId();
+            completions.trackJoined(session.id(), id, submission.completion());
+            submitted = new Views.Submitted(id.toString(), "deduplicated", id.toString());
+        } else {
+            id = ((AcceptOutcome.Accepted) submission.outcome()).inputId();
+            completions.track(session.id(), id, submission.completion());
+            submitted = new Views.Submitted(id.toString(), "accepted", null);
         }
-        InputId id = ((AcceptOutcome.Accepted) submission.outcome()).inputId();
-        completions.track(session.id(), id, submission.completion());
-        return Reply.accepted(new Views.Submitted(id.toString(), "accepted", null));
+        if (waitMs == 0) {
+            return CompletableFuture.completedFuture(Reply.accepted(submitted));
+        }
+        Optional<CompletableFuture<CompletionOutcome>> waiting;
+        try {
+            waiting = completions.poll(session.id(), id, waitMs);
+        } catch (ApiException busy) {
+            return CompletableFuture.completedFuture(Reply.accepted(submitted.withCompletion(Views.pending())));
+        }
+        // Not tracked: the input finished before it could be (a duplicate of a finished input: its waiter is
+        // done), or just as it was (the waiter is resolved in a moment): waited on directly, not counted.
+        CompletableFuture<CompletionOutcome> outcome = waiting.orElseGet(() ->
+                submission.completion().copy().completeOnTimeout(null, waitMs, TimeUnit.MILLISECONDS));
+        return outcome.thenApply(finished -> finished == null || movedAway(finished)
+                ? Reply.accepted(submitted.withCompletion(Views.pending()))
+                : Reply.ok(submitted.withCompletion(Views.outcome(finished))));
     }
 
     private CompletableFuture<Reply> completion(Exchange exchange) {

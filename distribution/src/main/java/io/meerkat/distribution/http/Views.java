@@ -37,7 +37,19 @@ final class Views {
     record Created(String id, String state) {
     }
 
-    record Submitted(String inputId, String outcome, String existingId) {
+    /**
+     * A submit's answer; {@code completion} only when the client asked to wait for it ({@code waitMs}): the
+     * outcome, or {@code {"outcome":"pending"}} when the wait ended first.
+     */
+    record Submitted(String inputId, String outcome, String existingId, Map<String, Object> completion) {
+
+        Submitted(String inputId, String outcome, String existingId) {
+            this(inputId, outcome, existingId, null);
+        }
+
+        Submitted withCompletion(Map<String, Object> view) {
+            return new Submitted(inputId, outcome, existingId, view);
+        }
     }
 
     record Transition(String at, String from, String to, String reason) {

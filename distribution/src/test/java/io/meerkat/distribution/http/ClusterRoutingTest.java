@@ -278,7 +278,7 @@ class ClusterRoutingTest {
     }
 
     @Test
-    void aForwardedLongPollAndADrainWaitPastTheIdleTimeout() throws Exception {
+    void aForwardedLongPollASubmitThatWaitsAndADrainWaitPastTheIdleTimeout() throws Exception {
         twoNodes(Map.of(ConfigLoader.IDLE_TIMEOUT_MS, "1000"));
         String session = clientB.createSession("echo", "{}");
         String input = clientA.post("/v1/sessions/" + session + "/inputs", "{\"text\":\"slow\"}").text("inputId");
@@ -289,6 +289,14 @@ class ClusterRoutingTest {
         assertEquals(202, pending.status(), pending.body());
         assertEquals("pending", pending.text("outcome"));
         assertTrue(tookMs >= 2_500, "answered after " + tookMs + " ms, when its own timeout passed");
+
+        start = System.nanoTime();
+        ApiClient.Answer waited = clientA.post("/v1/sessions/" + session + "/inputs?waitMs=2500", "{\"text\":\"slow too\"}");
+        tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertEquals(202, waited.status(), "a submit waiting for its completion is forwarded with its wait: " + waited.body());
+        assertEquals("accepted", waited.text("outcome"));
+        assertEquals("pending", waited.json().path("completion").path("outcome").asString(), waited.body());
+        assertTrue(tookMs >= 2_500, "answered after " + tookMs + " ms, when its own wait passed");
 
         CompletableFuture<Void> runsFinished = new CompletableFuture<>();
         nodeA.drainWaitsFor(runsFinished);

@@ -132,6 +132,47 @@ public abstract class HttpApiContract {
     }
 
     @Test
+    void aSubmitCanWaitForItsCompletionInTheSameRequest() {
+        String session = api().createSession("echo", "{}");
+        String inputs = "/v1/sessions/" + session + "/inputs";
+
+        Answer done = api().post(inputs + "?waitMs=10000", "{\"text\":\"at once\",\"idempotencyKey\":\"w1\"}");
+        assertEquals(200, done.status(), done.body());
+        assertEquals("accepted", done.text("outcome"));
+        assertEquals("completed", done.json().path("completion").path("outcome").asString(), done.body());
+        assertEquals("at once", done.json().path("completion").path("result").path("text").asString(), done.body());
+        Answer status = api().get(inputs + "/" + done.text("inputId"));
+        assertEquals("consumed", status.text("state"), "the answer names the input it ran");
+
+        Answer again = api().post(inputs + "?waitMs=10000", "{\"text\":\"at once\",\"idempotencyKey\":\"w1\"}");
+        assertEquals(200, again.status(), again.body());
+        assertEquals("deduplicated", again.text("outcome"));
+        assertEquals(done.text("inputId"), again.text("existingId"));
+        assertEquals("completed", again.json().path("completion").path("outcome").asString(), again.body());
+
+        Answer plain = api().post(inputs, "{\"text\":\"no wait\"}");
+        assertEquals(202, plain.status());
+        assertTrue(plain.json().path("completion").isMissingNode(), "no completion unless asked for: " + plain.body());
+
+        String slow = api().createSession("echo", "{\"delayMs\":\"60000\"}");
+        Answer pending = api().post("/v1/sessions/" + slow + "/inputs?waitMs=50", "{\"text\":\"slow\"}");
+        assertEquals(202, pending.status(), pending.body());
+        assertEquals("accepted", pending.text("outcome"));
+        assertEquals("pending", pending.json().path("completion").path("outcome").asString(), pending.body());
+        Answer polled = api().get("/v1/sessions/" + slow + "/inputs/" + pending.text("inputId") + "/completion?timeoutMs=0");
+        assertEquals("pending", polled.text("outcome"), "still tracked for a later poll");
+
+        int queued = api().get("/v1/sessions/" + slow).json().path("queueDepth").asInt();
+        assertError(api().post("/v1/sessions/" + slow + "/inputs?waitMs=-1", "{\"text\":\"refused\"}"), 400,
+                "invalid_parameter");
+        assertError(api().post("/v1/sessions/" + slow + "/inputs?waitMs=soon", "{\"text\":\"refused\"}"), 400,
+                "invalid_parameter");
+        assertEquals(queued, api().get("/v1/sessions/" + slow).json().path("queueDepth").asInt(),
+                "a refused waitMs accepts nothing");
+        assertEquals(200, api().delete("/v1/sessions/" + slow).status());
+    }
+
+    @Test
     void aFullQueueAnswers429WithRetryAfterWhileADuplicateIsStillDeduplicated() {
         String session = api().createSession("echo", "{\"delayMs\":\"60000\"}");
         String inputs = "/v1/sessions/" + session + "/inputs";
