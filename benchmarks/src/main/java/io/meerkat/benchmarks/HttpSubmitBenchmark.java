@@ -88,7 +88,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code submitInputWithCompletion}: that submit, then what a client does to learn the outcome,
  *       {@code GET /v1/sessions/{id}/inputs/{inputId}/completion?timeoutMs=10000} (the long-poll answers as
  *       soon as the run completes, or at once if it already has), answered 200 {@code "outcome":"completed"}:
- *       two HTTP round trips per operation.</li>
+ *       two HTTP round trips per operation;</li>
+ *   <li>{@code submitInputAndWait}: the submit asking to wait for its completion,
+ *       {@code POST /v1/sessions/{id}/inputs?waitMs=10000}, answered 200 with {@code "completion":{"outcome":"completed",...}}:
+ *       the same outcome in one round trip.</li>
  * </ul>
  * All threads submit to the one session; inputs are prompts, each of which is a run of its own.
  *
@@ -125,6 +128,8 @@ public class HttpSubmitBenchmark {
         Server trivial;
         URI trivialUri;
         URI inputsUri;
+        /** The submit that waits for its completion in the same request. */
+        URI inputsAndWaitUri;
         /** The Jetty clients' shared threads ({@code client=jetty}). */
         QueuedThreadPool clientThreads;
 
@@ -144,6 +149,7 @@ public class HttpSubmitBenchmark {
                     .POST(HttpRequest.BodyPublishers.ofString("{\"executor\":\"bench-0\"}")).build(), 201);
             String id = field(created, "\"id\":\"");
             inputsUri = api.resolve("/v1/sessions/" + id + "/inputs");
+            inputsAndWaitUri = URI.create(inputsUri + "?waitMs=10000");
             if (client.equals("jetty")) {
                 clientThreads = new QueuedThreadPool(64, 4);
                 clientThreads.setName("bench-http-client");
@@ -403,6 +409,15 @@ public class HttpSubmitBenchmark {
             throw new IllegalStateException("input " + inputId + " did not complete: " + outcome);
         }
         return outcome;
+    }
+
+    @Benchmark
+    public String submitInputAndWait(Client client) throws Exception {
+        String answer = client.post(client.servers.inputsAndWaitUri, PROMPT, 200);
+        if (!answer.contains("\"completion\":{\"outcome\":\"completed\"")) {
+            throw new IllegalStateException("the input did not complete: " + answer);
+        }
+        return answer;
     }
 
     /** The string value following {@code prefix} (a JSON field name, its colon and opening quote). */

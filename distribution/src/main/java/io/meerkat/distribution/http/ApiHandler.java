@@ -91,7 +91,8 @@ final class ApiHandler extends Handler.Abstract {
             String method = request.getMethod();
             // HEAD is answered by the GET route; Jetty sends the GET answer's status and headers without its body.
             boolean head = method.equals("HEAD");
-            Set<String> allowed = new TreeSet<>();
+            // The methods of the routes the path matches, for a 405; made only when one is met.
+            Set<String> allowed = null;
             for (Route route : routes) {
                 List<String> parameters = route.match(path);
                 if (parameters == null) {
@@ -99,6 +100,7 @@ final class ApiHandler extends Handler.Abstract {
                 }
                 boolean get = route.method().equals("GET");
                 if (!route.method().equals(method) && !(head && get)) {
+                    allowed = allowed == null ? new TreeSet<>() : allowed;
                     allowed.add(route.method());
                     if (get) {
                         allowed.add("HEAD");
@@ -133,7 +135,7 @@ final class ApiHandler extends Handler.Abstract {
                 });
                 return true;
             }
-            if (!allowed.isEmpty()) {
+            if (allowed != null) {
                 response.getHeaders().put(HttpHeader.ALLOW, String.join(", ", allowed));
                 throw new ApiException(405, "method_not_allowed", method + " is not allowed on " + path
                         + "; allowed: " + String.join(", ", allowed));

@@ -1,37 +1,76 @@
 package io.meerkat.distribution.http;
 
+import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * One method and path template of the API, e.g. {@code GET /v1/sessions/{id}}; each {@code {name}}
- * matches one path segment.
+ * matches one non-empty path segment. Matched segment by segment against the path as it is, with nothing
+ * allocated unless it matches (every request is tried against the routes in turn).
+ *
+ * @param segments the template's segments; a path parameter's is {@code null}
  */
-record Route(String method, Pattern pattern, String template, Endpoint endpoint, StreamEndpoint stream) {
+record Route(String method, String template, String[] segments, Endpoint endpoint, StreamEndpoint stream) {
 
     static Route of(String method, String template, Endpoint endpoint) {
-        return new Route(method, compile(template), template, endpoint, null);
+        return new Route(method, template, segments(template), endpoint, null);
     }
 
     static Route streaming(String method, String template, StreamEndpoint stream) {
-        return new Route(method, compile(template), template, null, stream);
+        return new Route(method, template, segments(template), null, stream);
     }
 
     /** The path parameters, in order, if the path matches; else {@code null}. */
     List<String> match(String path) {
-        Matcher matcher = pattern.matcher(path);
-        if (!matcher.matches()) {
+        int end = ends(path);
+        if (end < 0) {
             return null;
         }
-        String[] values = new String[matcher.groupCount()];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = matcher.group(i + 1);
+        List<String> parameters = new ArrayList<>(2);
+        int start = 0;
+        for (String segment : segments) {
+            int next = path.indexOf('/', start + 1);
+            next = next < 0 ? path.length() : next;
+            if (segment == null) {
+                parameters.add(path.substring(start + 1, next));
+            }
+            start = next;
         }
-        return List.of(values);
+        return List.copyOf(parameters);
     }
 
-    private static Pattern compile(String template) {
-        return Pattern.compile(template.replaceAll("\\{[a-zA-Z]+}", "([^/]+)"));
+    /** Where the path's last matched segment ends (its length) if it matches the template; else -1. */
+    private int ends(String path) {
+        int start = 0;
+        for (String segment : segments) {
+            if (start >= path.length() || path.charAt(start) != '/') {
+                return -1;
+            }
+            int next = path.indexOf('/', start + 1);
+            next = next < 0 ? path.length() : next;
+            int length = next - start - 1;
+            boolean matches = segment == null ? length > 0
+                    : length == segment.length() && path.regionMatches(start + 1, segment, 0, length);
+            if (!matches) {
+                return -1;
+            }
+            start = next;
+        }
+        return start == path.length() ? start : -1;
+    }
+
+    private static String[] segments(String template) {
+        if (!template.startsWith("/")) {
+            throw new IllegalArgumentException("a route template starts with '/': " + template);
+        }
+        String[] segments = template.substring(1).split("/", -1);
+        for (int i = 0; i < segments.length; i++) {
+            if (segments[i].startsWith("{") && segments[i].endsWith("}")) {
+                segments[i] = null;
+            } else if (segments[i].isEmpty() || segments[i].contains("{")) {
+                throw new IllegalArgumentException("malformed route template: " + template);
+            }
+        }
+        return segments;
     }
 }
