@@ -264,6 +264,10 @@ public class ThroughputBenchmark {
         @Param({"1", "100", "10000"})
         int sessions;
 
+        /** Finished inputs each session keeps ({@code -p retention=1} to see what keeping them costs). */
+        @Param({"" + RETENTION})
+        int retention;
+
         final LongAdder wakeUps = new LongAdder();
         final LongAdder runs = new LongAdder();
         ForkJoinPool pool;
@@ -286,7 +290,7 @@ public class ThroughputBenchmark {
                         wakeUps.increment();
                         pool.execute(task);
                     })
-                    .finishedInputRetention(RETENTION)
+                    .finishedInputRetention(retention)
                     .maxQueuedInputs(ITEMS)
                     .build();
             handles = new SessionHandle[sessions];

@@ -20,6 +20,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
@@ -106,6 +108,13 @@ public final class RuntimeLoop implements Runnable {
     private final CompletableFuture<Void> termination = new CompletableFuture<>();
     private volatile boolean wakePending;
     private volatile boolean controlChannelClosed;
+    /** Hands a pass to another thread at once, which calls its scheduler (see {@link #signalFromOutside()}). */
+    private static final Executor SIGNAL_FROM_OUTSIDE = CompletableFuture.delayedExecutor(0, TimeUnit.NANOSECONDS, Runnable::run);
+    /**
+     * Whether the pass running now is yielding a {@link ForkJoinPool} worker to tasks waiting in its pool. Accessed
+     * only by the thread running the pass (the {@code scheduled} flag admits one at a time).
+     */
+    private boolean yieldOnWorker;
     /** The scheduler refused a pass: the loop ends, running its last passes on the refused caller. */
     private volatile boolean schedulerRefused;
     private volatile boolean exited;
@@ -265,12 +274,30 @@ public final class RuntimeLoop implements Runnable {
             LOG.error("session {}: runtime loop failed; stopping the session", sessionId, e);
             failLoop("runtime loop failed: " + e);
         } finally {
+            boolean yielding = yieldOnWorker;
+            yieldOnWorker = false;
             scheduled = false;
             // A signal that found the flag set before the line above was not scheduled: look again.
             if (!exited && hasPendingSignal()) {
-                signal();
+                if (yielding) {
+                    signalFromOutside();
+                } else {
+                    signal();
+                }
             }
         }
+    }
+
+    /**
+     * Schedules the next pass from a thread outside the scheduler, for a pass that yields its
+     * {@link ForkJoinPool} worker to waiting tasks: a worker runs what it submits itself before anything waiting
+     * in the pool, so a pass it scheduled would run at once, again and again, and a busy session would keep the
+     * thread from every other for as long as it has work. Submitted from outside, the pass queues behind them.
+     * The hand-over thread is the JDK's own delayer ({@link CompletableFuture#delayedExecutor}), there for the
+     * life of the JVM; it only calls {@link #signal()}.
+     */
+    private void signalFromOutside() {
+        SIGNAL_FROM_OUTSIDE.execute(this::signal);
     }
 
     private boolean hasPendingSignal() {
@@ -335,9 +362,17 @@ public final class RuntimeLoop implements Runnable {
         processQueue();
     }
 
-    /** Runs up to {@code throughput} units of work; each is preceded by a drain of the control channel. */
+    /**
+     * Runs units of work until there is none, or its {@code throughput} budget is used and other work waits for the
+     * thread; each unit is preceded by a drain of the control channel.
+     */
     private void processQueue() {
-        for (int unit = 0; unit < settings.throughput(); unit++) {
+        for (int unit = 0; ; unit++) {
+            if (unit > 0 && unit % settings.throughput() == 0 && othersWaitForThisThread()) {
+                // Budget used: yield the thread to other sessions and come back for the rest.
+                wakePending = true;
+                return;
+            }
             if (drainReadyExecutorControls()) {
                 leaveLoop();
                 return;
@@ -386,8 +421,24 @@ public final class RuntimeLoop implements Runnable {
             }
             settle(flight);
         }
-        // Budget used: yield the thread to other sessions and come back for the rest.
-        wakePending = true;
+    }
+
+    /**
+     * Whether other work may wait for the thread this pass runs on. On a {@link ForkJoinPool} worker: whether any
+     * task waits in its pool (if none, yielding would serve nobody: the pass goes on rather than hand itself
+     * over, through the pool, perhaps to another worker). On any other scheduler: always (it gets its thread
+     * back, and queues the next pass behind what it holds).
+     */
+    private boolean othersWaitForThisThread() {
+        if (!(Thread.currentThread() instanceof ForkJoinWorkerThread worker)) {
+            return true;
+        }
+        ForkJoinPool pool = worker.getPool();
+        if (pool.getQueuedSubmissionCount() == 0 && pool.getQueuedTaskCount() == 0) {
+            return false;
+        }
+        yieldOnWorker = true;
+        return true;
     }
 
     /** Whether a retry backoff is under way; takes note of one that has passed. */
