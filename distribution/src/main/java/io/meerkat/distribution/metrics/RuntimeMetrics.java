@@ -105,7 +105,7 @@ public final class RuntimeMetrics {
 
         @Override
         public void runStarted(SessionId sessionId, RunId runId) {
-            clocks.computeIfAbsent(sessionId, id -> new RunClock()).runStarted(System.nanoTime());
+            clocks.computeIfAbsent(sessionId, id -> new RunClock()).runStarted(runId, System.nanoTime());
         }
 
         @Override
@@ -115,7 +115,7 @@ public final class RuntimeMetrics {
                 return;
             }
             long now = System.nanoTime();
-            RunClock.Ended ended = clock.runEnded(now);
+            RunClock.Ended ended = clock.runEnded(runId, now);
             if (ended.startedAt() != 0) {
                 timer(runsByResult, "meerkat.run.duration", "Run durations", "result", resultName(end))
                         .record(now - ended.startedAt(), TimeUnit.NANOSECONDS);

@@ -48,6 +48,18 @@ class RuntimeMetricsTest {
     }
 
     @Test
+    void theEndOfAnotherRunDoesNotTakeTheStartOfTheRunInFlight() {
+        RunId earlier = RunId.random();
+        RunId current = RunId.random();
+        runs.runStarted(session, current);
+        runs.runEnded(session, earlier, RunObserver.RunEnd.CANCELLED);
+        assertFalse(metrics.scrape().contains("meerkat_run_duration_seconds_count"), "not the run in flight");
+
+        runs.runEnded(session, current, RunObserver.RunEnd.COMPLETED);
+        assertTrue(metrics.scrape().contains("meerkat_run_duration_seconds_count{result=\"completed\"} 1"));
+    }
+
+    @Test
     void aClosedSessionIsForgotten() {
         RunId run = RunId.random();
         runs.runStarted(session, run);

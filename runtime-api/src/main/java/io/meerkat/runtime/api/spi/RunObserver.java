@@ -12,6 +12,10 @@ import io.meerkat.runtime.api.SessionId;
  * sessions come concurrently). An implementation must therefore be thread safe, cheap and never block:
  * it delays the session's loop by as long as it takes. What it throws is logged and otherwise ignored;
  * it never changes what the session does. Registered once per runtime, when the runtime is built.
+ *
+ * <p>With several nodes, a session taken up again by this node while its previous loop here is still ending
+ * has two incarnations for a moment: the old one's last calls (its {@link #sessionClosed} included) may come
+ * after the new one's first. Tell runs apart by their ids.
  */
 public interface RunObserver {
 

@@ -69,7 +69,7 @@ final class DriverEvents {
     void runStarted(RunId runId, List<InputRecord> staged) {
         try {
             observer.runStarted(sessionId, runId);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             observerFailed(e);
         }
         if (events.enabled()) {
@@ -166,7 +166,7 @@ final class DriverEvents {
         closed = true;
         try {
             observer.sessionClosed(sessionId);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             observerFailed(e);
         }
     }
@@ -174,13 +174,19 @@ final class DriverEvents {
     private void runEnded(RunId runId, RunObserver.RunEnd end) {
         try {
             observer.runEnded(sessionId, runId, end);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             observerFailed(e);
         }
     }
 
-    /** An observer's bug must not break the step it was told of: logged (the trace once per session), then ignored. */
-    private void observerFailed(RuntimeException e) {
+    /**
+     * An observer's bug must not break the step it was told of (a run half committed, a session dead): logged
+     * (the trace once per session), then ignored. Errors of the JVM itself (out of memory, stack overflow) are not caught.
+     */
+    private void observerFailed(Throwable e) {
+        if (e instanceof VirtualMachineError fatal) {
+            throw fatal;
+        }
         if (!observerFailureLogged) {
             observerFailureLogged = true;
             LOG.warn("session {}: the run observer {} failed; its failures are ignored", sessionId, observer, e);

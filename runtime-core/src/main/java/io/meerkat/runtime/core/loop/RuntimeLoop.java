@@ -108,8 +108,6 @@ public final class RuntimeLoop implements Runnable {
     private final CompletableFuture<Void> termination = new CompletableFuture<>();
     private volatile boolean wakePending;
     private volatile boolean controlChannelClosed;
-    /** Hands a pass to another thread at once, which calls its scheduler (see {@link #signalFromOutside()}). */
-    private static final Executor SIGNAL_FROM_OUTSIDE = CompletableFuture.delayedExecutor(0, TimeUnit.NANOSECONDS, Runnable::run);
     /**
      * Whether the pass running now is yielding a {@link ForkJoinPool} worker to tasks waiting in its pool. Accessed
      * only by the thread running the pass (the {@code scheduled} flag admits one at a time).
@@ -289,15 +287,25 @@ public final class RuntimeLoop implements Runnable {
     }
 
     /**
-     * Schedules the next pass from a thread outside the scheduler, for a pass that yields its
-     * {@link ForkJoinPool} worker to waiting tasks: a worker runs what it submits itself before anything waiting
-     * in the pool, so a pass it scheduled would run at once, again and again, and a busy session would keep the
-     * thread from every other for as long as it has work. Submitted from outside, the pass queues behind them.
-     * The hand-over thread is the JDK's own delayer ({@link CompletableFuture#delayedExecutor}), there for the
-     * life of the JVM; it only calls {@link #signal()}.
+     * Schedules the next pass from a thread outside the scheduler, for a pass that yields a worker of the
+     * {@link ForkJoinPool} that is its scheduler to tasks waiting there: a worker runs what it submits itself
+     * before anything waiting in the pool, so a pass it scheduled would run at once, again and again, and a busy
+     * session would keep the thread from every other for as long as it has work. Submitted from outside, the
+     * pass queues behind them. The outside thread is the delay scheduler's (the runtime's timer unless the
+     * embedder gave one), as for a backoff's end; a loop that has ended meanwhile is not signalled.
      */
     private void signalFromOutside() {
-        SIGNAL_FROM_OUTSIDE.execute(this::signal);
+        try {
+            settings.delays().schedule(() -> {
+                if (!exited) {
+                    signal();
+                }
+            }, 0, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            // The timer is shutting down with the runtime: the pass is scheduled as any other.
+            LOG.debug("session {}: the delay scheduler refused a yielding pass; scheduling it directly", sessionId, e);
+            signal();
+        }
     }
 
     private boolean hasPendingSignal() {
@@ -367,12 +375,17 @@ public final class RuntimeLoop implements Runnable {
      * thread; each unit is preceded by a drain of the control channel.
      */
     private void processQueue() {
-        for (int unit = 0; ; unit++) {
-            if (unit > 0 && unit % settings.throughput() == 0 && othersWaitForThisThread()) {
-                // Budget used: yield the thread to other sessions and come back for the rest.
-                wakePending = true;
-                return;
+        int sinceLook = 0;
+        for (;;) {
+            if (sinceLook == settings.throughput()) {
+                sinceLook = 0;
+                if (othersWaitForThisThread()) {
+                    // Budget used: yield the thread to other sessions and come back for the rest.
+                    wakePending = true;
+                    return;
+                }
             }
+            sinceLook++;
             if (drainReadyExecutorControls()) {
                 leaveLoop();
                 return;
@@ -437,7 +450,8 @@ public final class RuntimeLoop implements Runnable {
         if (pool.getQueuedSubmissionCount() == 0 && pool.getQueuedTaskCount() == 0) {
             return false;
         }
-        yieldOnWorker = true;
+        // Only a pass its own pool's worker schedules lands on that worker's queue; any other scheduler queues it.
+        yieldOnWorker = pool == scheduler;
         return true;
     }
 

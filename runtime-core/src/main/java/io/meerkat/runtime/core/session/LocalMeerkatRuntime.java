@@ -142,7 +142,7 @@ public final class LocalMeerkatRuntime implements MeerkatRuntime {
                                CompletionRegistry completions, Executor scheduler, Executor blockingExecutor,
                                DelayScheduler delays, RuntimeSettings settings, List<AutoCloseable> owned,
                                RuntimeStore store, NodeIdentity node, RunObserver runs) {
-        this.runObserver = runs;
+        this.runObserver = Objects.requireNonNull(runs, "runs");
         this.runtimeStore = store;
         this.store = store == null ? null : new GroupCommitter(store, STORE_GROUP, task -> {
             Thread writer = new Thread(task, "meerkat-store-writer");
