@@ -95,6 +95,7 @@ public class DurableSubmitBenchmark {
         public void close() {
             runtime.close();
             store.close();
+            TempFolders.delete(dir);
         }
     }
 
@@ -168,6 +169,7 @@ public class DurableSubmitBenchmark {
         @TearDown(Level.Trial)
         public void close() throws InterruptedException {
             commits.close();
+            TempFolders.delete(dir);
         }
     }
 

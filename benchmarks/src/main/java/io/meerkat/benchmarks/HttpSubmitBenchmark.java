@@ -19,10 +19,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.eclipse.jetty.client.BytesRequestContent;
 import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.http.HttpHeader;
@@ -170,7 +168,7 @@ public class HttpSubmitBenchmark {
                 if (launcher != null) {
                     launcher.close();
                 }
-                deleteRecursively(home);
+                TempFolders.delete(home);
             }
         }
 
@@ -430,14 +428,4 @@ public class HttpSubmitBenchmark {
         return json.substring(start, json.indexOf('"', start));
     }
 
-    private static void deleteRecursively(Path folder) throws IOException {
-        if (folder == null || !Files.exists(folder)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(folder)) {
-            for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(file);
-            }
-        }
-    }
 }

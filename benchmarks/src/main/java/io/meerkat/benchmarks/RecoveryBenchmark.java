@@ -113,6 +113,7 @@ public class RecoveryBenchmark {
     @TearDown(Level.Trial)
     public void close() {
         store.close();
+        TempFolders.delete(dir);
     }
 
     @Benchmark
