@@ -5,8 +5,8 @@ import java.util.List;
 
 /**
  * One method and path template of the API, e.g. {@code GET /v1/sessions/{id}}; each {@code {name}}
- * matches one non-empty path segment. Matched segment by segment against the path as it is, with nothing
- * allocated unless it matches (every request is tried against the routes in turn).
+ * matches one non-empty path segment. Matched segment by segment against the path as it is, in one walk
+ * (every request is tried against the routes in turn).
  *
  * @param segments the template's segments; a path parameter's is {@code null}
  */
@@ -22,41 +22,27 @@ record Route(String method, String template, String[] segments, Endpoint endpoin
 
     /** The path parameters, in order, if the path matches; else {@code null}. */
     List<String> match(String path) {
-        int end = ends(path);
-        if (end < 0) {
-            return null;
-        }
-        List<String> parameters = new ArrayList<>(2);
-        int start = 0;
-        for (String segment : segments) {
-            int next = path.indexOf('/', start + 1);
-            next = next < 0 ? path.length() : next;
-            if (segment == null) {
-                parameters.add(path.substring(start + 1, next));
-            }
-            start = next;
-        }
-        return List.copyOf(parameters);
-    }
-
-    /** Where the path's last matched segment ends (its length) if it matches the template; else -1. */
-    private int ends(String path) {
+        List<String> parameters = List.of();
         int start = 0;
         for (String segment : segments) {
             if (start >= path.length() || path.charAt(start) != '/') {
-                return -1;
+                return null;
             }
             int next = path.indexOf('/', start + 1);
             next = next < 0 ? path.length() : next;
             int length = next - start - 1;
-            boolean matches = segment == null ? length > 0
-                    : length == segment.length() && path.regionMatches(start + 1, segment, 0, length);
-            if (!matches) {
-                return -1;
+            if (segment == null) {
+                if (length == 0) {
+                    return null;
+                }
+                parameters = parameters.isEmpty() ? new ArrayList<>(2) : parameters;
+                parameters.add(path.substring(start + 1, next));
+            } else if (length != segment.length() || !path.regionMatches(start + 1, segment, 0, length)) {
+                return null;
             }
             start = next;
         }
-        return start == path.length() ? start : -1;
+        return start == path.length() ? List.copyOf(parameters) : null;
     }
 
     private static String[] segments(String template) {

@@ -21,7 +21,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
@@ -380,8 +380,11 @@ public final class RuntimeLoop implements Runnable {
             if (sinceLook == settings.throughput()) {
                 sinceLook = 0;
                 if (othersWaitForThisThread()) {
-                    // Budget used: yield the thread to other sessions and come back for the rest.
+                    // Budget used: yield the thread to other sessions and come back for the rest. A pass that a
+                    // worker of its own pool schedules lands on that worker's queue, ahead of what waits: run()
+                    // schedules it from outside instead.
                     wakePending = true;
+                    yieldOnWorker = ForkJoinTask.getPool() == scheduler;
                     return;
                 }
             }
@@ -442,17 +445,9 @@ public final class RuntimeLoop implements Runnable {
      * over, through the pool, perhaps to another worker). On any other scheduler: always (it gets its thread
      * back, and queues the next pass behind what it holds).
      */
-    private boolean othersWaitForThisThread() {
-        if (!(Thread.currentThread() instanceof ForkJoinWorkerThread worker)) {
-            return true;
-        }
-        ForkJoinPool pool = worker.getPool();
-        if (pool.getQueuedSubmissionCount() == 0 && pool.getQueuedTaskCount() == 0) {
-            return false;
-        }
-        // Only a pass its own pool's worker schedules lands on that worker's queue; any other scheduler queues it.
-        yieldOnWorker = pool == scheduler;
-        return true;
+    private static boolean othersWaitForThisThread() {
+        ForkJoinPool pool = ForkJoinTask.getPool();
+        return pool == null || pool.getQueuedSubmissionCount() > 0 || pool.getQueuedTaskCount() > 0;
     }
 
     /** Whether a retry backoff is under way; takes note of one that has passed. */
