@@ -87,7 +87,17 @@ final class LocalSession implements SessionHandle {
 
     private SessionDriver.Admitted admit(Input input, boolean withCompletion) {
         validator.validate(input);
-        SessionDriver.Admitted admitted = driver.admit(input, withCompletion);
+        SessionDriver.Admitted admitted;
+        try {
+            admitted = driver.admit(input, withCompletion);
+        } catch (StoreUnavailableException e) {
+            // Taking back an input whose write failed places those reserved after it, which waited for it: the
+            // loop looks (a wake that finds nothing costs one pass).
+            if (loop != null) {
+                loop.wake();
+            }
+            throw e;
+        }
         resolve(admitted.displaced());
         if (admitted.wake() && loop != null) {
             loop.wake();
