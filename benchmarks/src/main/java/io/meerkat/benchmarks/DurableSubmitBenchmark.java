@@ -47,6 +47,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * <pre>{@code
  * java -jar benchmarks/target/benchmarks.jar DurableSubmitBenchmark -t 16 -bm thrpt
  * java -jar benchmarks/target/benchmarks.jar DurableSubmitBenchmark -t 16 -bm sample -tu us
+ * java -jar benchmarks/target/benchmarks.jar DurableSubmitBenchmark.runtimeAccept -t 16 -p store=discarding -p synchronous=NORMAL
  * }</pre>
  */
 @BenchmarkMode(Mode.Throughput)
@@ -72,29 +73,38 @@ public class DurableSubmitBenchmark {
         @Param({"run", "queue", "shared"})
         public String sessions;
 
+        /**
+         * {@code sqlite}: the store's file, what a user runs; {@code discarding}: a store that keeps nothing
+         * ({@link DiscardingStore}) behind the same group commit, so that the runtime's own cost of a durable
+         * admission shows, not SQLite's writer.
+         */
+        @Param({"sqlite", "discarding"})
+        public String store;
+
         SessionHandle shared;
 
         Path dir;
-        RuntimeStore store;
+        RuntimeStore opened;
         MeerkatRuntime runtime;
 
         @Setup(Level.Trial)
         public void open() throws IOException {
             dir = Files.createTempDirectory("durable-submit");
-            store = provider("sqlite").open(Map.of("path", dir.resolve("runtime.db").toString(),
-                    "synchronous", synchronous));
+            opened = store.equals("discarding") ? new DiscardingStore()
+                    : provider("sqlite").open(Map.of("path", dir.resolve("runtime.db").toString(),
+                            "synchronous", synchronous));
             // Queue-only sessions keep every input: bounds high enough for a whole trial.
             runtime = MeerkatRuntimeBuilder.newBuilder().executorFactory(NoOpExecutor.FACTORY)
                     .maxQueuedInputs(Integer.MAX_VALUE).maxQueuedCharsPerSession(Long.MAX_VALUE)
                     .maxQueuedCharsRuntime(Long.MAX_VALUE)
-                    .completionRegistry(new InMemoryCompletionRegistry()).store(store).build();
+                    .completionRegistry(new InMemoryCompletionRegistry()).store(opened).build();
             shared = runtime.createSession(SessionSpec.withoutExecutor());
         }
 
         @TearDown(Level.Trial)
         public void close() {
             runtime.close();
-            store.close();
+            opened.close();
             TempFolders.delete(dir);
         }
     }

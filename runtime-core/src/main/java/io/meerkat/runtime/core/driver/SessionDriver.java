@@ -320,11 +320,12 @@ public final class SessionDriver {
 
     /**
      * The lock-free way in of a durable input of a session kept in a store: the input is claimed and pushed
-     * onto the inbox as {@link #admitWithoutLock} does, and whoever takes the inbox next (this submitter, if
-     * nobody did meanwhile) reserves every durable record it holds and writes them in one batch ({@link
-     * #takeInbox}). So submitters arriving together share one lock hold and one batch of the group commit,
-     * and the one that took the inbox places the whole batch once it is committed, under one lock hold, and
-     * tells the others; their write's future wakes them ({@link Ingress#offer}).
+     * onto the inbox as {@link #admitWithoutLock} does, and the first of the submitters whose records it holds
+     * to take the lock takes them all (no other take does, see {@link #lockAndTakeInbox}), reserves them and
+     * writes them in one batch ({@link #takeInbox}). It leads that batch: it waits for the commit, places the
+     * whole batch under one lock hold, and tells the others, whose write's future wakes them ({@link
+     * Ingress#offer}). So submitters arriving together share one lock hold and one batch of the group commit,
+     * and the committer's writer wakes one thread per batch, not one per input.
      *
      * @return {@code null} when the input must be admitted under the lock (as {@link #admitWithoutLock})
      * @throws io.meerkat.runtime.api.StoreUnavailableException if the write failed: the input was not accepted
@@ -371,7 +372,7 @@ public final class SessionDriver {
             return null;
         }
         if (!Ingress.settled(record)) {
-            // Taken by a take that does not place what it writes (the loop's, a command's): placed here.
+            // Its batch's leader failed before it got to this record (it tells every submitter regardless).
             Admitted admitted = placeReserved(new Reserved(record, write, waiter));
             return wake && !admitted.wake() ? new Admitted(admitted.outcome(), waiter, true, Settlement.NONE) : admitted;
         }
@@ -388,11 +389,6 @@ public final class SessionDriver {
     /** Durable records taken from the inbox and reserved, their batch submitted to the group committer. */
     private record InboxWrite(List<InputRecord> records, List<CompletableFuture<Void>> writes,
                               CompletableFuture<Void> commit) {
-
-        /** Tells each record's submitter the outcome of the commit, once known; each then places its own record. */
-        void tellWhenCommitted() {
-            commit.whenComplete((done, failure) -> tell(failure, List.of()));
-        }
 
         /** Completes each record's write with {@code failure}, but for those whose admission stands regardless. */
         void tell(Throwable failure, List<InputRecord> standing) {
@@ -422,7 +418,8 @@ public final class SessionDriver {
         boolean wake = false;
         List<InputRecord> writtenFinished = List.of();
         try {
-            lockAndTakeInbox();
+            // What the inbox holds now was pushed after this batch was taken: its submitters take it (and lead it).
+            lock.lock();
             try {
                 for (InputRecord record : batch.records()) {
                     List<InputRecord> placed = failure == null ? ingress.committed(record) : ingress.unreserve(record);
@@ -453,17 +450,18 @@ public final class SessionDriver {
     }
 
     /**
-     * Takes the driver lock, then the records the inbox holds (see {@link Ingress#takeInbox}): whatever the
-     * lock holder does next sees every input admitted before it, lock-free or not.
+     * Takes the driver lock, then, for a session kept in memory only, the records the inbox holds (see {@link
+     * Ingress#takeInbox}): whatever the lock holder does next sees every input admitted before it, lock-free or
+     * not. A session kept in a store leaves its inbox to the submitters ({@link #admitDurablyWithoutLock}): a
+     * durable submit is answered only once its input is committed and placed, so whatever the lock holder does
+     * before the input is taken (a read, a run, a reset) may be ordered before that submit; a transition that
+     * makes the session refuse input refuses what the inbox holds then ({@link #apply}).
      */
     private void lockAndTakeInbox() {
         lock.lock();
-        if (!ingress.inboxEmpty()) {
+        if (store == null && !ingress.inboxEmpty()) {
             try {
-                InboxWrite batch = takeInbox(acceptsInput);
-                if (batch != null) {
-                    batch.tellWhenCommitted();
-                }
+                takeInbox(acceptsInput);
             } catch (RuntimeException | Error e) {
                 lock.unlock();
                 throw e;

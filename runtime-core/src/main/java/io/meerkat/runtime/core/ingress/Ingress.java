@@ -248,8 +248,9 @@ public final class Ingress {
      * Admits an input without the driver lock, if it only waits its turn (FIFO on its lane, replacing
      * nothing): claims its id, idempotency key and share of the bounds, and pushes it onto the inbox, where
      * the driver takes it from. Any thread may call it at any time; the driver must take the inbox before
-     * anything else it does under its lock, and must refuse what it takes once the session no longer accepts
-     * input (see {@link #takeInbox}).
+     * anything else it does under its lock (but for durable records offered with a write, whose submitters take
+     * them: see below), and must refuse what it takes once the session no longer accepts input (see {@link
+     * #takeInbox}).
      *
      * <p>The record's policy is the one for an idle session: its wake mode says whether the input wakes an idle
      * loop. Whether the loop is idle is the caller's to read after the push (a run in flight before it may end,
