@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.RepeatedTest;
@@ -152,6 +153,57 @@ class ConcurrentAdmissionTest {
                 } catch (TimeoutException stuck) {
                     fail("round " + round + ": the late input never ran: " + session.status());
                 }
+            }
+        }
+    }
+
+    /**
+     * An ephemeral input admitted while a durable one reserved before it waits for its commit is accepted but
+     * not placed (it would pass the other on the lane); when that commit fails, taking the durable input back
+     * places the ephemeral one. The failed admission must still wake the idle loop, or the ephemeral input
+     * waits for the next submit. Failed before the fix: the wake was decided, then dropped with the exception.
+     */
+    @Test
+    void anInputPlacedByTheTakingBackOfAFailedAdmissionStillRuns() throws Exception {
+        CountDownLatch writing = new CountDownLatch(1);
+        CountDownLatch fail = new CountDownLatch(1);
+        DurableRuntimeTest.FailingStore store = new DurableRuntimeTest.FailingStore(new MemoryRuntimeStore()) {
+            @Override
+            public void commit(List<StoreBatch> batches) {
+                boolean doomed = batches.stream().flatMap(batch -> batch.changes().stream())
+                        .anyMatch(change -> change instanceof io.meerkat.runtime.api.spi.StoreChange.PutInput put
+                                && put.input().input() instanceof Input.Prompt prompt && prompt.text().equals("doomed"));
+                if (doomed) {
+                    writing.countDown();
+                    try {
+                        fail.await(10, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    throw new io.meerkat.runtime.api.StoreUnavailableException("injected: disk full", null);
+                }
+                super.commit(batches);
+            }
+        };
+        try (MeerkatRuntime runtime = runtimeOn(store)) {
+            SessionHandle session = runtime.createSession(SessionSpec.of(LedgerExecutorFactory.KIND));
+            CompletableFuture<io.meerkat.runtime.api.Submission> doomed =
+                    CompletableFuture.supplyAsync(() -> session.submit(Input.prompt("doomed")));
+            assertTrue(writing.await(10, TimeUnit.SECONDS), "the doomed input was never written");
+            Input.Prompt prompt = Input.prompt("ephemeral");
+            io.meerkat.runtime.api.Submission ephemeral = session.submit(prompt.withHeader(
+                    prompt.header().withDurability(io.meerkat.runtime.api.Durability.EPHEMERAL)));
+            assertTrue(ephemeral.outcome() instanceof io.meerkat.runtime.api.AcceptOutcome.Accepted);
+
+            fail.countDown();
+            ExecutionException refused = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                    () -> doomed.get(10, TimeUnit.SECONDS));
+            assertTrue(refused.getCause() instanceof io.meerkat.runtime.api.StoreUnavailableException, refused.toString());
+            try {
+                assertTrue(ephemeral.completion().get(5, TimeUnit.SECONDS)
+                        instanceof io.meerkat.runtime.api.CompletionOutcome.Completed);
+            } catch (TimeoutException stuck) {
+                fail("the ephemeral input never ran: " + session.status());
             }
         }
     }

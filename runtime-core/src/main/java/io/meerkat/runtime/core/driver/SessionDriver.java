@@ -4,7 +4,6 @@ import io.meerkat.runtime.api.AbandonReason;
 import io.meerkat.runtime.api.AcceptOutcome;
 import io.meerkat.runtime.api.CompletionOutcome;
 import io.meerkat.runtime.api.CoreApplyOutput;
-import io.meerkat.runtime.api.Durability;
 import io.meerkat.runtime.api.IllegalTransitionException;
 import io.meerkat.runtime.api.Input;
 import io.meerkat.runtime.api.InputId;
@@ -220,10 +219,8 @@ public final class SessionDriver {
      * @throws RuntimeNotReadyException if the phase refuses input
      */
     public Admitted admit(Input input, boolean withCompletion) {
-        if (acceptsInput) {
-            Admitted admitted = store == null ? admitWithoutLock(input, withCompletion)
-                    : input.header().durability() == Durability.EPHEMERAL ? null
-                    : admitDurablyWithoutLock(input, withCompletion);
+        if (store == null && acceptsInput) {
+            Admitted admitted = admitWithoutLock(input, withCompletion);
             if (admitted != null) {
                 return admitted;
             }
@@ -269,7 +266,6 @@ public final class SessionDriver {
                         reserved = null;
                     } else {
                         reserved = reserve(prepared, withCompletion);
-                        // Null: a lock-free admission of its id or key got in first: asked again, as a duplicate.
                         before = null;
                     }
                 }
@@ -319,147 +315,12 @@ public final class SessionDriver {
     }
 
     /**
-     * The lock-free way in of a durable input of a session kept in a store: the input is claimed and pushed
-     * onto the inbox as {@link #admitWithoutLock} does, and the first of the submitters whose records it holds
-     * to take the lock takes them all (no other take does, see {@link #lockAndTakeInbox}), reserves them and
-     * writes them in one batch ({@link #takeInbox}). It leads that batch: it waits for the commit, places the
-     * whole batch under one lock hold, and tells the others, whose write's future wakes them ({@link
-     * Ingress#offer}). So submitters arriving together share one lock hold and one batch of the group commit,
-     * and the committer's writer wakes one thread per batch, not one per input.
-     *
-     * @return {@code null} when the input must be admitted under the lock (as {@link #admitWithoutLock})
-     * @throws io.meerkat.runtime.api.StoreUnavailableException if the write failed: the input was not accepted
-     */
-    private Admitted admitDurablyWithoutLock(Input input, boolean withCompletion) {
-        CompletableFuture<Void> write = new CompletableFuture<>();
-        InputRecord record = ingress.offer(input, System.currentTimeMillis(), withCompletion, write);
-        if (record == null) {
-            return null;
-        }
-        Waiter waiter = withCompletion ? new Waiter(record.id(), new CompletableFuture<>(), null, record) : null;
-        // Read after the push. True: the record is taken by a take that accepts (refused only by the take of a
-        // stop, below). False: taken back now, else some take got it first (accepted or refused: the write tells).
-        if (!acceptsInput && ingress.withdraw(record)) {
-            if (waiter != null) {
-                registered(waiter);
-            }
-            return null;
-        }
-        boolean wake = false;
-        if (record.inInbox()) {
-            // Nobody took it yet: this submitter takes the inbox, with whatever others pushed meanwhile.
-            InboxWrite batch;
-            lock.lock();
-            try {
-                batch = takeInbox(acceptsInput);
-            } finally {
-                lock.unlock();
-            }
-            if (batch != null) {
-                wake = place(batch);
-            }
-        }
-        StoreUnavailableException failure = null;
-        try {
-            GroupCommitter.await(write);
-        } catch (StoreUnavailableException e) {
-            failure = e;
-        }
-        if (Ingress.refused(record)) {
-            if (waiter != null) {
-                registered(waiter);
-            }
-            return null;
-        }
-        if (!Ingress.settled(record)) {
-            // Its batch's leader failed before it got to this record (it tells every submitter regardless).
-            Admitted admitted = placeReserved(new Reserved(record, write, waiter));
-            return wake && !admitted.wake() ? new Admitted(admitted.outcome(), waiter, true, Settlement.NONE) : admitted;
-        }
-        if (failure != null) {
-            if (waiter != null) {
-                registered(waiter);
-            }
-            throw failure;
-        }
-        return new Admitted(new AcceptOutcome.Accepted(record.id(), InputLifecycleState.QUEUED), waiter, wake,
-                Settlement.NONE);
-    }
-
-    /** Durable records taken from the inbox and reserved, their batch submitted to the group committer. */
-    private record InboxWrite(List<InputRecord> records, List<CompletableFuture<Void>> writes,
-                              CompletableFuture<Void> commit) {
-
-        /** Completes each record's write with {@code failure}, but for those whose admission stands regardless. */
-        void tell(Throwable failure, List<InputRecord> standing) {
-            for (int i = 0; i < writes.size(); i++) {
-                if (failure == null || standing.contains(records.get(i))) {
-                    writes.get(i).complete(null);
-                } else {
-                    writes.get(i).completeExceptionally(failure);
-                }
-            }
-        }
-    }
-
-    /**
-     * Waits for the batch's commit holding no lock, then, under one lock hold, places its records (or takes them
-     * back if the write failed), as {@link #placeReserved} does for one; then tells their submitters.
-     *
-     * @return whether an idle session must be woken for what was placed
-     */
-    private boolean place(InboxWrite batch) {
-        StoreUnavailableException failure = null;
-        try {
-            GroupCommitter.await(batch.commit());
-        } catch (StoreUnavailableException e) {
-            failure = e;
-        }
-        boolean wake = false;
-        List<InputRecord> writtenFinished = List.of();
-        try {
-            // What the inbox holds now was pushed after this batch was taken: its submitters take it (and lead it).
-            lock.lock();
-            try {
-                for (InputRecord record : batch.records()) {
-                    List<InputRecord> placed = failure == null ? ingress.committed(record) : ingress.unreserve(record);
-                    if (failure != null && writtenFinished(record)) {
-                        if (writtenFinished.isEmpty()) {
-                            writtenFinished = new ArrayList<>();
-                        }
-                        writtenFinished.add(record);
-                    }
-                    // As in placeReserved: decided now, not when they were reserved.
-                    if (!machine.hasActiveRun()) {
-                        for (InputRecord ready : placed) {
-                            wake |= Ingress.wakesWhenIdle(ready);
-                        }
-                    }
-                    if (failure == null && record.state() == InputLifecycleState.QUEUED) {
-                        events.inputAccepted(record, List.of());
-                    }
-                }
-            } finally {
-                lock.unlock();
-            }
-        } finally {
-            // Whatever happened above: a record not settled is placed by its own submitter, woken here.
-            batch.tell(failure, writtenFinished);
-        }
-        return wake;
-    }
-
-    /**
-     * Takes the driver lock, then, for a session kept in memory only, the records the inbox holds (see {@link
-     * Ingress#takeInbox}): whatever the lock holder does next sees every input admitted before it, lock-free or
-     * not. A session kept in a store leaves its inbox to the submitters ({@link #admitDurablyWithoutLock}): a
-     * durable submit is answered only once its input is committed and placed, so whatever the lock holder does
-     * before the input is taken (a read, a run, a reset) may be ordered before that submit; a transition that
-     * makes the session refuse input refuses what the inbox holds then ({@link #apply}).
+     * Takes the driver lock, then the records the inbox holds (see {@link Ingress#takeInbox}): whatever the
+     * lock holder does next sees every input admitted before it, lock-free or not.
      */
     private void lockAndTakeInbox() {
         lock.lock();
-        if (store == null && !ingress.inboxEmpty()) {
+        if (!ingress.inboxEmpty()) {
             try {
                 takeInbox(acceptsInput);
             } catch (RuntimeException | Error e) {
@@ -469,36 +330,11 @@ public final class SessionDriver {
         }
     }
 
-    /**
-     * Places (or refuses) what the inbox holds, telling the event stream of each input placed; reserves the
-     * durable inputs of a session kept in a store and submits their write, in one batch. Call under the lock:
-     * the batch is ordered before any later change of the session in the store (a stop's abandonment of them).
-     *
-     * @return the batch written, whose records the caller must see placed (or tell their submitters to place
-     *         them), or {@code null} if nothing was written
-     */
-    private InboxWrite takeInbox(boolean accepting) {
-        List<InputRecord> reserved = null;
+    /** Places (or refuses) what the inbox holds, telling the event stream of each input placed. Call under the lock. */
+    private void takeInbox(boolean accepting) {
         for (InputRecord record : ingress.takeInbox(accepting)) {
-            if (record.pendingCommit() == null) {
-                events.inputAccepted(record, List.of());
-            } else {
-                if (reserved == null) {
-                    reserved = new ArrayList<>();
-                }
-                reserved.add(record);
-            }
+            events.inputAccepted(record, List.of());
         }
-        if (reserved == null) {
-            return null;
-        }
-        List<CompletableFuture<Void>> writes = new ArrayList<>(reserved.size());
-        for (InputRecord record : reserved) {
-            writes.add(record.pendingCommit());
-        }
-        CompletableFuture<Void> commit = removedFromStore ? CompletableFuture.completedFuture(null)
-                : store.submit(writes().inputs(reserved).batch());
-        return new InboxWrite(reserved, writes, commit);
     }
 
     /**
@@ -545,18 +381,13 @@ public final class SessionDriver {
      * bounds, and a stop or reset abandons it from now on) and its write is submitted to the group committer,
      * both under the lock, so that the store commits it before any later change of this session (a stop's
      * abandonment of it included). Call under the lock.
-     *
-     * @return {@code null} if a lock-free admission of the same id or key got in first (nothing was reserved)
      */
     private Reserved reserve(Admission.Prepared prepared, boolean withCompletion) {
         InputRecord record = prepared.record();
-        if (!ingress.reserve(prepared, () -> record.durable() && !removedFromStore
+        CompletableFuture<Void> commit = record.durable() && !removedFromStore
                 ? store.submit(writes().inputs(List.of(record)).batch())
-                : null)) {
-            ingress.release(prepared);
-            return null;
-        }
-        CompletableFuture<Void> commit = record.pendingCommit();
+                : null;
+        ingress.reserve(prepared, commit);
         return new Reserved(record, commit, withCompletion ? waiterFor(record) : null);
     }
 
@@ -611,12 +442,12 @@ public final class SessionDriver {
 
     /**
      * Whether a reserved record whose own write failed is in the store all the same: a stop, reset or destroy
-     * finished it meanwhile, and wrote it so, after its failed write and before the change (a command's write
-     * comes before its change, and every write after an earlier one). Its admission then stands: the input
-     * was accepted, and ended by that command, as its waiter is told; answering the submitter with the write's
-     * failure would leave the store holding an input nobody was told of (a duplicate of it would name it).
-     * Not so once the session ended without writing it (the runtime closing): then the write's failure stands.
-     * Call under the lock, after {@link Ingress#unreserve}.
+     * finished it meanwhile and wrote it so, after the failed write (the committer keeps the order of writes) and
+     * before changing it in memory (every change is written first). Its admission then stands: the input was
+     * accepted and ended by that command, as its waiter is told; answering the write's failure would leave the
+     * store holding an input nobody was told of (a submit of its key would be called its duplicate). Not so
+     * once the session ended without writing it (the runtime closing): then the failure stands. Call under the
+     * lock, after {@link Ingress#unreserve}.
      */
     private boolean writtenFinished(InputRecord record) {
         return record.state().isTerminal() && !endedUnwritten;
@@ -1493,14 +1324,8 @@ public final class SessionDriver {
             acceptsInput = accepts;
             if (!accepts) {
                 // After the write (see acceptsInput): what was pushed before it was accepted, and is placed now,
-                // before the transition's own effect (a stop's abandonment) applies to the session's inputs. Not
-                // so with a store: the transition is written already, without them, and a write of them now would
-                // follow it; they are refused, and each submitter, woken by its write's future, finds the session
-                // refusing input.
-                InboxWrite batch = takeInbox(store == null);
-                if (batch != null) {
-                    throw new IllegalStateException("a store's session wrote inputs after it stopped accepting input");
-                }
+                // before the transition's own effect (a stop's abandonment) applies to the session's inputs.
+                takeInbox(true);
             }
         }
         events.stateChanged(result.from(), result.to(), transition);

@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Supplier;
 
 /**
  * A session's input ledger and its two lanes: admission (dedup, policy, supersession, coalescing,
@@ -239,38 +238,24 @@ public final class Ingress {
         releaseSlot(prepared.record().payloadChars());
     }
 
-    /** {@link #offer(Input, long, boolean, CompletableFuture)} of an input placed as soon as it is taken. */
-    public InputRecord offer(Input input, long nowMillis, boolean awaited) {
-        return offer(input, nowMillis, awaited, null);
-    }
-
     /**
      * Admits an input without the driver lock, if it only waits its turn (FIFO on its lane, replacing
      * nothing): claims its id, idempotency key and share of the bounds, and pushes it onto the inbox, where
      * the driver takes it from. Any thread may call it at any time; the driver must take the inbox before
-     * anything else it does under its lock (but for durable records offered with a write, whose submitters take
-     * them: see below), and must refuse what it takes once the session no longer accepts input (see {@link
-     * #takeInbox}).
+     * anything else it does under its lock, and must refuse what it takes once the session no longer accepts
+     * input (see {@link #takeInbox}).
      *
      * <p>The record's policy is the one for an idle session: its wake mode says whether the input wakes an idle
      * loop. Whether the loop is idle is the caller's to read after the push (a run in flight before it may end,
      * and its loop go idle, before the push).
      *
-     * <p>A session kept in a store offers its durable inputs with {@code write}: the record taken from the inbox
-     * is then reserved ({@link #reserve}'s state: numbered, in the ledger, not yet on its lane) rather than placed,
-     * until the driver has written it; {@code write} is its {@link InputRecord#pendingCommit()} meanwhile, which
-     * the driver completes once the write's outcome is known, and {@link #takeInbox} completes (normally) if it
-     * refuses the record.
-     *
      * @param awaited whether a waiter of the input is on its way to the registry: the record is marked so
      *                ({@link InputRecord#markAwaited()}) before it is pushed, so its settler sees the mark
-     * @param write   the future the submitter of a durable input waits on, or {@code null} for an input that is
-     *                placed as soon as it is taken (a session kept in memory only)
      * @return the record pushed, or {@code null} when the input must be admitted under the lock: it is not
      *         FIFO, or its id or key is known (a duplicate, answered there)
      * @throws QueueFullException if holding the input would pass a bound
      */
-    public InputRecord offer(Input input, long nowMillis, boolean awaited, CompletableFuture<Void> write) {
+    public InputRecord offer(Input input, long nowMillis, boolean awaited) {
         PolicyDecision policy = DefaultPolicyTable.resolve(input, true);
         if (policy.queueMode() != QueueMode.FIFO || policy.consumePoint() == ConsumePoint.ON_ACCEPT) {
             return null;
@@ -292,7 +277,6 @@ public final class Ingress {
         if (awaited) {
             record.markAwaited();
         }
-        record.pendingCommit(write);
         inbox.push(record);
         return record;
     }
@@ -324,13 +308,10 @@ public final class Ingress {
     /**
      * Takes every record pushed onto the inbox so far, oldest first: each goes to the back of its lane if
      * {@code accepting} (the session accepts input, or just stopped accepting it: a record pushed before that
-     * was accepted), or is reserved if it came with a write to wait for ({@link #offer}); else it is refused and
-     * forgotten (and its write's future completed, so that its submitter looks). A record its submitter withdrew
-     * is skipped. Call holding the driver lock, before anything else that reads or changes the ingress.
+     * was accepted), else is refused and forgotten. A record its submitter withdrew is skipped. Call holding
+     * the driver lock, before anything else that reads or changes the ingress.
      *
-     * @return the records taken in, oldest first (empty when none): placed, or reserved where
-     *         {@link InputRecord#pendingCommit()} is set (the caller writes those, then calls {@link #committed}
-     *         or {@link #unreserve} for each)
+     * @return the records placed, oldest first (empty when none)
      */
     public List<InputRecord> takeInbox(boolean accepting) {
         InputRecord next = inbox.takeAll();
@@ -345,22 +326,10 @@ public final class Ingress {
             if (!accepting) {
                 if (record.leaveInbox(InputRecord.REFUSED)) {
                     forget(record);
-                    CompletableFuture<Void> write = record.pendingCommit();
-                    if (write != null) {
-                        record.pendingCommit(null);
-                        write.complete(null);
-                    }
                 }
             } else if (record.leaveInbox(InputRecord.OUT_OF_INBOX)) {
                 enter(record);
-                if (record.pendingCommit() == null) {
-                    putLast(record);
-                } else {
-                    // Numbered now, as reserve() numbers a record: every record taken in after it goes after it.
-                    record.sequence(backSequence + 1);
-                    backSequence = record.sequence();
-                    reserved.addLast(record);
-                }
+                putLast(record);
                 placed.add(record);
             }
         }
@@ -422,27 +391,23 @@ public final class Ingress {
      * but not its lane, until {@link #committed} says {@code commit} completed. A reserved record is active: a
      * stop or reset abandons it like any other.
      *
-     * @param write  submits the record's write once it is reserved (a write of an input the session does not hold
-     *               would be a lie in the store), returning its commit; or returns {@code null} when there is none
-     *               to wait for (an ephemeral input, which must still wait for the records reserved before it)
-     * @return {@code false} if a lock-free admission ({@link #offer}) claimed the input's id or key since it was
-     *         prepared: nothing was reserved or written (release it and admit it again: it is a duplicate now);
-     *         else the commit is the record's {@link InputRecord#pendingCommit()}
+     * @param commit the write of the record, or {@code null} when there is none to wait for (an ephemeral
+     *               input, which must still wait for the records reserved before it)
      */
-    public boolean reserve(Admission.Prepared prepared, Supplier<CompletableFuture<Void>> write) {
+    public void reserve(Admission.Prepared prepared, CompletableFuture<Void> commit) {
         InputRecord record = prepared.record();
         if (record.state() != InputLifecycleState.QUEUED || record.policy().queueMode() != QueueMode.FIFO) {
             throw new IllegalArgumentException("only a queued FIFO input is reserved, not " + record.state() + " "
                     + record.policy().queueMode());
         }
         if (!claim(record)) {
-            return false;
+            throw new IllegalStateException("input " + record.id() + " was claimed while it was prepared: a store's "
+                    + "session never takes the lock-free way in");
         }
         enter(record);
         backSequence = Math.max(backSequence, record.sequence());
-        record.pendingCommit(write.get());
+        record.pendingCommit(commit);
         reserved.addLast(record);
-        return true;
     }
 
     /** Whether reserved records wait for their commits (a placement now would pass them on their lanes). */
@@ -469,17 +434,7 @@ public final class Ingress {
      */
     public List<InputRecord> committed(InputRecord record) {
         record.pendingCommit(null);
-        record.settle();
         return placeReserved();
-    }
-
-    /**
-     * Whether the driver applied the outcome of a reserved record's write ({@link #committed} or
-     * {@link #unreserve} was called for it). Read by the submitter of a record {@link #offer}ed with a write, once
-     * that write's future completed: if not, the submitter applies the outcome itself.
-     */
-    public static boolean settled(InputRecord record) {
-        return record.inboxState() == InputRecord.SETTLED;
     }
 
     /**
@@ -491,7 +446,6 @@ public final class Ingress {
      */
     public List<InputRecord> unreserve(InputRecord record) {
         record.pendingCommit(null);
-        record.settle();
         reserved.remove(record);
         if (!record.state().isTerminal()) {
             forget(record);

@@ -89,8 +89,6 @@ public final class InputRecord {
     /**
      * While the record is reserved and its write not yet committed ({@link Ingress#reserve}): the commit.
      * Guarded by the session driver's lock; {@code null} once committed, and for every record not reserved.
-     * A durable record offered through the inbox carries its submitter's future from the push on (published by
-     * it), which its taker completes once the write's outcome is known (see {@link Ingress#offer}).
      */
     private CompletableFuture<Void> pendingCommit;
     /** Where a record that came in through the {@link Inbox} stands: {@link #OUT_OF_INBOX} once the ingress holds it. */
@@ -102,11 +100,6 @@ public final class InputRecord {
     static final int WITHDRAWN = 2;
     /** Found by the driver in the inbox of a session no longer accepting input; its submitter tries again under the lock. */
     static final int REFUSED = 3;
-    /**
-     * A durable record taken from the inbox whose write's outcome the driver has applied (placed it on its lane, or
-     * taken it back); written under the driver lock before its submitter's future completes, read after it.
-     */
-    static final int SETTLED = 4;
     /** The record pushed before this one ({@link Inbox}); written before the push publishes it, read by the taker. */
     InputRecord inboxNext;
     /** The order the ingress took the record in (1, 2, …; 0 while it is in the inbox); guarded by the driver lock. */
@@ -199,11 +192,6 @@ public final class InputRecord {
 
     int inboxState() {
         return inboxState;
-    }
-
-    /** Marks a reserved record whose commit's outcome was applied ({@link #SETTLED}); under the driver lock. */
-    void settle() {
-        inboxState = SETTLED;
     }
 
     long admission() {

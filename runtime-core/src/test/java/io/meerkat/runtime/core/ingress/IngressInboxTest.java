@@ -43,57 +43,6 @@ class IngressInboxTest {
     }
 
     @Test
-    void aDurableOfferIsReservedWhenTakenAndGoesOnItsLaneOnlyOnceItsWriteIsCommitted() {
-        Input lockedWay = Input.prompt("reserved under the lock");
-        Admission.Prepared prepared = (Admission.Prepared) ingress.prepare(lockedWay, true, now);
-        java.util.concurrent.CompletableFuture<Void> lockedCommit = new java.util.concurrent.CompletableFuture<>();
-        assertTrue(ingress.reserve(prepared, () -> lockedCommit));
-        java.util.concurrent.CompletableFuture<Void> writeA = new java.util.concurrent.CompletableFuture<>();
-        java.util.concurrent.CompletableFuture<Void> writeB = new java.util.concurrent.CompletableFuture<>();
-        InputRecord a = ingress.offer(Input.prompt("a"), now, false, writeA);
-        InputRecord b = ingress.offer(Input.prompt("b"), now, false, writeB);
-
-        assertEquals(List.of(a, b), ingress.takeInbox(true), "taken in, oldest first");
-        assertSame(writeA, a.pendingCommit(), "reserved: waiting for its write");
-        assertEquals(0, ingress.depth(Lane.QUEUE), "on no lane before its write is committed");
-        assertTrue(prepared.record().sequence() < a.sequence() && a.sequence() < b.sequence(),
-                "numbered after what was reserved before it");
-        assertEquals(List.of(prepared.record(), a, b), ingress.activeRecords(), "active: a stop abandons it");
-
-        assertEquals(List.of(), ingress.committed(b), "b waits for those reserved before it");
-        assertTrue(Ingress.settled(b));
-        assertEquals(List.of(), ingress.unreserve(a), "a's write failed: taken back, b still waits for the first");
-        assertNull(ingress.find(a.id()), "forgotten");
-        assertEquals(List.of(prepared.record(), b), ingress.committed(prepared.record()), "then both go, in order");
-        assertFalse(writeA.isDone(), "the ingress never completes the write of a record it took in: the driver does");
-    }
-
-    @Test
-    void aDurableOfferRefusedByTheDriverHasItsWriteCompletedSoThatItsSubmitterLooks() {
-        java.util.concurrent.CompletableFuture<Void> write = new java.util.concurrent.CompletableFuture<>();
-        InputRecord record = ingress.offer(Input.prompt("late"), now, false, write);
-
-        assertEquals(List.of(), ingress.takeInbox(false));
-        assertTrue(write.isDone() && !write.isCompletedExceptionally());
-        assertTrue(Ingress.refused(record));
-        assertEquals(0, ingress.activeCount(), "its share of the bounds given back");
-    }
-
-    @Test
-    void aLockedReservationLosesToALockFreeClaimOfTheSameIdAndWritesNothing() {
-        Input input = Input.prompt("twice");
-        Admission.Prepared prepared = (Admission.Prepared) ingress.prepare(input, true, now);
-        assertNotNull(ingress.offer(input, now, false, new java.util.concurrent.CompletableFuture<>()));
-        AtomicInteger writes = new AtomicInteger();
-
-        assertFalse(ingress.reserve(prepared, () -> {
-            writes.incrementAndGet();
-            return null;
-        }));
-        assertEquals(0, writes.get(), "nothing written for an input it does not hold");
-    }
-
-    @Test
     void anOfferedInputIsClaimedAtOnceAndPlacedWhenTheDriverTakesTheInbox() {
         Input first = Input.prompt("a");
         Input second = Input.prompt("b");

@@ -41,14 +41,14 @@ import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.RepetitionInfo;
 
 /**
- * Many submitters admit durable inputs to one session through its inbox (the first to take it writes what the
- * others pushed in one batch, and places the batch once committed) while another thread resets, stops or
- * destroys the session and the store refuses some commits. Whatever the interleaving: an input acknowledged is in
+ * Many submitters admit durable inputs to one session (two phases: reserved and written under the lock, placed
+ * once committed), some with idempotency keys they share, while another thread resets, stops or destroys the
+ * session and the store refuses some commits. Whatever the interleaving: an input acknowledged is in
  * the store, in the state memory has; an input refused is in the store only as a command finished it (never
  * waiting to run); a duplicate names an input that was acknowledged; every waiter is answered once the session
  * ends; and a runtime reopening the store finds the session ended with nothing left to run.
  */
-class DurableInboxStormTest {
+class DurableAdmissionStormTest {
 
     private static final int SUBMITTERS = 6;
     private static final int EACH = 60;
