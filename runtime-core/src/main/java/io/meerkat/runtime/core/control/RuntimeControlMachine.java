@@ -34,6 +34,7 @@ import io.meerkat.runtime.api.RuntimeTransition.RunCompleted;
 import io.meerkat.runtime.api.RuntimeTransition.RunFailed;
 import io.meerkat.runtime.api.RuntimeTransition.StopRequested;
 import io.meerkat.runtime.api.RuntimeTransition.SubmitWork;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.EnumSet;
@@ -71,7 +72,7 @@ public final class RuntimeControlMachine {
      * @param initial usually {@link RuntimeState#IDLE}; {@link RuntimeState#INITIALIZING} before setup
      */
     public RuntimeControlMachine(RuntimeState initial) {
-        this.current = new Snapshot(Objects.requireNonNull(initial, "initial"), null, null);
+        this.current = Snapshot.runless(Objects.requireNonNull(initial, "initial"));
     }
 
     /** A machine in {@link RuntimeState#IDLE}, as every session driver starts. */
@@ -87,6 +88,11 @@ public final class RuntimeControlMachine {
     /** The active run, if any; present in {@code RUNNING}, and in {@code RETIRED} while a run drains. */
     public Optional<RunId> currentRunId() {
         return Optional.ofNullable(current.runId());
+    }
+
+    /** The active run, or {@code null}: {@link #currentRunId()} without the {@code Optional}. */
+    public RunId currentRunIdOrNull() {
+        return current.runId();
     }
 
     /** {@code true} when a run is active. */
@@ -107,9 +113,8 @@ public final class RuntimeControlMachine {
         if (verdict instanceof Refused refused) {
             throw new IllegalTransitionException(before.phase(), input, refused.detail().get());
         }
-        Allowed allowed = (Allowed) verdict;
-        current = allowed.next();
-        return new TransitionResult(before.phase(), allowed.next().phase());
+        current = (Snapshot) verdict;
+        return new TransitionResult(before.phase(), current.phase());
     }
 
     /**
@@ -123,12 +128,12 @@ public final class RuntimeControlMachine {
         if (verdict instanceof Refused refused) {
             throw new IllegalTransitionException(current.phase(), input, refused.detail().get());
         }
-        return ((Allowed) verdict).next().phase();
+        return ((Snapshot) verdict).phase();
     }
 
     /** {@code true} exactly when {@link #apply} would succeed now; changes nothing. */
     public boolean canApply(RuntimeTransition input) {
-        return evaluate(current, input) instanceof Allowed;
+        return evaluate(current, input) instanceof Snapshot;
     }
 
     /**
@@ -207,7 +212,7 @@ public final class RuntimeControlMachine {
             // One active run at most: RUNNING ⇔ exactly one run id.
             return new Refused(() -> "run " + now.runId() + " is still active; cannot begin " + in.runId());
         }
-        return new Allowed(new Snapshot(RUNNING, in.runId(), now.phase()));
+        return new Snapshot(RUNNING, in.runId(), now.phase());
     }
 
     private static void runEnded(TableBuilder t, RuntimeState from, Function<Snapshot, RuntimeState> target) {
@@ -224,7 +229,7 @@ public final class RuntimeControlMachine {
             // Only the active run may end itself; a stale report must not end its successor.
             return new Refused(() -> "expected run " + now.runId() + " but got " + reported);
         }
-        return new Allowed(new Snapshot(target.apply(now), null, null));
+        return Snapshot.runless(target.apply(now));
     }
 
     private static RuntimeState returnPhase(RuntimeState preRun) {
@@ -242,7 +247,7 @@ public final class RuntimeControlMachine {
         if (now.runId() != null) {
             return new Refused(() -> "run " + now.runId() + " is still active");
         }
-        return new Allowed(new Snapshot(IDLE, null, null));
+        return Snapshot.runless(IDLE);
     }
 
     private static Verdict recycle(Snapshot now, RecycleRequested in) {
@@ -250,31 +255,39 @@ public final class RuntimeControlMachine {
             // Recycling rebuilds the driver under the run; only a quiet session may recycle.
             return new Refused(() -> "run " + now.runId() + " is still active");
         }
-        return new Allowed(new Snapshot(RECOVERING, null, null));
+        return Snapshot.runless(RECOVERING);
     }
 
     private static <T extends RuntimeTransition> TypedRule<T> stay() {
-        return (now, in) -> new Allowed(now);
+        return (now, in) -> now;
     }
 
     private static <T extends RuntimeTransition> TypedRule<T> to(RuntimeState target) {
-        return (now, in) -> new Allowed(new Snapshot(target, now.runId(), now.preRun()));
+        return (now, in) -> now.runId() == null ? Snapshot.runless(target) : new Snapshot(target, now.runId(), now.preRun());
     }
 
     private static <T extends RuntimeTransition> TypedRule<T> toClearingRun(RuntimeState target) {
-        return (now, in) -> new Allowed(new Snapshot(target, null, null));
+        return (now, in) -> Snapshot.runless(target);
     }
 
     // ---- plumbing ---------------------------------------------------------------------------
 
-    /** Phase plus run fields; {@code preRun} is the phase a run began from. */
-    private record Snapshot(RuntimeState phase, RunId runId, RuntimeState preRun) {
+    /**
+     * Phase plus run fields; {@code preRun} is the phase a run began from. As a verdict: the transition is
+     * allowed, and this is where it leads. Immutable: the run-less one of each phase is shared ({@link #runless}),
+     * so only a run's start makes one.
+     */
+    private record Snapshot(RuntimeState phase, RunId runId, RuntimeState preRun) implements Verdict {
+
+        private static final Snapshot[] RUNLESS = Arrays.stream(RuntimeState.values())
+                .map(phase -> new Snapshot(phase, null, null)).toArray(Snapshot[]::new);
+
+        static Snapshot runless(RuntimeState phase) {
+            return RUNLESS[phase.ordinal()];
+        }
     }
 
-    private sealed interface Verdict permits Allowed, Refused {
-    }
-
-    private record Allowed(Snapshot next) implements Verdict {
+    private sealed interface Verdict permits Snapshot, Refused {
     }
 
     /** {@code detail} is built only when an exception needs it. */

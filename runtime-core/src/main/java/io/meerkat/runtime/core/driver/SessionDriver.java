@@ -858,7 +858,7 @@ public final class SessionDriver {
     }
 
     private boolean isActive(RunId runId) {
-        return machine.hasActiveRun() && runId.equals(machine.currentRunId().orElse(null));
+        return runId.equals(machine.currentRunIdOrNull());
     }
 
     /**
@@ -1306,7 +1306,7 @@ public final class SessionDriver {
         lockAndTakeInbox();
         try {
             return new SessionStatus(sessionId, executorKind, machine.state(), ingress.depth(Lane.QUEUE),
-                    ingress.depth(Lane.STEER), InputRecord.ids(ingress.activeRecords()), machine.currentRunId().orElse(null),
+                    ingress.depth(Lane.STEER), InputRecord.ids(ingress.activeRecords()), machine.currentRunIdOrNull(),
                     executorUnavailable);
         } finally {
             lock.unlock();
@@ -1318,7 +1318,7 @@ public final class SessionDriver {
         if (endedAtMillis == 0 && result.to().isTerminal()) {
             endedAtMillis = System.currentTimeMillis();
         }
-        activeRunId = machine.currentRunId().orElse(null);
+        activeRunId = machine.currentRunIdOrNull();
         boolean accepts = machine.canApply(SUBMIT_WORK);
         if (accepts != acceptsInput) {
             acceptsInput = accepts;
