@@ -74,11 +74,11 @@ public class DurableSubmitBenchmark {
         public String sessions;
 
         /**
-         * {@code sqlite}: the store's file, what a user runs; {@code discarding}: a store that keeps nothing
-         * ({@link DiscardingStore}) behind the same group commit, so that the runtime's own cost of a durable
-         * admission shows, not SQLite's writer.
+         * {@code sqlite}: the store's file, what a user runs; {@code -p store=discarding}: a store that keeps
+         * nothing ({@link DiscardingStore}) behind the same group commit, so that the runtime's own cost of a
+         * durable admission shows, not SQLite's writer ({@code synchronous} means nothing to it: pass one value).
          */
-        @Param({"sqlite", "discarding"})
+        @Param({"sqlite"})
         public String store;
 
         SessionHandle shared;

@@ -208,6 +208,54 @@ class ConcurrentAdmissionTest {
         }
     }
 
+    /**
+     * The runtime closes (a stop the store does not keep) while an admission's write is under way; the stop
+     * abandons the reserved input in memory only, then the write fails. The store does not hold the input, so
+     * the admission fails: it is not taken for one a command wrote finished (as after a reset or stop command).
+     */
+    @Test
+    void anAdmissionWhoseWriteFailsAfterTheRuntimeClosedFails() throws Exception {
+        CountDownLatch writing = new CountDownLatch(1);
+        CountDownLatch fail = new CountDownLatch(1);
+        DurableRuntimeTest.FailingStore store = new DurableRuntimeTest.FailingStore(new MemoryRuntimeStore()) {
+            @Override
+            public void commit(List<StoreBatch> batches) {
+                boolean doomed = batches.stream().flatMap(batch -> batch.changes().stream())
+                        .anyMatch(change -> change instanceof io.meerkat.runtime.api.spi.StoreChange.PutInput put
+                                && put.input().input() instanceof Input.Prompt prompt && prompt.text().equals("doomed"));
+                if (doomed) {
+                    writing.countDown();
+                    try {
+                        fail.await(10, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    throw new io.meerkat.runtime.api.StoreUnavailableException("injected: disk full", null);
+                }
+                super.commit(batches);
+            }
+        };
+        MeerkatRuntime runtime = runtimeOn(store);
+        SessionHandle session = runtime.createSession(SessionSpec.withoutExecutor());
+        Input.Prompt input = Input.prompt("doomed");
+        CompletableFuture<io.meerkat.runtime.api.Submission> doomed = CompletableFuture.supplyAsync(() -> session.submit(input));
+        assertTrue(writing.await(10, TimeUnit.SECONDS), "the doomed input was never written");
+        CompletableFuture<Void> closing = CompletableFuture.runAsync(runtime::close);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        // The close stops the session first (the reserved input abandoned in memory), then waits for the writer.
+        while (session.inputStatus(input.id()).map(status -> !status.state().isTerminal()).orElse(true)) {
+            assertTrue(System.nanoTime() < deadline, "the closing runtime never stopped the session");
+            Thread.yield();
+        }
+        fail.countDown();
+        ExecutionException refused = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                () -> doomed.get(10, TimeUnit.SECONDS));
+        assertTrue(refused.getCause() instanceof io.meerkat.runtime.api.StoreUnavailableException, refused.toString());
+        closing.get(20, TimeUnit.SECONDS);
+        assertTrue(loadAll(store).values().stream().flatMap(List::stream).noneMatch(stored -> stored.inputId().equals(input.id())),
+                "the input is not in the store");
+    }
+
     @Test
     void aSessionsReadsAreServedWhileOneOfItsAdmissionsWaitsForTheStore() throws Exception {
         CountDownLatch writing = new CountDownLatch(1);

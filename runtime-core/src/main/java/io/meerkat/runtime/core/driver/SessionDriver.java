@@ -105,11 +105,6 @@ public final class SessionDriver {
     private StoredSession stored;
     /** Guarded by lock: the session was removed from the store, which must not hear of it again. */
     private boolean removedFromStore;
-    /**
-     * Guarded by lock: the session ended by a stop or destroy the store does not keep (the runtime closing), so
-     * the inputs that end abandoned are not written finished (see {@link #writtenFinished}).
-     */
-    private boolean endedUnwritten;
     /** Why a recovered session runs no executor, or {@code null}; set once, before the session is published. */
     private volatile String executorUnavailable;
     /**
@@ -441,16 +436,16 @@ public final class SessionDriver {
     }
 
     /**
-     * Whether a reserved record whose own write failed is in the store all the same: a stop, reset or destroy
-     * finished it meanwhile and wrote it so, after the failed write (the committer keeps the order of writes) and
-     * before changing it in memory (every change is written first). Its admission then stands: the input was
-     * accepted and ended by that command, as its waiter is told; answering the write's failure would leave the
-     * store holding an input nobody was told of (a submit of its key would be called its duplicate). Not so
-     * once the session ended without writing it (the runtime closing): then the failure stands. Call under the
-     * lock, after {@link Ingress#unreserve}.
+     * Whether a reserved record whose own write failed is in the store all the same: a stop, reset, destroy or
+     * retire finished it meanwhile and wrote it so, after the failed write (the committer keeps the order of
+     * writes) and before changing it in memory (every change is written first). Its admission then stands: the
+     * input was accepted and ended by that command, as its waiter is told; answering the write's failure would
+     * leave the store holding an input nobody was told of (a submit of its key would be called its duplicate).
+     * Not so if its end was not written (an end the store does not keep, the runtime closing; or the session
+     * removed from the store): then the failure stands. Call under the lock, after {@link Ingress#unreserve}.
      */
     private boolean writtenFinished(InputRecord record) {
-        return record.state().isTerminal() && !endedUnwritten;
+        return record.state().isTerminal() && !record.endedUnwritten() && !removedFromStore;
     }
 
     /** Waits for another admission's commit, whatever its outcome (the caller then tries again). */
@@ -858,7 +853,7 @@ public final class SessionDriver {
     }
 
     private boolean isActive(RunId runId) {
-        return runId.equals(machine.currentRunIdOrNull());
+        return runId != null && runId.equals(machine.currentRunIdOrNull());
     }
 
     /**
@@ -882,7 +877,9 @@ public final class SessionDriver {
             }
             CompletionOutcome outcome = new CompletionOutcome.RuntimeTerminated(reason);
             Settlement committed = durable ? writeEnd(STOP, AbandonReason.STOPPED, outcome) : commitIfWritten();
-            endedUnwritten = !durable;
+            if (!durable) {
+                ingress.endReservedUnwritten();
+            }
             List<InputRecord> abandoned = abandonAllAfter(STOP, AbandonReason.STOPPED);
             events.topology(RuntimeEvent.TopologyChange.STOPPED);
             return committed.and(settle(abandoned, outcome));
@@ -927,7 +924,9 @@ public final class SessionDriver {
             CompletionOutcome outcome = new CompletionOutcome.RuntimeTerminated(reason);
             Settlement committed = durable ? writeEnd(DESTROY, AbandonReason.DESTROYED, outcome)
                     : machine.canApply(DESTROY) ? commitIfWritten() : Settlement.NONE;
-            endedUnwritten |= !durable;
+            if (!durable) {
+                ingress.endReservedUnwritten();
+            }
             List<InputRecord> abandoned = abandonAllAfter(DESTROY, AbandonReason.DESTROYED);
             destroyed = true;
             events.topology(RuntimeEvent.TopologyChange.DESTROYED);

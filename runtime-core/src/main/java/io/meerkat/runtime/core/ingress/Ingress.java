@@ -410,6 +410,17 @@ public final class Ingress {
         reserved.addLast(record);
     }
 
+    /**
+     * Marks every reserved record as ended without a write: call before an end the store does not keep (the
+     * runtime closing) abandons them, so that a failure of their own write, coming later, is not taken for
+     * an admission the store holds all the same ({@link InputRecord#endedUnwritten()}).
+     */
+    public void endReservedUnwritten() {
+        for (InputRecord record : reserved) {
+            record.markEndedUnwritten();
+        }
+    }
+
     /** Whether reserved records wait for their commits (a placement now would pass them on their lanes). */
     public boolean hasReservations() {
         return !reserved.isEmpty();

@@ -73,6 +73,11 @@ public final class InputRecord {
     private InputId supersededBy;
     private RunId stagedRun;
     private boolean awaited;
+    /**
+     * Reserved, then abandoned by an end the store does not keep (the runtime closing): its end was not written,
+     * so a failure of its own write stands (see {@link Ingress#endReservedUnwritten}). Guarded by the driver lock.
+     */
+    private boolean endedUnwritten;
     private long sequence;
     /**
      * Waiters handed out for this input and not yet in the completion registry: incremented under the
@@ -204,6 +209,15 @@ public final class InputRecord {
 
     InputRecord preview() {
         return new InputRecord(this);
+    }
+
+    /** Whether the record's end was not written (see {@link Ingress#endReservedUnwritten}). */
+    public boolean endedUnwritten() {
+        return endedUnwritten;
+    }
+
+    void markEndedUnwritten() {
+        endedUnwritten = true;
     }
 
     /** The commit a reserved record waits for, or {@code null} when it waits for none (see {@link Ingress#reserve}). */

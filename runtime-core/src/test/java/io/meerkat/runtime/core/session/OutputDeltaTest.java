@@ -120,6 +120,29 @@ class OutputDeltaTest {
         }
     }
 
+    /** A report naming no run (an executor's bug, or one reporting between runs) is dropped, idle or not. */
+    @Test
+    void aReportNamingNoRunIsDropped() throws Exception {
+        HeldFactory factory = new HeldFactory();
+        try (MeerkatRuntime runtime = runtime(factory)) {
+            SessionHandle session = runtime.createSession(SessionSpec.of(KIND));
+            EventRecorder recorder = new EventRecorder();
+            session.events().subscribe(recorder);
+            factory.listener.onOutputDelta(null, "while idle");
+            factory.listener.onProgress(null, "while idle");
+            Submission submission = session.submit(Input.prompt("work"));
+            ScriptedExecutor.PendingApply apply = factory.executor.nextApply();
+            factory.listener.onOutputDelta(null, "during a run");
+            apply.complete("done");
+            assertEquals(new CompletionOutcome.Completed(RunResult.of("done")), submission.completion().get(10, TimeUnit.SECONDS));
+            session.control(new RunControlCommand.StopRuntimeExecutor("test over"));
+
+            List<RunEvent> run = recorder.runEvents(10);
+            assertEquals(List.of(), run.stream().filter(event -> event instanceof RunEvent.OutputDelta
+                    || event instanceof RunEvent.RunProgress).toList());
+        }
+    }
+
     /**
      * Races deltas from an executor thread with the run's completion: whatever is published is a prefix
      * of what was sent, in order, and nothing follows the completion. 400 deltas fit the subscriber's
