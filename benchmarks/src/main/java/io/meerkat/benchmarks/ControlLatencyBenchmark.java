@@ -44,6 +44,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *       each (one prompt per run, so the loop may drain controls between 1 µs units). The queue is kept
  *       between {@value BusyState#LOW} and {@value BusyState#LOW} + {@value BusyState#REFILL} prompts
  *       by an invocation-level setup ({@code accept}), which is <em>not</em> timed.</li>
+ *   <li>{@link #busyPrefilled}: the same busy loop, its queue filled before each iteration instead of by a
+ *       per-invocation setup, which disturbs samples of a few microseconds (JMH's documentation warns against
+ *       {@code Level.Invocation} for such benchmarks; here it put {@link #busy}'s p50 at 10–15 µs where this
+ *       reads about 1 µs). The one to read for the busy loop's latency.</li>
  *   <li>{@link #idle}: the queue is empty; the command wakes the idle loop through the scheduler.</li>
  *   <li>{@link #handOffBaseline}: the same enqueue → delivery through a plain thread blocked on a
  *       {@link LinkedBlockingQueue}: the cost of waking a parked thread, the floor for {@link #idle}.</li>
@@ -56,7 +60,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@Fork(value = 1, jvmArgsAppend = {"-Xms3g", "-Xmx3g"})
 public class ControlLatencyBenchmark {
 
     private static final RunControlCommand CANCEL = new RunControlCommand.CancelCurrentRun("bench");
@@ -121,9 +125,9 @@ public class ControlLatencyBenchmark {
                     return executor;
                 }
             };
-            // The busy case keeps up to 100k prompts queued: above the default bound on unfinished inputs.
+            // The busy cases keep up to 1.5 M prompts queued: above the default bound on unfinished inputs.
             runtime = MeerkatRuntimeBuilder.newBuilder().executorFactory(factory).completionRegistry(registry)
-                    .maxQueuedInputs(1_000_000).build();
+                    .maxQueuedInputs(2_000_000).build();
             session = runtime.createSession(SessionSpec.of("recording"));
         }
 
@@ -170,6 +174,51 @@ public class ControlLatencyBenchmark {
                     session.accept(Input.prompt("busy"));
                 }
                 accepted += REFILL;
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            close();
+        }
+    }
+
+    /**
+     * {@link BusyState} without a per-invocation setup: the queue is filled before each iteration with more
+     * prompts than the loop gets through in one ({@value #PREFILL}), so nothing but the command is done between
+     * two samples. JMH's {@code Level.Invocation} hooks run around every sample and disturb a measurement of a
+     * few microseconds (a probe without them, the same runtime and executor, read a p50 of 1.8–2.4 µs where
+     * {@link #busy} read 10–15 µs); {@link #busy} is kept to compare. An iteration in which the queue ran dry
+     * fails, rather than measure an idle loop.
+     */
+    @State(Scope.Thread)
+    public static class BusyPrefilledState extends SessionState {
+        static final int PREFILL = 1_500_000;
+        long accepted;
+
+        @Override
+        long spinNanos() {
+            return BusyState.UNIT_NANOS;
+        }
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            open();
+        }
+
+        /** Untimed: tops the queue up to {@value #PREFILL} prompts. */
+        @Setup(Level.Iteration)
+        public void fill() {
+            for (long queued = accepted - executor.applied; queued < PREFILL; queued++) {
+                session.accept(Input.prompt("busy"));
+                accepted++;
+            }
+        }
+
+        @TearDown(Level.Iteration)
+        public void checkNotDry() {
+            if (executor.applied >= accepted) {
+                throw new IllegalStateException("the queue ran dry during the iteration: raise PREFILL");
             }
         }
 
@@ -229,6 +278,11 @@ public class ControlLatencyBenchmark {
 
     @Benchmark
     public long busy(BusyState state) {
+        return state.controlRoundTrip();
+    }
+
+    @Benchmark
+    public long busyPrefilled(BusyPrefilledState state) {
         return state.controlRoundTrip();
     }
 
