@@ -3,17 +3,24 @@ package io.meerkat.runtime.store;
 import static io.meerkat.runtime.testkit.RuntimeStoreConformanceTest.loadAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.meerkat.completion.InMemoryCompletionRegistry;
+import io.meerkat.runtime.api.AcceptOutcome;
+import io.meerkat.runtime.api.CompletionOutcome;
+import io.meerkat.runtime.api.Durability;
 import io.meerkat.runtime.api.Input;
 import io.meerkat.runtime.api.MeerkatRuntime;
 import io.meerkat.runtime.api.SessionHandle;
 import io.meerkat.runtime.api.SessionId;
 import io.meerkat.runtime.api.SessionSpec;
 import io.meerkat.runtime.api.SessionStatus;
+import io.meerkat.runtime.api.StoreUnavailableException;
+import io.meerkat.runtime.api.Submission;
 import io.meerkat.runtime.api.spi.StoreBatch;
+import io.meerkat.runtime.api.spi.StoreChange;
 import io.meerkat.runtime.api.spi.StoredInput;
 import io.meerkat.runtime.core.MeerkatRuntimeBuilder;
 import java.util.ArrayList;
@@ -25,6 +32,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.RepetitionInfo;
 import org.junit.jupiter.api.Test;
@@ -125,10 +133,7 @@ class ConcurrentAdmissionTest {
             @Override
             public void commit(List<StoreBatch> batches) {
                 super.commit(batches);
-                boolean late = batches.stream().flatMap(batch -> batch.changes().stream())
-                        .anyMatch(change -> change instanceof io.meerkat.runtime.api.spi.StoreChange.PutInput put
-                                && put.input().input() instanceof Input.Prompt prompt && prompt.text().startsWith("late"));
-                if (late) {
+                if (writesPrompt(batches, text -> text.startsWith("late"))) {
                     lateWritten.release();
                 }
             }
@@ -141,7 +146,7 @@ class ConcurrentAdmissionTest {
                         session.submit(Input.prompt("running " + round)).completion();
                 LedgerExecutorFactory.Held held = executors.nextHeld();
                 int n = round;
-                CompletableFuture<io.meerkat.runtime.api.Submission> late =
+                CompletableFuture<Submission> late =
                         CompletableFuture.supplyAsync(() -> session.submit(Input.prompt("late " + n)));
                 assertTrue(lateWritten.tryAcquire(10, TimeUnit.SECONDS), "the late input was never written");
                 // The run ends while the late input is on its way to its lane.
@@ -165,43 +170,24 @@ class ConcurrentAdmissionTest {
      */
     @Test
     void anInputPlacedByTheTakingBackOfAFailedAdmissionStillRuns() throws Exception {
-        CountDownLatch writing = new CountDownLatch(1);
-        CountDownLatch fail = new CountDownLatch(1);
-        DurableRuntimeTest.FailingStore store = new DurableRuntimeTest.FailingStore(new MemoryRuntimeStore()) {
-            @Override
-            public void commit(List<StoreBatch> batches) {
-                boolean doomed = batches.stream().flatMap(batch -> batch.changes().stream())
-                        .anyMatch(change -> change instanceof io.meerkat.runtime.api.spi.StoreChange.PutInput put
-                                && put.input().input() instanceof Input.Prompt prompt && prompt.text().equals("doomed"));
-                if (doomed) {
-                    writing.countDown();
-                    try {
-                        fail.await(10, TimeUnit.SECONDS);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                    throw new io.meerkat.runtime.api.StoreUnavailableException("injected: disk full", null);
-                }
-                super.commit(batches);
-            }
-        };
+        DoomedWriteStore store = new DoomedWriteStore();
         try (MeerkatRuntime runtime = runtimeOn(store)) {
             SessionHandle session = runtime.createSession(SessionSpec.of(LedgerExecutorFactory.KIND));
-            CompletableFuture<io.meerkat.runtime.api.Submission> doomed =
+            CompletableFuture<Submission> doomed =
                     CompletableFuture.supplyAsync(() -> session.submit(Input.prompt("doomed")));
-            assertTrue(writing.await(10, TimeUnit.SECONDS), "the doomed input was never written");
+            assertTrue(store.writing.await(10, TimeUnit.SECONDS), "the doomed input was never written");
             Input.Prompt prompt = Input.prompt("ephemeral");
-            io.meerkat.runtime.api.Submission ephemeral = session.submit(prompt.withHeader(
-                    prompt.header().withDurability(io.meerkat.runtime.api.Durability.EPHEMERAL)));
-            assertTrue(ephemeral.outcome() instanceof io.meerkat.runtime.api.AcceptOutcome.Accepted);
+            Submission ephemeral = session.submit(prompt.withHeader(
+                    prompt.header().withDurability(Durability.EPHEMERAL)));
+            assertTrue(ephemeral.outcome() instanceof AcceptOutcome.Accepted);
 
-            fail.countDown();
-            ExecutionException refused = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+            store.fail.countDown();
+            ExecutionException refused = assertThrows(ExecutionException.class,
                     () -> doomed.get(10, TimeUnit.SECONDS));
-            assertTrue(refused.getCause() instanceof io.meerkat.runtime.api.StoreUnavailableException, refused.toString());
+            assertTrue(refused.getCause() instanceof StoreUnavailableException, refused.toString());
             try {
                 assertTrue(ephemeral.completion().get(5, TimeUnit.SECONDS)
-                        instanceof io.meerkat.runtime.api.CompletionOutcome.Completed);
+                        instanceof CompletionOutcome.Completed);
             } catch (TimeoutException stuck) {
                 fail("the ephemeral input never ran: " + session.status());
             }
@@ -215,31 +201,12 @@ class ConcurrentAdmissionTest {
      */
     @Test
     void anAdmissionWhoseWriteFailsAfterTheRuntimeClosedFails() throws Exception {
-        CountDownLatch writing = new CountDownLatch(1);
-        CountDownLatch fail = new CountDownLatch(1);
-        DurableRuntimeTest.FailingStore store = new DurableRuntimeTest.FailingStore(new MemoryRuntimeStore()) {
-            @Override
-            public void commit(List<StoreBatch> batches) {
-                boolean doomed = batches.stream().flatMap(batch -> batch.changes().stream())
-                        .anyMatch(change -> change instanceof io.meerkat.runtime.api.spi.StoreChange.PutInput put
-                                && put.input().input() instanceof Input.Prompt prompt && prompt.text().equals("doomed"));
-                if (doomed) {
-                    writing.countDown();
-                    try {
-                        fail.await(10, TimeUnit.SECONDS);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                    throw new io.meerkat.runtime.api.StoreUnavailableException("injected: disk full", null);
-                }
-                super.commit(batches);
-            }
-        };
+        DoomedWriteStore store = new DoomedWriteStore();
         MeerkatRuntime runtime = runtimeOn(store);
         SessionHandle session = runtime.createSession(SessionSpec.withoutExecutor());
         Input.Prompt input = Input.prompt("doomed");
-        CompletableFuture<io.meerkat.runtime.api.Submission> doomed = CompletableFuture.supplyAsync(() -> session.submit(input));
-        assertTrue(writing.await(10, TimeUnit.SECONDS), "the doomed input was never written");
+        CompletableFuture<Submission> doomed = CompletableFuture.supplyAsync(() -> session.submit(input));
+        assertTrue(store.writing.await(10, TimeUnit.SECONDS), "the doomed input was never written");
         CompletableFuture<Void> closing = CompletableFuture.runAsync(runtime::close);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         // The close stops the session first (the reserved input abandoned in memory), then waits for the writer.
@@ -247,10 +214,10 @@ class ConcurrentAdmissionTest {
             assertTrue(System.nanoTime() < deadline, "the closing runtime never stopped the session");
             Thread.yield();
         }
-        fail.countDown();
-        ExecutionException refused = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+        store.fail.countDown();
+        ExecutionException refused = assertThrows(ExecutionException.class,
                 () -> doomed.get(10, TimeUnit.SECONDS));
-        assertTrue(refused.getCause() instanceof io.meerkat.runtime.api.StoreUnavailableException, refused.toString());
+        assertTrue(refused.getCause() instanceof StoreUnavailableException, refused.toString());
         closing.get(20, TimeUnit.SECONDS);
         assertTrue(loadAll(store).values().stream().flatMap(List::stream).noneMatch(stored -> stored.inputId().equals(input.id())),
                 "the input is not in the store");
@@ -264,7 +231,7 @@ class ConcurrentAdmissionTest {
             @Override
             public void commit(List<StoreBatch> batches) {
                 boolean admission = batches.stream().flatMap(batch -> batch.changes().stream())
-                        .anyMatch(change -> change instanceof io.meerkat.runtime.api.spi.StoreChange.PutInput);
+                        .anyMatch(change -> change instanceof StoreChange.PutInput);
                 if (admission && writing.getCount() > 0) {
                     writing.countDown();
                     try {
@@ -292,6 +259,40 @@ class ConcurrentAdmissionTest {
                 release.countDown();
                 submit.get(10, TimeUnit.SECONDS);
             }
+        }
+    }
+
+    /** Whether a commit writes a prompt whose text passes {@code text}. */
+    private static boolean writesPrompt(List<StoreBatch> batches, Predicate<String> text) {
+        return batches.stream().flatMap(batch -> batch.changes().stream())
+                .anyMatch(change -> change instanceof StoreChange.PutInput put
+                        && put.input().input() instanceof Input.Prompt prompt && text.test(prompt.text()));
+    }
+
+    /**
+     * Holds the commit that writes the prompt {@code "doomed"} ({@link #writing} counts down when it starts)
+     * until {@link #fail} is counted down, then refuses it; every other commit goes through.
+     */
+    private static final class DoomedWriteStore extends DurableRuntimeTest.FailingStore {
+        final CountDownLatch writing = new CountDownLatch(1);
+        final CountDownLatch fail = new CountDownLatch(1);
+
+        DoomedWriteStore() {
+            super(new MemoryRuntimeStore());
+        }
+
+        @Override
+        public void commit(List<StoreBatch> batches) {
+            if (writesPrompt(batches, "doomed"::equals)) {
+                writing.countDown();
+                try {
+                    fail.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                throw new StoreUnavailableException("injected: disk full", null);
+            }
+            super.commit(batches);
         }
     }
 }
